@@ -1,0 +1,118 @@
+//! The core's one error type. Every message names the record and, where there is one, the fix.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// One thing wrong with one field of one record, e.g. a reading that is not a number.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldProblem {
+    /// The record, in the user's words: `work order WO-2026-0001`, `item pump.pressure`.
+    pub record: String,
+    /// The field or checklist item key.
+    pub field: String,
+    /// What is wrong and, where possible, what would be right.
+    pub problem: String,
+}
+
+impl FieldProblem {
+    pub fn new(record: impl Into<String>, field: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self { record: record.into(), field: field.into(), problem: problem.into() }
+    }
+}
+
+impl fmt::Display for FieldProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}, {}: {}", self.record, self.field, self.problem)
+    }
+}
+
+fn list(problems: &[FieldProblem]) -> String {
+    problems.iter().map(|p| format!("\n  - {p}")).collect()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{} invalid:{}", if .0.len() == 1 { "1 field is" } else { "some fields are" }, list(.0))]
+    Invalid(Vec<FieldProblem>),
+
+    #[error("{entity} '{key}' not found{hint}")]
+    NotFound { entity: &'static str, key: String, hint: &'static str },
+
+    #[error(
+        "work order {order} cannot be completed; {} required item(s) unanswered:{}\n\
+         answer them (`fieldbook answer {order} --file ANSWERS.json`) and try again",
+        .missing.len(), list(.missing)
+    )]
+    Incomplete { order: String, missing: Vec<FieldProblem> },
+
+    #[error(
+        "work order {order} is signed (revision {revision}) and locked: {what} cannot change.\n\
+         To correct it, open an amendment (`fieldbook amend {order} --reason \"...\"`); \
+         the amended order needs a new customer signature and the signed revision is kept"
+    )]
+    Locked { order: String, revision: i64, what: String },
+
+    #[error("work order {order}: cannot go from '{from}' to '{to}'{hint}")]
+    Transition { order: String, from: String, to: String, hint: String },
+
+    #[error(
+        "{path}: the database has schema version {found}, but this Fieldbook only knows up to \
+         version {supported}. It was written by a newer Fieldbook; update Fieldbook to open it \
+         (the file has not been changed)"
+    )]
+    SchemaTooNew { path: PathBuf, found: i64, supported: i64 },
+
+    #[error("import file {source_name}: {} problem(s), nothing was imported:{}", .problems.len(), list(.problems))]
+    Import { source_name: String, problems: Vec<FieldProblem> },
+
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, #[source] source: std::io::Error },
+
+    #[error("service report: {0}")]
+    Report(String),
+
+    #[error("stored {what} is corrupt ({source}); the database was edited outside Fieldbook")]
+    Corrupt { what: String, #[source] source: serde_json::Error },
+
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+}
+
+impl Error {
+    pub fn invalid(record: impl Into<String>, field: impl Into<String>, problem: impl Into<String>) -> Self {
+        Error::Invalid(vec![FieldProblem::new(record, field, problem)])
+    }
+
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io { path: path.into(), source }
+    }
+
+    /// A short stable name for scripts (`--json` error output).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Invalid(_) => "invalid",
+            Error::NotFound { .. } => "not_found",
+            Error::Incomplete { .. } => "incomplete",
+            Error::Locked { .. } => "locked",
+            Error::Transition { .. } => "transition",
+            Error::SchemaTooNew { .. } => "schema_too_new",
+            Error::Import { .. } => "import",
+            Error::Io { .. } => "io",
+            Error::Report(_) => "report",
+            Error::Corrupt { .. } => "corrupt",
+            Error::Sqlite(_) => "database",
+        }
+    }
+
+    /// The per-field problems, for callers that show them next to the fields.
+    pub fn problems(&self) -> &[FieldProblem] {
+        match self {
+            Error::Invalid(p) => p,
+            Error::Incomplete { missing, .. } => missing,
+            Error::Import { problems, .. } => problems,
+            _ => &[],
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,368 @@
+//! The records of the field-service world, as technicians and the office name them.
+//!
+//! These are plain values: reading and writing them is the store's job, checking checklist
+//! answers is the checklist engine's.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Generates a string enum that reads and writes its users' words (`"patrol_inspection"`, `"A"`).
+macro_rules! word_enum {
+    ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $var:ident = $word:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name { $($(#[$vm])* #[serde(rename = $word)] $var),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$var),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$var => $word),+ }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                match s {
+                    $($word => Ok($name::$var),)+
+                    _ => Err(format!(
+                        "'{s}' is not one of: {}",
+                        [$($word),+].join(", ")
+                    )),
+                }
+            }
+        }
+
+        impl rusqlite::types::ToSql for $name {
+            fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+                Ok(self.as_str().into())
+            }
+        }
+
+        impl rusqlite::types::FromSql for $name {
+            fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+                v.as_str()?.parse().map_err(|e: String| rusqlite::types::FromSqlError::Other(e.into()))
+            }
+        }
+    };
+}
+
+word_enum!(
+    /// What a visit is for.
+    WorkOrderKind { PatrolInspection = "patrol_inspection", RepairCall = "repair_call", Maintenance = "maintenance" }
+);
+
+word_enum!(
+    /// Where a work order is in its life. `signed` is the only closed state; a signed order changes
+    /// again only through an amendment, which takes it back to `on_site` with a new revision.
+    Status {
+        New = "new",
+        Dispatched = "dispatched",
+        EnRoute = "en_route",
+        OnSite = "on_site",
+        Completed = "completed",
+        Signed = "signed",
+    }
+);
+
+word_enum!(
+    /// Service category: every hour of a technician's time is one of these.
+    Category {
+        /// A: paid by the customer / 有费服务
+        Paid = "A",
+        /// B: covered by a maintenance contract / 合同服务
+        Contract = "B",
+        /// C: free, inside the warranty period / 免费服务
+        Warranty = "C",
+        /// D: internal work: tools, parts, training, admin / 一般行政工作
+        Internal = "D",
+    }
+);
+
+word_enum!(
+    Priority { Low = "low", Normal = "normal", High = "high", Urgent = "urgent" }
+);
+
+word_enum!(
+    /// Response commitments differ by zone: 6 h in the city, 7 h in the suburbs by default.
+    Zone { Urban = "urban", Suburban = "suburban" }
+);
+
+impl Category {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Category::Paid => "有费服务",
+            Category::Contract => "合同服务",
+            Category::Warranty => "免费服务",
+            Category::Internal => "一般行政工作",
+        }
+    }
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Category::Paid => "paid",
+            Category::Contract => "contract",
+            Category::Warranty => "free (warranty)",
+            Category::Internal => "internal",
+        }
+    }
+}
+
+impl Status {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Status::New => "新建",
+            Status::Dispatched => "已派工",
+            Status::EnRoute => "在途",
+            Status::OnSite => "到场",
+            Status::Completed => "已完工",
+            Status::Signed => "客户已签字",
+        }
+    }
+}
+
+impl WorkOrderKind {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            WorkOrderKind::PatrolInspection => "定期巡检",
+            WorkOrderKind::RepairCall => "维修",
+            WorkOrderKind::Maintenance => "保养",
+        }
+    }
+    pub fn label_en(self) -> &'static str {
+        match self {
+            WorkOrderKind::PatrolInspection => "patrol inspection",
+            WorkOrderKind::RepairCall => "repair call",
+            WorkOrderKind::Maintenance => "maintenance",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Customer {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub contact: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Site {
+    pub id: String,
+    pub code: String,
+    pub customer_id: String,
+    pub name: String,
+    pub address: String,
+    pub region: String,
+    pub zone: Zone,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Asset {
+    pub id: String,
+    pub code: String,
+    pub site_id: String,
+    pub asset_type: String,
+    pub name: String,
+    pub model: Option<String>,
+    pub serial: Option<String>,
+    pub location: Option<String>,
+    pub installed_on: Option<NaiveDate>,
+    pub warranty_ends: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Contract {
+    pub id: String,
+    pub number: String,
+    pub customer_id: String,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub asset_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Part {
+    pub id: String,
+    pub sku: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub unit: String,
+    pub price_cents: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkOrder {
+    pub id: String,
+    pub number: String,
+    pub kind: WorkOrderKind,
+    pub customer_id: String,
+    pub site_id: String,
+    pub asset_ids: Vec<String>,
+    pub technician: Option<String>,
+    pub priority: Priority,
+    pub category: Category,
+    pub status: Status,
+    pub template_id: Option<String>,
+    pub problem: Option<String>,
+    pub scheduled_on: NaiveDate,
+    pub reported_at: DateTime<Utc>,
+    pub response_deadline: DateTime<Utc>,
+    pub en_route_at: Option<DateTime<Utc>>,
+    pub arrived_at: Option<DateTime<Utc>>,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub revision: i64,
+    pub follow_up_of: Option<String>,
+}
+
+/// One line of a day's list: the work order with the names a technician recognises it by.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkOrderSummary {
+    pub id: String,
+    pub number: String,
+    pub kind: WorkOrderKind,
+    pub status: Status,
+    pub priority: Priority,
+    pub category: Category,
+    pub technician: Option<String>,
+    pub customer_name: String,
+    pub site_name: String,
+    pub address: String,
+    pub zone: Zone,
+    pub scheduled_on: NaiveDate,
+    pub reported_at: DateTime<Utc>,
+    pub response_deadline: DateTime<Utc>,
+    pub arrived_at: Option<DateTime<Utc>>,
+    pub problem: Option<String>,
+}
+
+/// A part used in a repair.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PartUsed {
+    pub sku: String,
+    pub quantity: u32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub serials: Vec<String>,
+    /// The faulty part taken out was brought back to the parts store.
+    #[serde(default)]
+    pub faulty_returned: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RepairRecord {
+    pub id: String,
+    pub work_order_id: String,
+    pub asset_id: Option<String>,
+    pub fault: String,
+    pub cause: String,
+    pub action: String,
+    pub parts: Vec<PartUsed>,
+    pub labour_minutes: u32,
+    pub category: Category,
+    pub fee_cents: i64,
+    pub fee_collected: bool,
+    pub taken_to_workshop: bool,
+    pub receipt_number: Option<String>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// What a technician enters for a repair; the store adds the id and time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewRepairRecord {
+    #[serde(default)]
+    pub asset_id: Option<String>,
+    pub fault: String,
+    pub cause: String,
+    pub action: String,
+    #[serde(default)]
+    pub parts: Vec<PartUsed>,
+    pub labour_minutes: u32,
+    pub category: Category,
+    #[serde(default)]
+    pub fee_cents: i64,
+    #[serde(default)]
+    pub fee_collected: bool,
+    #[serde(default)]
+    pub taken_to_workshop: bool,
+    #[serde(default)]
+    pub receipt_number: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimeEntry {
+    pub id: String,
+    pub technician: String,
+    pub work_order_id: Option<String>,
+    pub repair_record_id: Option<String>,
+    pub work_date: NaiveDate,
+    pub category: Category,
+    pub minutes: u32,
+    pub note: Option<String>,
+}
+
+/// The customer's opinion card, filled in after every call. Each criterion is rated 1 (poor) to
+/// 4 (very good).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SatisfactionCard {
+    pub attitude: u8,
+    pub skill: u8,
+    pub arrival: u8,
+    pub promise: u8,
+    pub comment: Option<String>,
+}
+
+/// One point of a pen stroke: position on the pad and milliseconds since the stroke started.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct StrokePoint {
+    pub x: f64,
+    pub y: f64,
+    pub t: u32,
+}
+
+pub type Stroke = Vec<StrokePoint>;
+
+/// The customer's signature over one revision of a work order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Signature {
+    pub id: String,
+    pub work_order_id: String,
+    pub revision: i64,
+    pub signer_name: String,
+    pub signer_title: Option<String>,
+    pub signed_at: DateTime<Utc>,
+    pub strokes: Vec<Stroke>,
+    /// Canonical JSON of exactly what was signed.
+    pub signed_content: String,
+    /// Hex SHA-256 of `signed_content`.
+    pub digest: String,
+    pub device_id: String,
+    pub device_public_key: String,
+    pub device_signature: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attachment {
+    /// Hex SHA-256 of the content.
+    pub id: String,
+    pub media_type: String,
+    pub byte_size: i64,
+    pub original_name: Option<String>,
+}
+
+/// A stored checklist answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Answer {
+    pub item_key: String,
+    /// Empty for items that are not repeated per asset.
+    pub asset_id: String,
+    pub value: serde_json::Value,
+    pub note: Option<String>,
+    pub answered_at: DateTime<Utc>,
+}

@@ -1,0 +1,397 @@
+//! The laptop's local store: one SQLite file (WAL, foreign keys on) holding everything a
+//! technician has, plus its attachments folder beside it.
+//!
+//! Every change a technician makes goes through [`Store::write`], whose [`Tx::put`] writes the
+//! record, stamps each changed field with the hybrid logical clock and appends one outbox entry —
+//! all in the one transaction, so a failed write leaves neither a record nor an outbox entry.
+
+pub mod migrate;
+mod orders;
+mod signing;
+mod import;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use ed25519_dalek::SigningKey;
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::checklist::ChecklistTemplate;
+use crate::entity::{self, FieldType};
+use crate::error::{Error, Result};
+use crate::hlc::{self, Hlc, HlcClock};
+
+pub use import::ImportSummary;
+pub use orders::{AnswerInput, OrderFilter, WorkOrderDetail, AssetHistoryEntry};
+pub use signing::{SignRequest, Verification, SignatureCheck};
+
+/// One change waiting to be sent to the server.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutboxEntry {
+    pub seq: i64,
+    pub entity: String,
+    pub record_id: String,
+    pub fields: Map<String, Value>,
+    pub hlc: String,
+    pub created_at: String,
+}
+
+/// This laptop's identity: its id and Ed25519 key.
+#[derive(Clone)]
+pub struct Device {
+    pub id: String,
+    pub technician: Option<String>,
+    key: SigningKey,
+}
+
+impl Device {
+    pub fn public_key_hex(&self) -> String {
+        hex::encode(self.key.verifying_key().as_bytes())
+    }
+    pub(crate) fn signing_key(&self) -> &SigningKey {
+        &self.key
+    }
+}
+
+impl std::fmt::Debug for Device {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print the secret key.
+        f.debug_struct("Device").field("id", &self.id).field("public_key", &self.public_key_hex()).finish()
+    }
+}
+
+/// How long the company promises to take from a call to the technician's arrival.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
+pub struct ResponsePolicy {
+    pub urban_hours: u32,
+    pub suburban_hours: u32,
+}
+
+impl Default for ResponsePolicy {
+    /// 市区六小时, 郊区七小时: six hours in the city, seven in the suburbs.
+    fn default() -> Self {
+        Self { urban_hours: 6, suburban_hours: 7 }
+    }
+}
+
+impl ResponsePolicy {
+    pub fn deadline(&self, reported_at: DateTime<Utc>, zone: crate::model::Zone) -> DateTime<Utc> {
+        let hours = match zone {
+            crate::model::Zone::Urban => self.urban_hours,
+            crate::model::Zone::Suburban => self.suburban_hours,
+        };
+        reported_at + chrono::Duration::hours(hours as i64)
+    }
+}
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    device: Device,
+    /// Parsed templates by id; a stored template version never changes, so this never goes stale.
+    templates: HashMap<String, Arc<ChecklistTemplate>>,
+    /// The clock used for "now"; tests and benchmarks may pin it.
+    now: fn() -> DateTime<Utc>,
+}
+
+/// Timestamps as stored: RFC 3339, UTC, millisecond precision.
+pub fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+pub(crate) fn parse_ts(s: &str) -> rusqlite::Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        let conn = Connection::open(path).map_err(|e| Error::io(path, std::io::Error::other(format!("cannot open the database: {e}. Check the --db path"))))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // Fails on a file that is not SQLite before anything is written to it.
+        migrate::check_not_newer(&conn, path).map_err(|e| match e {
+            Error::Sqlite(s) => Error::io(path, std::io::Error::other(format!("not a Fieldbook database ({s}); check the --db path"))),
+            e => e,
+        })?;
+        // WAL lets the desktop app read while a sync writes. synchronous=FULL makes every
+        // committed write survive a power cut, not just a killed process: a technician's
+        // typing is worth an fsync.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrate::apply_all(&conn)?;
+        let device = load_or_create_device(&conn)?;
+        Ok(Store { conn, path: path.to_owned(), device, templates: HashMap::new(), now: Utc::now })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Pins "now" (tests, benchmarks, demos of a fixed day).
+    pub fn set_clock(&mut self, now: fn() -> DateTime<Utc>) {
+        self.now = now;
+    }
+
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.now)()
+    }
+
+    /// Read access for queries that have no typed method yet (reports, diagnostics).
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The folder beside the database where attachments are kept by content hash.
+    pub fn attachments_dir(&self) -> PathBuf {
+        let mut name = self.path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+        name.push(".attachments");
+        self.path.with_file_name(name)
+    }
+
+    pub fn set_technician(&mut self, login: &str) -> Result<()> {
+        self.conn.execute("UPDATE device SET technician = ?1", [login])?;
+        self.device.technician = Some(login.to_owned());
+        Ok(())
+    }
+
+    pub fn response_policy(&self) -> Result<ResponsePolicy> {
+        let v: Option<String> = self.conn.query_row("SELECT value FROM settings WHERE key = 'response_policy'", [], |r| r.get(0)).optional()?;
+        match v {
+            None => Ok(ResponsePolicy::default()),
+            Some(v) => serde_json::from_str(&v).map_err(|source| Error::Corrupt { what: "response policy setting".into(), source }),
+        }
+    }
+
+    pub fn set_response_policy(&mut self, policy: ResponsePolicy) -> Result<()> {
+        if policy.urban_hours == 0 || policy.suburban_hours == 0 {
+            return Err(Error::invalid("response policy", "hours", "must be at least 1 hour"));
+        }
+        self.conn.execute(
+            "INSERT INTO settings(key, value) VALUES ('response_policy', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [serde_json::to_string(&policy).expect("policy serializes")],
+        )?;
+        Ok(())
+    }
+
+    /// Runs `f` in one immediate transaction: everything it writes, including outbox entries,
+    /// commits together or not at all.
+    pub fn write<T>(&mut self, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
+        let now = (self.now)();
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // The clock's last stamp is read inside the transaction, so two processes writing the
+        // same file (the app and the CLI) still issue increasing stamps.
+        let last: Option<String> = tx.query_row("SELECT value FROM settings WHERE key = 'hlc'", [], |r| r.get(0)).optional()?;
+        let last = last.and_then(|s| s.parse::<Hlc>().ok());
+        let mut w = Tx { tx, clock: HlcClock::new(self.device.id.clone(), last), now, dirty_clock: false };
+        let out = f(&mut w)?;
+        if w.dirty_clock {
+            w.tx.execute(
+                "INSERT INTO settings(key, value) VALUES ('hlc', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [w.clock.last().to_string()],
+            )?;
+        }
+        w.tx.commit()?;
+        Ok(out)
+    }
+
+    /// Changes not yet acknowledged by the server, oldest first.
+    pub fn outbox(&self) -> Result<Vec<OutboxEntry>> {
+        let mut stmt = self.conn.prepare_cached("SELECT seq, entity, record_id, fields, hlc, created_at FROM outbox ORDER BY seq")?;
+        let rows = stmt.query_map([], |r| {
+            let fields: String = r.get(3)?;
+            Ok(OutboxEntry {
+                seq: r.get(0)?,
+                entity: r.get(1)?,
+                record_id: r.get(2)?,
+                fields: serde_json::from_str(&fields).unwrap_or_default(),
+                hlc: r.get(4)?,
+                created_at: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn outbox_len(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0))?)
+    }
+
+    pub(crate) fn template(&mut self, id: &str) -> Result<Arc<ChecklistTemplate>> {
+        if let Some(t) = self.templates.get(id) {
+            return Ok(t.clone());
+        }
+        let body: String = self
+            .conn
+            .query_row("SELECT body FROM checklist_templates WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?
+            .ok_or(Error::NotFound { entity: "checklist template", key: id.to_owned(), hint: "; sync or import the template first" })?;
+        let tpl: ChecklistTemplate = serde_json::from_str(&body).map_err(|source| Error::Corrupt { what: format!("checklist template {id}"), source })?;
+        let tpl = Arc::new(tpl);
+        self.templates.insert(id.to_owned(), tpl.clone());
+        Ok(tpl)
+    }
+
+    /// Copies a file into the content-addressed attachment folder and records it. Adding the same
+    /// content twice gives the same attachment.
+    pub fn attach_file(&mut self, file: &Path, media_type: Option<&str>) -> Result<crate::model::Attachment> {
+        let bytes = std::fs::read(file).map_err(|e| Error::io(file, e))?;
+        let name = file.file_name().map(|n| n.to_string_lossy().into_owned());
+        let media_type = media_type.map(str::to_owned).unwrap_or_else(|| guess_media_type(file).to_owned());
+        self.attach_bytes(&bytes, &media_type, name.as_deref())
+    }
+
+    pub fn attach_bytes(&mut self, bytes: &[u8], media_type: &str, original_name: Option<&str>) -> Result<crate::model::Attachment> {
+        use sha2::{Digest, Sha256};
+        let id = hex::encode(Sha256::digest(bytes));
+        let dir = self.attachments_dir().join(&id[..2]);
+        let dest = dir.join(&id);
+        if !dest.exists() {
+            std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+            // Written under a temporary name and renamed, so a crash never leaves a partial file
+            // under the content's name.
+            let tmp = dir.join(format!("{id}.partial"));
+            std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
+            std::fs::File::open(&tmp).and_then(|f| f.sync_all()).map_err(|e| Error::io(&tmp, e))?;
+            std::fs::rename(&tmp, &dest).map_err(|e| Error::io(&dest, e))?;
+        }
+        let att = crate::model::Attachment { id: id.clone(), media_type: media_type.to_owned(), byte_size: bytes.len() as i64, original_name: original_name.map(str::to_owned) };
+        let exists: bool = self.conn.query_row("SELECT count(*) FROM attachments WHERE id = ?1", [&id], |r| r.get::<_, i64>(0))? > 0;
+        if !exists {
+            self.write(|tx| {
+                let now = ts(tx.now());
+                tx.put("attachments", &id, &[
+                    ("media_type", att.media_type.clone().into()),
+                    ("byte_size", att.byte_size.into()),
+                    ("original_name", att.original_name.clone().into()),
+                    ("added_at", now.into()),
+                ])
+            })?;
+        }
+        Ok(att)
+    }
+
+    /// The stored bytes of an attachment.
+    pub fn attachment_path(&self, id: &str) -> PathBuf {
+        self.attachments_dir().join(id.get(..2).unwrap_or("__")).join(id)
+    }
+}
+
+fn guess_media_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase()).as_deref() {
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("png") => "image/png",
+        Some("webp") => "image/webp",
+        Some("pdf") => "application/pdf",
+        _ => "application/octet-stream",
+    }
+}
+
+fn load_or_create_device(conn: &Connection) -> Result<Device> {
+    let row: Option<(String, Vec<u8>, Option<String>)> =
+        conn.query_row("SELECT id, secret_key, technician FROM device", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()?;
+    if let Some((id, secret, technician)) = row {
+        let seed: [u8; 32] = secret.try_into().map_err(|_| Error::io("device key", std::io::Error::other("the stored device key is not 32 bytes; the database was edited outside Fieldbook")))?;
+        return Ok(Device { id, technician, key: SigningKey::from_bytes(&seed) });
+    }
+    let seed: [u8; 32] = rand::random();
+    let key = SigningKey::from_bytes(&seed);
+    let id = uuid::Uuid::now_v7().to_string();
+    conn.execute(
+        "INSERT INTO device(id, secret_key, public_key, created_at) VALUES (?1, ?2, ?3, ?4)",
+        params![id, seed.to_vec(), key.verifying_key().as_bytes().to_vec(), ts(Utc::now())],
+    )?;
+    Ok(Device { id, technician: None, key })
+}
+
+/// A write transaction. [`Tx::put`] is the one way a synced record changes.
+pub struct Tx<'c> {
+    tx: rusqlite::Transaction<'c>,
+    clock: HlcClock,
+    now: DateTime<Utc>,
+    dirty_clock: bool,
+}
+
+impl Tx<'_> {
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+
+    pub fn conn(&self) -> &Connection {
+        &self.tx
+    }
+
+    /// Inserts or updates record `id` of `entity` with `fields`, stamps each field with one
+    /// fresh clock value and appends one outbox entry carrying exactly these fields.
+    pub fn put(&mut self, entity: &str, id: &str, fields: &[(&str, Value)]) -> Result<()> {
+        self.put_inner(entity, id, fields, true)
+    }
+
+    /// Like [`Tx::put`] but without an outbox entry: for reference data loaded onto this laptop
+    /// by `import`, which the office's server holds already and a laptop must not push.
+    pub fn put_reference(&mut self, entity: &str, id: &str, fields: &[(&str, Value)]) -> Result<()> {
+        self.put_inner(entity, id, fields, false)
+    }
+
+    fn put_inner(&mut self, entity: &str, id: &str, fields: &[(&str, Value)], outbox: bool) -> Result<()> {
+        let spec = entity::spec(entity).unwrap_or_else(|| panic!("'{entity}' is not a synced entity"));
+        let types: Vec<FieldType> = fields
+            .iter()
+            .map(|(f, _)| spec.field(f).unwrap_or_else(|| panic!("'{entity}.{f}' is not a synced field")))
+            .collect();
+        let names: Vec<&str> = fields.iter().map(|(f, _)| *f).collect();
+        let mut values: Vec<rusqlite::types::Value> = Vec::with_capacity(fields.len() + 1);
+        values.push(id.to_owned().into());
+        values.extend(fields.iter().zip(&types).map(|((_, v), t)| entity::to_sql(*t, v)));
+        // An update names only the changed fields, so it cannot be an INSERT … ON CONFLICT
+        // (the insert half would trip NOT NULL columns it does not name).
+        let update = format!(
+            "UPDATE {entity} SET {sets} WHERE id = ?1",
+            sets = names.iter().enumerate().map(|(i, n)| format!("{n} = ?{}", i + 2)).collect::<Vec<_>>().join(", "),
+        );
+        let changed = self.tx.prepare_cached(&update)?.execute(rusqlite::params_from_iter(&values))?;
+        if changed == 0 {
+            let insert = format!(
+                "INSERT INTO {entity} (id, {cols}) VALUES (?1, {vals})",
+                cols = names.join(", "),
+                vals = (0..names.len()).map(|i| format!("?{}", i + 2)).collect::<Vec<_>>().join(", "),
+            );
+            self.tx.prepare_cached(&insert)?.execute(rusqlite::params_from_iter(&values))?;
+        }
+
+        let stamp = self.clock.tick(hlc::wall_clock_ms()).to_string();
+        self.dirty_clock = true;
+        {
+            let mut clock = self.tx.prepare_cached(
+                "INSERT INTO field_clocks(entity, record_id, field, hlc) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(entity, record_id, field) DO UPDATE SET hlc = excluded.hlc",
+            )?;
+            for name in &names {
+                clock.execute(params![entity, id, name, stamp])?;
+            }
+        }
+        if !outbox {
+            return Ok(());
+        }
+        let map: Map<String, Value> = fields.iter().map(|(f, v)| ((*f).to_owned(), v.clone())).collect();
+        self.tx
+            .prepare_cached("INSERT INTO outbox(entity, record_id, fields, hlc, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")?
+            .execute(params![entity, id, Value::Object(map).to_string(), stamp, ts(self.now)])?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

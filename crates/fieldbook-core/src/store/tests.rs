@@ -1,0 +1,387 @@
+//! Store tests on real SQLite files, loaded with the demo company.
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use serde_json::json;
+
+use super::*;
+use crate::import::ImportDocument;
+use crate::model::*;
+use crate::store::{AnswerInput, SignRequest};
+
+const DEMO: &str = include_str!("../../../../demo/fire-protection.json");
+const INSPECTION: &str = "WO-20260302-001";
+const REPAIR: &str = "WO-20260302-002";
+
+fn day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 3, 2).unwrap()
+}
+
+fn fixed_now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 3, 0, 0).unwrap()
+}
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+    store: Store,
+}
+
+fn demo_store() -> Fixture {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fieldbook.db");
+    let mut store = Store::open(&path).unwrap();
+    store.set_clock(fixed_now);
+    store.import(&ImportDocument::from_json(DEMO, "demo").unwrap(), "demo").unwrap();
+    Fixture { _dir: dir, path, store }
+}
+
+fn answers(v: serde_json::Value) -> Vec<AnswerInput> {
+    serde_json::from_value(v).unwrap()
+}
+
+/// Every required item of the demo inspection, answered with one pump leaking.
+fn full_inspection() -> Vec<AnswerInput> {
+    answers(json!([
+        {"item": "alarm.state", "asset": "JQ-FACP-01", "value": "pass"},
+        {"item": "alarm.self_test", "asset": "JQ-FACP-01", "value": "pass"},
+        {"item": "alarm.battery_v", "asset": "JQ-FACP-01", "value": 26.8},
+        {"item": "alarm.detector_test", "asset": "JQ-FACP-01", "value": "pass"},
+        {"item": "pump.outlet_pressure", "asset": "JQ-PUMP-01", "value": "0.62"},
+        {"item": "pump.manual_start", "asset": "JQ-PUMP-01", "value": "pass"},
+        {"item": "pump.leak", "asset": "JQ-PUMP-01", "value": "pass"},
+        {"item": "pump.outlet_pressure", "asset": "JQ-PUMP-02", "value": 0.18},
+        {"item": "pump.manual_start", "asset": "JQ-PUMP-02", "value": "pass"},
+        {"item": "pump.leak", "asset": "JQ-PUMP-02", "value": "fail"},
+        {"item": "pump.leak_where", "asset": "JQ-PUMP-02", "value": "出水阀法兰 / outlet valve flange"},
+        {"item": "ext.pressure_ok", "asset": "JQ-EXT-B1", "value": "pass"},
+        {"item": "ext.count_missing", "asset": "JQ-EXT-B1", "value": 0},
+        {"item": "site.exits", "value": "pass"},
+        {"item": "site.exit_signs", "value": "pass"},
+        {"item": "site.wiring_clean", "value": "pass"},
+        {"item": "site.hazards", "value": ["none"]}
+    ]))
+}
+
+fn strokes() -> Vec<Stroke> {
+    vec![vec![StrokePoint { x: 10.0, y: 40.0, t: 0 }, StrokePoint { x: 60.0, y: 12.0, t: 80 }, StrokePoint { x: 120.0, y: 45.0, t: 160 }]]
+}
+
+fn sign_request() -> SignRequest {
+    SignRequest { signer_name: "陈建国".into(), signer_title: Some("物业工程部经理".into()), strokes: strokes() }
+}
+
+fn signed_inspection(f: &mut Fixture) {
+    f.store.set_status(INSPECTION, Status::OnSite).unwrap();
+    f.store.record_answers(INSPECTION, &full_inspection()).unwrap();
+    f.store.complete(INSPECTION).unwrap();
+    f.store.sign(INSPECTION, &sign_request()).unwrap();
+}
+
+fn raw(path: &Path) -> Connection {
+    Connection::open(path).unwrap()
+}
+
+#[test]
+fn a_new_file_gets_the_whole_schema_and_reopening_changes_nothing() {
+    let f = demo_store();
+    assert_eq!(migrate::version(&f.store.conn).unwrap(), migrate::latest());
+    let device = f.store.device().id.clone();
+    drop(f.store);
+    let again = Store::open(&f.path).unwrap();
+    assert_eq!(again.device().id, device, "the device identity survives reopening");
+    assert_eq!(again.orders_for_day(day()).unwrap().len(), 4);
+}
+
+#[test]
+fn a_newer_schema_is_refused_and_the_file_left_as_it_was() {
+    let f = demo_store();
+    drop(f.store);
+    raw(&f.path).execute_batch("PRAGMA user_version = 99; PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
+    let before = std::fs::read(&f.path).unwrap();
+    let err = Store::open(&f.path).err().expect("newer schema must be refused");
+    let msg = err.to_string();
+    assert!(matches!(err, Error::SchemaTooNew { found: 99, .. }), "{msg}");
+    assert!(msg.contains("update Fieldbook"), "{msg}");
+    assert_eq!(std::fs::read(&f.path).unwrap(), before);
+}
+
+#[test]
+fn a_file_that_is_not_a_database_gets_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("notes.db");
+    std::fs::write(&path, "shopping list: seals, gauges, batteries ...................................................................").unwrap();
+    let msg = Store::open(&path).err().unwrap().to_string();
+    assert!(msg.contains("not a Fieldbook database") && msg.contains("notes.db"), "{msg}");
+}
+
+#[test]
+fn import_is_idempotent_writes_no_outbox_and_keeps_laptop_work() {
+    let mut f = demo_store();
+    f.store.set_status(INSPECTION, Status::OnSite).unwrap();
+    let outbox_before = f.store.outbox_len().unwrap();
+    let summary = f.store.import(&ImportDocument::from_json(DEMO, "demo").unwrap(), "demo").unwrap();
+    assert_eq!(summary.work_orders, 5);
+    assert_eq!(f.store.outbox_len().unwrap(), outbox_before, "reference data is not pushed from a laptop");
+    assert_eq!(f.store.find_order(INSPECTION).unwrap().status, Status::OnSite, "re-import must not undo the technician's status");
+    let count: i64 = f.store.conn.query_row("SELECT count(*) FROM work_orders", [], |r| r.get(0)).unwrap();
+    assert_eq!(count, 5);
+}
+
+#[test]
+fn a_bad_import_reports_every_problem_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("f.db")).unwrap();
+    let mut doc = ImportDocument::from_json(DEMO, "demo").unwrap();
+    doc.sites[0].customer = "C-NOBODY".into();
+    doc.work_orders[0].template = Some("NO-SUCH-TEMPLATE".into());
+    doc.assets.push(doc.assets[0].clone());
+    let err = store.import(&doc, "bad.json").unwrap_err();
+    let msg = err.to_string();
+    assert_eq!(err.problems().len(), 3, "{msg}");
+    assert!(msg.contains("C-NOBODY") && msg.contains("NO-SUCH-TEMPLATE") && msg.contains("appears twice"), "{msg}");
+    let customers: i64 = store.conn.query_row("SELECT count(*) FROM customers", [], |r| r.get(0)).unwrap();
+    assert_eq!(customers, 0, "nothing half-written");
+}
+
+#[test]
+fn the_day_is_listed_by_response_deadline_with_6h_urban_7h_suburban() {
+    let f = demo_store();
+    let orders = f.store.orders_for_day(day()).unwrap();
+    let deadlines: Vec<_> = orders.iter().map(|o| o.response_deadline).collect();
+    assert!(deadlines.windows(2).all(|w| w[0] <= w[1]), "sorted by deadline");
+    let urban = orders.iter().find(|o| o.number == INSPECTION).unwrap();
+    assert_eq!(urban.response_deadline - urban.reported_at, chrono::Duration::hours(6));
+    let suburban = orders.iter().find(|o| o.number == REPAIR).unwrap();
+    assert_eq!(suburban.zone, Zone::Suburban);
+    assert_eq!(suburban.response_deadline - suburban.reported_at, chrono::Duration::hours(7));
+    let dispatched = f.store.orders(&OrderFilter { status: Some(Status::Signed), day: None }).unwrap();
+    assert!(dispatched.is_empty());
+}
+
+#[test]
+fn each_answer_appends_exactly_one_outbox_entry_with_its_fields() {
+    let mut f = demo_store();
+    assert_eq!(f.store.outbox_len().unwrap(), 0);
+    let n = f.store.record_answers(INSPECTION, &answers(json!([
+        {"item": "site.exits", "value": "pass"},
+        {"item": "pump.outlet_pressure", "asset": "JQ-PUMP-01", "value": "0.55", "note": "稳压"}
+    ]))).unwrap();
+    assert_eq!(n, 2);
+    let outbox = f.store.outbox().unwrap();
+    assert_eq!(outbox.len(), 2);
+    assert!(outbox.iter().all(|e| e.entity == "inspection_answers"));
+    assert_eq!(outbox[1].fields["value"], json!(0.55), "the normalized value, not the typed text");
+    assert_eq!(outbox[1].fields["note"], json!("稳压"));
+    assert!(outbox[0].seq < outbox[1].seq && outbox[0].hlc < outbox[1].hlc);
+    // Answering the same item again is an update of the same record: one more entry, same id.
+    f.store.record_answers(INSPECTION, &answers(json!([{"item": "site.exits", "value": "fail"}]))).unwrap();
+    let outbox = f.store.outbox().unwrap();
+    assert_eq!(outbox.len(), 3);
+    assert_eq!(outbox[2].record_id, outbox[0].record_id);
+    // Clocks of each field moved to the newest stamp.
+    let stamp: String = f.store.conn.query_row(
+        "SELECT hlc FROM field_clocks WHERE record_id = ?1 AND field = 'value'", [&outbox[0].record_id], |r| r.get(0)).unwrap();
+    assert_eq!(stamp, outbox[2].hlc);
+}
+
+#[test]
+fn a_failed_write_leaves_no_record_and_no_outbox_entry() {
+    let mut f = demo_store();
+    let err = f.store.record_answers(INSPECTION, &answers(json!([
+        {"item": "site.exits", "value": "pass"},
+        {"item": "pump.outlet_pressure", "asset": "JQ-PUMP-01", "value": "high"}
+    ]))).unwrap_err();
+    let p = &err.problems()[0];
+    assert_eq!(p.record, "work order WO-20260302-001");
+    assert!(p.field.starts_with("pump.outlet_pressure") && p.problem.contains("not a number"), "{err}");
+    assert_eq!(f.store.outbox_len().unwrap(), 0);
+    assert!(f.store.order_detail(INSPECTION).unwrap().answers.is_empty(), "the valid answer was not half-written either");
+
+    let err = f.store.add_repair(REPAIR, &NewRepairRecord {
+        asset_id: None, fault: "漏水".into(), cause: "密封老化".into(), action: "更换机械密封".into(),
+        parts: vec![PartUsed { sku: "NO-SUCH".into(), quantity: 1, serials: vec![], faulty_returned: true }],
+        labour_minutes: 90, category: Category::Paid, fee_cents: 0, fee_collected: false, taken_to_workshop: false, receipt_number: None,
+    }).unwrap_err();
+    assert!(err.to_string().contains("part NO-SUCH") && err.to_string().contains("unknown part"), "{err}");
+    assert_eq!(f.store.outbox_len().unwrap(), 0);
+}
+
+#[test]
+fn an_outbox_write_that_fails_inside_the_transaction_rolls_back_the_record() {
+    let mut f = demo_store();
+    let order = f.store.find_order(INSPECTION).unwrap();
+    // The record write succeeds, then a later write in the same transaction fails.
+    let result: Result<()> = f.store.write(|tx| {
+        tx.put("work_orders", &order.id, &[("problem", json!("changed"))])?;
+        tx.conn().execute("INSERT INTO nonexistent_table VALUES (1)", [])?;
+        Ok(())
+    });
+    assert!(result.is_err());
+    assert_eq!(f.store.find_order(INSPECTION).unwrap().problem, order.problem);
+    assert_eq!(f.store.outbox_len().unwrap(), 0);
+}
+
+#[test]
+fn completing_lists_every_missing_required_item() {
+    let mut f = demo_store();
+    f.store.set_status(INSPECTION, Status::OnSite).unwrap();
+    let mut partial = full_inspection();
+    partial.retain(|a| a.item != "pump.leak_where" && a.item != "site.exits");
+    f.store.record_answers(INSPECTION, &partial).unwrap();
+    let err = f.store.complete(INSPECTION).unwrap_err();
+    let fields: Vec<&str> = err.problems().iter().map(|p| p.field.as_str()).collect();
+    assert_eq!(fields, ["pump.leak_where (asset JQ-PUMP-02)", "site.exits"], "{err}");
+    assert_eq!(f.store.find_order(INSPECTION).unwrap().status, Status::OnSite);
+}
+
+#[test]
+fn status_moves_forward_and_records_arrival() {
+    let mut f = demo_store();
+    f.store.set_status(REPAIR, Status::EnRoute).unwrap();
+    let o = f.store.set_status(REPAIR, Status::OnSite).unwrap();
+    assert_eq!(o.arrived_at, Some(fixed_now()));
+    let err = f.store.set_status(REPAIR, Status::Dispatched).unwrap_err();
+    assert!(err.to_string().contains("only moves forward"), "{err}");
+    assert!(f.store.set_status(REPAIR, Status::Signed).unwrap_err().to_string().contains("fieldbook sign"));
+    let err = f.store.complete(REPAIR).unwrap_err();
+    assert!(err.to_string().contains("no repair record"), "{err}");
+}
+
+#[test]
+fn signing_locks_the_order_until_an_amendment_which_keeps_the_signed_revision() {
+    let mut f = demo_store();
+    signed_inspection(&mut f);
+    let err = f.store.record_answers(INSPECTION, &answers(json!([{"item": "site.exits", "value": "fail"}]))).unwrap_err();
+    assert!(matches!(err, Error::Locked { revision: 1, .. }), "{err}");
+    assert!(err.to_string().contains("fieldbook amend"), "the error says how: {err}");
+    assert!(f.store.add_repair(INSPECTION, &NewRepairRecord {
+        asset_id: None, fault: "x".into(), cause: "y".into(), action: "z".into(), parts: vec![], labour_minutes: 1,
+        category: Category::Contract, fee_cents: 0, fee_collected: false, taken_to_workshop: false, receipt_number: None,
+    }).is_err());
+
+    let amended = f.store.amend(INSPECTION, "客户要求补记隐患 / customer asked to record a hazard").unwrap();
+    assert_eq!((amended.revision, amended.status), (2, Status::OnSite));
+    f.store.record_answers(INSPECTION, &answers(json!([{"item": "site.hazards", "value": ["blocked_exit"]},
+        {"item": "site.hazard_detail", "value": "B1 东侧通道堆放纸箱"}]))).unwrap();
+    let v = f.store.verify(INSPECTION).unwrap();
+    assert!(!v.intact && v.problems[0].contains("revision 2 is not signed yet"), "{:?}", v.problems);
+    assert!(v.signatures[0].digest_ok && v.signatures[0].device_signature_ok, "revision 1 is kept intact");
+
+    f.store.complete(INSPECTION).unwrap();
+    f.store.sign(INSPECTION, &sign_request()).unwrap();
+    let detail = f.store.order_detail(INSPECTION).unwrap();
+    assert_eq!(detail.signatures.iter().map(|s| s.revision).collect::<Vec<_>>(), [1, 2]);
+    assert_ne!(detail.signatures[0].digest, detail.signatures[1].digest);
+    assert!(f.store.verify(INSPECTION).unwrap().intact);
+}
+
+#[test]
+fn verify_passes_on_an_untouched_signed_order() {
+    let mut f = demo_store();
+    signed_inspection(&mut f);
+    let v = f.store.verify(INSPECTION).unwrap();
+    assert!(v.intact, "{:?}", v.problems);
+    assert_eq!(v.signatures[0].records_match, Some(true));
+    assert_eq!(v.signatures[0].device_public_key, f.store.device().public_key_hex());
+}
+
+#[test]
+fn verify_fails_when_the_sqlite_file_is_edited_behind_the_cores_back() {
+    let mut f = demo_store();
+    signed_inspection(&mut f);
+    raw(&f.path)
+        .execute("UPDATE inspection_answers SET value = '\"pass\"' WHERE item_key = 'pump.leak' AND value = '\"fail\"'", [])
+        .unwrap();
+    let v = f.store.verify(INSPECTION).unwrap();
+    assert!(!v.intact);
+    assert_eq!(v.signatures[0].records_match, Some(false));
+    assert!(v.problems[0].contains("records changed after signing") && v.problems[0].contains("answers["), "{:?}", v.problems);
+
+    // Rewriting the snapshot as well is caught by the digest…
+    raw(&f.path).execute("UPDATE signatures SET signed_content = replace(signed_content, '\"fail\"', '\"pass\"')", []).unwrap();
+    let v = f.store.verify(INSPECTION).unwrap();
+    assert!(!v.signatures[0].digest_ok, "{:?}", v.problems);
+
+    // …and recomputing the digest too is caught by the device signature.
+    let content: String = raw(&f.path).query_row("SELECT signed_content FROM signatures", [], |r| r.get(0)).unwrap();
+    raw(&f.path).execute("UPDATE signatures SET digest = ?1", [crate::signature::sha256_hex(content.as_bytes())]).unwrap();
+    let v = f.store.verify(INSPECTION).unwrap();
+    assert!(v.signatures[0].digest_ok && !v.signatures[0].device_signature_ok && !v.intact, "{:?}", v);
+}
+
+#[test]
+fn signing_needs_a_completed_order_a_name_and_strokes() {
+    let mut f = demo_store();
+    let err = f.store.sign(INSPECTION, &sign_request()).unwrap_err();
+    assert!(err.to_string().contains("complete it first"), "{err}");
+    f.store.set_status(INSPECTION, Status::OnSite).unwrap();
+    f.store.record_answers(INSPECTION, &full_inspection()).unwrap();
+    f.store.complete(INSPECTION).unwrap();
+    let err = f.store.sign(INSPECTION, &SignRequest { signer_name: " ".into(), signer_title: None, strokes: vec![] }).unwrap_err();
+    assert_eq!(err.problems().len(), 2, "{err}");
+    assert_eq!(f.store.find_order(INSPECTION).unwrap().status, Status::Completed);
+}
+
+#[test]
+fn findings_raise_one_follow_up_repair_each() {
+    let mut f = demo_store();
+    f.store.record_answers(INSPECTION, &full_inspection()).unwrap();
+    let detail = f.store.order_detail(INSPECTION).unwrap();
+    let found: Vec<_> = detail.findings.iter().map(|x| x.item_key.as_str()).collect();
+    assert_eq!(found, ["pump.outlet_pressure", "pump.leak"], "low pressure and the leak on pump 2");
+    let follow = f.store.create_follow_up(INSPECTION, "pump.leak", Some("JQ-PUMP-02")).unwrap();
+    assert_eq!(follow.kind, WorkOrderKind::RepairCall);
+    assert_eq!(follow.asset_ids.len(), 1);
+    assert!(follow.problem.as_deref().unwrap().contains("No leaks"));
+    let again = f.store.create_follow_up(INSPECTION, "pump.leak", Some("JQ-PUMP-02")).unwrap();
+    assert_eq!(again.id, follow.id, "one follow-up per finding");
+    assert_eq!(f.store.order_detail(INSPECTION).unwrap().follow_ups, [follow.number]);
+}
+
+#[test]
+fn repairs_record_labour_as_time_and_the_daily_report_sums_it() {
+    let mut f = demo_store();
+    let rec = f.store.add_repair(REPAIR, &NewRepairRecord {
+        asset_id: Some(crate::import::stable_id("assets", "XH-PUMP-01")), fault: "泵体漏水".into(), cause: "机械密封磨损".into(),
+        action: "更换机械密封并试压".into(),
+        parts: vec![PartUsed { sku: "SEAL-PUMP-45".into(), quantity: 1, serials: vec!["MS45-8812".into()], faulty_returned: true }],
+        labour_minutes: 95, category: Category::Paid, fee_cents: 36000 + 20000, fee_collected: true, taken_to_workshop: false, receipt_number: None,
+    }).unwrap();
+    assert_eq!(rec.parts[0].serials, ["MS45-8812"]);
+    f.store.add_time("li.wei", None, day(), Category::Internal, 30, Some("备件入库")).unwrap();
+    let report = f.store.daily_report(day(), None).unwrap();
+    assert_eq!(report.technicians[0].technician, "li.wei");
+    assert_eq!(report.totals.get(Category::Paid), 95);
+    assert_eq!(report.totals.get(Category::Internal), 30);
+    assert_eq!(report.total, 125);
+    let entities: Vec<String> = f.store.outbox().unwrap().into_iter().map(|e| e.entity).collect();
+    assert_eq!(entities, ["repair_records", "time_entries", "time_entries"]);
+}
+
+#[test]
+fn workshop_repairs_need_a_receipt_and_ratings_are_one_to_four() {
+    let mut f = demo_store();
+    let err = f.store.add_repair(REPAIR, &NewRepairRecord {
+        asset_id: None, fault: "a".into(), cause: "b".into(), action: "c".into(), parts: vec![], labour_minutes: 10,
+        category: Category::Paid, fee_cents: 0, fee_collected: false, taken_to_workshop: true, receipt_number: None,
+    }).unwrap_err();
+    assert!(err.to_string().contains("receipt number"), "{err}");
+    let err = f.store.rate(REPAIR, &SatisfactionCard { attitude: 4, skill: 5, arrival: 0, promise: 4, comment: None }).unwrap_err();
+    assert_eq!(err.problems().len(), 2);
+    f.store.rate(REPAIR, &SatisfactionCard { attitude: 4, skill: 4, arrival: 3, promise: 4, comment: Some("很专业".into()) }).unwrap();
+    f.store.rate(REPAIR, &SatisfactionCard { attitude: 4, skill: 4, arrival: 4, promise: 4, comment: None }).unwrap();
+    let card = f.store.order_detail(REPAIR).unwrap().satisfaction.unwrap();
+    assert_eq!(card.arrival, 4, "the second card replaces the first");
+}
+
+#[test]
+fn attachments_are_stored_once_by_content() {
+    let mut f = demo_store();
+    let a = f.store.attach_bytes(b"jpeg bytes", "image/jpeg", Some("pump.jpg")).unwrap();
+    let b = f.store.attach_bytes(b"jpeg bytes", "image/jpeg", Some("again.jpg")).unwrap();
+    assert_eq!(a.id, b.id);
+    assert_eq!(a.id, crate::signature::sha256_hex(b"jpeg bytes"));
+    assert_eq!(std::fs::read(f.store.attachment_path(&a.id)).unwrap(), b"jpeg bytes");
+    assert_eq!(f.store.outbox_len().unwrap(), 1);
+    f.store.record_answers(INSPECTION, &answers(json!([{"item": "pump.photo", "asset": "JQ-PUMP-01", "value": a.id}]))).unwrap();
+}
