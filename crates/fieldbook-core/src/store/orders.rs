@@ -165,12 +165,21 @@ pub fn finding_key(order_id: &str, f: &Finding) -> String {
 impl Store {
     /// Work orders matching `filter`, most urgent response deadline first.
     pub fn orders(&self, filter: &OrderFilter) -> Result<Vec<WorkOrderSummary>> {
-        let sql = format!(
-            "{SUMMARY_SELECT} WHERE w.deleted = 0 AND (?1 IS NULL OR w.scheduled_on = ?1) AND (?2 IS NULL OR w.status = ?2)
-             ORDER BY w.response_deadline, w.number"
-        );
+        // Only the filters given appear in the SQL: `(?1 IS NULL OR col = ?1)` would keep SQLite
+        // from using the (scheduled_on, response_deadline) index.
+        let mut sql = format!("{SUMMARY_SELECT} WHERE w.deleted = 0");
+        let mut args: Vec<String> = Vec::new();
+        if let Some(day) = filter.day {
+            args.push(day.to_string());
+            sql.push_str(&format!(" AND w.scheduled_on = ?{}", args.len()));
+        }
+        if let Some(status) = filter.status {
+            args.push(status.to_string());
+            sql.push_str(&format!(" AND w.status = ?{}", args.len()));
+        }
+        sql.push_str(" ORDER BY w.response_deadline, w.number");
         let mut stmt = self.conn.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params![filter.day, filter.status], summary_row)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(&args), summary_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -660,4 +669,25 @@ fn put_time_entry(tx: &mut Tx<'_>, technician: &str, order_id: Option<&str>, rep
         ("work_date", json!(day)), ("category", json!(category)), ("minutes", json!(minutes)), ("note", json!(note)), ("deleted", json!(false)),
     ])?;
     Ok(id)
+}
+
+impl Store {
+    /// The service company, as imported; printed on reports.
+    pub fn company(&self) -> Result<Option<crate::import::Company>> {
+        let v: Option<String> = self.conn.query_row("SELECT value FROM settings WHERE key = 'company'", [], |r| r.get(0)).optional()?;
+        v.map(|v| serde_json::from_str(&v).map_err(|source| Error::Corrupt { what: "company setting".into(), source })).transpose()
+    }
+
+    /// The parts catalogue, by SKU.
+    pub fn parts(&self) -> Result<Vec<Part>> {
+        let mut stmt = self.conn.prepare_cached("SELECT id, sku, name_zh, name_en, unit, price_cents FROM parts WHERE deleted = 0 ORDER BY sku")?;
+        let rows = stmt.query_map([], |r| Ok(Part { id: r.get(0)?, sku: r.get(1)?, name_zh: r.get(2)?, name_en: r.get(3)?, unit: r.get(4)?, price_cents: r.get(5)? }))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The bilingual service report of an order as PDF bytes.
+    pub fn service_report(&mut self, key: &str) -> Result<Vec<u8>> {
+        let detail = self.order_detail(key)?;
+        crate::report::render(&detail, self.company()?.as_ref(), &self.parts()?)
+    }
 }

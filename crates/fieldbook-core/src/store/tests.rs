@@ -9,8 +9,8 @@ use crate::model::*;
 use crate::store::{AnswerInput, SignRequest};
 
 const DEMO: &str = include_str!("../../../../demo/fire-protection.json");
-const INSPECTION: &str = "WO-20260302-001";
-const REPAIR: &str = "WO-20260302-002";
+const INSPECTION: &str = "WO-1001";
+const REPAIR: &str = "WO-1002";
 
 fn day() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 3, 2).unwrap()
@@ -192,7 +192,7 @@ fn a_failed_write_leaves_no_record_and_no_outbox_entry() {
         {"item": "pump.outlet_pressure", "asset": "JQ-PUMP-01", "value": "high"}
     ]))).unwrap_err();
     let p = &err.problems()[0];
-    assert_eq!(p.record, "work order WO-20260302-001");
+    assert_eq!(p.record, "work order WO-1001");
     assert!(p.field.starts_with("pump.outlet_pressure") && p.problem.contains("not a number"), "{err}");
     assert_eq!(f.store.outbox_len().unwrap(), 0);
     assert!(f.store.order_detail(INSPECTION).unwrap().answers.is_empty(), "the valid answer was not half-written either");

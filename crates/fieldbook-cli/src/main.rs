@@ -1,0 +1,403 @@
+//! `fieldbook`: the technician's local store from the command line, for scripts, support staff
+//! and tests. Every command is a thin layer over `fieldbook-core`; `--json` prints
+//! machine-readable results on stdout and errors as JSON on stderr, with a non-zero exit.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+use fieldbook_core::import::ImportDocument;
+use fieldbook_core::model::{Category, NewRepairRecord, PartUsed, SatisfactionCard, Status, Stroke};
+use fieldbook_core::store::{AnswerInput, OrderFilter, SignRequest};
+use fieldbook_core::{Error, Store};
+use serde_json::json;
+
+mod print;
+
+#[derive(Parser)]
+#[command(name = "fieldbook", version, about = "Fieldbook: a field-service technician's offline records", propagate_version = true)]
+struct Cli {
+    /// The local store (SQLite file). Default: the app's data directory.
+    #[arg(long, global = true, env = "FIELDBOOK_DB", value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// Machine-readable output on stdout; errors as JSON on stderr.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create the local store (safe to run again).
+    Init {
+        /// The technician this laptop belongs to (login).
+        #[arg(long)]
+        technician: Option<String>,
+    },
+    /// Load customers, sites, assets, contracts, parts, templates and work orders from a file.
+    Import {
+        file: PathBuf,
+        /// Shift the file's dates so that its `as_of` day becomes today (demo data).
+        #[arg(long)]
+        rebase_dates: bool,
+    },
+    /// List work orders, most urgent response deadline first.
+    Orders {
+        #[arg(long)]
+        status: Option<Status>,
+        /// YYYY-MM-DD or `today`.
+        #[arg(long, value_parser = parse_day)]
+        date: Option<NaiveDate>,
+    },
+    /// One work order with everything recorded on it.
+    Show { order: String },
+    /// Record checklist answers from a JSON file (any subset of the form).
+    Answer {
+        order: String,
+        #[arg(long, value_name = "ANSWERS.json")]
+        file: PathBuf,
+    },
+    /// Mark that you are on the way (en route).
+    EnRoute { order: String },
+    /// Record arrival on site (the response time stops here).
+    Arrive { order: String },
+    /// Record a repair.
+    Repair(RepairArgs),
+    /// Record time not covered by a repair record (travel, inspection, internal work).
+    Time {
+        #[arg(long)]
+        minutes: u32,
+        #[arg(long)]
+        category: Category,
+        #[arg(long)]
+        order: Option<String>,
+        #[arg(long, value_parser = parse_day)]
+        date: Option<NaiveDate>,
+        #[arg(long)]
+        technician: Option<String>,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// The customer's satisfaction card (each criterion 1 = poor … 4 = very good).
+    Rate {
+        order: String,
+        #[arg(long)]
+        attitude: u8,
+        #[arg(long)]
+        skill: u8,
+        #[arg(long)]
+        arrival: u8,
+        #[arg(long)]
+        promise: u8,
+        #[arg(long)]
+        comment: Option<String>,
+    },
+    /// Mark the work done; refused while required checklist items are unanswered.
+    Complete { order: String },
+    /// Reopen a completed (not yet signed) order.
+    Reopen { order: String },
+    /// Take the customer's signature and lock the record.
+    Sign {
+        order: String,
+        #[arg(long)]
+        signer: String,
+        #[arg(long)]
+        title: Option<String>,
+        /// Pen strokes: [[{"x":..,"y":..,"t":ms}, ...], ...]
+        #[arg(long, value_name = "STROKES.json")]
+        strokes: PathBuf,
+    },
+    /// Open an amendment of a signed order (a new revision needing a new signature).
+    Amend {
+        order: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Check the signatures of an order; exits 0 only if the signed record is intact.
+    Verify { order: String },
+    /// Write the bilingual service report as PDF.
+    Report {
+        order: String,
+        #[arg(long, value_name = "OUT.pdf")]
+        pdf: PathBuf,
+    },
+    /// Raise a follow-up repair order from an inspection finding.
+    FollowUp {
+        order: String,
+        #[arg(long)]
+        item: String,
+        #[arg(long)]
+        asset: Option<String>,
+    },
+    /// Store a photo or file; prints the attachment id to use in answers.
+    Attach {
+        file: PathBuf,
+        #[arg(long)]
+        media_type: Option<String>,
+    },
+    /// Minutes per service category for a day.
+    DailyReport {
+        #[arg(long, value_parser = parse_day)]
+        date: Option<NaiveDate>,
+        #[arg(long)]
+        technician: Option<String>,
+    },
+    /// Changes waiting to be synced.
+    Outbox,
+}
+
+#[derive(Args)]
+struct RepairArgs {
+    order: String,
+    #[arg(long)]
+    fault: String,
+    #[arg(long)]
+    cause: String,
+    #[arg(long)]
+    action: String,
+    /// Labour time in minutes.
+    #[arg(long)]
+    minutes: u32,
+    #[arg(long)]
+    category: Category,
+    /// A part used: SKU=QTY, optionally with serials and a returned faulty part:
+    /// SKU=QTY[:SERIAL,SERIAL][+returned]. Repeat for each part.
+    #[arg(long = "part", value_parser = parse_part)]
+    parts: Vec<PartUsed>,
+    /// The asset repaired (code).
+    #[arg(long)]
+    asset: Option<String>,
+    /// Fee charged, in yuan (e.g. 120.50).
+    #[arg(long, value_parser = parse_money)]
+    fee: Option<i64>,
+    /// The fee was collected on site.
+    #[arg(long)]
+    fee_collected: bool,
+    /// The unit was taken back to the workshop; give the receipt number handed to the customer.
+    #[arg(long, value_name = "RECEIPT")]
+    workshop_receipt: Option<String>,
+}
+
+fn parse_day(s: &str) -> Result<NaiveDate, String> {
+    if s == "today" {
+        return Ok(chrono::Local::now().date_naive());
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("'{s}' is not a date: use YYYY-MM-DD or `today`"))
+}
+
+fn parse_part(s: &str) -> Result<PartUsed, String> {
+    let bad = || format!("'{s}' is not a part: use SKU=QTY, e.g. GAUGE-1.6=2 or SEAL-PUMP-45=1:MS45-8812+returned");
+    let (s2, faulty_returned) = match s.strip_suffix("+returned") {
+        Some(rest) => (rest, true),
+        None => (s, false),
+    };
+    let (sku, rest) = s2.split_once('=').ok_or_else(bad)?;
+    let (qty, serials) = match rest.split_once(':') {
+        Some((q, ser)) => (q, ser.split(',').map(str::trim).filter(|x| !x.is_empty()).map(str::to_owned).collect()),
+        None => (rest, Vec::new()),
+    };
+    let quantity = qty.trim().parse().map_err(|_| bad())?;
+    if sku.trim().is_empty() {
+        return Err(bad());
+    }
+    Ok(PartUsed { sku: sku.trim().to_owned(), quantity, serials, faulty_returned })
+}
+
+fn parse_money(s: &str) -> Result<i64, String> {
+    let v: f64 = s.trim().parse().map_err(|_| format!("'{s}' is not an amount: use yuan, e.g. 120 or 120.50"))?;
+    if !(0.0..=10_000_000.0).contains(&v) {
+        return Err(format!("'{s}' is out of range"));
+    }
+    Ok((v * 100.0).round() as i64)
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> anyhow::Result<T> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {what} file {}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: not a valid {what} file: {e} (line {}, column {})", path.display(), e.line(), e.column()))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = cli.json;
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            let core = err.downcast_ref::<Error>();
+            if json {
+                let body = json!({"error": {
+                    "kind": core.map(Error::kind).unwrap_or("error"),
+                    "message": format!("{err:#}"),
+                    "problems": core.map(|e| e.problems().to_vec()).unwrap_or_default(),
+                }});
+                eprintln!("{body}");
+            } else {
+                eprintln!("error: {err:#}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Opens the store; only `init` may create it, so a mistyped `--db` is not a new empty store.
+fn open(db: &Option<PathBuf>, create: bool) -> anyhow::Result<Store> {
+    let path = db.clone().unwrap_or_else(fieldbook_core::default_db_path);
+    if !create && !path.exists() {
+        bail!("no Fieldbook store at {}: create it with `fieldbook init` (or pass the right --db)", path.display());
+    }
+    Ok(Store::open(&path)?)
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let out = print::Output { json: cli.json };
+    let mut store = open(&cli.db, matches!(cli.command, Command::Init { .. }))?;
+    match cli.command {
+        Command::Init { technician } => {
+            if let Some(t) = &technician {
+                store.set_technician(t)?;
+            }
+            let device = store.device();
+            out.show(
+                &json!({"db": store.path(), "device_id": device.id, "public_key": device.public_key_hex(), "technician": device.technician}),
+                || format!("Store ready at {}\nDevice {} (public key {})\n", store.path().display(), device.id, device.public_key_hex()),
+            );
+        }
+        Command::Import { file, rebase_dates } => {
+            let name = file.display().to_string();
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read import file {name}"))?;
+            let mut doc = ImportDocument::from_json(&text, &name)?;
+            if rebase_dates {
+                doc.rebase_to(chrono::Local::now().date_naive());
+            }
+            let s = store.import(&doc, &name)?;
+            out.show(&s, || {
+                format!(
+                    "Imported {name}: {} customers, {} sites, {} assets, {} contracts, {} parts, {} checklist templates, {} work orders\n",
+                    s.customers, s.sites, s.assets, s.contracts, s.parts, s.checklist_templates, s.work_orders
+                )
+            });
+        }
+        Command::Orders { status, date } => {
+            let orders = store.orders(&OrderFilter { status, day: date })?;
+            out.show(&orders, || print::orders(&orders, store.now()));
+        }
+        Command::Show { order } => {
+            let d = store.order_detail(&order)?;
+            out.show(&d, || print::detail(&d));
+        }
+        Command::Answer { order, file } => {
+            #[derive(serde::Deserialize)]
+            #[serde(untagged)]
+            enum AnswersFile {
+                List(Vec<AnswerInput>),
+                Doc { answers: Vec<AnswerInput> },
+            }
+            let answers = match read_json::<AnswersFile>(&file, "answers")? {
+                AnswersFile::List(a) | AnswersFile::Doc { answers: a } => a,
+            };
+            if answers.is_empty() {
+                bail!("{}: no answers in the file; it should hold [{{\"item\": \"KEY\", \"value\": ...}}, ...]", file.display());
+            }
+            let n = store.record_answers(&order, &answers)?;
+            let d = store.order_detail(&order)?;
+            out.show(&json!({"recorded": n, "findings": d.findings, "missing": d.missing}), || {
+                format!("Recorded {n} answer(s) on {}. {} finding(s); {} required item(s) still open.\n", d.order.number, d.findings.len(), d.missing.len())
+            });
+        }
+        Command::EnRoute { order } => {
+            let o = store.set_status(&order, Status::EnRoute)?;
+            out.show(&o, || format!("{} is en route\n", o.number));
+        }
+        Command::Arrive { order } => {
+            let o = store.set_status(&order, Status::OnSite)?;
+            out.show(&o, || print::arrival(&o));
+        }
+        Command::Repair(a) => {
+            let asset_id = match &a.asset {
+                None => None,
+                Some(code) => {
+                    let d = store.order_detail(&a.order)?;
+                    let asset = d.assets.iter().find(|x| &x.code == code || &x.id == code);
+                    Some(asset.map(|x| x.id.clone()).with_context(|| format!("asset '{code}' is not one of work order {}'s assets ({})", d.order.number, d.assets.iter().map(|x| x.code.as_str()).collect::<Vec<_>>().join(", ")))?)
+                }
+            };
+            let rec = store.add_repair(&a.order, &NewRepairRecord {
+                asset_id,
+                fault: a.fault,
+                cause: a.cause,
+                action: a.action,
+                parts: a.parts,
+                labour_minutes: a.minutes,
+                category: a.category,
+                fee_cents: a.fee.unwrap_or(0),
+                fee_collected: a.fee_collected,
+                taken_to_workshop: a.workshop_receipt.is_some(),
+                receipt_number: a.workshop_receipt,
+            })?;
+            out.show(&rec, || format!("Recorded repair {} ({} min, category {})\n", rec.id, rec.labour_minutes, rec.category));
+        }
+        Command::Time { minutes, category, order, date, technician, note } => {
+            let technician = technician.or(store.device().technician.clone()).context("no technician: give --technician or run `fieldbook init --technician LOGIN`")?;
+            let day = date.unwrap_or_else(|| chrono::Local::now().date_naive());
+            let t = store.add_time(&technician, order.as_deref(), day, category, minutes, note.as_deref())?;
+            out.show(&t, || format!("Recorded {minutes} min of category {category} for {technician} on {day}\n"));
+        }
+        Command::Rate { order, attitude, skill, arrival, promise, comment } => {
+            let card = SatisfactionCard { attitude, skill, arrival, promise, comment };
+            store.rate(&order, &card)?;
+            out.show(&card, || "Satisfaction card recorded\n".into());
+        }
+        Command::Complete { order } => {
+            let o = store.complete(&order)?;
+            out.show(&o, || format!("{} completed; the customer can sign now (`fieldbook sign {}`)\n", o.number, o.number));
+        }
+        Command::Reopen { order } => {
+            let o = store.set_status(&order, Status::OnSite)?;
+            out.show(&o, || format!("{} reopened\n", o.number));
+        }
+        Command::Sign { order, signer, title, strokes } => {
+            let strokes: Vec<Stroke> = read_json(&strokes, "strokes")?;
+            let sig = store.sign(&order, &SignRequest { signer_name: signer, signer_title: title, strokes })?;
+            out.show(&sig, || format!("Signed by {} at {}; revision {} locked.\nDigest {}\n", sig.signer_name, sig.signed_at, sig.revision, sig.digest));
+        }
+        Command::Amend { order, reason } => {
+            let o = store.amend(&order, &reason)?;
+            out.show(&o, || format!("{} reopened as revision {}; it needs a new signature\n", o.number, o.revision));
+        }
+        Command::Verify { order } => {
+            let v = store.verify(&order)?;
+            out.show(&v, || print::verification(&v));
+            if !v.intact {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Report { order, pdf } => {
+            let bytes = store.service_report(&order)?;
+            // Written beside the target and renamed, so a half-written PDF never has its name.
+            let tmp = pdf.with_extension("pdf.partial");
+            std::fs::write(&tmp, &bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+            std::fs::rename(&tmp, &pdf).with_context(|| format!("cannot write {}", pdf.display()))?;
+            out.show(&json!({"pdf": pdf, "bytes": bytes.len()}), || format!("Wrote {} ({} KB)\n", pdf.display(), bytes.len() / 1024));
+        }
+        Command::FollowUp { order, item, asset } => {
+            let o = store.create_follow_up(&order, &item, asset.as_deref())?;
+            out.show(&o, || format!("Follow-up repair {} raised: {}\n", o.number, o.problem.as_deref().unwrap_or("")));
+        }
+        Command::Attach { file, media_type } => {
+            let a = store.attach_file(&file, media_type.as_deref())?;
+            out.show(&a, || format!("{}\n", a.id));
+        }
+        Command::DailyReport { date, technician } => {
+            let day = date.unwrap_or_else(|| chrono::Local::now().date_naive());
+            let r = store.daily_report(day, technician.as_deref())?;
+            out.show(&r, || r.to_text());
+        }
+        Command::Outbox => {
+            let entries = store.outbox()?;
+            out.show(&entries, || print::outbox(&entries));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,93 @@
+//! Shared support for the scenarios: finding the workspace's binaries and running them.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A binary built by this workspace (`fieldbook`, `fieldbook-server`), from the same target
+/// directory as the running test. The test command builds every binary before testing.
+pub fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test> -> target/<profile>/<name>
+    let dir = exe.parent().and_then(Path::parent).expect("target directory");
+    let path = dir.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    assert!(path.exists(), "{} is not built: run `cargo build --workspace --bins` first (the README's test command does)", path.display());
+    path
+}
+
+/// The repository root (for the demo data and fixtures).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("repo root").to_owned()
+}
+
+/// The result of one command: exit status, stdout and stderr as text.
+pub struct Run {
+    pub ok: bool,
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+    }
+    pub fn error_json(&self) -> serde_json::Value {
+        serde_json::from_str(self.stderr.trim()).unwrap_or_else(|e| panic!("stderr is not JSON ({e}):\n{}", self.stderr))
+    }
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Run {
+            ok: o.status.success(),
+            code: o.status.code(),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+/// A laptop: a temporary folder with its own store, driven through the `fieldbook` CLI.
+pub struct Laptop {
+    pub dir: tempfile::TempDir,
+}
+
+impl Laptop {
+    pub fn new() -> Self {
+        Laptop { dir: tempfile::tempdir().expect("temp dir") }
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.dir.path().join("fieldbook.db")
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Runs `fieldbook --db <this laptop's store> ARGS...`.
+    pub fn run(&self, args: &[&str]) -> Run {
+        Command::new(bin("fieldbook")).arg("--db").arg(self.db()).args(args).env_remove("FIELDBOOK_DB").output().expect("run fieldbook").into()
+    }
+
+    /// Runs a command that must succeed, returning its `--json` output.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        let r = self.run(&all);
+        assert!(r.ok, "fieldbook {args:?} failed:\n{}", r.stderr);
+        r.json()
+    }
+
+    pub fn write(&self, name: &str, contents: &str) -> PathBuf {
+        let p = self.path(name);
+        std::fs::write(&p, contents).expect("write fixture");
+        p
+    }
+}
+
+impl Default for Laptop {
+    fn default() -> Self {
+        Self::new()
+    }
+}
