@@ -21,6 +21,7 @@ pub mod model;
 pub mod report;
 pub mod signature;
 pub mod store;
+pub mod sync;
 
 pub use error::{Error, FieldProblem, Result};
 pub use store::{OutboxEntry, Store};

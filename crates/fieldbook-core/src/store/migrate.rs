@@ -8,7 +8,10 @@ use rusqlite::Connection;
 use crate::error::{Error, Result};
 
 /// (version, SQL) in order. New schema changes are new files appended here, never edits.
-pub const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../../../migrations/client/0001_init.sql"))];
+pub const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../../../migrations/client/0001_init.sql")),
+    (2, include_str!("../../../../migrations/client/0002_sync.sql")),
+];
 
 pub fn latest() -> i64 {
     MIGRATIONS.last().map(|(v, _)| *v).unwrap_or(0)

@@ -9,6 +9,7 @@ pub mod migrate;
 mod orders;
 mod signing;
 mod import;
+pub mod sync;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -38,6 +39,8 @@ pub struct OutboxEntry {
     pub fields: Map<String, Value>,
     pub hlc: String,
     pub created_at: String,
+    /// Per changed field, its stamp before this write (null: no value yet).
+    pub base: Map<String, Value>,
 }
 
 /// This laptop's identity: its id and Ed25519 key.
@@ -210,7 +213,7 @@ impl Store {
 
     /// Changes not yet acknowledged by the server, oldest first.
     pub fn outbox(&self) -> Result<Vec<OutboxEntry>> {
-        let mut stmt = self.conn.prepare_cached("SELECT seq, entity, record_id, fields, hlc, created_at FROM outbox ORDER BY seq")?;
+        let mut stmt = self.conn.prepare_cached("SELECT seq, entity, record_id, fields, hlc, created_at, base FROM outbox ORDER BY seq")?;
         let rows = stmt.query_map([], |r| {
             let fields: String = r.get(3)?;
             Ok(OutboxEntry {
@@ -220,6 +223,7 @@ impl Store {
                 fields: serde_json::from_str(&fields).unwrap_or_default(),
                 hlc: r.get(4)?,
                 created_at: r.get(5)?,
+                base: serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or_default(),
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -346,6 +350,45 @@ impl Tx<'_> {
     }
 
     fn put_inner(&mut self, entity: &str, id: &str, fields: &[(&str, Value)], outbox: bool) -> Result<()> {
+        // The stamps this laptop had before the write: the outbox's `base`, which lets the
+        // server tell an informed overwrite from a concurrent one.
+        let base = if outbox { self.field_clocks(entity, id)? } else { Map::new() };
+        self.write_row(entity, id, fields)?;
+        let stamp = self.clock.tick(hlc::wall_clock_ms()).to_string();
+        self.dirty_clock = true;
+        self.set_clocks(entity, id, fields.iter().map(|(f, _)| (*f, stamp.as_str())))?;
+        if !outbox {
+            return Ok(());
+        }
+        let base: Map<String, Value> = fields.iter().map(|(f, _)| ((*f).to_owned(), base.get(*f).cloned().unwrap_or(Value::Null))).collect();
+        let map: Map<String, Value> = fields.iter().map(|(f, v)| ((*f).to_owned(), v.clone())).collect();
+        self.tx
+            .prepare_cached("INSERT INTO outbox(entity, record_id, fields, hlc, created_at, base) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
+            .execute(params![entity, id, Value::Object(map).to_string(), stamp, ts(self.now), Value::Object(base).to_string()])?;
+        Ok(())
+    }
+
+    /// The stamp of every field of a record on this laptop.
+    pub(crate) fn field_clocks(&self, entity: &str, id: &str) -> Result<Map<String, Value>> {
+        let mut stmt = self.tx.prepare_cached("SELECT field, hlc FROM field_clocks WHERE entity = ?1 AND record_id = ?2")?;
+        let rows = stmt.query_map(params![entity, id], |r| Ok((r.get::<_, String>(0)?, Value::String(r.get(1)?))))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub(crate) fn set_clocks<'a>(&mut self, entity: &str, id: &str, stamps: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<()> {
+        let mut clock = self.tx.prepare_cached(
+            "INSERT INTO field_clocks(entity, record_id, field, hlc) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(entity, record_id, field) DO UPDATE SET hlc = excluded.hlc",
+        )?;
+        for (field, stamp) in stamps {
+            clock.execute(params![entity, id, field, stamp])?;
+        }
+        Ok(())
+    }
+
+    /// Writes fields of one record (updating it, or inserting it when new). Field names come
+    /// from the entity whitelist, never from input, so they are safe to put in SQL.
+    pub(crate) fn write_row(&mut self, entity: &str, id: &str, fields: &[(&str, Value)]) -> Result<()> {
         let spec = entity::spec(entity).unwrap_or_else(|| panic!("'{entity}' is not a synced entity"));
         let types: Vec<FieldType> = fields
             .iter()
@@ -370,26 +413,15 @@ impl Tx<'_> {
             );
             self.tx.prepare_cached(&insert)?.execute(rusqlite::params_from_iter(&values))?;
         }
-
-        let stamp = self.clock.tick(hlc::wall_clock_ms()).to_string();
-        self.dirty_clock = true;
-        {
-            let mut clock = self.tx.prepare_cached(
-                "INSERT INTO field_clocks(entity, record_id, field, hlc) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT(entity, record_id, field) DO UPDATE SET hlc = excluded.hlc",
-            )?;
-            for name in &names {
-                clock.execute(params![entity, id, name, stamp])?;
-            }
-        }
-        if !outbox {
-            return Ok(());
-        }
-        let map: Map<String, Value> = fields.iter().map(|(f, v)| ((*f).to_owned(), v.clone())).collect();
-        self.tx
-            .prepare_cached("INSERT INTO outbox(entity, record_id, fields, hlc, created_at) VALUES (?1, ?2, ?3, ?4, ?5)")?
-            .execute(params![entity, id, Value::Object(map).to_string(), stamp, ts(self.now)])?;
         Ok(())
+    }
+
+    /// Moves this laptop's clock past a stamp seen from another replica.
+    pub(crate) fn observe(&mut self, stamp: &str) {
+        if let Ok(h) = stamp.parse::<Hlc>() {
+            self.clock.observe(&h, hlc::wall_clock_ms());
+            self.dirty_clock = true;
+        }
     }
 }
 

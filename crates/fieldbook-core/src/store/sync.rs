@@ -1,0 +1,328 @@
+//! The laptop's side of sync, without any transport: which outbox entries to push, what to do
+//! with the server's acknowledgement, how to apply a pulled page, and the state shown as
+//! "sync status". The HTTP client (`fieldbook-sync`) drives these.
+//!
+//! Invariants: an outbox entry is deleted only by an acknowledgement that covers it; a pulled
+//! page and the cursor after it commit together, so a crash mid-pull repeats the page instead of
+//! skipping it; applying the same page twice changes nothing.
+
+use rusqlite::{params, OptionalExtension};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use super::{ts, Store};
+use crate::entity;
+use crate::error::{Error, Result};
+use crate::sync::merge::{merge_into, IncomingWrite, RecordState, Stamps};
+use crate::sync::protocol::{FeedChange, PullResponse, PushEntry, PushResponse, Rejection};
+
+/// Where this laptop syncs to.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Enrolment {
+    pub server_url: String,
+    #[serde(skip_serializing)]
+    pub device_token: String,
+    pub technician: String,
+}
+
+/// Everything the "sync status" line shows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SyncStatus {
+    pub enrolled: bool,
+    pub server_url: Option<String>,
+    pub technician: Option<String>,
+    /// Changes waiting to be pushed.
+    pub pending_changes: i64,
+    pub pull_cursor: i64,
+    pub last_success_at: Option<String>,
+    pub last_attempt_at: Option<String>,
+    pub last_error: Option<String>,
+    /// Set when the server revoked this laptop.
+    pub revoked_reason: Option<String>,
+    /// Entries the server refused for good, newest first.
+    pub rejections: Vec<Rejection>,
+}
+
+impl Store {
+    pub fn enrolment(&self) -> Result<Option<Enrolment>> {
+        Ok(self
+            .conn
+            .query_row("SELECT server_url, device_token, technician FROM sync_state WHERE id = 1 AND device_token IS NOT NULL", [], |r| {
+                Ok(Enrolment { server_url: r.get(0)?, device_token: r.get(1)?, technician: r.get(2)? })
+            })
+            .optional()?)
+    }
+
+    /// Records a successful enrolment: the server, the device token and whose laptop this is.
+    pub fn set_enrolment(&mut self, server_url: &str, device_token: &str, technician: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE sync_state SET server_url = ?1, device_token = ?2, technician = ?3, revoked_reason = NULL, last_error = NULL WHERE id = 1",
+            params![server_url.trim_end_matches('/'), device_token, technician],
+        )?;
+        self.set_technician(technician)
+    }
+
+    /// The oldest outbox entries, in sequence order, as the protocol sends them.
+    pub fn pending_push(&self, limit: usize) -> Result<Vec<PushEntry>> {
+        let mut stmt = self.conn.prepare_cached("SELECT seq, entity, record_id, fields, hlc, base FROM outbox ORDER BY seq LIMIT ?1")?;
+        let rows = stmt.query_map([limit as i64], |r| {
+            let parse = |i: usize, s: String| -> rusqlite::Result<Map<String, Value>> {
+                serde_json::from_str(&s).map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
+            };
+            Ok(PushEntry {
+                seq: r.get(0)?,
+                entity: r.get(1)?,
+                record_id: r.get(2)?,
+                fields: parse(3, r.get(3)?)?,
+                hlc: r.get(4)?,
+                base: parse(5, r.get(5)?)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Applies the server's answer to a push: entries up to `acked_seq` leave the outbox, refused
+    /// ones are kept for the technician to see, and the clock moves past the server's.
+    pub fn acknowledge(&mut self, resp: &PushResponse) -> Result<()> {
+        self.write(|tx| {
+            for r in &resp.rejected {
+                let fields: Option<String> = tx.conn().query_row("SELECT fields FROM outbox WHERE seq = ?1", [r.seq], |x| x.get(0)).optional()?;
+                tx.conn().execute(
+                    "INSERT OR REPLACE INTO sync_rejections(seq, entity, record_id, fields, reason, rejected_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![r.seq, r.entity, r.record_id, fields.unwrap_or_else(|| "{}".into()), r.reason, ts(tx.now())],
+                )?;
+            }
+            tx.conn().execute("DELETE FROM outbox WHERE seq <= ?1", [resp.acked_seq])?;
+            tx.observe(&resp.server_hlc);
+            Ok(())
+        })
+    }
+
+    pub fn pull_cursor(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT pull_cursor FROM sync_state WHERE id = 1", [], |r| r.get(0))?)
+    }
+
+    /// Applies one pulled page and moves the cursor, in one transaction. Returns how many
+    /// records changed here.
+    pub fn apply_pull(&mut self, page: &PullResponse) -> Result<usize> {
+        for c in &page.changes {
+            if entity::spec(&c.entity).is_none() {
+                return Err(Error::invalid(format!("pulled change {}", c.seq), "entity", format!("'{}' is unknown to this Fieldbook; update Fieldbook", c.entity)));
+            }
+        }
+        self.write(|tx| {
+            // A page may carry a child before its parent (e.g. a scope grant); the references are
+            // checked when the whole page is in.
+            tx.conn().execute_batch("PRAGMA defer_foreign_keys = ON")?;
+            let mut changed = 0;
+            for c in &page.changes {
+                if apply_change(tx, c)? {
+                    changed += 1;
+                }
+            }
+            tx.conn().execute("UPDATE sync_state SET pull_cursor = max(pull_cursor, ?1) WHERE id = 1", [page.next_cursor])?;
+            tx.observe(&page.server_hlc);
+            Ok(changed)
+        })
+    }
+
+    /// Notes the outcome of a sync attempt for the status line.
+    pub fn record_sync_attempt(&mut self, error: Option<&str>) -> Result<()> {
+        let now = ts(self.now());
+        match error {
+            None => self.conn.execute("UPDATE sync_state SET last_attempt_at = ?1, last_success_at = ?1, last_error = NULL WHERE id = 1", [now])?,
+            Some(e) => self.conn.execute("UPDATE sync_state SET last_attempt_at = ?1, last_error = ?2 WHERE id = 1", params![now, e])?,
+        };
+        Ok(())
+    }
+
+    /// The server revoked this laptop; nothing more will sync.
+    pub fn mark_revoked(&mut self, reason: &str) -> Result<()> {
+        self.conn.execute("UPDATE sync_state SET revoked_reason = ?1, last_error = ?1 WHERE id = 1", [reason])?;
+        Ok(())
+    }
+
+    pub fn sync_status(&self) -> Result<SyncStatus> {
+        let pending_changes = self.outbox_len()?;
+        let mut status = self.conn.query_row(
+            "SELECT server_url, technician, pull_cursor, last_success_at, last_attempt_at, last_error, revoked_reason, device_token IS NOT NULL FROM sync_state WHERE id = 1",
+            [],
+            |r| {
+                Ok(SyncStatus {
+                    server_url: r.get(0)?,
+                    technician: r.get(1)?,
+                    pull_cursor: r.get(2)?,
+                    last_success_at: r.get(3)?,
+                    last_attempt_at: r.get(4)?,
+                    last_error: r.get(5)?,
+                    revoked_reason: r.get(6)?,
+                    enrolled: r.get(7)?,
+                    pending_changes,
+                    rejections: Vec::new(),
+                })
+            },
+        )?;
+        let mut stmt = self.conn.prepare_cached("SELECT seq, entity, record_id, reason FROM sync_rejections ORDER BY seq DESC LIMIT 50")?;
+        status.rejections = stmt
+            .query_map([], |r| Ok(Rejection { seq: r.get(0)?, entity: r.get(1)?, record_id: r.get(2)?, reason: r.get(3)? }))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(status)
+    }
+
+    /// Deletes this laptop's store and attachments (after revocation). Refused while changes are
+    /// unsynced, unless `force` (the admin ordered a wipe).
+    pub fn wipe(self, force: bool) -> Result<()> {
+        let pending = self.outbox_len()?;
+        if pending > 0 && !force {
+            return Err(Error::invalid("local store", "outbox", format!("{pending} change(s) are not synced yet; they are kept until they sync or the admin orders a wipe")));
+        }
+        let path = self.path.clone();
+        let attachments = self.attachments_dir();
+        drop(self);
+        for suffix in ["", "-wal", "-shm"] {
+            let mut p = path.clone().into_os_string();
+            p.push(suffix);
+            match std::fs::remove_file(&p) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(Error::io(p, e)),
+                _ => {}
+            }
+        }
+        if attachments.exists() {
+            std::fs::remove_dir_all(&attachments).map_err(|e| Error::io(&attachments, e))?;
+        }
+        Ok(())
+    }
+}
+
+/// Merges one feed change into the local record. Returns whether anything changed.
+fn apply_change(tx: &mut super::Tx<'_>, c: &FeedChange) -> Result<bool> {
+    let spec = entity::spec(&c.entity).expect("checked before the transaction");
+    let mut state = RecordState { fields: Map::new(), clocks: tx.field_clocks(&c.entity, &c.record_id)? };
+    if !state.clocks.is_empty() {
+        let cols: Vec<&str> = spec.fields.iter().map(|(n, _)| *n).collect();
+        let sql = format!("SELECT {} FROM {} WHERE id = ?1", cols.join(", "), c.entity);
+        let row: Option<Vec<Value>> = tx
+            .conn()
+            .prepare_cached(&sql)?
+            .query_row([&c.record_id], |r| (0..cols.len()).map(|i| Ok(entity::from_sql(spec.fields[i].1, r.get_ref(i)?))).collect())
+            .optional()?;
+        if let Some(values) = row {
+            state.fields = cols.iter().map(|s| s.to_string()).zip(values).collect();
+        }
+    }
+    // Fields this build does not know (a newer server) are left out rather than failing.
+    let fields: Map<String, Value> = c.fields.iter().filter(|(k, _)| spec.field(k).is_some()).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let outcome = merge_into(&mut state, &IncomingWrite { fields: &fields, clocks: Stamps::PerField(&c.clocks), base: None });
+    if outcome.changed.is_empty() {
+        return Ok(false);
+    }
+    let write: Vec<(&str, Value)> = outcome.changed.iter().map(|f| (f.as_str(), state.fields[f].clone())).collect();
+    tx.write_row(&c.entity, &c.record_id, &write)?;
+    let stamps: Vec<(String, String)> = outcome.changed.iter().map(|f| (f.clone(), state.clocks[f].as_str().unwrap_or_default().to_owned())).collect();
+    tx.set_clocks(&c.entity, &c.record_id, stamps.iter().map(|(f, s)| (f.as_str(), s.as_str())))?;
+    for s in c.clocks.values().filter_map(Value::as_str) {
+        tx.observe(s);
+    }
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::ImportDocument;
+    use serde_json::json;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("f.db")).unwrap();
+        s.import(&ImportDocument::from_json(include_str!("../../../../demo/fire-protection.json"), "demo").unwrap(), "demo").unwrap();
+        (dir, s)
+    }
+
+    #[test]
+    fn outbox_entries_carry_the_stamp_each_field_had_before() {
+        let (_d, mut s) = store();
+        let o = s.find_order("WO-1001").unwrap();
+        let before = s.conn.query_row("SELECT hlc FROM field_clocks WHERE record_id = ?1 AND field = 'status'", [&o.id], |r| r.get::<_, String>(0)).unwrap();
+        s.set_status("WO-1001", crate::model::Status::OnSite).unwrap();
+        let push = s.pending_push(10).unwrap();
+        assert_eq!(push[0].base["status"], json!(before));
+        assert_eq!(push[0].base["arrived_at"], Value::Null, "no value before");
+    }
+
+    #[test]
+    fn acknowledged_entries_leave_the_outbox_and_rejections_are_kept() {
+        let (_d, mut s) = store();
+        s.set_status("WO-1001", crate::model::Status::EnRoute).unwrap();
+        s.set_status("WO-1001", crate::model::Status::OnSite).unwrap();
+        let push = s.pending_push(10).unwrap();
+        let resp = PushResponse {
+            acked_seq: push[0].seq, applied: 1, duplicates: 0, conflicts: 0,
+            rejected: vec![Rejection { seq: push[0].seq, entity: "work_orders".into(), record_id: push[0].record_id.clone(), reason: "signed elsewhere".into() }],
+            server_hlc: "099999999999999-0000000000-server".into(),
+        };
+        s.acknowledge(&resp).unwrap();
+        assert_eq!(s.pending_push(10).unwrap().len(), 1, "only the acknowledged entry left");
+        assert_eq!(s.sync_status().unwrap().rejections[0].reason, "signed elsewhere");
+        // The clock moved past the server's: the next local write sorts after it.
+        s.set_status("WO-1002", crate::model::Status::OnSite).unwrap();
+        assert!(s.pending_push(10).unwrap().last().unwrap().hlc.as_str() > "099999999999999-0000000000-server");
+    }
+
+    #[test]
+    fn a_pulled_page_merges_by_stamp_and_moves_the_cursor_once() {
+        let (_d, mut s) = store();
+        let o = s.find_order("WO-1001").unwrap();
+        let newer = "099999999999999-0000000000-server";
+        let older = "000000000000001-0000000000-server";
+        let page = PullResponse {
+            changes: vec![FeedChange {
+                seq: 7, entity: "work_orders".into(), record_id: o.id.clone(),
+                fields: json!({"problem": "来自办公室 / from the office", "priority": "low"}).as_object().unwrap().clone(),
+                clocks: json!({"problem": newer, "priority": older}).as_object().unwrap().clone(),
+            }],
+            next_cursor: 7, more: false, server_hlc: newer.into(),
+        };
+        assert_eq!(s.apply_pull(&page).unwrap(), 1);
+        let after = s.find_order("WO-1001").unwrap();
+        assert_eq!(after.problem.as_deref(), Some("来自办公室 / from the office"), "newer stamp wins");
+        assert_eq!(after.priority, o.priority, "older stamp loses to the local value");
+        assert_eq!(s.pull_cursor().unwrap(), 7);
+        assert_eq!(s.apply_pull(&page).unwrap(), 0, "applying the same page again changes nothing");
+        assert_eq!(s.outbox_len().unwrap(), 0, "pulled changes are not pushed back");
+    }
+
+    #[test]
+    fn a_new_record_can_arrive_before_its_parent_in_one_page() {
+        let (_d, mut s) = store();
+        let stamp = "099999999999999-0000000000-server";
+        let clocks = |f: &Value| -> Map<String, Value> { f.as_object().unwrap().keys().map(|k| (k.clone(), json!(stamp))).collect() };
+        let customer = json!({"code": "C-NEW", "name": "新客户", "contact": null, "phone": null, "email": null, "deleted": false});
+        let site = json!({"code": "S-NEW", "customer_id": "c-new", "name": "新现场", "address": "路 1 号", "region": "徐汇区", "zone": "urban", "deleted": false});
+        let page = PullResponse {
+            changes: vec![
+                FeedChange { seq: 1, entity: "sites".into(), record_id: "s-new".into(), clocks: clocks(&site), fields: site.as_object().unwrap().clone() },
+                FeedChange { seq: 2, entity: "customers".into(), record_id: "c-new".into(), clocks: clocks(&customer), fields: customer.as_object().unwrap().clone() },
+            ],
+            next_cursor: 2, more: false, server_hlc: stamp.into(),
+        };
+        assert_eq!(s.apply_pull(&page).unwrap(), 2);
+    }
+
+    #[test]
+    fn wiping_keeps_unsynced_work_unless_ordered() {
+        let (dir, mut s) = store();
+        s.set_status("WO-1001", crate::model::Status::OnSite).unwrap();
+        let path = s.path().to_owned();
+        let s = match s.wipe(false) {
+            Err(e) => {
+                assert!(e.to_string().contains("not synced"), "{e}");
+                Store::open(&path).unwrap()
+            }
+            Ok(()) => panic!("unsynced work must not be wiped"),
+        };
+        s.wipe(true).unwrap();
+        assert!(!path.exists());
+        drop(dir);
+    }
+}

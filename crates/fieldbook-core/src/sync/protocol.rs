@@ -1,0 +1,111 @@
+//! The messages of sync protocol version 1 (see `docs/sync.md`).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// The protocol this build speaks; sent as the `Fieldbook-Protocol` header.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// The header carrying [`PROTOCOL_VERSION`].
+pub const PROTOCOL_HEADER: &str = "Fieldbook-Protocol";
+/// Most entries in one push batch.
+pub const MAX_PUSH_BATCH: usize = 1000;
+/// Most changes in one pull page.
+pub const MAX_PULL_PAGE: usize = 5000;
+
+/// One outbox entry on the wire.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushEntry {
+    /// The laptop's per-device sequence number.
+    pub seq: i64,
+    pub entity: String,
+    pub record_id: String,
+    /// Changed fields and their new values.
+    pub fields: Map<String, Value>,
+    /// The HLC stamp of this write (every field in it gets this stamp).
+    pub hlc: String,
+    /// Per changed field: its stamp on the laptop before this write (`None`: no value yet).
+    #[serde(default)]
+    pub base: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushRequest {
+    pub entries: Vec<PushEntry>,
+}
+
+/// An entry the server will never apply, with the reason, for the technician to see.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rejection {
+    pub seq: i64,
+    pub entity: String,
+    pub record_id: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushResponse {
+    /// Every entry up to here is applied (or rejected for good): delete them from the outbox.
+    pub acked_seq: i64,
+    pub applied: u32,
+    pub duplicates: u32,
+    pub conflicts: u32,
+    #[serde(default)]
+    pub rejected: Vec<Rejection>,
+    pub server_hlc: String,
+}
+
+/// One change of the feed: the full state of a record after the change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FeedChange {
+    pub seq: i64,
+    pub entity: String,
+    pub record_id: String,
+    /// Every field of the record.
+    pub fields: Map<String, Value>,
+    /// The stamp of every field.
+    pub clocks: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullResponse {
+    pub changes: Vec<FeedChange>,
+    /// Ask from here next time (the last change's seq, or the request's cursor when empty).
+    pub next_cursor: i64,
+    /// More changes are waiting: ask again at once.
+    pub more: bool,
+    pub server_hlc: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnrollRequest {
+    pub code: String,
+    pub device_id: String,
+    /// Hex Ed25519 public key.
+    pub public_key: String,
+    #[serde(default)]
+    pub device_name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EnrollResponse {
+    pub device_token: String,
+    pub technician: String,
+    pub server_hlc: String,
+}
+
+/// The JSON body of every error answer: `{"error": {...}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// Stable: `unauthorized`, `device_revoked`, `protocol_unsupported`, `invalid`, `forbidden`,
+    /// `not_found`, `too_large`, `conflict`, `internal`.
+    pub kind: String,
+    pub message: String,
+    /// With `device_revoked`: the admin ordered this laptop's data wiped.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub wipe: bool,
+}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs whatever Fieldbook needs that this Debian/Ubuntu machine lacks: the system packages
+# for building the Tauri desktop app, the CJK font for reports, the test tools, Rust and Node.js,
+# and the UI's npm packages. Safe to run again: it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian package -> why it is needed.
+PACKAGES=(
+  build-essential pkg-config curl ca-certificates   # C toolchain for -sys crates
+  libwebkit2gtk-4.1-dev libxdo-dev libssl-dev libayatana-appindicator3-dev librsvg2-dev  # Tauri 2
+  fonts-noto-cjk                                    # Chinese text in the PDF service report
+  poppler-utils                                     # pdftotext: tests read the report back
+  xvfb xauth                                        # a display for the desktop app in tests
+  postgresql                                        # the server test suite also runs on PostgreSQL
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+command -v node >/dev/null && command -v npm >/dev/null || missing+=(nodejs npm)
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null; then
+  [ -x "$HOME/.cargo/bin/cargo" ] && export PATH="$HOME/.cargo/bin:$PATH"
+fi
+if ! command -v cargo >/dev/null; then
+  echo "setup: installing Rust with rustup (https://rustup.rs)"
+  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
+  export PATH="$HOME/.cargo/bin:$PATH"
+fi
+
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "setup: Node.js 20 or newer is needed for the UI build (found $(node --version)); install it and run again" >&2
+  exit 1
+fi
+
+# The UI's packages, exactly as locked.
+if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then
+  (cd ui && npm ci --no-audit --no-fund --loglevel=error)
+fi
+echo "setup: ready"
