@@ -1,4 +1,7 @@
-//! Shared support for the scenarios: finding the workspace's binaries and running them.
+//! Shared support for the scenarios: finding the workspace's binaries and running them, and a
+//! flaky network to sync through.
+
+pub mod flaky_proxy;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -9,6 +9,7 @@ pub mod migrate;
 mod orders;
 mod signing;
 mod import;
+pub mod search;
 pub mod sync;
 
 use std::collections::HashMap;
