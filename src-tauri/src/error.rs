@@ -1,0 +1,33 @@
+//! The desktop crate's one error type, as the UI receives it: `{ "kind", "message" }`.
+
+use serde::ser::SerializeStruct;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Core(#[from] fieldbook_core::Error),
+
+    /// The store could not be opened at startup. Kept with the original kind and message so the
+    /// window can still open and say why (e.g. a database written by a newer Fieldbook).
+    #[error("{message}")]
+    StoreUnavailable { kind: &'static str, message: String },
+}
+
+impl CommandError {
+    /// A short stable name the UI can branch on; the core's kinds pass through unchanged.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            CommandError::Core(e) => e.kind(),
+            CommandError::StoreUnavailable { kind, .. } => kind,
+        }
+    }
+}
+
+impl serde::Serialize for CommandError {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut s = serializer.serialize_struct("CommandError", 2)?;
+        s.serialize_field("kind", self.kind())?;
+        s.serialize_field("message", &self.to_string())?;
+        s.end()
+    }
+}

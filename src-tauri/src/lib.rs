@@ -1,0 +1,116 @@
+//! Fieldbook's desktop shell: opens the laptop's store, hands it to the thin commands in
+//! [`commands`], and builds the Tauri window around the Svelte UI in `../ui`.
+
+pub mod commands;
+mod error;
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+pub use error::CommandError;
+use fieldbook_core::Store;
+
+/// The store as the commands share it.
+pub struct AppState {
+    store: Result<Mutex<Store>, (&'static str, String)>,
+}
+
+impl AppState {
+    pub fn new(store: Store) -> Self {
+        AppState {
+            store: Ok(Mutex::new(store)),
+        }
+    }
+
+    /// Opens the store at `path`. A failure does not stop the app: every command reports it, so
+    /// the technician sees why in the window rather than a silent crash.
+    pub fn open(path: &Path) -> Self {
+        match Store::open(path) {
+            Ok(store) => Self::new(store),
+            Err(e) => {
+                eprintln!("fieldbook-desktop: {e}");
+                AppState {
+                    store: Err((e.kind(), e.to_string())),
+                }
+            }
+        }
+    }
+
+    pub fn store(&self) -> Result<MutexGuard<'_, Store>, CommandError> {
+        match &self.store {
+            // A panic in another command cannot leave a half-written store (every write is one
+            // SQLite transaction), so a poisoned lock is safe to keep using.
+            Ok(m) => Ok(m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())),
+            Err((kind, message)) => Err(CommandError::StoreUnavailable {
+                kind,
+                message: message.clone(),
+            }),
+        }
+    }
+}
+
+/// Where the store lives: `FIELDBOOK_DB` if set, else `--db PATH` (or `--db=PATH`), else the
+/// platform default shared with the CLI.
+pub fn db_path(env: Option<OsString>, args: impl IntoIterator<Item = OsString>) -> PathBuf {
+    if let Some(p) = env.filter(|p| !p.is_empty()) {
+        return p.into();
+    }
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        if arg == "--db" {
+            if let Some(p) = args.next() {
+                return p.into();
+            }
+        } else if let Some(p) = arg.to_str().and_then(|a| a.strip_prefix("--db=")) {
+            return p.into();
+        }
+    }
+    fieldbook_core::default_db_path()
+}
+
+/// The app minus its runtime and context, so tests can build it on Tauri's mock runtime.
+pub fn app_builder<R: tauri::Runtime>(
+    builder: tauri::Builder<R>,
+    state: AppState,
+) -> tauri::Builder<R> {
+    builder
+        .manage(state)
+        .invoke_handler(tauri::generate_handler![commands::today_orders])
+}
+
+pub fn run() {
+    let path = db_path(
+        std::env::var_os("FIELDBOOK_DB"),
+        std::env::args_os().skip(1),
+    );
+    app_builder(tauri::Builder::default(), AppState::open(&path))
+        .run(tauri::generate_context!())
+        .expect("error while running Fieldbook");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<OsString> {
+        a.iter().map(OsString::from).collect()
+    }
+
+    #[test]
+    fn db_path_prefers_env_then_flag_then_default() {
+        assert_eq!(
+            db_path(Some("/env.db".into()), args(&["--db", "/arg.db"])),
+            PathBuf::from("/env.db")
+        );
+        assert_eq!(
+            db_path(Some("".into()), args(&["--db", "/arg.db"])),
+            PathBuf::from("/arg.db")
+        );
+        assert_eq!(
+            db_path(None, args(&["--db=/eq.db"])),
+            PathBuf::from("/eq.db")
+        );
+        assert_eq!(db_path(None, args(&[])), fieldbook_core::default_db_path());
+    }
+}

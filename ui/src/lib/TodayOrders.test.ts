@@ -1,0 +1,77 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { render, screen, within } from "@testing-library/svelte";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import TodayOrders from "./TodayOrders.svelte";
+import { i18n } from "./locale.svelte";
+import type { WorkOrderSummary } from "./api";
+
+const now = new Date("2026-03-14T08:00:00Z");
+
+function summary(number: string, deadline: string, extra: Partial<WorkOrderSummary> = {}): WorkOrderSummary {
+  return {
+    id: number,
+    number,
+    kind: "repair_call",
+    status: "dispatched",
+    priority: "normal",
+    category: "B",
+    technician: "li.wei",
+    customer_name: "华东物业",
+    site_name: "滨江大厦",
+    address: "上海市浦东新区滨江路 88 号",
+    zone: "urban",
+    scheduled_on: "2026-03-14",
+    reported_at: "2026-03-14T02:00:00Z",
+    response_deadline: deadline,
+    arrived_at: null,
+    problem: null,
+    ...extra,
+  };
+}
+
+describe("TodayOrders", () => {
+  let calls: { cmd: string; args: unknown }[];
+  beforeEach(() => {
+    calls = [];
+    i18n.locale = "en";
+  });
+  afterEach(() => clearMocks());
+
+  it("lists the day's orders from today_orders, breached ones in red", async () => {
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args });
+      return [
+        summary("WO-2026-0001", "2026-03-14T07:00:00Z"),
+        summary("WO-2026-0002", "2026-03-14T11:00:00Z", { kind: "patrol_inspection" }),
+      ];
+    });
+    render(TodayOrders, { props: { clock: () => now } });
+
+    const late = (await screen.findByText("WO-2026-0001")).closest("tr")!;
+    expect(within(late).getByText("Overdue by 1 h 0 min").classList).toContain("breach");
+    const ok = screen.getByText("WO-2026-0002").closest("tr")!;
+    expect(within(ok).getByText("Patrol inspection")).toBeTruthy();
+    expect(within(ok).getByText("3 h 0 min left").classList).not.toContain("breach");
+    expect(screen.getByRole("status").textContent).toContain("2 work orders, 1 past");
+    expect(calls[0].cmd).toBe("today_orders");
+    expect(calls[0].args).toEqual({ date: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/) });
+    expect(screen.getByLabelText("Day")).toBeTruthy();
+  });
+
+  it("shows the command's error message", async () => {
+    mockIPC(() => {
+      throw { kind: "invalid", message: "date: '2026-02-30' is not a day" };
+    });
+    render(TodayOrders, { props: { clock: () => now } });
+    const alert = await screen.findByRole("alert");
+    expect(alert.textContent).toContain("'2026-02-30' is not a day");
+  });
+
+  it("switches language", async () => {
+    mockIPC(() => [summary("WO-2026-0003", "2026-03-14T11:00:00Z")]);
+    i18n.locale = "zh-CN";
+    render(TodayOrders, { props: { clock: () => now } });
+    expect(await screen.findByText("剩余 3小时0分钟")).toBeTruthy();
+    expect(screen.getByRole("heading").textContent).toBe("今日工单");
+  });
+});
