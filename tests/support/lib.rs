@@ -1,6 +1,7 @@
 //! Shared support for the scenarios: finding the workspace's binaries and running them, and a
 //! flaky network to sync through.
 
+pub mod central;
 pub mod flaky_proxy;
 
 use std::path::{Path, PathBuf};

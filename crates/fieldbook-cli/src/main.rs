@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 
 use anyhow::{bail, Context};
 use chrono::NaiveDate;
@@ -12,6 +13,7 @@ use fieldbook_core::import::ImportDocument;
 use fieldbook_core::model::{Category, NewRepairRecord, PartUsed, SatisfactionCard, Status, Stroke};
 use fieldbook_core::store::{AnswerInput, OrderFilter, SignRequest};
 use fieldbook_core::{Error, Store};
+use fieldbook_sync::{SyncClient, SyncError};
 use serde_json::json;
 
 mod print;
@@ -147,6 +149,18 @@ enum Command {
     },
     /// Changes waiting to be synced.
     Outbox,
+    /// Enrol this laptop with the office's server, using the one-time code from the office.
+    Enroll {
+        /// The server's address, e.g. https://fieldbook.example.com
+        #[arg(long, value_name = "URL")]
+        server: String,
+        #[arg(long)]
+        code: String,
+    },
+    /// Push this laptop's changes and pull the office's until caught up, then upload photos.
+    Sync,
+    /// Sync state: changes waiting, last successful sync, last error, refused changes.
+    Status,
 }
 
 #[derive(Args)]
@@ -228,7 +242,7 @@ fn main() -> ExitCode {
             let core = err.downcast_ref::<Error>();
             if json {
                 let body = json!({"error": {
-                    "kind": core.map(Error::kind).unwrap_or("error"),
+                    "kind": core.map(Error::kind).or_else(|| err.downcast_ref::<SyncError>().map(SyncError::kind)).unwrap_or("error"),
                     "message": format!("{err:#}"),
                     "problems": core.map(|e| e.problems().to_vec()).unwrap_or_default(),
                 }});
@@ -239,6 +253,11 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The sync commands' async runtime: one thread, created only when needed.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the network runtime")
 }
 
 /// Opens the store; only `init` may create it, so a mistyped `--db` is not a new empty store.
@@ -397,6 +416,32 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Outbox => {
             let entries = store.outbox()?;
             out.show(&entries, || print::outbox(&entries));
+        }
+        Command::Enroll { server, code } => {
+            let client = SyncClient::new(Arc::new(Mutex::new(store)))?;
+            let e = runtime()?.block_on(client.enroll(&server, &code))?;
+            out.show(&e, || format!("Enrolled with {} as {} (device {}).\nRun `fieldbook sync` to fetch your work.\n", e.server_url, e.technician, e.device_id));
+        }
+        Command::Sync => {
+            let path = store.path().to_owned();
+            let client = SyncClient::new(Arc::new(Mutex::new(store)))?;
+            match runtime()?.block_on(client.sync_once()) {
+                Ok(r) => out.show(&r, || print::sync_report(&r)),
+                Err(SyncError::Revoked { reason, wipe }) => {
+                    // The store must be closed before its files may be deleted.
+                    drop(client);
+                    let outcome = fieldbook_sync::handle_revocation(&path, wipe)?;
+                    out.show(&json!({"revoked": true, "reason": reason, "wipe": wipe, "outcome": outcome}), || {
+                        format!("The office has revoked this laptop's access to the server: {reason}.\n{outcome}.\n")
+                    });
+                    return Ok(ExitCode::FAILURE);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Command::Status => {
+            let s = store.sync_status()?;
+            out.show(&s, || print::sync_status(&s));
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -2,8 +2,10 @@
 
 use chrono::{DateTime, Local, Utc};
 use fieldbook_core::model::{WorkOrder, WorkOrderSummary};
+use fieldbook_core::store::sync::SyncStatus;
 use fieldbook_core::store::{Verification, WorkOrderDetail};
 use fieldbook_core::OutboxEntry;
+use fieldbook_sync::SyncReport;
 use serde::Serialize;
 
 pub struct Output {
@@ -134,6 +136,77 @@ pub fn outbox(entries: &[OutboxEntry]) -> String {
     for e in entries {
         let fields: Vec<&str> = e.fields.keys().map(String::as_str).collect();
         s.push_str(&format!("  #{:<5} {:<20} {}  {}\n", e.seq, e.entity, e.record_id, fields.join(", ")));
+    }
+    s
+}
+
+/// "812 B", "4.1 KB", "2.3 MB".
+fn size(bytes: u64) -> String {
+    match bytes {
+        b if b < 1024 => format!("{b} B"),
+        b if b < 1024 * 1024 => format!("{:.1} KB", b as f64 / 1024.0),
+        b => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
+    }
+}
+
+/// A stored RFC 3339 time in local time, or the text as stored if it does not parse.
+fn local_ts(s: &str) -> String {
+    DateTime::parse_from_rfc3339(s).map(|t| local(t.with_timezone(&Utc))).unwrap_or_else(|_| s.to_owned())
+}
+
+pub fn sync_report(r: &SyncReport) -> String {
+    let mut s = String::new();
+    if r.pushed == 0 && r.pulled == 0 {
+        s.push_str("Already up to date.\n");
+    }
+    if r.pushed > 0 {
+        let mut parts = vec![format!("{} applied", r.applied)];
+        if r.duplicates > 0 {
+            parts.push(format!("{} already on the server (resent after a cut connection)", r.duplicates));
+        }
+        if r.conflicts > 0 {
+            parts.push(format!("{} conflicting edit(s) kept for the office to review", r.conflicts));
+        }
+        if !r.rejected.is_empty() {
+            parts.push(format!("{} refused", r.rejected.len()));
+        }
+        s.push_str(&format!("Pushed {} change(s): {}\n", r.pushed, parts.join(", ")));
+        for x in &r.rejected {
+            s.push_str(&format!("  ✗ #{} {} {}: {}\n", x.seq, x.entity, x.record_id, x.reason));
+        }
+    }
+    if r.pulled > 0 {
+        s.push_str(&format!("Pulled {} change(s) from the server ({} record(s) changed here)\n", r.pulled, r.changed));
+    }
+    if r.attachments_uploaded > 0 || !r.attachments_pending.is_empty() {
+        s.push_str(&format!("Photos and files: {} uploaded, {} still to upload\n", r.attachments_uploaded, r.attachments_pending.len()));
+        for p in &r.attachments_pending {
+            s.push_str(&format!("  … {}: {}\n", p.id, p.reason));
+        }
+    }
+    s.push_str(&format!("Sent {}, received {} in {:.1} s\n", size(r.bytes_up), size(r.bytes_down), r.duration.as_secs_f64()));
+    s
+}
+
+pub fn sync_status(st: &SyncStatus) -> String {
+    let mut s = match (&st.server_url, st.enrolled) {
+        (Some(url), true) => format!("Server:      {url} (technician {})\n", st.technician.as_deref().unwrap_or("?")),
+        _ => "Server:      not enrolled — run `fieldbook enroll --server URL --code CODE` with the code from the office\n".to_owned(),
+    };
+    if let Some(reason) = &st.revoked_reason {
+        s.push_str(&format!("REVOKED:     the office revoked this laptop's access: {reason}\n"));
+    }
+    s.push_str(&format!("Waiting:     {} change(s) not yet on the server\n", st.pending_changes));
+    s.push_str(&format!("Last sync:   {}\n", st.last_success_at.as_deref().map(local_ts).unwrap_or_else(|| "never".into())));
+    if let Some(e) = &st.last_error {
+        let at = st.last_attempt_at.as_deref().map(local_ts).unwrap_or_default();
+        s.push_str(&format!("Last error:  {e} ({at})\n"));
+    }
+    if !st.rejections.is_empty() {
+        s.push_str(&format!("Refused by the server ({}):\n", st.rejections.len()));
+        for x in &st.rejections {
+            s.push_str(&format!("  ✗ #{} {} {}: {}\n", x.seq, x.entity, x.record_id, x.reason));
+        }
     }
     s
 }

@@ -54,11 +54,24 @@ impl Store {
     }
 
     /// Records a successful enrolment: the server, the device token and whose laptop this is.
+    /// Enrolling with another server or as another technician starts that feed from the top
+    /// (a cursor from a different feed would skip its beginning); re-pointing the same
+    /// enrolment at a new address keeps the cursor.
     pub fn set_enrolment(&mut self, server_url: &str, device_token: &str, technician: &str) -> Result<()> {
-        self.conn.execute(
-            "UPDATE sync_state SET server_url = ?1, device_token = ?2, technician = ?3, revoked_reason = NULL, last_error = NULL WHERE id = 1",
-            params![server_url.trim_end_matches('/'), device_token, technician],
+        let url = server_url.trim_end_matches('/');
+        let same_feed: bool = self.conn.query_row(
+            "SELECT coalesce(technician = ?1 AND (server_url = ?2 OR device_token = ?3), 0) FROM sync_state WHERE id = 1",
+            params![technician, url, device_token],
+            |r| r.get(0),
         )?;
+        self.conn.execute(
+            "UPDATE sync_state SET server_url = ?1, device_token = ?2, technician = ?3, revoked_reason = NULL, last_error = NULL,
+                 pull_cursor = CASE WHEN ?4 THEN pull_cursor ELSE 0 END WHERE id = 1",
+            params![url, device_token, technician, same_feed],
+        )?;
+        if !same_feed {
+            self.conn.execute("DELETE FROM sync_rejections", [])?;
+        }
         self.set_technician(technician)
     }
 
@@ -307,6 +320,17 @@ mod tests {
             next_cursor: 2, more: false, server_hlc: stamp.into(),
         };
         assert_eq!(s.apply_pull(&page).unwrap(), 2);
+    }
+
+    #[test]
+    fn a_new_enrolment_starts_the_feed_from_the_top_but_a_new_address_does_not() {
+        let (_d, mut s) = store();
+        s.set_enrolment("http://a:1", "token-1", "li.wei").unwrap();
+        s.conn.execute("UPDATE sync_state SET pull_cursor = 42", []).unwrap();
+        s.set_enrolment("http://proxy:2", "token-1", "li.wei").unwrap();
+        assert_eq!(s.pull_cursor().unwrap(), 42, "same device token: the same feed");
+        s.set_enrolment("http://b:1", "token-2", "li.wei").unwrap();
+        assert_eq!(s.pull_cursor().unwrap(), 0, "another server's feed starts at the top");
     }
 
     #[test]

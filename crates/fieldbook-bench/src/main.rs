@@ -1,0 +1,359 @@
+//! `fieldbook-bench`: how fast does sync go? It starts the real `fieldbook-server` binary (as a
+//! separate process, on the database you name or a fresh SQLite file), prepares technicians,
+//! enrolment codes and work orders through the server library on that same database, then
+//! simulates laptops — each a real SQLite store driven through the protocol over HTTP — and
+//! prints JSON with throughput and p50/p99 latencies.
+//!
+//! Scenarios (targets for embedded SQLite on the 2-core reference machine):
+//! - `push`: one laptop pushes 10,000 changes (≥ 20,000 changes/s);
+//! - `pull`: a fresh laptop pulls 50,000 records (≥ 50,000 records/s);
+//! - `many`: 200 laptops × 50 changes pushed at once, all applied, push p99 ≤ 250 ms.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use chrono::Utc;
+use clap::Parser;
+use fieldbook_core::checklist::Slot;
+use fieldbook_core::import::{ImportDocument, WorkOrderRow};
+use fieldbook_core::model::{Category, Priority, Status, WorkOrderKind};
+use fieldbook_core::sync::protocol::*;
+use fieldbook_core::Store;
+use fieldbook_server::db::{Db, Mode};
+use fieldbook_server::users::{self, Role};
+use fieldbook_server::{enrolment, import};
+use serde_json::{json, Value};
+
+#[derive(Parser)]
+#[command(name = "fieldbook-bench", about = "Simulates laptops syncing with fieldbook-server and prints JSON figures")]
+struct Args {
+    /// Server database: `postgres://…` or an SQLite path. Default: a fresh temporary SQLite file.
+    #[arg(long)]
+    database: Option<String>,
+    /// Which scenarios to run.
+    #[arg(long, value_delimiter = ',', default_value = "push,pull,many")]
+    scenarios: Vec<String>,
+    /// Changes pushed by the single laptop of `push`.
+    #[arg(long, default_value_t = 10_000)]
+    push_changes: usize,
+    /// Work orders a fresh laptop pulls in `pull` (each arrives with its reference data).
+    #[arg(long, default_value_t = 50_000)]
+    pull_orders: usize,
+    /// Laptops in `many`.
+    #[arg(long, default_value_t = 200)]
+    laptops: usize,
+    /// Changes per laptop in `many`.
+    #[arg(long, default_value_t = 50)]
+    changes: usize,
+    /// The fieldbook-server binary (default: next to this one).
+    #[arg(long)]
+    server_bin: Option<PathBuf>,
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let tmp = tempfile::tempdir()?;
+    let database = args.database.clone().unwrap_or_else(|| tmp.path().join("server.db").display().to_string());
+    let backend = if database.starts_with("postgres") { "postgresql" } else { "sqlite" };
+    let db = Db::open(&database).context("opening the server database")?;
+    db.transaction(Mode::Feed, |tx| import::import(tx, &demo(), "demo")).context("loading the demo company")?;
+
+    let server_bin = args.server_bin.clone().unwrap_or_else(|| sibling("fieldbook-server"));
+    let port = free_port()?;
+    let mut server = Server::spawn(&server_bin, &database, port)?;
+    let url = format!("http://127.0.0.1:{port}");
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let http = reqwest::Client::builder().gzip(true).timeout(Duration::from_secs(120)).build()?;
+    rt.block_on(wait_until_up(&http, &url))?;
+
+    let mut results = serde_json::Map::new();
+    for s in &args.scenarios {
+        let r = match s.as_str() {
+            "push" => rt.block_on(push_scenario(&db, &http, &url, tmp.path(), args.push_changes))?,
+            "pull" => rt.block_on(pull_scenario(&db, &http, &url, tmp.path(), args.pull_orders))?,
+            "many" => rt.block_on(many_scenario(&db, &http, &url, tmp.path(), args.laptops, args.changes))?,
+            other => bail!("unknown scenario '{other}': use push, pull or many"),
+        };
+        eprintln!("{s}: {r}");
+        results.insert(s.clone(), r);
+    }
+    server.stop();
+    let out = json!({"backend": backend, "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1), "scenarios": results});
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}
+
+fn sibling(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("own path");
+    exe.with_file_name(format!("{name}{}", std::env::consts::EXE_SUFFIX))
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+struct Server(Child);
+
+impl Server {
+    fn spawn(bin: &Path, database: &str, port: u16) -> Result<Server> {
+        let child = Command::new(bin)
+            .args(["--database", database, "serve", "--listen", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .with_context(|| format!("starting {} (build it with `cargo build --release -p fieldbook-server`)", bin.display()))?;
+        Ok(Server(child))
+    }
+    fn stop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+async fn wait_until_up(http: &reqwest::Client, url: &str) -> Result<()> {
+    for _ in 0..200 {
+        if http.get(format!("{url}/api/status")).header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string()).send().await.is_ok() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bail!("the server did not start at {url}")
+}
+
+fn demo() -> ImportDocument {
+    let mut doc = ImportDocument::from_json(include_str!("../../../demo/fire-protection.json"), "demo").expect("demo parses");
+    doc.rebase_to(Utc::now().date_naive());
+    doc.work_orders.clear();
+    doc
+}
+
+/// Work orders for one technician, on the demo's mall site with the demo checklist.
+fn orders(technician: &str, n: usize) -> ImportDocument {
+    let mut doc = ImportDocument::from_json(r#"{"format": "fieldbook-import/1"}"#, "bench").expect("empty doc");
+    let now = Utc::now();
+    doc.work_orders = (0..n)
+        .map(|i| WorkOrderRow {
+            number: format!("B-{technician}-{i:06}"),
+            kind: WorkOrderKind::PatrolInspection,
+            site: "S-JQ-MALL".into(),
+            assets: vec![],
+            technician: Some(technician.into()),
+            priority: Priority::Normal,
+            category: Category::Contract,
+            status: Status::Dispatched,
+            template: Some("FP-PATROL".into()),
+            problem: Some("bench".into()),
+            scheduled_on: now.date_naive(),
+            reported_at: now,
+            response_deadline: None,
+        })
+        .collect();
+    doc
+}
+
+/// Adds a technician with work orders and returns an enrolment code.
+fn prepare(db: &Db, technician: &str, n_orders: usize) -> Result<(String, Duration)> {
+    let login = technician.to_owned();
+    db.transaction(Mode::Write, |tx| users::add(tx, &login, Role::Technician, &login, None))?;
+    let started = Instant::now();
+    let doc = orders(technician, n_orders);
+    db.transaction(Mode::Feed, |tx| import::import(tx, &doc, "bench"))?;
+    let import_time = started.elapsed();
+    let code = db.transaction(Mode::Write, |tx| enrolment::issue_code(tx, &login, 1))?;
+    Ok((code, import_time))
+}
+
+/// A simulated laptop: a real store and the device token.
+struct Laptop {
+    store: Arc<Mutex<Store>>,
+    token: String,
+}
+
+impl Laptop {
+    async fn enroll(http: &reqwest::Client, url: &str, dir: &Path, code: &str) -> Result<Laptop> {
+        let store = Store::open(&dir.join("fieldbook.db"))?;
+        let req = EnrollRequest { code: code.into(), device_id: store.device().id.clone(), public_key: store.device().public_key_hex(), device_name: Some("bench".into()) };
+        let resp = http.post(format!("{url}/api/enroll")).header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string()).json(&req).send().await?;
+        if !resp.status().is_success() {
+            bail!("enrolment refused: {}", resp.text().await?);
+        }
+        let r: EnrollResponse = resp.json().await?;
+        Ok(Laptop { store: Arc::new(Mutex::new(store)), token: r.device_token })
+    }
+
+    /// Pulls until caught up; returns (changes applied, pages).
+    async fn pull_all(&self, http: &reqwest::Client, url: &str) -> Result<(usize, Vec<Duration>)> {
+        let mut total = 0;
+        let mut latencies = Vec::new();
+        loop {
+            let cursor = self.store.lock().unwrap().pull_cursor()?;
+            let started = Instant::now();
+            let resp = http
+                .get(format!("{url}/api/sync/pull?cursor={cursor}&limit={MAX_PULL_PAGE}"))
+                .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+                .bearer_auth(&self.token)
+                .send()
+                .await?;
+            if !resp.status().is_success() {
+                bail!("pull refused: {}", resp.text().await?);
+            }
+            let page: PullResponse = resp.json().await?;
+            total += page.changes.len();
+            let store = self.store.clone();
+            let more = page.more;
+            tokio::task::spawn_blocking(move || store.lock().unwrap().apply_pull(&page)).await??;
+            latencies.push(started.elapsed());
+            if !more {
+                return Ok((total, latencies));
+            }
+        }
+    }
+
+    /// Pushes the whole outbox in protocol-sized batches; returns per-batch latencies.
+    async fn push_all(&self, http: &reqwest::Client, url: &str) -> Result<(usize, Vec<Duration>)> {
+        let mut pushed = 0;
+        let mut latencies = Vec::new();
+        loop {
+            let entries = self.store.lock().unwrap().pending_push(MAX_PUSH_BATCH)?;
+            if entries.is_empty() {
+                return Ok((pushed, latencies));
+            }
+            let n = entries.len();
+            let last = entries.last().map(|e| e.seq).unwrap_or(0);
+            let body = gzip(&serde_json::to_vec(&PushRequest { entries })?)?;
+            let started = Instant::now();
+            let resp = http
+                .post(format!("{url}/api/sync/push"))
+                .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+                .header("Content-Encoding", "gzip")
+                .header("Content-Type", "application/json")
+                .bearer_auth(&self.token)
+                .body(body)
+                .send()
+                .await?;
+            if !resp.status().is_success() {
+                bail!("push refused: {}", resp.text().await?);
+            }
+            let r: PushResponse = resp.json().await?;
+            latencies.push(started.elapsed());
+            if r.acked_seq != last || !r.rejected.is_empty() {
+                bail!("push not fully applied: acked {} of {last}, rejected {:?}", r.acked_seq, r.rejected.first());
+            }
+            self.store.lock().unwrap().acknowledge(&r)?;
+            pushed += n;
+        }
+    }
+
+    /// Makes `n` changes: repeated edits of the free-text items of the laptop's orders.
+    fn make_changes(&self, n: usize) -> Result<()> {
+        let mut store = self.store.lock().unwrap();
+        let orders: Vec<String> = store.orders(&Default::default())?.into_iter().map(|o| o.id).collect();
+        if orders.is_empty() {
+            bail!("the laptop has no work orders to edit");
+        }
+        let slots = [Slot { item_key: "site.customer_issues".into(), asset_id: String::new() }, Slot { item_key: "site.upgrade".into(), asset_id: String::new() }];
+        for i in 0..n {
+            store.record_answer(&orders[i % orders.len()], &slots[i % 2], &json!(format!("bench edit {i}")))?;
+        }
+        Ok(())
+    }
+}
+
+fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(bytes)?;
+    Ok(e.finish()?)
+}
+
+fn percentile(mut xs: Vec<Duration>, p: f64) -> f64 {
+    if xs.is_empty() {
+        return 0.0;
+    }
+    xs.sort();
+    let i = ((xs.len() as f64 - 1.0) * p).round() as usize;
+    xs[i].as_secs_f64() * 1000.0
+}
+
+async fn push_scenario(db: &Db, http: &reqwest::Client, url: &str, tmp: &Path, changes: usize) -> Result<Value> {
+    let dir = tmp.join("push");
+    std::fs::create_dir_all(&dir)?;
+    let (code, _) = prepare(db, "bench.push", 500)?;
+    let laptop = Laptop::enroll(http, url, &dir, &code).await?;
+    laptop.pull_all(http, url).await?;
+    let l = laptop.store.clone();
+    tokio::task::spawn_blocking(move || Laptop { store: l, token: String::new() }.make_changes(changes)).await??;
+    let started = Instant::now();
+    let (pushed, latencies) = laptop.push_all(http, url).await?;
+    let secs = started.elapsed().as_secs_f64();
+    Ok(json!({
+        "changes": pushed, "seconds": secs, "changes_per_s": pushed as f64 / secs, "batches": latencies.len(),
+        "batch_p50_ms": percentile(latencies.clone(), 0.5), "batch_p99_ms": percentile(latencies, 0.99),
+        "target_changes_per_s": 20000, "met": pushed as f64 / secs >= 20000.0,
+    }))
+}
+
+async fn pull_scenario(db: &Db, http: &reqwest::Client, url: &str, tmp: &Path, n_orders: usize) -> Result<Value> {
+    let dir = tmp.join("pull");
+    std::fs::create_dir_all(&dir)?;
+    let (code, import_time) = prepare(db, "bench.pull", n_orders)?;
+    let laptop = Laptop::enroll(http, url, &dir, &code).await?;
+    let started = Instant::now();
+    let (records, pages) = laptop.pull_all(http, url).await?;
+    let secs = started.elapsed().as_secs_f64();
+    let orders = laptop.store.lock().unwrap().orders(&Default::default())?.len();
+    if orders != n_orders {
+        bail!("the laptop holds {orders} work orders after pulling, expected {n_orders}");
+    }
+    Ok(json!({
+        "records": records, "work_orders": orders, "seconds": secs, "records_per_s": records as f64 / secs, "pages": pages.len(),
+        "page_p50_ms": percentile(pages.clone(), 0.5), "page_p99_ms": percentile(pages, 0.99),
+        "server_import_seconds": import_time.as_secs_f64(),
+        "target_records_per_s": 50000, "met": records as f64 / secs >= 50000.0,
+    }))
+}
+
+async fn many_scenario(db: &Db, http: &reqwest::Client, url: &str, tmp: &Path, laptops: usize, changes: usize) -> Result<Value> {
+    let mut fleet = Vec::new();
+    for i in 0..laptops {
+        let dir = tmp.join(format!("many-{i}"));
+        std::fs::create_dir_all(&dir)?;
+        let (code, _) = prepare(db, &format!("bench.m{i:03}"), 2)?;
+        let laptop = Laptop::enroll(http, url, &dir, &code).await?;
+        laptop.pull_all(http, url).await?;
+        laptop.make_changes(changes)?;
+        fleet.push(laptop);
+    }
+    // Every laptop pushes at once.
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for laptop in fleet {
+        let (http, url) = (http.clone(), url.to_owned());
+        tasks.push(tokio::spawn(async move { laptop.push_all(&http, &url).await }));
+    }
+    let mut latencies = Vec::new();
+    let mut applied = 0;
+    for t in tasks {
+        let (n, l) = t.await??;
+        applied += n;
+        latencies.extend(l);
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let expected = laptops * changes;
+    let p99 = percentile(latencies.clone(), 0.99);
+    Ok(json!({
+        "laptops": laptops, "changes_each": changes, "applied": applied, "all_applied": applied == expected, "seconds": secs,
+        "push_p50_ms": percentile(latencies, 0.5), "push_p99_ms": p99,
+        "target_push_p99_ms": 250, "met": applied == expected && p99 <= 250.0,
+    }))
+}
+

@@ -1,0 +1,122 @@
+//! HTTP for attachments: `HEAD` (how much is here), `PATCH` (append a chunk at `Upload-Offset`),
+//! `GET` (download, streamed chunk by chunk), and the office's list of missing ones. The rules
+//! live in [`crate::attachments`].
+
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ETAG};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+use super::auth::{AuthDevice, Caller, OfficeUser};
+use super::AppState;
+use crate::attachments::{self as store, Appended, UploadState, MAX_CHUNK_BYTES};
+use crate::db::Mode;
+use crate::error::{Error, Result};
+
+pub const UPLOAD_OFFSET: &str = "Upload-Offset";
+pub const UPLOAD_LENGTH: &str = "Upload-Length";
+/// `true` once the bytes are all here and hash to the name.
+pub const UPLOAD_COMPLETE: &str = "Fieldbook-Upload-Complete";
+
+fn upload_headers(st: &UploadState) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    h.insert(UPLOAD_OFFSET, HeaderValue::from(st.offset));
+    if let Some(n) = st.byte_size {
+        h.insert(UPLOAD_LENGTH, HeaderValue::from(n));
+    }
+    h.insert(UPLOAD_COMPLETE, HeaderValue::from_static(if st.complete { "true" } else { "false" }));
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h
+}
+
+fn number_header(headers: &HeaderMap, name: &str) -> Result<Option<i64>> {
+    match headers.get(name) {
+        None => Ok(None),
+        Some(v) => v
+            .to_str()
+            .ok()
+            .and_then(|s| s.trim().parse::<i64>().ok())
+            .filter(|n| *n >= 0)
+            .map(Some)
+            .ok_or_else(|| Error::Invalid(format!("the {name} header must be a whole number of bytes"))),
+    }
+}
+
+pub async fn head(State(s): State<AppState>, _device: AuthDevice, Path(sha): Path<String>) -> Result<Response> {
+    let sha = store::parse_name(&sha)?;
+    let st = s.db.run(Mode::Read, move |tx| store::state(tx, &sha)).await?;
+    Ok((StatusCode::OK, upload_headers(&st), super::empty()).into_response())
+}
+
+pub async fn patch(
+    State(s): State<AppState>,
+    AuthDevice(device): AuthDevice,
+    Path(sha): Path<String>,
+    headers: HeaderMap,
+    body: std::result::Result<Bytes, BytesRejection>,
+) -> Result<Response> {
+    let sha = store::parse_name(&sha)?;
+    let offset = number_header(&headers, UPLOAD_OFFSET)?.ok_or_else(|| Error::Invalid(format!("a chunk needs the {UPLOAD_OFFSET} header (HEAD tells the current offset)")))?;
+    let length = number_header(&headers, UPLOAD_LENGTH)?;
+    let bytes = body.map_err(|r| match r.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => Error::TooLarge(format!("send attachments in chunks of at most {} MiB", MAX_CHUNK_BYTES / (1024 * 1024))),
+        _ => Error::Invalid(r.body_text()),
+    })?;
+    let name = sha.clone();
+    let outcome = s.db.run(Mode::Write, move |tx| store::append(tx, &name, offset, length, &bytes, &device.technician)).await?;
+    match outcome {
+        Appended::Held(st) => Ok((StatusCode::OK, upload_headers(&st), Json(st)).into_response()),
+        Appended::WrongContent { expected_size } => Err(Error::Invalid(format!(
+            "the {expected_size} bytes received do not hash to {sha}; they were discarded (the file on the laptop does not match its name)"
+        ))),
+    }
+}
+
+pub async fn download(State(s): State<AppState>, _caller: Caller, Path(sha): Path<String>) -> Result<Response> {
+    let sha = store::parse_name(&sha)?;
+    let name = sha.clone();
+    let st = s.db.run(Mode::Read, move |tx| store::state(tx, &name)).await?;
+    if !st.complete {
+        return Err(Error::NotFound(format!("attachment {sha} is not (completely) uploaded yet ({} bytes here)", st.offset)));
+    }
+    // Streamed one chunk at a time from a blocking task, so a large file never sits in memory.
+    let (send, recv) = tokio::sync::mpsc::channel::<std::result::Result<Bytes, std::io::Error>>(2);
+    let db = s.db.clone();
+    let name = sha.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut from = 0;
+        loop {
+            let next = db.transaction(Mode::Read, |tx| store::chunk_from(tx, &name, from));
+            let item = match next {
+                Ok(Some((offset, data))) => {
+                    from = offset + data.len() as i64;
+                    Ok(Bytes::from(data))
+                }
+                Ok(None) => return,
+                Err(e) => Err(std::io::Error::other(e.to_string())),
+            };
+            let failed = item.is_err();
+            if send.blocking_send(item).is_err() || failed {
+                return; // the client went away, or the read failed
+            }
+        }
+    });
+    let stream = futures_util::stream::unfold(recv, |mut r| async move { r.recv().await.map(|item| (item, r)) });
+    let mut resp = Body::from_stream(stream).into_response();
+    let h = resp.headers_mut();
+    h.insert(CONTENT_TYPE, st.media_type.as_deref().and_then(|m| HeaderValue::from_str(m).ok()).unwrap_or(HeaderValue::from_static("application/octet-stream")));
+    if let Some(n) = st.byte_size {
+        h.insert(CONTENT_LENGTH, HeaderValue::from(n));
+    }
+    h.insert(ETAG, HeaderValue::from_str(&format!("\"{sha}\"")).expect("hex is a valid header"));
+    // Content-addressed: the bytes under this name never change.
+    h.insert(CACHE_CONTROL, HeaderValue::from_static("private, max-age=31536000, immutable"));
+    Ok(resp)
+}
+
+pub async fn missing(State(s): State<AppState>, _office: OfficeUser) -> Result<Json<Vec<store::Missing>>> {
+    Ok(Json(s.db.run(Mode::Read, store::missing).await?))
+}

@@ -1,0 +1,97 @@
+//! Who is calling: a laptop (`Authorization: Bearer <device token>`) or an office user
+//! (`Authorization: Basic`, login and password, role office or admin).
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use base64::Engine;
+
+use super::AppState;
+use crate::db::Mode;
+use crate::devices::{self, DeviceIdentity};
+use crate::error::{Error, Result};
+use crate::users::{self, Role, User};
+
+/// How often `last_seen_at` is refreshed: often enough for "last seen" in the device list,
+/// rarely enough not to make every pull a write.
+const TOUCH_AFTER: chrono::Duration = chrono::Duration::minutes(5);
+
+fn authorization<'p>(parts: &'p Parts, scheme: &str) -> Option<&'p str> {
+    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?.trim();
+    let (s, rest) = value.split_once(' ')?;
+    s.eq_ignore_ascii_case(scheme).then(|| rest.trim())
+}
+
+/// The enrolled, unrevoked laptop making the request.
+pub struct AuthDevice(pub DeviceIdentity);
+
+impl FromRequestParts<AppState> for AuthDevice {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let token = authorization(parts, "Bearer")
+            .ok_or_else(|| Error::Unauthorized("this needs the laptop's device token (Authorization: Bearer …); enrol the laptop first".into()))?
+            .to_owned();
+        let device = state.db.run(Mode::Read, move |tx| devices::authenticate(tx, &token)).await?;
+        let stale = device.last_seen_at.as_deref().and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()).is_none_or(|t| chrono::Utc::now() - t.to_utc() > TOUCH_AFTER);
+        if stale {
+            let id = device.id.clone();
+            state.db.run(Mode::Write, move |tx| devices::touch(tx, &id)).await?;
+        }
+        Ok(AuthDevice(device))
+    }
+}
+
+/// An office or admin user, by HTTP Basic login and password.
+pub struct OfficeUser(pub User);
+
+async fn basic_user(parts: &Parts, state: &AppState) -> Result<Option<User>> {
+    let Some(encoded) = authorization(parts, "Basic") else { return Ok(None) };
+    let refused = || Error::Unauthorized("wrong login or password".into());
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded).map_err(|_| refused())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| refused())?;
+    let (login, password) = decoded.split_once(':').ok_or_else(refused)?;
+    let (login, password) = (login.to_owned(), password.to_owned());
+    let db = state.db.clone();
+    // Reading the hash and checking it (argon2 is slow on purpose) both stay off the async threads.
+    let user = tokio::task::spawn_blocking(move || -> Result<Option<User>> {
+        let Some((user, hash)) = db.transaction(Mode::Read, |tx| users::credentials(tx, &login))? else { return Ok(None) };
+        Ok(hash.filter(|h| users::verify_password(h, &password)).map(|_| user))
+    })
+    .await
+    .map_err(|e| Error::Internal(format!("checking a password failed: {e}")))??;
+    match user {
+        Some(u) if u.disabled => Err(Error::Forbidden(format!("user '{}' is disabled", u.login))),
+        Some(u) => Ok(Some(u)),
+        None => Err(refused()),
+    }
+}
+
+impl FromRequestParts<AppState> for OfficeUser {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let user = basic_user(parts, state).await?.ok_or_else(|| Error::Unauthorized("this needs an office login (HTTP Basic)".into()))?;
+        if !matches!(user.role, Role::Office | Role::Admin) {
+            return Err(Error::Forbidden(format!("'{}' is a {}; this needs an office or admin login", user.login, user.role.as_str())));
+        }
+        Ok(OfficeUser(user))
+    }
+}
+
+/// Either a laptop or an office user (downloads).
+pub enum Caller {
+    Device(DeviceIdentity),
+    Office(User),
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        if authorization(parts, "Basic").is_some() {
+            return OfficeUser::from_request_parts(parts, state).await.map(|u| Caller::Office(u.0));
+        }
+        AuthDevice::from_request_parts(parts, state).await.map(|d| Caller::Device(d.0))
+    }
+}

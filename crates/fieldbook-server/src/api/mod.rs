@@ -1,0 +1,208 @@
+//! The HTTP API: routes, the checks every request passes (protocol version, body size,
+//! compression), and the handlers of sync. Handlers only translate between HTTP and the
+//! modules that own the work ([`crate::push`], [`crate::pull`], [`crate::enrolment`], …); all
+//! database work runs off the async threads through [`crate::db::Db::run`].
+//!
+//! Every answer carries `Fieldbook-Protocol: 1`; every error is the protocol's `ErrorBody`.
+
+mod attachments;
+pub mod auth;
+
+use axum::body::Body;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, FromRequest, Query, Request, State};
+use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, head, post, MethodRouter};
+use axum::{Json, Router};
+use fieldbook_core::sync::protocol::{EnrollRequest, EnrollResponse, PullResponse, PushRequest, PushResponse, PROTOCOL_HEADER, PROTOCOL_VERSION};
+use serde::{Deserialize, Serialize};
+use tower_http::compression::CompressionLayer;
+use tower_http::decompression::RequestDecompressionLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::db::{Db, Mode};
+use crate::error::{error_response, Error, Result};
+use crate::{clock, enrolment, pull, push};
+use auth::AuthDevice;
+
+/// Largest JSON request body after decompression (a push of 1,000 entries with signature
+/// strokes fits comfortably). Attachment chunks have their own limit.
+pub const MAX_JSON_BODY: usize = 16 * 1024 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+}
+
+/// Every route: path and methods. The router is built from this list, and the OpenAPI
+/// document must describe exactly these (a test checks both).
+pub const ROUTES: &[(&str, &[&str])] = &[
+    ("/api/status", &["GET"]),
+    ("/api/enroll", &["POST"]),
+    ("/api/sync/push", &["POST"]),
+    ("/api/sync/pull", &["GET"]),
+    ("/api/attachments/missing", &["GET"]),
+    ("/api/attachments/{sha256}", &["HEAD", "PATCH", "GET"]),
+    ("/api/openapi.json", &["GET"]),
+];
+
+fn handlers(path: &str) -> MethodRouter<AppState> {
+    match path {
+        "/api/status" => get(status),
+        "/api/enroll" => post(enroll),
+        "/api/sync/push" => post(push_handler),
+        "/api/sync/pull" => get(pull_handler),
+        "/api/attachments/missing" => get(attachments::missing),
+        "/api/attachments/{sha256}" => {
+            head(attachments::head).patch(attachments::patch).get(attachments::download).layer(DefaultBodyLimit::max(crate::attachments::MAX_CHUNK_BYTES))
+        }
+        "/api/openapi.json" => get(openapi),
+        other => unreachable!("no handlers for route {other}"),
+    }
+}
+
+/// The whole application, ready to serve.
+pub fn router(db: Db) -> Router {
+    let mut api = Router::new();
+    for (path, _) in ROUTES {
+        api = api.route(path, handlers(path));
+    }
+    // Layers wrap inside-out: the last added runs first on the way in.
+    api.fallback(no_route)
+        .layer(middleware::from_fn(require_protocol))
+        .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
+        .layer(RequestDecompressionLayer::new())
+        .layer(middleware::map_response(errors_as_json))
+        .layer(CompressionLayer::new())
+        .layer(SetResponseHeaderLayer::overriding(axum::http::HeaderName::from_static("fieldbook-protocol"), HeaderValue::from(PROTOCOL_VERSION)))
+        .layer(TraceLayer::new_for_http())
+        .with_state(AppState { db })
+}
+
+/// Refuses requests without `Fieldbook-Protocol: 1` with 426 and "please update Fieldbook".
+/// The OpenAPI document is exempt so that documentation tools can fetch it.
+async fn require_protocol(req: Request, next: Next) -> Response {
+    if req.uri().path() == "/api/openapi.json" {
+        return next.run(req).await;
+    }
+    let spoken = req.headers().get(PROTOCOL_HEADER).map(|v| v.to_str().unwrap_or("?").trim().to_owned());
+    match spoken {
+        Some(v) if v == PROTOCOL_VERSION.to_string() => next.run(req).await,
+        Some(v) => Error::ProtocolUnsupported(format!("this server speaks sync protocol {PROTOCOL_VERSION}, this Fieldbook speaks {v}")).into_response(),
+        None => Error::ProtocolUnsupported(format!("the request does not say which sync protocol it speaks ({PROTOCOL_HEADER} header); this server speaks {PROTOCOL_VERSION}")).into_response(),
+    }
+}
+
+/// Errors produced below the handlers (a body over the limit, an unsupported encoding, a wrong
+/// method) come as plain text; they are turned into the protocol's JSON error body here.
+async fn errors_as_json(resp: Response) -> Response {
+    let status = resp.status();
+    let is_json = resp.headers().get(CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return resp;
+    }
+    let (mut parts, body) = resp.into_parts();
+    let text = axum::body::to_bytes(body, 64 * 1024).await.map(|b| String::from_utf8_lossy(&b).trim().to_owned()).unwrap_or_default();
+    let kind = match status {
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::FORBIDDEN => "forbidden",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+        StatusCode::CONFLICT => "conflict",
+        StatusCode::UPGRADE_REQUIRED => "protocol_unsupported",
+        s if s.is_client_error() => "invalid",
+        _ => "internal",
+    };
+    let message = if text.is_empty() { status.canonical_reason().unwrap_or("error").to_owned() } else { text };
+    let json = error_response(status, kind, message, false);
+    parts.headers.remove(CONTENT_LENGTH);
+    parts.headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Response::from_parts(parts, json.into_body())
+}
+
+async fn no_route(method: Method, uri: axum::http::Uri) -> Error {
+    Error::NotFound(format!("no endpoint {method} {}; /api/openapi.json lists them", uri.path()))
+}
+
+/// A JSON body whose rejections (bad JSON, too large, wrong content type) are protocol errors.
+pub struct JsonBody<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = Error;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(JsonBody(v)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(r: JsonRejection) -> Error {
+    match r.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => Error::TooLarge(format!("the request body is larger than {} MiB", MAX_JSON_BODY / (1024 * 1024))),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => Error::Invalid("send the body as JSON (Content-Type: application/json)".into()),
+        _ => Error::Invalid(r.body_text()),
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Status {
+    pub name: String,
+    pub version: String,
+    pub protocol_version: u32,
+    /// This server's wall clock (RFC 3339, UTC), for spotting a laptop's wrong clock.
+    pub server_time: String,
+    pub server_hlc: String,
+}
+
+async fn status(State(s): State<AppState>) -> Result<Json<Status>> {
+    let server_hlc = s.db.run(Mode::Read, clock::current).await?;
+    Ok(Json(Status {
+        name: "fieldbook-server".into(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        protocol_version: PROTOCOL_VERSION,
+        server_time: crate::now_text(),
+        server_hlc,
+    }))
+}
+
+async fn enroll(State(s): State<AppState>, JsonBody(req): JsonBody<EnrollRequest>) -> Result<Json<EnrollResponse>> {
+    let resp = s.db.run(Mode::Write, move |tx| enrolment::enroll(tx, &req)).await?;
+    tracing::info!(technician = %resp.technician, "enrolled a laptop");
+    Ok(Json(resp))
+}
+
+async fn push_handler(State(s): State<AppState>, AuthDevice(device): AuthDevice, JsonBody(req): JsonBody<PushRequest>) -> Result<Json<PushResponse>> {
+    push::check_batch(&req)?;
+    let resp = s.db.run(Mode::Feed, move |tx| push::apply(tx, &device, &req)).await?;
+    Ok(Json(resp))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PullQuery {
+    #[serde(default)]
+    pub cursor: i64,
+    pub limit: Option<usize>,
+}
+
+async fn pull_handler(State(s): State<AppState>, AuthDevice(device): AuthDevice, query: std::result::Result<Query<PullQuery>, QueryRejection>) -> Result<Json<PullResponse>> {
+    let Query(q) = query.map_err(|e| Error::Invalid(format!("{}; expected ?cursor=N&limit=N", e.body_text())))?;
+    let page = s.db.run(Mode::Read, move |tx| pull::page(tx, &device.technician, q.cursor, q.limit)).await?;
+    Ok(Json(page))
+}
+
+async fn openapi() -> Response {
+    let mut resp = Json(crate::openapi::document()).into_response();
+    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp
+}
+
+/// An empty body, for HEAD answers.
+pub(crate) fn empty() -> Body {
+    Body::empty()
+}

@@ -1,0 +1,266 @@
+//! The `fieldbook-server` command: `serve` (the default), `user add`, `enroll`, `import`, `demo`,
+//! `device list` and `device revoke`. Every command takes `--database` (default: an SQLite file
+//! in the user's data directory; `postgres://…` for PostgreSQL).
+
+use std::io::{BufRead, Write};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use fieldbook_core::import::ImportDocument;
+
+use crate::db::{Db, Mode};
+use crate::error::{Error, Result};
+use crate::tls::TlsFiles;
+use crate::users::{self, Role};
+use crate::{demo, devices, enrolment, import, server};
+
+#[derive(Debug, Parser)]
+#[command(name = "fieldbook-server", version, about = "Fieldbook's central server: technicians' laptops sync with it")]
+pub struct Cli {
+    /// The database: `postgres://USER:PASSWORD@HOST/DB`, `sqlite:PATH`, or a path to an SQLite
+    /// file [default: $XDG_DATA_HOME/fieldbook-server/fieldbook-server.db]
+    #[arg(long, global = true, env = "FIELDBOOK_SERVER_DATABASE", value_name = "URL")]
+    pub database: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the sync API (the default command).
+    Serve(ServeArgs),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Print a one-time code a technician types into a new laptop to enrol it.
+    Enroll {
+        /// The technician's login, e.g. li.wei.
+        technician: String,
+        /// How long the code stays valid.
+        #[arg(long, default_value_t = 72)]
+        valid_hours: u32,
+    },
+    /// Import customers, sites, assets, contracts, parts, checklists and work orders
+    /// (a fieldbook-import/1 JSON file). All or nothing.
+    Import {
+        file: PathBuf,
+        /// Shift the file's dates so that its `as_of` day becomes today.
+        #[arg(long)]
+        rebase_dates: bool,
+    },
+    /// Set up a demo: users, the fire-protection demo company, an enrolment code for li.wei.
+    Demo,
+    /// Manage enrolled laptops.
+    #[command(subcommand)]
+    Device(DeviceCommand),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8780].
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, value_name = "PEM")]
+    pub tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, value_name = "PEM")]
+    pub tls_key: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user.
+    Add {
+        login: String,
+        #[arg(long, value_enum)]
+        role: Role,
+        /// The name shown to people (default: the login).
+        #[arg(long)]
+        name: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long, conflicts_with = "password")]
+        password_stdin: bool,
+        /// The password (visible in the process list and shell history: prefer --password-stdin).
+        #[arg(long)]
+        password: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeviceCommand {
+    /// List enrolled laptops.
+    List,
+    /// Revoke a laptop: it can no longer sync; with --wipe it deletes its data.
+    Revoke {
+        device_id: String,
+        #[arg(long)]
+        reason: String,
+        /// Order the laptop to wipe its local data at once, even unsynced work.
+        #[arg(long)]
+        wipe: bool,
+    },
+}
+
+/// Where the server listens when `--listen` is not given.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8780";
+
+impl ServeArgs {
+    fn given(&self) -> bool {
+        self.listen.is_some() || self.tls_cert.is_some() || self.tls_key.is_some()
+    }
+}
+
+/// Where the database is when `--database` is not given.
+pub fn default_database() -> String {
+    let dir = dirs::data_dir().unwrap_or_else(|| PathBuf::from("."));
+    format!("sqlite:{}", dir.join("fieldbook-server").join("fieldbook-server.db").display())
+}
+
+fn open(database: &Option<String>) -> Result<Db> {
+    let url = database.clone().unwrap_or_else(default_database);
+    Db::open(&url)
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    let out = &mut std::io::stdout();
+    if cli.command.as_ref().is_some_and(|c| !matches!(c, Command::Serve(_))) && cli.serve.given() {
+        return Err(Error::Invalid("--listen, --tls-cert and --tls-key belong to `serve`".into()));
+    }
+    match cli.command {
+        None => serve(&cli.database, &cli.serve),
+        Some(Command::Serve(args)) => serve(&cli.database, &args),
+        Some(Command::User(UserCommand::Add { login, role, name, password_stdin, password })) => {
+            let password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().lock().read_line(&mut line).map_err(|e| Error::io("standard input", e))?;
+                Some(line.trim_end_matches(['\r', '\n']).to_owned())
+            } else {
+                password
+            };
+            if password.is_none() && role != Role::Technician {
+                return Err(Error::Invalid(format!("a {} logs in with a password: give --password-stdin (or --password)", role.as_str())));
+            }
+            users::check_login(&login)?;
+            let hash = password.as_deref().map(users::hash_password).transpose()?;
+            let db = open(&cli.database)?;
+            let display = name.unwrap_or_else(|| login.clone());
+            db.transaction(Mode::Write, |tx| users::add(tx, &login, role, &display, hash.as_deref()))?;
+            say(out, format!("added {} {login} ({display})", role.as_str()))
+        }
+        Some(Command::Enroll { technician, valid_hours }) => {
+            let db = open(&cli.database)?;
+            let code = db.transaction(Mode::Write, |tx| enrolment::issue_code(tx, &technician, valid_hours))?;
+            say(out, format!("Enrolment code for {technician} (one use, valid {valid_hours} h):\n\n    {code}\n\nType it into Fieldbook on the new laptop."))
+        }
+        Some(Command::Import { file, rebase_dates }) => {
+            let text = std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?;
+            let name = file.display().to_string();
+            let mut doc = ImportDocument::from_json(&text, &name)?;
+            if rebase_dates {
+                doc.rebase_to(chrono::Local::now().date_naive());
+            }
+            let db = open(&cli.database)?;
+            let r = db.transaction(Mode::Feed, |tx| import::import(tx, &doc, &name))?;
+            let s = &r.summary;
+            say(
+                out,
+                format!(
+                    "imported {name}: {} customers, {} sites, {} assets, {} contracts, {} parts, {} checklist templates, {} work orders ({} records changed)",
+                    s.customers, s.sites, s.assets, s.contracts, s.parts, s.checklist_templates, s.work_orders, r.records_changed
+                ),
+            )
+        }
+        Some(Command::Demo) => {
+            let db = open(&cli.database)?;
+            let d = demo::setup(&db)?;
+            let mut text = String::from("Demo users:\n");
+            for (login, role, password) in &d.users {
+                match password {
+                    Some(p) => text.push_str(&format!("  {login:<10} {:<10} password: {p}\n", role.as_str())),
+                    None => text.push_str(&format!("  {login:<10} {:<10} (already existed; password unchanged)\n", role.as_str())),
+                }
+            }
+            let s = &d.import.summary;
+            text.push_str(&format!(
+                "Imported the fire-protection demo company (dates moved to today): {} customers, {} sites, {} assets, {} work orders.\n",
+                s.customers, s.sites, s.assets, s.work_orders
+            ));
+            text.push_str(&format!("Enrolment code for li.wei's laptop (72 h): {}\n", d.enrolment_code));
+            text.push_str(&format!("Start the server with: fieldbook-server serve --database '{}'", db.location().describe().split_once(' ').map_or("", |x| x.1)));
+            say(out, text)
+        }
+        Some(Command::Device(DeviceCommand::List)) => {
+            let db = open(&cli.database)?;
+            let list = db.transaction(Mode::Read, devices::list)?;
+            if list.is_empty() {
+                return say(out, "no laptops enrolled yet; `fieldbook-server enroll LOGIN` prints a code".into());
+            }
+            let mut text = format!("{:<38} {:<12} {:<20} {:<24} {:>8}  status\n", "device", "technician", "name", "last seen", "acked");
+            for d in list {
+                let status = match (&d.revoked_at, d.wipe_ordered) {
+                    (None, _) => "active".to_owned(),
+                    (Some(_), wipe) => format!("revoked: {}{}", d.revoke_reason.unwrap_or_default(), if wipe { " (wipe ordered)" } else { "" }),
+                };
+                text.push_str(&format!(
+                    "{:<38} {:<12} {:<20} {:<24} {:>8}  {status}\n",
+                    d.id, d.technician, d.name.unwrap_or_default(), d.last_seen_at.unwrap_or_default(), d.acked_seq
+                ));
+            }
+            say(out, text.trim_end().to_owned())
+        }
+        Some(Command::Device(DeviceCommand::Revoke { device_id, reason, wipe })) => {
+            let db = open(&cli.database)?;
+            db.transaction(Mode::Write, |tx| devices::revoke(tx, &device_id, &reason, wipe))?;
+            say(out, format!("revoked {device_id}{}", if wipe { "; it will wipe its data at its next sync" } else { "" }))
+        }
+    }
+}
+
+fn say(out: &mut impl Write, text: String) -> Result<()> {
+    writeln!(out, "{text}").map_err(|e| Error::io("standard output", e))
+}
+
+fn serve(database: &Option<String>, args: &ServeArgs) -> Result<()> {
+    let tls = TlsFiles::from_args(args.tls_cert.clone(), args.tls_key.clone())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| Error::Internal(format!("starting the async runtime: {e}")))?;
+    // Opening (and migrating) the database blocks: done before entering the runtime.
+    let db = open(database)?;
+    let described = db.location().describe();
+    runtime.block_on(async move {
+        let listen = args.listen.unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("a valid address"));
+        let running = server::start(db, listen, tls.as_ref()).await?;
+        tracing::info!(url = %running.url(), database = %described, "fieldbook-server is listening");
+        println!("fieldbook-server listening on {} ({described})", if running.tls { format!("https://{}", running.addr) } else { running.url() });
+        running.run_until(shutdown_signal()).await
+    })
+}
+
+/// Ctrl-C, or SIGTERM from a service manager.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutting down");
+}

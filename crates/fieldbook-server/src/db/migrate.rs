@@ -1,0 +1,52 @@
+//! Schema migrations: the numbered files of `migrations/server-sqlite/` and
+//! `migrations/server-postgres/`, applied in order at start, each with its version recorded in
+//! `schema_migrations` in the same transaction. A database written by a newer server is refused
+//! untouched. Two servers starting at once on one PostgreSQL take turns (advisory lock).
+
+use super::{Backend, Db, Mode, Tx};
+use crate::error::{Error, Result};
+use crate::params;
+
+/// (version, SQLite DDL, PostgreSQL DDL). New schema changes are new files, never edits.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    include_str!("../../../../migrations/server-sqlite/0001_init.sql"),
+    include_str!("../../../../migrations/server-postgres/0001_init.sql"),
+)];
+
+/// The PostgreSQL advisory lock held while migrating ("FBMIGRAT").
+const MIGRATION_LOCK_KEY: i64 = 0x4642_4d49_4752_4154;
+
+pub fn latest_version() -> i64 {
+    MIGRATIONS.last().map(|m| m.0).unwrap_or(0)
+}
+
+/// The schema version a database is at (0: empty).
+pub fn schema_version(tx: &mut dyn Tx) -> Result<i64> {
+    let row = tx.query_one("SELECT COALESCE(MAX(version), 0) FROM schema_migrations", params![])?;
+    row.int(0)
+}
+
+pub(super) fn apply_all(db: &Db) -> Result<()> {
+    let describe = db.location().describe();
+    db.transaction(Mode::Write, |tx| {
+        if tx.backend() == Backend::Postgres {
+            tx.execute_batch(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"))?;
+        }
+        tx.execute_batch("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL)")?;
+        let found = schema_version(tx)?;
+        if found > latest_version() {
+            return Err(Error::SchemaTooNew { database: describe.clone(), found, supported: latest_version() });
+        }
+        for (version, sqlite, postgres) in MIGRATIONS.iter().filter(|m| m.0 > found) {
+            let sql = match tx.backend() {
+                Backend::Sqlite => sqlite,
+                Backend::Postgres => postgres,
+            };
+            tx.execute_batch(sql)?;
+            tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", params![*version, crate::now_text()])?;
+            tracing::info!(version, "applied schema migration");
+        }
+        Ok(())
+    })
+}

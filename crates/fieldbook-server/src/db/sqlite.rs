@@ -1,0 +1,123 @@
+//! The SQLite backend: one file in WAL mode. Writers take the database's single write lock at
+//! `BEGIN IMMEDIATE`, which is what keeps feed sequence numbers gap-free; readers never wait.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::types::{ToSqlOutput, ValueRef};
+
+use super::{dollar_to_question, Backend, Connection, Mode, Row, Tx, Value};
+use crate::error::{Error, Result};
+
+pub(super) struct SqliteConn {
+    conn: rusqlite::Connection,
+    healthy: bool,
+}
+
+impl SqliteConn {
+    pub(super) fn open(path: &Path) -> Result<SqliteConn> {
+        let conn = rusqlite::Connection::open(path)
+            .map_err(|e| Error::io(path, std::io::Error::other(format!("cannot open the database: {e}; check --database"))))?;
+        // A push waits for another push's commit rather than failing: writes are short.
+        conn.busy_timeout(Duration::from_secs(30)).map_err(super::DbError::from)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(super::DbError::from)?;
+        // The server acknowledges a push only after commit: the commit must survive a power cut.
+        conn.pragma_update(None, "synchronous", "FULL").map_err(super::DbError::from)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(super::DbError::from)?;
+        Ok(SqliteConn { conn, healthy: true })
+    }
+}
+
+struct Param<'a>(&'a Value);
+
+impl rusqlite::ToSql for Param<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self.0 {
+            Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+            Value::Int(i) => ToSqlOutput::Borrowed(ValueRef::Integer(*i)),
+            Value::Text(t) => ToSqlOutput::Borrowed(ValueRef::Text(t.as_bytes())),
+            Value::Blob(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
+        })
+    }
+}
+
+fn read_value(v: ValueRef<'_>) -> Value {
+    match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::Int(i),
+        // No REAL columns exist in the server schema; a computed real is returned as text.
+        ValueRef::Real(r) => Value::Text(r.to_string()),
+        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) => Value::Blob(b.to_vec()),
+    }
+}
+
+impl SqliteConn {
+    fn track<T>(&mut self, r: rusqlite::Result<T>) -> Result<T> {
+        if let Err(rusqlite::Error::SqliteFailure(e, _)) = &r {
+            if matches!(e.code, rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::SystemIoFailure) {
+                self.healthy = false;
+            }
+        }
+        r.map_err(|e| super::DbError::from(e).into())
+    }
+}
+
+impl Tx for SqliteConn {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
+        let sql = dollar_to_question(sql);
+        let r = self.conn.prepare_cached(&sql).and_then(|mut s| s.execute(rusqlite::params_from_iter(params.iter().map(Param))));
+        self.track(r).map(|n| n as u64)
+    }
+
+    fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        let sql = dollar_to_question(sql);
+        let r = self.conn.prepare_cached(&sql).and_then(|mut s| {
+            let n = s.column_count();
+            let rows = s.query_map(rusqlite::params_from_iter(params.iter().map(Param)), |r| {
+                (0..n).map(|i| r.get_ref(i).map(read_value)).collect::<rusqlite::Result<Vec<_>>>().map(Row)
+            })?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        });
+        self.track(r)
+    }
+
+    fn execute_batch(&mut self, sql: &str) -> Result<()> {
+        let r = self.conn.execute_batch(sql);
+        self.track(r)
+    }
+}
+
+impl Connection for SqliteConn {
+    fn begin(&mut self, mode: Mode) -> Result<()> {
+        let sql = match mode {
+            Mode::Read => "BEGIN DEFERRED",
+            Mode::Write | Mode::Feed => "BEGIN IMMEDIATE",
+        };
+        let r = self.conn.execute_batch(sql);
+        self.track(r)
+    }
+
+    fn commit(&mut self) -> Result<()> {
+        let r = self.conn.execute_batch("COMMIT");
+        self.track(r)
+    }
+
+    fn rollback(&mut self) {
+        if !self.conn.is_autocommit() && self.conn.execute_batch("ROLLBACK").is_err() {
+            self.healthy = false;
+        }
+    }
+
+    fn as_tx(&mut self) -> &mut dyn Tx {
+        self
+    }
+
+    fn is_healthy(&self) -> bool {
+        self.healthy && self.conn.is_autocommit()
+    }
+}

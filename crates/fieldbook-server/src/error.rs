@@ -1,0 +1,132 @@
+//! The server's one error type, and how each error is answered over HTTP: always the protocol's
+//! `ErrorBody` JSON (`{"error": {"kind", "message", "wipe"?}}`) with a stable `kind`.
+
+use std::path::PathBuf;
+
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use fieldbook_core::sync::protocol::{ErrorBody, ErrorDetail};
+
+use crate::db::DbError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The laptop speaks another protocol version (or sent none).
+    #[error("please update Fieldbook: {0}")]
+    ProtocolUnsupported(String),
+
+    #[error("{0}")]
+    Unauthorized(String),
+
+    #[error("this laptop's access was revoked ({reason}){}", if *.wipe { "; the office ordered its data wiped" } else { "" })]
+    DeviceRevoked { reason: String, wipe: bool },
+
+    #[error("{0}")]
+    Forbidden(String),
+
+    #[error("{0}")]
+    Invalid(String),
+
+    #[error("{0}")]
+    NotFound(String),
+
+    #[error("{0}")]
+    TooLarge(String),
+
+    /// A request that does not fit the current state, e.g. an upload at the wrong offset (the
+    /// server's offset is answered in `Upload-Offset`).
+    #[error("{message}")]
+    Conflict { message: String, upload_offset: Option<i64> },
+
+    #[error(
+        "{database}: the database has server schema version {found}, but this fieldbook-server only knows up to \
+         version {supported}. It was written by a newer fieldbook-server; update this one (nothing was changed)"
+    )]
+    SchemaTooNew { database: String, found: i64, supported: i64 },
+
+    /// Errors of the core (import documents, templates), already in the users' words.
+    #[error(transparent)]
+    Core(#[from] fieldbook_core::Error),
+
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, #[source] source: std::io::Error },
+
+    #[error("database error: {0}")]
+    Db(#[from] DbError),
+
+    #[error("TLS: {0}")]
+    Tls(String),
+
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io { path: path.into(), source }
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Error::Conflict { message: message.into(), upload_offset: None }
+    }
+
+    /// The protocol's stable name for this kind of error.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::ProtocolUnsupported(_) => "protocol_unsupported",
+            Error::Unauthorized(_) => "unauthorized",
+            Error::DeviceRevoked { .. } => "device_revoked",
+            Error::Forbidden(_) => "forbidden",
+            Error::Invalid(_) => "invalid",
+            Error::Core(fieldbook_core::Error::Invalid(_) | fieldbook_core::Error::Import { .. }) => "invalid",
+            Error::NotFound(_) => "not_found",
+            Error::TooLarge(_) => "too_large",
+            Error::Conflict { .. } => "conflict",
+            _ => "internal",
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self.kind() {
+            "protocol_unsupported" => StatusCode::UPGRADE_REQUIRED,
+            "unauthorized" => StatusCode::UNAUTHORIZED,
+            "device_revoked" | "forbidden" => StatusCode::FORBIDDEN,
+            "invalid" => StatusCode::BAD_REQUEST,
+            "not_found" => StatusCode::NOT_FOUND,
+            "too_large" => StatusCode::PAYLOAD_TOO_LARGE,
+            "conflict" => StatusCode::CONFLICT,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// The JSON error answer for a kind and message.
+pub fn error_response(status: StatusCode, kind: &str, message: String, wipe: bool) -> Response {
+    let body = ErrorBody { error: ErrorDetail { kind: kind.to_owned(), message, wipe } };
+    (status, axum::Json(body)).into_response()
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let kind = self.kind();
+        let message = if kind == "internal" {
+            // The details (SQL, paths) go to the log, not to the laptop.
+            tracing::error!(error = %self, "request failed");
+            "the server failed to handle this request; the details are in the server log".to_owned()
+        } else {
+            self.to_string()
+        };
+        let wipe = matches!(self, Error::DeviceRevoked { wipe: true, .. });
+        let mut resp = error_response(status, kind, message, wipe);
+        if let Error::Conflict { upload_offset: Some(o), .. } = self {
+            resp.headers_mut().insert("Upload-Offset", HeaderValue::from(o));
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert("WWW-Authenticate", HeaderValue::from_static("Bearer realm=\"fieldbook\", Basic realm=\"fieldbook\""));
+        }
+        resp
+    }
+}

@@ -1,0 +1,40 @@
+//! Fieldbook's central server: it enrols technicians' laptops, applies what they push, serves
+//! each technician the feed of what changed for them, and keeps the photos they upload. It
+//! implements sync protocol version 1 (`docs/sync.md`) with the merge rule of
+//! `fieldbook_core::sync::merge`, so the server and every laptop decide the same way.
+//!
+//! - [`db`]: storage on SQLite or PostgreSQL behind one small synchronous interface.
+//! - [`records`], [`clock`], [`feed`]: records as the server holds them, the server's clock, and
+//!   the one write path that merges a change and appends it to the feed for the right people.
+//! - [`push`], [`pull`]: the two halves of sync.
+//! - [`enrolment`], [`devices`], [`users`]: who may sync, and who may log in.
+//! - [`attachments`]: resumable, content-addressed uploads.
+//! - [`import`], [`demo`]: loading office data (the `fieldbook-import/1` format).
+//! - [`api`], [`openapi`], [`tls`], [`server`]: HTTP.
+//! - [`cli`]: the `fieldbook-server` command.
+
+pub mod api;
+pub mod attachments;
+pub mod cli;
+pub mod clock;
+pub mod db;
+pub mod demo;
+pub mod devices;
+pub mod enrolment;
+pub mod error;
+pub mod feed;
+pub mod import;
+pub mod openapi;
+pub mod pull;
+pub mod push;
+pub mod records;
+pub mod server;
+pub mod tls;
+pub mod users;
+
+pub use error::{Error, Result};
+
+/// Now, as stored: RFC 3339, UTC, milliseconds (the laptop's format).
+pub fn now_text() -> String {
+    fieldbook_core::store::ts(chrono::Utc::now())
+}

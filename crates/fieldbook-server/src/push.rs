@@ -1,0 +1,329 @@
+//! Applying a laptop's push (`POST /api/sync/push`, docs/sync.md "Laptop → server: push").
+//!
+//! One batch is one transaction under the feed lock: entries at or below the device's
+//! `acked_seq` are duplicates and skipped; every other entry is checked (may this technician
+//! write this record? is it a signed record being changed? does a signature verify?) and either
+//! merged through [`crate::feed::Writer`] or refused for good: recorded in `rejected_changes`,
+//! reported back, and acknowledged all the same, since resending it can never succeed.
+
+use fieldbook_core::entity::{self, FieldType};
+use fieldbook_core::hlc::Hlc;
+use fieldbook_core::signature::{sha256_hex, verify_digest};
+use fieldbook_core::sync::merge::{stamp_node, RecordState, Stamps};
+use fieldbook_core::sync::protocol::{PushEntry, PushRequest, PushResponse, Rejection, MAX_PUSH_BATCH};
+use serde_json::Value;
+
+use crate::db::Tx;
+use crate::devices::DeviceIdentity;
+use crate::error::{Error, Result};
+use crate::feed::{Change, Writer};
+use crate::records::{self, REFERENCE};
+use crate::params;
+
+/// Checks the shape of a batch before anything is written; a malformed batch is refused whole.
+pub fn check_batch(req: &PushRequest) -> Result<()> {
+    if req.entries.len() > MAX_PUSH_BATCH {
+        return Err(Error::TooLarge(format!("a push carries at most {MAX_PUSH_BATCH} entries; this one has {}", req.entries.len())));
+    }
+    let mut last = 0;
+    for e in &req.entries {
+        if e.seq <= last {
+            return Err(Error::Invalid(format!("push entries must be in increasing seq order, starting above 0; seq {} follows {last}", e.seq)));
+        }
+        last = e.seq;
+    }
+    Ok(())
+}
+
+/// Applies a batch for an authenticated device. Runs inside a `Mode::Feed` transaction.
+pub fn apply(tx: &mut dyn Tx, device: &DeviceIdentity, req: &PushRequest) -> Result<PushResponse> {
+    check_batch(req)?;
+    let mut w = Writer::begin(tx)?;
+    let row = w
+        .tx()
+        .query_opt("SELECT acked_seq, revoked_at, revoke_reason, wipe_ordered FROM devices WHERE id = $1", params![device.id.as_str()])?
+        .ok_or_else(|| Error::Unauthorized("this laptop is not enrolled; enrol it again with a code from the office".into()))?;
+    if row.opt_text(1)?.is_some() {
+        // Revoked while this request was on its way.
+        return Err(Error::DeviceRevoked { reason: row.opt_text(2)?.unwrap_or_default(), wipe: row.bool(3)? });
+    }
+    let acked = row.int(0)?;
+    let mut resp = PushResponse { acked_seq: acked, applied: 0, duplicates: 0, conflicts: 0, rejected: Vec::new(), server_hlc: String::new() };
+    for e in &req.entries {
+        if e.seq <= acked {
+            resp.duplicates += 1;
+            continue;
+        }
+        match check(w.tx(), device, e)? {
+            Ok(stamp) => {
+                w.observe(&stamp);
+                let applied = w.apply(&Change {
+                    entity: &e.entity,
+                    id: &e.record_id,
+                    fields: &e.fields,
+                    stamps: Stamps::All(&e.hlc),
+                    base: Some(&e.base),
+                    author: Some(&device.technician),
+                })?;
+                resp.applied += 1;
+                resp.conflicts += applied.conflicts;
+            }
+            Err(reason) => {
+                w.tx().execute(
+                    "INSERT INTO rejected_changes (id, device_id, technician, seq, entity, record_id, fields, hlc, reason, received_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    params![
+                        uuid::Uuid::now_v7().to_string(), device.id.as_str(), device.technician.as_str(), e.seq, e.entity.as_str(),
+                        e.record_id.as_str(), Value::Object(e.fields.clone()).to_string(), e.hlc.as_str(), reason.as_str(), crate::now_text()
+                    ],
+                )?;
+                tracing::info!(device = %device.id, seq = e.seq, entity = %e.entity, record = %e.record_id, %reason, "refused a pushed change");
+                resp.rejected.push(Rejection { seq: e.seq, entity: e.entity.clone(), record_id: e.record_id.clone(), reason });
+            }
+        }
+    }
+    resp.acked_seq = req.entries.last().map_or(acked, |e| e.seq.max(acked));
+    w.tx().execute(
+        "UPDATE devices SET acked_seq = $1, last_seen_at = $2 WHERE id = $3",
+        params![resp.acked_seq, crate::now_text(), device.id.as_str()],
+    )?;
+    resp.server_hlc = w.finish()?;
+    Ok(resp)
+}
+
+/// Why an entry is refused, in words the technician and the office understand.
+type Verdict = std::result::Result<Hlc, String>;
+
+/// A check's outcome: `Ok(Err(reason))` refuses the entry; the outer error is a database failure.
+type Check<T = ()> = Result<std::result::Result<T, String>>;
+
+macro_rules! refuse {
+    ($($t:tt)*) => { return Ok(Err(format!($($t)*))) };
+}
+
+/// Decides whether an entry may be applied. The outer `Result` is for database failures.
+fn check(tx: &mut dyn Tx, device: &DeviceIdentity, e: &PushEntry) -> Result<Verdict> {
+    let Some(spec) = entity::spec(&e.entity) else { refuse!("'{}' is not a kind of record this server knows", e.entity) };
+    if e.record_id.trim().is_empty() || e.record_id.len() > 200 {
+        refuse!("the record id is empty or longer than 200 characters");
+    }
+    for (field, value) in &e.fields {
+        let Some(ty) = spec.field(field) else { refuse!("{} has no field '{field}'", e.entity) };
+        if !value_fits(ty, value) {
+            refuse!("{}.{field}: {value} is not a {}", e.entity, type_name(ty));
+        }
+    }
+    let stamp: Hlc = match e.hlc.parse() {
+        Ok(h) => h,
+        Err(err) => refuse!("{err}"),
+    };
+    if stamp_node(&e.hlc) != device.id {
+        refuse!("the change is stamped by '{}', not by this laptop ('{}')", stamp_node(&e.hlc), device.id);
+    }
+    let tech = device.technician.as_str();
+    let verdict = match e.entity.as_str() {
+        r if REFERENCE.contains(&r) => Err(format!("{r} are reference data kept by the office; a laptop cannot change them")),
+        "work_orders" => check_order(tx, tech, e)?,
+        "time_entries" => check_time_entry(tx, tech, e)?,
+        "attachments" => {
+            if e.record_id.len() == 64 && e.record_id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+                Ok(())
+            } else {
+                Err("an attachment's id must be the SHA-256 of its content (64 lowercase hex characters)".to_owned())
+            }
+        }
+        child => check_child(tx, device, child, e)?,
+    };
+    Ok(verdict.map(|()| stamp))
+}
+
+fn value_fits(ty: FieldType, v: &Value) -> bool {
+    match (ty, v) {
+        (_, Value::Null) | (FieldType::Json, _) => true,
+        (FieldType::Text, Value::String(_)) | (FieldType::Bool, Value::Bool(_)) => true,
+        (FieldType::Integer, Value::Number(n)) => n.is_i64(),
+        (FieldType::Real, Value::Number(_)) => true,
+        _ => false,
+    }
+}
+
+fn type_name(ty: FieldType) -> &'static str {
+    match ty {
+        FieldType::Text => "text",
+        FieldType::Integer => "whole number",
+        FieldType::Real => "number",
+        FieldType::Bool => "true/false",
+        FieldType::Json => "JSON value",
+    }
+}
+
+fn is_signed(order: &RecordState) -> bool {
+    records::text(order, "status") == Some("signed")
+}
+
+fn revision(order: &RecordState) -> i64 {
+    records::int(order, "revision").unwrap_or(1)
+}
+
+fn locked(name: &str, order: &RecordState) -> String {
+    format!("{name} is signed (revision {}) and locked; open an amendment on the laptop to change it", revision(order))
+}
+
+/// Whose an order is, for messages.
+fn assigned_to(order: &RecordState) -> String {
+    match records::text(order, "technician") {
+        Some(t) => format!("assigned to {t}"),
+        None => "not assigned to anyone".to_owned(),
+    }
+}
+
+fn check_order(tx: &mut dyn Tx, tech: &str, e: &PushEntry) -> Check {
+    let existing = records::load(tx, "work_orders", &e.record_id)?;
+    let name = records::order_name(&e.record_id, existing.as_ref().or(Some(&RecordState { fields: e.fields.clone(), clocks: Default::default() })));
+    let new_tech = e.fields.get("technician");
+    match &existing {
+        Some(order) => {
+            if records::text(order, "technician") != Some(tech) {
+                refuse!("{name} is {}, not to {tech}", assigned_to(order));
+            }
+            if new_tech.is_some_and(|t| t.as_str() != Some(tech)) {
+                refuse!("{name}: a technician cannot hand an order to someone else; the office reassigns orders");
+            }
+            if is_signed(order) {
+                // The one change a signed order accepts is its amendment: the revision bump.
+                let bump = e.fields.get("revision").and_then(Value::as_i64) == Some(revision(order) + 1);
+                if !bump {
+                    refuse!("{}", locked(&name, order));
+                }
+            }
+        }
+        None => {
+            // A new order raised on the laptop (a follow-up): it must be the technician's own,
+            // at a site they already serve; otherwise a laptop could pull any customer's data
+            // by raising an order for it.
+            if new_tech.and_then(Value::as_str) != Some(tech) {
+                refuse!("{name}: a new work order raised on a laptop must be assigned to its technician ({tech})");
+            }
+            let site_id = e.fields.get("site_id").and_then(Value::as_str).unwrap_or_default();
+            let serves = tx
+                .query_opt("SELECT 1 FROM order_refs WHERE ref_entity = 'sites' AND ref_id = $1 AND technician = $2", params![site_id, tech])?
+                .is_some();
+            if !serves {
+                refuse!("{name}: a new work order may only be raised at a site of one of your own work orders");
+            }
+            let site_customer = records::load(tx, "sites", site_id)?.and_then(|s| records::text(&s, "customer_id").map(str::to_owned));
+            if site_customer.as_deref() != e.fields.get("customer_id").and_then(Value::as_str) {
+                refuse!("{name}: its customer is not the customer of its site");
+            }
+        }
+    }
+    if e.fields.get("status").and_then(Value::as_str) == Some("signed") {
+        // Signing is the signature record and this status together (the laptop pushes the
+        // signature first): a signed status without a signature of the revision is refused.
+        let rev = e.fields.get("revision").and_then(Value::as_i64).or(existing.as_ref().map(revision)).unwrap_or(1);
+        let signed = records::by_owner(tx, "signatures", &e.record_id)?
+            .iter()
+            .any(|(_, s)| records::int(s, "revision") == Some(rev) && s.fields.get("deleted") != Some(&Value::Bool(true)));
+        if !signed {
+            refuse!("{name}: marked signed, but the server has no customer signature for revision {rev}");
+        }
+    }
+    Ok(Ok(()))
+}
+
+/// The order a child record belongs to, refusing moves between orders.
+fn child_order(tx: &mut dyn Tx, entity: &str, e: &PushEntry) -> Check<(Option<RecordState>, Option<String>)> {
+    let existing = records::load(tx, entity, &e.record_id)?;
+    let stored = existing.as_ref().and_then(|s| records::text(s, "work_order_id")).map(str::to_owned);
+    let incoming = e.fields.get("work_order_id").map(|v| v.as_str().map(str::to_owned));
+    if let (Some(stored), Some(incoming)) = (&stored, &incoming) {
+        if incoming.as_deref() != Some(stored.as_str()) {
+            refuse!("a {entity} record cannot move to another work order");
+        }
+    }
+    let order_id = stored.or(incoming.flatten()).filter(|s| !s.is_empty());
+    Ok(Ok((existing, order_id)))
+}
+
+/// The technician's own order, or why not.
+fn own_order(tx: &mut dyn Tx, tech: &str, order_id: &str) -> Check<RecordState> {
+    let Some(order) = records::load(tx, "work_orders", order_id)? else { refuse!("work order {order_id} is not known to the server") };
+    if records::text(&order, "technician") != Some(tech) {
+        refuse!("{} is {}, not to {tech}", records::order_name(order_id, Some(&order)), assigned_to(&order));
+    }
+    Ok(Ok(order))
+}
+
+fn check_child(tx: &mut dyn Tx, device: &DeviceIdentity, entity: &str, e: &PushEntry) -> Check {
+    let (existing, order_id) = match child_order(tx, entity, e)? {
+        Ok(x) => x,
+        Err(r) => return Ok(Err(r)),
+    };
+    let Some(order_id) = order_id else { refuse!("a {entity} record must name its work order") };
+    let order = match own_order(tx, &device.technician, &order_id)? {
+        Ok(o) => o,
+        Err(r) => return Ok(Err(r)),
+    };
+    let name = records::order_name(&order_id, Some(&order));
+    if matches!(entity, "inspection_answers" | "repair_records") && is_signed(&order) {
+        refuse!("{}", locked(&name, &order));
+    }
+    if entity == "signatures" {
+        return check_signature(device, e, existing.as_ref(), &order, &name);
+    }
+    Ok(Ok(()))
+}
+
+/// A signature is checked on arrival: its digest is the SHA-256 of the signed content, it is
+/// signed by the key this laptop registered at enrolment, and it signs the order's current
+/// revision. Once received it never changes.
+fn check_signature(device: &DeviceIdentity, e: &PushEntry, existing: Option<&RecordState>, order: &RecordState, name: &str) -> Check {
+    if let Some(stored) = existing {
+        if e.fields.iter().all(|(k, v)| stored.fields.get(k) == Some(v)) {
+            return Ok(Ok(())); // the same signature again
+        }
+        refuse!("{name}: a customer signature never changes once given");
+    }
+    let text = |f: &str| e.fields.get(f).and_then(Value::as_str).unwrap_or_default();
+    let (content, digest, key, sig) = (text("signed_content"), text("digest"), text("device_public_key"), text("device_signature"));
+    if content.is_empty() || digest.is_empty() || key.is_empty() || sig.is_empty() {
+        refuse!("{name}: the signature lacks its signed content, digest, device key or device signature");
+    }
+    if sha256_hex(content.as_bytes()) != digest {
+        refuse!("{name}: the signed content does not match its digest (changed after signing)");
+    }
+    if !key.eq_ignore_ascii_case(&device.public_key) {
+        refuse!("{name}: the signature was made with a key that is not the one this laptop registered at enrolment");
+    }
+    if let Err(why) = verify_digest(key, digest, sig) {
+        refuse!("{name}: {why}");
+    }
+    if e.fields.get("device_id").and_then(Value::as_str).is_some_and(|d| d != device.id) {
+        refuse!("{name}: the signature names another laptop");
+    }
+    let rev = e.fields.get("revision").and_then(Value::as_i64).unwrap_or(revision(order));
+    if rev != revision(order) {
+        refuse!("{name}: the signature is for revision {rev}, but the order is at revision {}", revision(order));
+    }
+    if is_signed(order) {
+        refuse!("{name}: revision {rev} is already signed");
+    }
+    Ok(Ok(()))
+}
+
+fn check_time_entry(tx: &mut dyn Tx, tech: &str, e: &PushEntry) -> Check {
+    let (existing, order_id) = match child_order(tx, "time_entries", e)? {
+        Ok(x) => x,
+        Err(r) => return Ok(Err(r)),
+    };
+    let owner = e.fields.get("technician").and_then(Value::as_str).or(existing.as_ref().and_then(|s| records::text(s, "technician")));
+    if owner != Some(tech) {
+        refuse!("a time entry must be the technician's own ({tech})");
+    }
+    if let Some(order_id) = order_id {
+        if let Err(r) = own_order(tx, tech, &order_id)? {
+            return Ok(Err(r));
+        }
+    }
+    Ok(Ok(()))
+}

@@ -1,0 +1,299 @@
+//! [`SyncClient`]: one enrolment, and one sync run (push until the outbox is empty, pull until
+//! caught up, then upload attachments), over a shared [`Store`].
+//!
+//! The store is behind a `std::sync::Mutex` and is locked only in short synchronous sections
+//! between network calls — never across an `.await` — so the desktop app's UI, which shares the
+//! store, never waits on the network. (`MutexGuard` is not `Send`, so the compiler checks this for
+//! every `Send` future; see the `futures_are_send` test.)
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use fieldbook_core::sync::protocol::{EnrollRequest, EnrollResponse, PullResponse, PushRequest, PushResponse, Rejection, MAX_PUSH_BATCH};
+use fieldbook_core::Store;
+use serde::Serialize;
+
+use crate::error::{Result, SyncError};
+use crate::http::{normalize_base_url, Endpoint, Http, Purpose, Transfer};
+
+/// Tunables; the defaults are the product's.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    pub connect_timeout: Duration,
+    /// For a whole request, body included.
+    pub request_timeout: Duration,
+    /// Changes asked for per pull page. Each page is applied in one store transaction while the
+    /// store is locked, so pages are kept small enough for that to stay unnoticeable.
+    pub pull_limit: usize,
+    /// Attachment upload chunk. A cut loses at most one chunk of progress.
+    pub chunk_size: usize,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self { connect_timeout: Duration::from_secs(5), request_timeout: Duration::from_secs(60), pull_limit: 500, chunk_size: 256 * 1024 }
+    }
+}
+
+/// A successful enrolment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Enrollment {
+    pub server_url: String,
+    pub technician: String,
+    pub device_id: String,
+}
+
+/// Progress of a sync run so far, for a progress line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Progress {
+    pub pushed: u32,
+    pub pulled: u32,
+    pub bytes_up: u64,
+    pub bytes_down: u64,
+}
+
+/// An attachment that is not on the server yet, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PendingAttachment {
+    pub id: String,
+    pub reason: String,
+}
+
+/// What one sync run did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SyncReport {
+    /// Outbox entries the server acknowledged (they left the outbox).
+    pub pushed: u32,
+    /// Of those, applied now by the server.
+    pub applied: u32,
+    /// Of those, already applied before (a batch resent after a lost answer).
+    pub duplicates: u32,
+    /// Concurrent edits the server kept as conflicts for the office to review.
+    pub conflicts: u32,
+    /// Entries the server refused for good, with the reasons.
+    pub rejected: Vec<Rejection>,
+    /// Feed changes received.
+    pub pulled: u32,
+    /// Local records those changed.
+    pub changed: u32,
+    pub attachments_uploaded: u32,
+    /// Attachments still to upload (they are retried on the next sync).
+    pub attachments_pending: Vec<PendingAttachment>,
+    /// Body bytes sent and received, as on the wire (compressed).
+    pub bytes_up: u64,
+    pub bytes_down: u64,
+    #[serde(rename = "duration_ms", serialize_with = "as_millis")]
+    pub duration: Duration,
+}
+
+pub(crate) fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_u64(d.as_millis() as u64)
+}
+
+impl SyncReport {
+    fn add(&mut self, t: Transfer) {
+        self.bytes_up += t.up;
+        self.bytes_down += t.down;
+    }
+
+    pub fn progress(&self) -> Progress {
+        Progress { pushed: self.pushed, pulled: self.pulled, bytes_up: self.bytes_up, bytes_down: self.bytes_down }
+    }
+}
+
+pub struct SyncClient {
+    store: Arc<Mutex<Store>>,
+    pub(crate) http: Http,
+    pub(crate) options: ClientOptions,
+    /// Attachments the server confirmed complete during this client's life. Not persisted: a
+    /// new client (a CLI run, an app start) asks the server once per attachment with a `HEAD`,
+    /// which costs little and cannot go stale the way a sidecar file could.
+    pub(crate) confirmed: Mutex<HashSet<String>>,
+}
+
+impl SyncClient {
+    pub fn new(store: Arc<Mutex<Store>>) -> Result<Self> {
+        Self::with_options(store, ClientOptions::default())
+    }
+
+    pub fn with_options(store: Arc<Mutex<Store>>, options: ClientOptions) -> Result<Self> {
+        let http = Http::new(options.connect_timeout, options.request_timeout)?;
+        Ok(Self { store, http, options, confirmed: Mutex::new(HashSet::new()) })
+    }
+
+    pub fn store(&self) -> &Arc<Mutex<Store>> {
+        &self.store
+    }
+
+    /// Runs `f` with the store locked. Synchronous on purpose: the lock cannot outlive it.
+    pub(crate) fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> fieldbook_core::Result<T>) -> Result<T> {
+        // Every store write is one SQLite transaction, so a panic elsewhere while the lock was
+        // held cannot have left the data half-written: a poisoned lock is still safe to use.
+        let mut store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
+        Ok(f(&mut store)?)
+    }
+
+    /// Changes waiting to be pushed.
+    pub fn pending_changes(&self) -> Result<i64> {
+        self.with_store(|s| s.outbox_len())
+    }
+
+    fn endpoint(&self) -> Result<Endpoint> {
+        let e = self.with_store(|s| s.enrolment())?.ok_or(SyncError::NotEnrolled)?;
+        Ok(Endpoint { base: e.server_url, token: Some(e.device_token) })
+    }
+
+    /// Enrols this laptop with `server_url` using the office's one-time `code`, and stores the
+    /// device token. Enrolling again (a new code) replaces the token.
+    pub async fn enroll(&self, server_url: &str, code: &str) -> Result<Enrollment> {
+        let base = normalize_base_url(server_url)?;
+        let code = code.trim();
+        if code.is_empty() {
+            return Err(SyncError::EnrollmentRefused { message: "the code is empty".into() });
+        }
+        let (device_id, public_key) = self.with_store(|s| Ok((s.device().id.clone(), s.device().public_key_hex())))?;
+        let req = EnrollRequest { code: code.to_owned(), device_id: device_id.clone(), public_key, device_name: hostname() };
+        let ep = Endpoint { base: base.clone(), token: None };
+        let (resp, _): (EnrollResponse, _) = self.http.post_json(&ep, "/api/enroll", &req, "the enrolment", Purpose::Enroll).await?;
+        self.with_store(|s| s.set_enrolment(&base, &resp.device_token, &resp.technician))?;
+        Ok(Enrollment { server_url: base, technician: resp.technician, device_id })
+    }
+
+    /// Cheap reachability check (`GET /api/status`): `Ok` when the server answers at all.
+    pub async fn probe(&self) -> Result<()> {
+        let ep = self.endpoint()?;
+        self.http.probe(&ep).await
+    }
+
+    /// One sync run; see [`SyncClient::sync_once_with`].
+    pub async fn sync_once(&self) -> Result<SyncReport> {
+        self.sync_once_with(|_| {}).await
+    }
+
+    /// Pushes until the outbox is empty, pulls until caught up, then uploads attachments the
+    /// server lacks, calling `progress` after each step. The outcome is noted in the store for
+    /// the status line. A revocation marks the store revoked (see [`crate::handle_revocation`]).
+    ///
+    /// Attachment failures do not fail the run: they are listed in
+    /// [`SyncReport::attachments_pending`] and retried next time.
+    pub async fn sync_once_with(&self, mut progress: impl FnMut(&Progress)) -> Result<SyncReport> {
+        let started = Instant::now();
+        let mut report = SyncReport::default();
+        match self.exchange(&mut report, &mut progress).await {
+            Ok(ep) => {
+                self.with_store(|s| s.record_sync_attempt(None))?;
+                self.upload_attachments(&ep, &mut report, &mut progress).await;
+            }
+            Err(e) => {
+                // Best effort: the error being returned matters more than noting it.
+                let _ = self.with_store(|s| {
+                    if let SyncError::Revoked { reason, .. } = &e {
+                        s.mark_revoked(reason)?;
+                    }
+                    s.record_sync_attempt(Some(&e.to_string()))
+                });
+                return Err(e);
+            }
+        }
+        report.duration = started.elapsed();
+        Ok(report)
+    }
+
+    /// Push then pull. Returns the endpoint for the attachment phase.
+    async fn exchange(&self, report: &mut SyncReport, progress: &mut impl FnMut(&Progress)) -> Result<Endpoint> {
+        let ep = self.endpoint()?;
+        loop {
+            let batch = self.with_store(|s| s.pending_push(MAX_PUSH_BATCH))?;
+            let (Some(first), Some(last)) = (batch.first().map(|e| e.seq), batch.last().map(|e| e.seq)) else { break };
+            let seqs: Vec<i64> = batch.iter().map(|e| e.seq).collect();
+            let (mut resp, t): (PushResponse, _) = self.http.post_json(&ep, "/api/sync/push", &PushRequest { entries: batch }, "a push", Purpose::Sync).await?;
+            report.add(t);
+            if resp.acked_seq < first {
+                // Nothing acknowledged: sending the same batch again would loop forever.
+                return Err(SyncError::Protocol { url: ep.base.clone(), what: "a push", detail: format!("it acknowledged up to change {}, before the first change sent ({first})", resp.acked_seq) });
+            }
+            // Never let an acknowledgement delete entries that were not in this batch (written
+            // while the request was under way): only what was sent can have been applied.
+            resp.acked_seq = resp.acked_seq.min(last);
+            self.with_store(|s| s.acknowledge(&resp))?;
+            report.pushed += seqs.iter().filter(|s| **s <= resp.acked_seq).count() as u32;
+            report.applied += resp.applied;
+            report.duplicates += resp.duplicates;
+            report.conflicts += resp.conflicts;
+            report.rejected.extend(resp.rejected);
+            progress(&report.progress());
+        }
+        loop {
+            let cursor = self.with_store(|s| s.pull_cursor())?;
+            let path = format!("/api/sync/pull?cursor={cursor}&limit={}", self.options.pull_limit);
+            let (page, t): (PullResponse, _) = self.http.get_json(&ep, &path, "a pull").await?;
+            report.add(t);
+            let changed = self.with_store(|s| s.apply_pull(&page))?;
+            report.pulled += page.changes.len() as u32;
+            report.changed += changed as u32;
+            progress(&report.progress());
+            if !page.more {
+                break;
+            }
+            if page.next_cursor <= cursor {
+                return Err(SyncError::Protocol { url: ep.base.clone(), what: "a pull", detail: format!("it says more changes wait but its cursor did not move past {cursor}") });
+            }
+        }
+        Ok(ep)
+    }
+
+    /// The stored bytes of the attachments this laptop holds, with their ids.
+    pub(crate) fn local_attachments(&self) -> Result<Vec<(String, PathBuf)>> {
+        self.with_store(|s| {
+            // The core has no typed listing of attachments yet; this is read-only.
+            let mut stmt = s.connection().prepare("SELECT id FROM attachments WHERE deleted = 0 ORDER BY added_at, id")?;
+            let ids: Vec<String> = stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+            Ok(ids.into_iter().map(|id| {
+                let path = s.attachment_path(&id);
+                (id, path)
+            }).collect())
+        })
+    }
+}
+
+/// This computer's name, shown to the office next to the device.
+fn hostname() -> Option<String> {
+    let from_env = || std::env::var("COMPUTERNAME").or_else(|_| std::env::var("HOSTNAME")).ok();
+    let from_proc = || std::fs::read_to_string("/proc/sys/kernel/hostname").ok();
+    let from_cmd = || {
+        std::process::Command::new("hostname").output().ok().filter(|o| o.status.success()).map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+    };
+    from_env().or_else(from_proc).or_else(from_cmd).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    /// The futures the desktop app may spawn on a multi-threaded runtime are `Send`, which also
+    /// proves no store lock (`MutexGuard` is not `Send`) is held across an `.await`.
+    #[test]
+    fn futures_are_send() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Mutex::new(Store::open(&dir.path().join("f.db")).unwrap()));
+        let c = SyncClient::new(store).unwrap();
+        assert_send(&c.sync_once());
+        assert_send(&c.enroll("https://x", "code"));
+        assert_send(&c.probe());
+    }
+
+    #[test]
+    fn syncing_before_enrolment_says_how_to_enrol() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Arc::new(Mutex::new(Store::open(&dir.path().join("f.db")).unwrap()));
+        let c = SyncClient::new(store).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let e = rt.block_on(c.sync_once()).unwrap_err();
+        assert!(matches!(e, SyncError::NotEnrolled), "{e:?}");
+        assert!(e.to_string().contains("fieldbook enroll --server URL --code CODE"));
+    }
+}

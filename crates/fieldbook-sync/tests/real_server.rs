@@ -1,0 +1,169 @@
+//! The client against the real `fieldbook-server`, started in-process on 127.0.0.1:0 over an
+//! SQLite database with the demo company: enrolment, the first sync, work pushed and seen by
+//! the office, an idempotent re-push, photo upload, and revocation.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use fieldbook_core::model::Status;
+use fieldbook_core::sync::protocol::{PushRequest, PushResponse, PROTOCOL_HEADER};
+use fieldbook_core::Store;
+use fieldbook_server::db::{Db, Mode};
+use fieldbook_server::server::{self, Running};
+use fieldbook_server::{attachments, devices, enrolment, import, records, users};
+use fieldbook_sync::{ClientOptions, SyncClient, SyncError};
+
+struct Office {
+    db: Db,
+    running: Running,
+    _dir: tempfile::TempDir,
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f).await.unwrap()
+}
+
+impl Office {
+    async fn with_demo() -> Office {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}", dir.path().join("server.db").display());
+        let db = blocking(move || {
+            let db = Db::open(&url).unwrap();
+            db.transaction(Mode::Write, |tx| {
+                users::add(tx, "li.wei", users::Role::Technician, "李伟", None)?;
+                users::add(tx, "zhang.min", users::Role::Technician, "张敏", None)
+            })
+            .unwrap();
+            let doc = fieldbook_core::import::ImportDocument::from_json(fieldbook_server::demo::DEMO_IMPORT, "demo").unwrap();
+            db.transaction(Mode::Feed, |tx| import::import(tx, &doc, "demo.json")).unwrap();
+            db
+        })
+        .await;
+        let running = server::start(db.clone(), "127.0.0.1:0".parse().unwrap(), None).await.unwrap();
+        Office { db, running, _dir: dir }
+    }
+
+    fn url(&self) -> String {
+        self.running.url()
+    }
+
+    async fn code_for(&self, technician: &'static str) -> String {
+        let db = self.db.clone();
+        blocking(move || db.transaction(Mode::Write, |tx| enrolment::issue_code(tx, technician, 1)).unwrap()).await
+    }
+
+    async fn db<T: Send + 'static>(&self, f: impl FnOnce(&Db) -> T + Send + 'static) -> T {
+        let db = self.db.clone();
+        blocking(move || f(&db)).await
+    }
+}
+
+fn laptop(dir: &tempfile::TempDir) -> SyncClient {
+    let store = Store::open(&dir.path().join("laptop.db")).unwrap();
+    SyncClient::with_options(Arc::new(Mutex::new(store)), ClientOptions::default()).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_technicians_day_syncs_with_the_real_server() {
+    let office = Office::with_demo().await;
+    let dir = tempfile::tempdir().unwrap();
+    let client = laptop(&dir);
+
+    let code = office.code_for("li.wei").await;
+    let e = client.enroll(&office.url(), &code).await.unwrap();
+    assert_eq!(e.technician, "li.wei");
+
+    let r = client.sync_once().await.unwrap();
+    assert_eq!(r.pushed, 0);
+    assert!(r.pulled > 0 && r.bytes_down > 0, "{r:?}");
+    let (wo, outbox) = {
+        let s = client.store().lock().unwrap();
+        assert!(s.find_order("WO-1004").is_err(), "zhang.min's order is not in li.wei's feed");
+        (s.find_order("WO-1001").unwrap(), s.outbox_len().unwrap())
+    };
+    assert_eq!(outbox, 0);
+
+    // The day's work: on the way, on site, a photo.
+    let photo: Vec<u8> = (0..600_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8).collect();
+    let (entries, photo_id) = {
+        let mut s = client.store().lock().unwrap();
+        s.set_status("WO-1001", Status::EnRoute).unwrap();
+        s.set_status("WO-1001", Status::OnSite).unwrap();
+        let photo_id = s.attach_bytes(&photo, "image/jpeg", Some("panel.jpg")).unwrap().id;
+        (s.pending_push(1000).unwrap(), photo_id)
+    };
+    let r = client.sync_once().await.unwrap();
+    assert_eq!(r.pushed as usize, entries.len());
+    assert_eq!((r.applied as usize, r.duplicates, r.conflicts), (entries.len(), 0, 0), "{r:?}");
+    assert!(r.rejected.is_empty(), "{:?}", r.rejected);
+    assert_eq!(r.attachments_uploaded, 1, "{:?}", r.attachments_pending);
+    assert!(r.attachments_pending.is_empty());
+    let id = wo.id.clone();
+    let on_server = office.db(move |db| db.transaction(Mode::Read, |tx| records::load(tx, "work_orders", &id)).unwrap()).await.unwrap();
+    assert_eq!(on_server.fields["status"], "on_site");
+    let pid = photo_id.clone();
+    let held = office.db(move |db| db.transaction(Mode::Read, |tx| attachments::state(tx, &pid)).unwrap()).await;
+    assert!(held.complete && held.offset == photo.len() as i64, "{held:?}");
+
+    // The same batch again, as after a lost answer: every entry is a duplicate, none applied.
+    let token = client.store().lock().unwrap().enrolment().unwrap().unwrap().device_token;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&serde_json::to_vec(&PushRequest { entries: entries.clone() }).unwrap()).unwrap();
+    let resp = reqwest::Client::new()
+        .post(format!("{}/api/sync/push", office.url()))
+        .header(PROTOCOL_HEADER, "1")
+        .header("content-type", "application/json")
+        .header("content-encoding", "gzip")
+        .bearer_auth(&token)
+        .body(gz.finish().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let again: PushResponse = serde_json::from_slice(&resp.bytes().await.unwrap()).unwrap();
+    assert_eq!((again.applied, again.duplicates as usize), (0, entries.len()));
+    assert_eq!(again.acked_seq, entries.last().unwrap().seq);
+
+    // Caught up: nothing to push; the photo is not uploaded again.
+    let r = client.sync_once().await.unwrap();
+    assert_eq!((r.pushed, r.attachments_uploaded), (0, 0));
+    assert!(r.attachments_pending.is_empty());
+    let status = client.store().lock().unwrap().sync_status().unwrap();
+    assert!(status.last_success_at.is_some() && status.last_error.is_none() && status.pending_changes == 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_laptop_is_told_so_by_the_real_server() {
+    let office = Office::with_demo().await;
+    let dir = tempfile::tempdir().unwrap();
+    let client = laptop(&dir);
+    let code = office.code_for("li.wei").await;
+    client.enroll(&office.url(), &code).await.unwrap();
+    client.sync_once().await.unwrap();
+
+    let device_id = client.store().lock().unwrap().device().id.clone();
+    office.db(move |db| db.transaction(Mode::Write, |tx| devices::revoke(tx, &device_id, "laptop reported stolen", true)).unwrap()).await;
+    match client.sync_once().await {
+        Err(SyncError::Revoked { reason, wipe }) => {
+            assert!(reason.contains("laptop reported stolen"), "{reason}");
+            assert!(wipe);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(client.store().lock().unwrap().sync_status().unwrap().revoked_reason.is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_used_enrolment_code_is_refused_by_the_real_server() {
+    let office = Office::with_demo().await;
+    let code = office.code_for("li.wei").await;
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    laptop(&d1).enroll(&office.url(), &code).await.unwrap();
+    let e = laptop(&d2).enroll(&office.url(), &code).await.unwrap_err();
+    assert!(matches!(e, SyncError::EnrollmentRefused { .. }), "{e:?}");
+    assert!(e.to_string().starts_with("the server did not accept the enrolment: the enrolment code is unknown, already used or expired"), "{e}");
+
+    // A mistyped address: nothing is kept "for later" because nothing was enrolled.
+    let e = laptop(&d2).enroll("http://127.0.0.1:9", &code).await.unwrap_err();
+    assert!(e.to_string().ends_with("— check the address and the network, then enrol again"), "{e}");
+}
