@@ -1,23 +1,44 @@
 #!/usr/bin/env bash
-# Sets up what is missing and runs Fieldbook: a demo store loaded with the demo fire-protection
-# company (today's work orders), opened in the desktop app.
+# Sets up what is missing and runs Fieldbook: the central server on its embedded SQLite store
+# loaded with the demo fire-protection company, and the desktop app on a laptop store enrolled
+# with that server and synced. Stopping the app stops the server; the data stays in .fieldbook/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH="$HOME/.cargo/bin:$PATH"
 
 (cd ui && npm run build --silent)
-cargo build --release --locked -p fieldbook-cli -p fieldbook-desktop
+cargo build --release --locked -p fieldbook-cli -p fieldbook-server -p fieldbook-desktop
+BIN=./target/release
 
 DATA="${FIELDBOOK_DEMO_DIR:-$PWD/.fieldbook/demo}"
+PORT="${FIELDBOOK_PORT:-8780}"
+SERVER_DB="$DATA/server.db"
+export FIELDBOOK_DB="$DATA/laptop.db"
 mkdir -p "$DATA"
-export FIELDBOOK_DB="$DATA/fieldbook.db"
-./target/release/fieldbook init --technician li.wei >/dev/null
-./target/release/fieldbook import demo/fire-protection.json --rebase-dates
-echo "Demo store: $FIELDBOOK_DB"
+
+if [ ! -f "$SERVER_DB" ]; then
+  "$BIN/fieldbook-server" --database "$SERVER_DB" demo | tee "$DATA/demo-accounts.txt"
+fi
+"$BIN/fieldbook-server" --database "$SERVER_DB" serve --listen "127.0.0.1:$PORT" &
+SERVER_PID=$!
+trap 'kill $SERVER_PID 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+  curl -fsS -H 'Fieldbook-Protocol: 1' "http://127.0.0.1:$PORT/api/status" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+
+"$BIN/fieldbook" init --technician li.wei >/dev/null
+if ! "$BIN/fieldbook" --json status | grep -q '"enrolled": true'; then
+  code=$("$BIN/fieldbook-server" --database "$SERVER_DB" enroll li.wei | grep -oE '[0-9A-Z]{4}(-[0-9A-Z]{4}){3}' | tail -1)
+  "$BIN/fieldbook" enroll --server "http://127.0.0.1:$PORT" --code "$code"
+fi
+"$BIN/fieldbook" sync
+echo "Server: http://127.0.0.1:$PORT (accounts in $DATA/demo-accounts.txt); laptop store: $FIELDBOOK_DB"
 
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   echo "No display found: starting the app on a virtual display (xvfb-run)."
-  exec xvfb-run -a ./target/release/fieldbook-desktop
+  xvfb-run -a -s "-screen 0 1366x768x24" "$BIN/fieldbook-desktop"
+else
+  "$BIN/fieldbook-desktop"
 fi
-exec ./target/release/fieldbook-desktop

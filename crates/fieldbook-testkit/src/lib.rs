@@ -3,7 +3,7 @@
 //!
 //! PostgreSQL: `DATABASE_URL=postgres://…` uses that server (a database is created per test);
 //! otherwise a throwaway cluster is started once per test binary from the system binaries
-//! (`FIELDBOOK_PG_BIN`, default /usr/lib/postgresql/15/bin), run as the `postgres` OS user when
+//! (`FIELDBOOK_PG_BIN`, default: the newest /usr/lib/postgresql/*/bin), run as the `postgres` OS user when
 //! the tests run as root, in a temp dir removed by a watchdog when the test process exits.
 
 use std::path::PathBuf;
@@ -97,7 +97,7 @@ fn output(cmd: &mut Command) -> String {
 
 /// Starts a throwaway PostgreSQL cluster; returns its admin URL.
 fn start_cluster() -> String {
-    let bin = PathBuf::from(std::env::var("FIELDBOOK_PG_BIN").unwrap_or_else(|_| "/usr/lib/postgresql/15/bin".into()));
+    let bin = std::env::var_os("FIELDBOOK_PG_BIN").map(PathBuf::from).unwrap_or_else(newest_installed_postgres);
     assert!(
         bin.join("initdb").exists(),
         "PostgreSQL binaries not found in {} (set FIELDBOOK_PG_BIN, or DATABASE_URL=postgres://… to use a running server)",
@@ -143,4 +143,17 @@ fn start_cluster() -> String {
     #[allow(clippy::zombie_processes)]
     Command::new("setsid").args(["sh", "-c", &stop]).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start the cleanup watchdog");
     format!("postgres://postgres@127.0.0.1:{port}/postgres")
+}
+
+/// Debian and Ubuntu install each PostgreSQL major version under /usr/lib/postgresql/N/bin.
+fn newest_installed_postgres() -> PathBuf {
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| Some((e.file_name().to_str()?.parse().ok()?, e.path().join("bin"))))
+        .filter(|(_, bin): &(u32, PathBuf)| bin.join("initdb").exists())
+        .collect();
+    versions.sort();
+    versions.pop().map(|(_, bin)| bin).unwrap_or_else(|| PathBuf::from("/usr/lib/postgresql/15/bin"))
 }
