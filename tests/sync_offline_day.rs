@@ -7,26 +7,8 @@ use fieldbook_scenarios::central::Central;
 use fieldbook_scenarios::Laptop;
 use fieldbook_testkit::Backend;
 
-const STROKES: &str = r#"[[{"x": 12, "y": 40, "t": 0}, {"x": 40, "y": 10, "t": 60}, {"x": 75, "y": 44, "t": 130}]]"#;
-
-const ANSWERS: &str = r#"[
-  {"item": "alarm.state", "asset": "JQ-FACP-01", "value": "pass"},
-  {"item": "alarm.self_test", "asset": "JQ-FACP-01", "value": "pass"},
-  {"item": "alarm.battery_v", "asset": "JQ-FACP-01", "value": 26.4},
-  {"item": "alarm.detector_test", "asset": "JQ-FACP-01", "value": "pass"},
-  {"item": "pump.outlet_pressure", "asset": "JQ-PUMP-01", "value": 0.62},
-  {"item": "pump.manual_start", "asset": "JQ-PUMP-01", "value": "pass"},
-  {"item": "pump.leak", "asset": "JQ-PUMP-01", "value": "pass"},
-  {"item": "pump.outlet_pressure", "asset": "JQ-PUMP-02", "value": 0.21},
-  {"item": "pump.manual_start", "asset": "JQ-PUMP-02", "value": "pass"},
-  {"item": "pump.leak", "asset": "JQ-PUMP-02", "value": "pass"},
-  {"item": "ext.pressure_ok", "asset": "JQ-EXT-B1", "value": "pass"},
-  {"item": "ext.count_missing", "asset": "JQ-EXT-B1", "value": 0},
-  {"item": "site.exits", "value": "pass"},
-  {"item": "site.exit_signs", "value": "pass"},
-  {"item": "site.wiring_clean", "value": "pass"},
-  {"item": "site.hazards", "value": ["none"]}
-]"#;
+const STROKES: &str = include_str!("../demo/fixtures/strokes.json");
+const ANSWERS: &str = include_str!("../demo/fixtures/inspection-wo-1001.json");
 
 async fn offline_day(backend: Backend) {
     let mut central = Central::with_demo(backend).await;

@@ -40,8 +40,7 @@ const ANSWERS: &str = r#"[
   {"item": "site.hazards", "value": ["blocked_exit"]}
 ]"#;
 
-const STROKES: &str = r#"[[{"x": 12, "y": 40, "t": 0}, {"x": 40, "y": 10, "t": 60}, {"x": 75, "y": 44, "t": 130}, {"x": 110, "y": 18, "t": 190}],
-                          [{"x": 130, "y": 30, "t": 400}, {"x": 170, "y": 32, "t": 460}]]"#;
+const STROKES: &str = include_str!("../demo/fixtures/strokes.json");
 
 #[test]
 fn a_full_inspection_day_from_dispatch_to_signed_report() {

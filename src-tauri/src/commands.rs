@@ -1,34 +1,451 @@
 //! The Tauri commands the UI invokes. Each is a thin wrapper: parse the arguments, call
 //! `fieldbook_core`, return its values. Rules live in the core, not here.
+//!
+//! Every command runs off the main thread (`async`), so a slow disk never freezes the window.
+//! Arguments are named in snake_case, as the core names its fields. Structured arguments
+//! (repair records, cards, signatures) arrive as JSON and are read here, so a malformed one is a
+//! `CommandError` naming the field rather than an untyped IPC failure.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use fieldbook_core::model::WorkOrderSummary;
-use tauri::State;
+use fieldbook_core::checklist::Slot;
+use fieldbook_core::daily_report::DailyReport;
+use fieldbook_core::model::{
+    Attachment, NewRepairRecord, Part, RepairRecord, SatisfactionCard, Signature, Status,
+    WorkOrder, WorkOrderSummary,
+};
+use fieldbook_core::store::search::SearchHit;
+use fieldbook_core::store::{SignRequest, Verification, WorkOrderDetail};
+use fieldbook_core::Error;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
+use tauri::ipc::{InvokeBody, Request, Response};
+use tauri::{Manager, Runtime, State};
 
 use crate::{AppState, CommandError};
 
+type Result<T> = std::result::Result<T, CommandError>;
+
 /// The work orders scheduled on `date` (`YYYY-MM-DD`, default: the laptop's local today),
 /// most urgent response deadline first.
-// `async` runs it off the main thread, so a slow disk never freezes the window.
 #[tauri::command(async)]
 pub fn today_orders(
     state: State<'_, AppState>,
     date: Option<String>,
-) -> Result<Vec<WorkOrderSummary>, CommandError> {
-    let day = match date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
-        Some(d) => parse_day(d)?,
-        None => chrono::Local::now().date_naive(),
-    };
+) -> Result<Vec<WorkOrderSummary>> {
+    let day = day_or_today(date.as_deref(), "work order list")?;
     Ok(state.store()?.orders_for_day(day)?)
 }
 
-fn parse_day(text: &str) -> Result<NaiveDate, CommandError> {
+/// Search as you type: records containing every term of `query`, best first.
+#[tauri::command(async)]
+pub fn search(
+    state: State<'_, AppState>,
+    query: String,
+    limit: Option<usize>,
+) -> Result<Vec<SearchHit>> {
+    let limit = limit.unwrap_or(40).clamp(1, 200);
+    Ok(state.store()?.search(&query, limit)?)
+}
+
+/// The ids of the work orders scheduled on `date` that concern a customer, site or asset: what
+/// the day's list shows when a search hit for one of those is opened.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn related_orders(
+    state: State<'_, AppState>,
+    kind: String,
+    record_id: String,
+    date: Option<String>,
+) -> Result<Vec<String>> {
+    let day = day_or_today(date.as_deref(), "related work orders")?;
+    let store = state.store()?;
+    crate::lookup::related_orders(&store, &kind, &record_id, day)
+}
+
+/// Everything recorded on one work order (number or id).
+#[tauri::command(async)]
+pub fn order_detail(state: State<'_, AppState>, order: String) -> Result<WorkOrderDetail> {
+    Ok(state.store()?.order_detail(&order)?)
+}
+
+/// Moves an order along its lifecycle (`en_route`, `on_site`, `completed`, …).
+#[tauri::command(async)]
+pub fn set_status(state: State<'_, AppState>, order: String, status: String) -> Result<WorkOrder> {
+    let to: Status = status
+        .parse()
+        .map_err(|e: String| Error::invalid(format!("work order {order}"), "status", e))?;
+    Ok(state.store()?.set_status(&order, to)?)
+}
+
+/// Completes an order; refused with the missing required items (`problems`) while any is open.
+#[tauri::command(async)]
+pub fn complete(state: State<'_, AppState>, order: String) -> Result<WorkOrder> {
+    Ok(state.store()?.complete(&order)?)
+}
+
+/// Records one checklist answer as it is edited. `asset_id` is the asset's id for items of
+/// per-asset sections, empty or absent otherwise. Returns the value as stored (normalised).
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn record_answer(
+    state: State<'_, AppState>,
+    order_id: String,
+    item_key: String,
+    asset_id: Option<String>,
+    value: Value,
+) -> Result<Value> {
+    let slot = Slot {
+        item_key,
+        asset_id: asset_id.unwrap_or_default(),
+    };
+    Ok(state.store()?.record_answer(&order_id, &slot, &value)?)
+}
+
+/// Stores a photo. The body is the raw bytes; headers `x-media-type` and `x-file-name`
+/// (percent-encoded UTF-8) describe it. Returns the attachment, whose id answers photo items.
+#[tauri::command(async)]
+pub fn attach_photo(state: State<'_, AppState>, request: Request<'_>) -> Result<Attachment> {
+    let InvokeBody::Raw(bytes) = request.body() else {
+        return Err(Error::invalid(
+            "photo",
+            "bytes",
+            "send the photo's bytes as the request body",
+        )
+        .into());
+    };
+    if bytes.is_empty() {
+        return Err(Error::invalid("photo", "bytes", "the file is empty").into());
+    }
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| percent_decode(v.trim()))
+            .filter(|v| !v.is_empty())
+    };
+    let media_type = header("x-media-type").unwrap_or_else(|| "application/octet-stream".into());
+    if !media_type.starts_with("image/") {
+        return Err(Error::invalid(
+            "photo",
+            "media_type",
+            format!("'{media_type}' is not an image"),
+        )
+        .into());
+    }
+    let name = header("x-file-name");
+    Ok(state
+        .store()?
+        .attach_bytes(bytes, &media_type, name.as_deref())?)
+}
+
+/// The stored bytes of an attachment (raw, for thumbnails).
+#[tauri::command(async)]
+pub fn attachment_bytes(state: State<'_, AppState>, id: String) -> Result<Response> {
+    if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Error::invalid(
+            "attachment",
+            "id",
+            format!("'{id}' is not an attachment id (64 hex characters)"),
+        )
+        .into());
+    }
+    let path = state.store()?.attachment_path(&id.to_ascii_lowercase());
+    let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+    Ok(Response::new(bytes))
+}
+
+/// Raises a follow-up repair order from a finding (`item` key, `asset` code or id for per-asset
+/// items). Raising it again returns the same order.
+#[tauri::command(async)]
+pub fn create_follow_up(
+    state: State<'_, AppState>,
+    order: String,
+    item: String,
+    asset: Option<String>,
+) -> Result<WorkOrder> {
+    let asset = asset.filter(|a| !a.is_empty());
+    Ok(state
+        .store()?
+        .create_follow_up(&order, &item, asset.as_deref())?)
+}
+
+/// The parts catalogue, by SKU.
+#[tauri::command(async)]
+pub fn parts(state: State<'_, AppState>) -> Result<Vec<Part>> {
+    Ok(state.store()?.parts()?)
+}
+
+/// Records a repair (a `NewRepairRecord` as JSON) on an order.
+#[tauri::command(async)]
+pub fn add_repair(
+    state: State<'_, AppState>,
+    order: String,
+    repair: Value,
+) -> Result<RepairRecord> {
+    let repair: NewRepairRecord = from_json(&order, "repair", repair)?;
+    Ok(state.store()?.add_repair(&order, &repair)?)
+}
+
+/// The customer's satisfaction card (`SatisfactionCard` as JSON); giving it again replaces it.
+#[tauri::command(async)]
+pub fn rate(state: State<'_, AppState>, order: String, card: Value) -> Result<()> {
+    let card: SatisfactionCard = from_json(&order, "card", card)?;
+    Ok(state.store()?.rate(&order, &card)?)
+}
+
+/// Takes the customer's signature (`SignRequest` as JSON) on a completed order and locks it.
+#[tauri::command(async)]
+pub fn sign(state: State<'_, AppState>, order: String, request: Value) -> Result<Signature> {
+    let request: SignRequest = from_json(&order, "signature", request)?;
+    Ok(state.store()?.sign(&order, &request)?)
+}
+
+/// Reopens a signed order as a new revision, for `reason`.
+#[tauri::command(async)]
+pub fn amend(state: State<'_, AppState>, order: String, reason: String) -> Result<WorkOrder> {
+    Ok(state.store()?.amend(&order, &reason)?)
+}
+
+/// Checks every signature of an order against the records.
+#[tauri::command(async)]
+pub fn verify(state: State<'_, AppState>, order: String) -> Result<Verification> {
+    Ok(state.store()?.verify(&order)?)
+}
+
+/// The service report PDF, raw, for the preview.
+#[tauri::command(async)]
+pub fn report_bytes(state: State<'_, AppState>, order: String) -> Result<Response> {
+    Ok(Response::new(state.store()?.service_report(&order)?))
+}
+
+/// Writes the service report PDF to `path` (absolute, or starting with `~/`). The file appears
+/// whole or not at all: it is written beside the target under a temporary name, synced, then
+/// renamed. Returns the path written.
+#[tauri::command(async)]
+pub fn save_report(state: State<'_, AppState>, order: String, path: String) -> Result<String> {
+    let target = expand_home(&path)?;
+    let bytes = state.store()?.service_report(&order)?;
+    write_atomically(&target, &bytes)?;
+    Ok(target.to_string_lossy().into_owned())
+}
+
+/// Writes the report to a temporary file and opens it in the system's PDF viewer, for printing.
+/// Returns the path of the file opened.
+#[tauri::command(async)]
+pub fn open_report(state: State<'_, AppState>, order: String) -> Result<String> {
+    let (bytes, number) = {
+        let mut store = state.store()?;
+        let number = store.find_order(&order)?.number;
+        (store.service_report(&order)?, number)
+    };
+    let dir = std::env::temp_dir().join("fieldbook-reports");
+    let target = dir.join(format!("{}.pdf", safe_file_stem(&number)));
+    write_atomically(&target, &bytes)?;
+    open::that_detached(&target).map_err(|e| {
+        Error::io(
+            &target,
+            std::io::Error::other(format!("saved, but no PDF viewer could be opened: {e}")),
+        )
+    })?;
+    Ok(target.to_string_lossy().into_owned())
+}
+
+/// Minutes per service category A–D for a day (default today), per technician and in total.
+#[tauri::command(async)]
+pub fn daily_report(state: State<'_, AppState>, date: Option<String>) -> Result<DailyReport> {
+    let day = day_or_today(date.as_deref(), "daily report")?;
+    Ok(state.store()?.daily_report(day, None)?)
+}
+
+/// Facts about this laptop's store, for the settings screen and default save paths.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppInfo {
+    pub version: &'static str,
+    pub db_path: String,
+    pub data_dir: String,
+    pub attachments_dir: String,
+    /// Where reports are saved by default (the user's Documents folder, else home).
+    pub documents_dir: String,
+    pub device_id: String,
+    pub technician: Option<String>,
+}
+
+#[tauri::command(async)]
+pub fn app_info<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+) -> Result<AppInfo> {
+    let store = state.store()?;
+    let db = store.path();
+    let documents = app
+        .path()
+        .document_dir()
+        .or_else(|_| app.path().home_dir())
+        .unwrap_or_else(|_| std::env::temp_dir());
+    Ok(AppInfo {
+        version: env!("CARGO_PKG_VERSION"),
+        db_path: db.to_string_lossy().into_owned(),
+        data_dir: db
+            .parent()
+            .unwrap_or(Path::new("."))
+            .to_string_lossy()
+            .into_owned(),
+        attachments_dir: store.attachments_dir().to_string_lossy().into_owned(),
+        documents_dir: documents.to_string_lossy().into_owned(),
+        device_id: store.device().id.clone(),
+        technician: store.device().technician.clone(),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+
+fn day_or_today(date: Option<&str>, record: &str) -> Result<NaiveDate> {
+    match date.map(str::trim).filter(|d| !d.is_empty()) {
+        Some(d) => parse_day(d, record),
+        None => Ok(chrono::Local::now().date_naive()),
+    }
+}
+
+fn parse_day(text: &str, record: &str) -> Result<NaiveDate> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| {
-        fieldbook_core::Error::invalid(
-            "work order list",
+        Error::invalid(
+            record,
             "date",
             format!("'{text}' is not a day; use YYYY-MM-DD, e.g. 2026-03-14"),
         )
         .into()
     })
+}
+
+fn from_json<T: DeserializeOwned>(order: &str, field: &str, value: Value) -> Result<T> {
+    serde_json::from_value(value)
+        .map_err(|e| Error::invalid(format!("work order {order}"), field, e.to_string()).into())
+}
+
+fn expand_home(path: &str) -> Result<PathBuf> {
+    let path = path.trim();
+    let expanded = match path
+        .strip_prefix("~/")
+        .or(if path == "~" { Some("") } else { None })
+    {
+        Some(rest) => match std::env::var_os("HOME").or_else(|| std::env::var_os("USERPROFILE")) {
+            Some(home) => PathBuf::from(home).join(rest),
+            None => PathBuf::from(path),
+        },
+        None => PathBuf::from(path),
+    };
+    if path.is_empty() || !expanded.is_absolute() {
+        return Err(Error::invalid(
+            "service report",
+            "path",
+            format!("'{path}' is not a full path; give one like ~/Documents/WO-1001.pdf"),
+        )
+        .into());
+    }
+    if expanded.file_name().is_none() {
+        return Err(Error::invalid(
+            "service report",
+            "path",
+            "the path names a folder; add a file name",
+        )
+        .into());
+    }
+    Ok(expanded)
+}
+
+/// Writes `bytes` to `target` under a temporary name in the same folder, syncs it, then renames
+/// it over `target`: a crash or full disk never leaves a half-written file under that name.
+fn write_atomically(target: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = target
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.partial", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, target)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::io(target, e).into());
+    }
+    Ok(())
+}
+
+fn safe_file_stem(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Decodes `%XX` escapes (UTF-8); anything malformed is kept as written.
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+            if let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap_or_else(|_| s.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_decoding_handles_utf8_and_leaves_malformed_input() {
+        assert_eq!(percent_decode("%E6%B3%B5%E6%88%BF.jpg"), "泵房.jpg");
+        assert_eq!(percent_decode("a%2Fb"), "a/b");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz"), "%zz");
+    }
+
+    #[test]
+    fn report_paths_must_be_full_file_paths() {
+        assert!(expand_home("WO-1.pdf").is_err());
+        assert!(expand_home("").is_err());
+        assert!(expand_home("/").is_err());
+        assert_eq!(
+            expand_home("/tmp/x.pdf").unwrap(),
+            PathBuf::from("/tmp/x.pdf")
+        );
+        if let Some(home) = std::env::var_os("HOME") {
+            assert_eq!(
+                expand_home("~/Documents/a.pdf").unwrap(),
+                PathBuf::from(home).join("Documents/a.pdf")
+            );
+        }
+    }
+
+    #[test]
+    fn file_stems_keep_order_numbers_readable() {
+        assert_eq!(safe_file_stem("WO-1001-F1"), "WO-1001-F1");
+        assert_eq!(safe_file_stem("../x"), "___x");
+    }
 }

@@ -1,5 +1,9 @@
-//! The desktop crate's one error type, as the UI receives it: `{ "kind", "message" }`.
+//! The desktop crate's one error type, as the UI receives it: `{ "kind", "message", "problems" }`.
+//!
+//! `problems` are the core's per-field problems (`{record, field, problem}`), so a form can show
+//! each one next to its field; it is empty for errors that are not about a field.
 
+use fieldbook_core::FieldProblem;
 use serde::ser::SerializeStruct;
 
 #[derive(Debug, thiserror::Error)]
@@ -21,13 +25,22 @@ impl CommandError {
             CommandError::StoreUnavailable { kind, .. } => kind,
         }
     }
+
+    /// The per-field problems, for showing next to the fields.
+    pub fn problems(&self) -> &[FieldProblem] {
+        match self {
+            CommandError::Core(e) => e.problems(),
+            CommandError::StoreUnavailable { .. } => &[],
+        }
+    }
 }
 
 impl serde::Serialize for CommandError {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut s = serializer.serialize_struct("CommandError", 2)?;
+        let mut s = serializer.serialize_struct("CommandError", 3)?;
         s.serialize_field("kind", self.kind())?;
         s.serialize_field("message", &self.to_string())?;
+        s.serialize_field("problems", self.problems())?;
         s.end()
     }
 }

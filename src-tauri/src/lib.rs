@@ -3,6 +3,7 @@
 
 pub mod commands;
 mod error;
+mod lookup;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -76,7 +77,29 @@ pub fn app_builder<R: tauri::Runtime>(
 ) -> tauri::Builder<R> {
     builder
         .manage(state)
-        .invoke_handler(tauri::generate_handler![commands::today_orders])
+        .invoke_handler(tauri::generate_handler![
+            commands::today_orders,
+            commands::search,
+            commands::related_orders,
+            commands::order_detail,
+            commands::set_status,
+            commands::complete,
+            commands::record_answer,
+            commands::attach_photo,
+            commands::attachment_bytes,
+            commands::create_follow_up,
+            commands::parts,
+            commands::add_repair,
+            commands::rate,
+            commands::sign,
+            commands::amend,
+            commands::verify,
+            commands::report_bytes,
+            commands::save_report,
+            commands::open_report,
+            commands::daily_report,
+            commands::app_info,
+        ])
 }
 
 pub fn run() {

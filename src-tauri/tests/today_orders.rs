@@ -109,6 +109,8 @@ fn a_bad_date_is_an_error_naming_it() {
         err["message"].as_str().unwrap().contains("'2026-02-30'"),
         "{err}"
     );
+    // The field is named, so the UI can show the problem next to the date input.
+    assert_eq!(err["problems"][0]["field"], "date", "{err}");
 }
 
 #[test]
@@ -118,6 +120,7 @@ fn a_store_that_failed_to_open_is_reported_by_every_command() {
     std::fs::write(&path, "this is not SQLite, it is a shopping list").unwrap();
     let err = invoke(AppState::open(&path), "today_orders", json!({})).unwrap_err();
     assert_eq!(err["kind"], "io", "{err}");
+    assert_eq!(err["problems"], json!([]), "{err}");
     assert!(
         err["message"]
             .as_str()

@@ -72,26 +72,7 @@ fn answers(v: serde_json::Value) -> Vec<AnswerInput> {
 
 /// Every required item of the demo inspection, with a leaking, under-pressure sprinkler pump.
 fn inspection_answers() -> Vec<AnswerInput> {
-    answers(json!([
-        {"item": "alarm.state", "asset": "JQ-FACP-01", "value": "pass"},
-        {"item": "alarm.self_test", "asset": "JQ-FACP-01", "value": "pass"},
-        {"item": "alarm.battery_v", "asset": "JQ-FACP-01", "value": 26.8},
-        {"item": "alarm.detector_test", "asset": "JQ-FACP-01", "value": "pass"},
-        {"item": "pump.outlet_pressure", "asset": "JQ-PUMP-01", "value": "0.62"},
-        {"item": "pump.manual_start", "asset": "JQ-PUMP-01", "value": "pass"},
-        {"item": "pump.leak", "asset": "JQ-PUMP-01", "value": "pass"},
-        {"item": "pump.outlet_pressure", "asset": "JQ-PUMP-02", "value": 0.18},
-        {"item": "pump.manual_start", "asset": "JQ-PUMP-02", "value": "pass"},
-        {"item": "pump.leak", "asset": "JQ-PUMP-02", "value": "fail", "note": "已通知物业关闭阀门 / property team told to close the valve"},
-        {"item": "pump.leak_where", "asset": "JQ-PUMP-02", "value": "出水阀法兰 / outlet valve flange"},
-        {"item": "ext.pressure_ok", "asset": "JQ-EXT-B1", "value": "pass"},
-        {"item": "ext.count_missing", "asset": "JQ-EXT-B1", "value": 0},
-        {"item": "site.exits", "value": "pass"},
-        {"item": "site.exit_signs", "value": "pass"},
-        {"item": "site.wiring_clean", "value": "pass"},
-        {"item": "site.hazards", "value": ["none"]},
-        {"item": "site.contract_phase", "value": "late"}
-    ]))
+    serde_json::from_str(include_str!("../../../demo/fixtures/inspection-wo-1001.json")).unwrap()
 }
 
 fn signed_inspection(f: &mut Fixture) {

@@ -1,5 +1,16 @@
-/** Typed wrappers over the Tauri commands in src-tauri/src/commands.rs. */
+/**
+ * Typed wrappers over the Tauri commands in src-tauri/src/commands.rs: the only place the UI
+ * talks to the desktop shell. The types mirror what `fieldbook_core` serializes.
+ */
 import { invoke } from "@tauri-apps/api/core";
+import type { Template } from "./checklist";
+
+// ---------------------------------------------------------------------------------------------
+// Records
+
+export type Category = "A" | "B" | "C" | "D";
+export const CATEGORIES: readonly Category[] = ["A", "B", "C", "D"];
+export type Status = "new" | "dispatched" | "en_route" | "on_site" | "completed" | "signed";
 
 /** One line of a day's list (`fieldbook_core::model::WorkOrderSummary`). */
 export interface WorkOrderSummary {
@@ -21,21 +32,386 @@ export interface WorkOrderSummary {
   problem: string | null;
 }
 
+export interface WorkOrder {
+  id: string;
+  number: string;
+  kind: string;
+  customer_id: string;
+  site_id: string;
+  asset_ids: string[];
+  technician: string | null;
+  priority: string;
+  category: Category;
+  status: Status;
+  template_id: string | null;
+  problem: string | null;
+  scheduled_on: string;
+  reported_at: string;
+  response_deadline: string;
+  en_route_at: string | null;
+  arrived_at: string | null;
+  completed_at: string | null;
+  revision: number;
+  follow_up_of: string | null;
+}
+
+export interface Customer {
+  id: string;
+  code: string;
+  name: string;
+  contact: string | null;
+  phone: string | null;
+  email: string | null;
+}
+
+export interface Site {
+  id: string;
+  code: string;
+  customer_id: string;
+  name: string;
+  address: string;
+  region: string;
+  zone: string;
+}
+
+export interface Asset {
+  id: string;
+  code: string;
+  site_id: string;
+  asset_type: string;
+  name: string;
+  model: string | null;
+  serial: string | null;
+  location: string | null;
+  installed_on: string | null;
+  warranty_ends: string | null;
+}
+
+export interface Part {
+  id: string;
+  sku: string;
+  name_zh: string;
+  name_en: string;
+  unit: string;
+  price_cents: number | null;
+}
+
+export interface PartUsed {
+  sku: string;
+  quantity: number;
+  serials?: string[];
+  faulty_returned?: boolean;
+}
+
+export interface NewRepairRecord {
+  asset_id: string | null;
+  fault: string;
+  cause: string;
+  action: string;
+  parts: PartUsed[];
+  labour_minutes: number;
+  category: Category;
+  fee_cents: number;
+  fee_collected: boolean;
+  taken_to_workshop: boolean;
+  receipt_number: string | null;
+}
+
+export interface RepairRecord extends NewRepairRecord {
+  id: string;
+  work_order_id: string;
+  recorded_at: string;
+}
+
+/** Each criterion 1 (poor) … 4 (very good). */
+export interface SatisfactionCard {
+  attitude: number;
+  skill: number;
+  arrival: number;
+  promise: number;
+  comment: string | null;
+}
+
+/** A pen stroke point: pad pixels, `t` ms since the stroke began. */
+export interface StrokePoint {
+  x: number;
+  y: number;
+  t: number;
+}
+export type Stroke = StrokePoint[];
+
+export interface SignRequest {
+  signer_name: string;
+  signer_title: string | null;
+  strokes: Stroke[];
+}
+
+export interface Signature {
+  id: string;
+  work_order_id: string;
+  revision: number;
+  signer_name: string;
+  signer_title: string | null;
+  signed_at: string;
+  strokes: Stroke[];
+  signed_content: string;
+  digest: string;
+  device_id: string;
+  device_public_key: string;
+  device_signature: string;
+}
+
+export interface Answer {
+  item_key: string;
+  /** Empty for items outside per-asset sections. */
+  asset_id: string;
+  value: unknown;
+  note: string | null;
+  answered_at: string;
+}
+
+export interface TextPair {
+  zh: string;
+  en: string;
+}
+
+export interface Finding {
+  item_key: string;
+  asset_id: string;
+  label: TextPair;
+  reason: TextPair;
+  value: unknown;
+}
+
+/** One thing wrong with one field (`fieldbook_core::FieldProblem`). */
+export interface FieldProblem {
+  record: string;
+  field: string;
+  problem: string;
+}
+
+export interface TimeEntry {
+  id: string;
+  technician: string;
+  work_order_id: string | null;
+  repair_record_id: string | null;
+  work_date: string;
+  category: Category;
+  minutes: number;
+  note: string | null;
+}
+
+export interface AssetHistoryEntry {
+  /** Empty for findings that are not about one asset. */
+  asset_id: string;
+  work_order_number: string;
+  kind: string;
+  date: string;
+  summary: string;
+}
+
+export interface WorkOrderDetail {
+  order: WorkOrder;
+  customer: Customer;
+  site: Site;
+  assets: Asset[];
+  template: Template | null;
+  answers: Answer[];
+  findings: Finding[];
+  /** Required items still unanswered, as the core lists them. */
+  missing: FieldProblem[];
+  repairs: RepairRecord[];
+  satisfaction: SatisfactionCard | null;
+  signatures: Signature[];
+  time_entries: TimeEntry[];
+  follow_ups: string[];
+  history: AssetHistoryEntry[];
+}
+
+export type SearchKind = "customer" | "site" | "asset" | "work_order" | "repair_record";
+
+export interface SearchHit {
+  kind: SearchKind;
+  record_id: string;
+  order_id: string | null;
+  title: string;
+  body: string;
+}
+
+export interface Attachment {
+  id: string;
+  media_type: string;
+  byte_size: number;
+  original_name: string | null;
+}
+
+export interface SignatureCheck {
+  revision: number;
+  signer_name: string;
+  signed_at: string;
+  device_id: string;
+  device_public_key: string;
+  digest_ok: boolean;
+  device_signature_ok: boolean;
+  records_match: boolean | null;
+  changed: string[];
+}
+
+export interface Verification {
+  order: string;
+  revision: number;
+  status: Status;
+  intact: boolean;
+  signatures: SignatureCheck[];
+  problems: string[];
+}
+
+export type CategoryMinutes = Record<Category, number>;
+
+export interface DailyReport {
+  day: string;
+  technicians: { technician: string; minutes: CategoryMinutes; total: number }[];
+  totals: CategoryMinutes;
+  total: number;
+}
+
+export interface AppInfo {
+  version: string;
+  db_path: string;
+  data_dir: string;
+  attachments_dir: string;
+  documents_dir: string;
+  device_id: string;
+  technician: string | null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
 /** What every command rejects with (`CommandError` serialized). */
 export interface CommandError {
   kind: string;
   message: string;
+  /** Per-field problems, to show next to the fields (empty when not about a field). */
+  problems: FieldProblem[];
 }
 
 /** Normalises anything a rejected `invoke` may throw (also outside Tauri, e.g. `vite dev`). */
 export function toCommandError(e: unknown): CommandError {
   if (e && typeof e === "object" && "kind" in e && "message" in e) {
-    return { kind: String(e.kind), message: String(e.message) };
+    const problems = "problems" in e && Array.isArray(e.problems) ? (e.problems as FieldProblem[]) : [];
+    return { kind: String(e.kind), message: String(e.message), problems };
   }
-  return { kind: "ipc", message: e instanceof Error ? e.message : String(e) };
+  return { kind: "ipc", message: e instanceof Error ? e.message : String(e), problems: [] };
 }
+
+/** The problems of `err` about `field` (exact field name, or a `prefix…` match). */
+export function problemsFor(err: CommandError | null, field: string | ((f: string) => boolean)): FieldProblem[] {
+  if (!err) return [];
+  const match = typeof field === "string" ? (f: string) => f === field : field;
+  return err.problems.filter((p) => match(p.field));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands
 
 /** The work orders scheduled on `day` (`YYYY-MM-DD`; the laptop's today when omitted). */
 export function todayOrders(day?: string): Promise<WorkOrderSummary[]> {
   return invoke<WorkOrderSummary[]>("today_orders", { date: day ?? null });
+}
+
+export function search(query: string, limit?: number): Promise<SearchHit[]> {
+  return invoke<SearchHit[]>("search", { query, limit: limit ?? null });
+}
+
+/** Ids of the day's work orders that concern a customer, site or asset. */
+export function relatedOrders(kind: SearchKind, recordId: string, day?: string): Promise<string[]> {
+  return invoke<string[]>("related_orders", { kind, record_id: recordId, date: day ?? null });
+}
+
+export function orderDetail(order: string): Promise<WorkOrderDetail> {
+  return invoke<WorkOrderDetail>("order_detail", { order });
+}
+
+export function setStatus(order: string, status: Status): Promise<WorkOrder> {
+  return invoke<WorkOrder>("set_status", { order, status });
+}
+
+export function complete(order: string): Promise<WorkOrder> {
+  return invoke<WorkOrder>("complete", { order });
+}
+
+/** Saves one checklist answer; resolves to the value as stored (normalised by the core). */
+export function recordAnswer(orderId: string, itemKey: string, assetId: string, value: unknown): Promise<unknown> {
+  return invoke<unknown>("record_answer", { order_id: orderId, item_key: itemKey, asset_id: assetId, value });
+}
+
+/** Stores a photo (raw bytes in the request body). */
+export function attachPhoto(bytes: Uint8Array, mediaType: string, name: string): Promise<Attachment> {
+  return invoke<Attachment>("attach_photo", bytes, {
+    headers: { "x-media-type": mediaType || "application/octet-stream", "x-file-name": encodeURIComponent(name) },
+  });
+}
+
+export async function attachmentBytes(id: string): Promise<Uint8Array> {
+  return toBytes(await invoke<unknown>("attachment_bytes", { id }));
+}
+
+export function createFollowUp(order: string, item: string, asset: string | null): Promise<WorkOrder> {
+  return invoke<WorkOrder>("create_follow_up", { order, item, asset: asset || null });
+}
+
+export function parts(): Promise<Part[]> {
+  return invoke<Part[]>("parts");
+}
+
+export function addRepair(order: string, repair: NewRepairRecord): Promise<RepairRecord> {
+  return invoke<RepairRecord>("add_repair", { order, repair });
+}
+
+export function rate(order: string, card: SatisfactionCard): Promise<void> {
+  return invoke<void>("rate", { order, card });
+}
+
+export function sign(order: string, request: SignRequest): Promise<Signature> {
+  return invoke<Signature>("sign", { order, request });
+}
+
+export function amend(order: string, reason: string): Promise<WorkOrder> {
+  return invoke<WorkOrder>("amend", { order, reason });
+}
+
+export function verify(order: string): Promise<Verification> {
+  return invoke<Verification>("verify", { order });
+}
+
+export async function reportBytes(order: string): Promise<Uint8Array> {
+  return toBytes(await invoke<unknown>("report_bytes", { order }));
+}
+
+/** Writes the report PDF to `path`; resolves to the path written. */
+export function saveReport(order: string, path: string): Promise<string> {
+  return invoke<string>("save_report", { order, path });
+}
+
+/** Opens the report in the system PDF viewer; resolves to the temporary file's path. */
+export function openReport(order: string): Promise<string> {
+  return invoke<string>("open_report", { order });
+}
+
+export function dailyReport(day?: string): Promise<DailyReport> {
+  return invoke<DailyReport>("daily_report", { date: day ?? null });
+}
+
+export function appInfo(): Promise<AppInfo> {
+  return invoke<AppInfo>("app_info");
+}
+
+/** Raw command answers arrive as an ArrayBuffer (or, from mocks, as a number list). */
+export function toBytes(v: unknown): Uint8Array {
+  if (v instanceof Uint8Array) return v;
+  if (v instanceof ArrayBuffer) return new Uint8Array(v);
+  if (ArrayBuffer.isView(v)) return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+  if (Array.isArray(v)) return Uint8Array.from(v as number[]);
+  throw new Error("expected bytes from the desktop shell");
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { LOCALES, labelFor, messages, translate } from "./i18n";
+import { LOCALES, categoryLabel, labelFor, messages, translate } from "./i18n";
 
 describe("i18n", () => {
   it("has every string in every language, none empty", () => {
@@ -34,5 +34,36 @@ describe("i18n", () => {
     expect(labelFor("zh-CN", "kind", "patrol_inspection")).toBe("定期巡检");
     expect(labelFor("en", "status", "en_route")).toBe("En route");
     expect(labelFor("en", "status", "someday")).toBe("someday");
+  });
+});
+
+describe("i18n keys used by the UI", () => {
+  // Every literal key passed to t()/translate() in the sources exists (TypeScript checks this
+  // too; the test keeps it true for `npm test` alone).
+  const sources = import.meta.glob(["../**/*.svelte", "../**/*.ts", "!../**/*.test.ts"], {
+    query: "?raw",
+    import: "default",
+    eager: true,
+  }) as Record<string, string>;
+
+  it("finds the sources", () => {
+    expect(Object.keys(sources).length).toBeGreaterThan(20);
+  });
+
+  it("names only keys that exist", () => {
+    const missing: string[] = [];
+    for (const [file, text] of Object.entries(sources)) {
+      for (const m of text.matchAll(/\bt\(\s*"([a-z_][\w.-]*)"/g)) {
+        if (!(m[1] in messages.en)) missing.push(`${file}: ${m[1]}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it("labels every service category in both languages", () => {
+    expect(categoryLabel("zh-CN", "A")).toBe("A 有费服务");
+    expect(categoryLabel("zh-CN", "D")).toBe("D 一般行政工作");
+    expect(categoryLabel("en", "C")).toBe("C free (warranty)");
+    expect(labelFor("zh-CN", "priority", "urgent")).toBe("紧急");
   });
 });

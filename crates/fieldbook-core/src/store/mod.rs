@@ -428,3 +428,17 @@ impl Tx<'_> {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use super::Store;
+    use crate::import::ImportDocument;
+
+    /// A store in a temporary folder loaded with the demo company.
+    pub fn demo_store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("fieldbook.db")).unwrap();
+        s.import(&ImportDocument::from_json(include_str!("../../../../demo/fire-protection.json"), "demo").unwrap(), "demo").unwrap();
+        (dir, s)
+    }
+}

@@ -60,16 +60,10 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use crate::import::ImportDocument;
     use crate::model::{Category, NewRepairRecord};
     use crate::Store;
 
-    fn store() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("f.db")).unwrap();
-        s.import(&ImportDocument::from_json(include_str!("../../../../demo/fire-protection.json"), "demo").unwrap(), "demo").unwrap();
-        (dir, s)
-    }
+    use crate::store::fixtures::demo_store as store;
 
     fn kinds(s: &Store, q: &str) -> Vec<(String, String)> {
         s.search(q, 20).unwrap().into_iter().map(|h| (h.kind, h.title)).collect()

@@ -242,15 +242,9 @@ fn apply_change(tx: &mut super::Tx<'_>, c: &FeedChange) -> Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::ImportDocument;
     use serde_json::json;
 
-    fn store() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("f.db")).unwrap();
-        s.import(&ImportDocument::from_json(include_str!("../../../../demo/fire-protection.json"), "demo").unwrap(), "demo").unwrap();
-        (dir, s)
-    }
+    use crate::store::fixtures::demo_store as store;
 
     #[test]
     fn outbox_entries_carry_the_stamp_each_field_had_before() {

@@ -27,39 +27,18 @@ struct Fixture {
 }
 
 fn demo_store() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("fieldbook.db");
-    let mut store = Store::open(&path).unwrap();
+    let (dir, mut store) = fixtures::demo_store();
     store.set_clock(fixed_now);
-    store.import(&ImportDocument::from_json(DEMO, "demo").unwrap(), "demo").unwrap();
-    Fixture { _dir: dir, path, store }
+    Fixture { path: store.path().to_owned(), _dir: dir, store }
 }
 
 fn answers(v: serde_json::Value) -> Vec<AnswerInput> {
     serde_json::from_value(v).unwrap()
 }
 
-/// Every required item of the demo inspection, answered with one pump leaking.
+/// Every required item of the demo inspection, with pump 2 leaking and under pressure.
 fn full_inspection() -> Vec<AnswerInput> {
-    answers(json!([
-        {"item": "alarm.state", "asset": "JQ-FACP-01", "value": "pass"},
-        {"item": "alarm.self_test", "asset": "JQ-FACP-01", "value": "pass"},
-        {"item": "alarm.battery_v", "asset": "JQ-FACP-01", "value": 26.8},
-        {"item": "alarm.detector_test", "asset": "JQ-FACP-01", "value": "pass"},
-        {"item": "pump.outlet_pressure", "asset": "JQ-PUMP-01", "value": "0.62"},
-        {"item": "pump.manual_start", "asset": "JQ-PUMP-01", "value": "pass"},
-        {"item": "pump.leak", "asset": "JQ-PUMP-01", "value": "pass"},
-        {"item": "pump.outlet_pressure", "asset": "JQ-PUMP-02", "value": 0.18},
-        {"item": "pump.manual_start", "asset": "JQ-PUMP-02", "value": "pass"},
-        {"item": "pump.leak", "asset": "JQ-PUMP-02", "value": "fail"},
-        {"item": "pump.leak_where", "asset": "JQ-PUMP-02", "value": "出水阀法兰 / outlet valve flange"},
-        {"item": "ext.pressure_ok", "asset": "JQ-EXT-B1", "value": "pass"},
-        {"item": "ext.count_missing", "asset": "JQ-EXT-B1", "value": 0},
-        {"item": "site.exits", "value": "pass"},
-        {"item": "site.exit_signs", "value": "pass"},
-        {"item": "site.wiring_clean", "value": "pass"},
-        {"item": "site.hazards", "value": ["none"]}
-    ]))
+    serde_json::from_str(include_str!("../../../../demo/fixtures/inspection-wo-1001.json")).unwrap()
 }
 
 fn strokes() -> Vec<Stroke> {
