@@ -37,7 +37,7 @@ pub fn today_orders(
     date: Option<String>,
 ) -> Result<Vec<WorkOrderSummary>> {
     let day = day_or_today(date.as_deref(), "work order list")?;
-    Ok(state.store()?.orders_for_day(day)?)
+    Ok(state.store()?.lock().orders_for_day(day)?)
 }
 
 /// Search as you type: records containing every term of `query`, best first.
@@ -48,7 +48,7 @@ pub fn search(
     limit: Option<usize>,
 ) -> Result<Vec<SearchHit>> {
     let limit = limit.unwrap_or(40).clamp(1, 200);
-    Ok(state.store()?.search(&query, limit)?)
+    Ok(state.store()?.lock().search(&query, limit)?)
 }
 
 /// The ids of the work orders scheduled on `date` that concern a customer, site or asset: what
@@ -61,14 +61,15 @@ pub fn related_orders(
     date: Option<String>,
 ) -> Result<Vec<String>> {
     let day = day_or_today(date.as_deref(), "related work orders")?;
-    let store = state.store()?;
+    let shared = state.store()?;
+    let store = shared.lock();
     crate::lookup::related_orders(&store, &kind, &record_id, day)
 }
 
 /// Everything recorded on one work order (number or id).
 #[tauri::command(async)]
 pub fn order_detail(state: State<'_, AppState>, order: String) -> Result<WorkOrderDetail> {
-    Ok(state.store()?.order_detail(&order)?)
+    Ok(state.store()?.lock().order_detail(&order)?)
 }
 
 /// Moves an order along its lifecycle (`en_route`, `on_site`, `completed`, …).
@@ -77,13 +78,13 @@ pub fn set_status(state: State<'_, AppState>, order: String, status: String) -> 
     let to: Status = status
         .parse()
         .map_err(|e: String| Error::invalid(format!("work order {order}"), "status", e))?;
-    Ok(state.store()?.set_status(&order, to)?)
+    Ok(state.store()?.lock().set_status(&order, to)?)
 }
 
 /// Completes an order; refused with the missing required items (`problems`) while any is open.
 #[tauri::command(async)]
 pub fn complete(state: State<'_, AppState>, order: String) -> Result<WorkOrder> {
-    Ok(state.store()?.complete(&order)?)
+    Ok(state.store()?.lock().complete(&order)?)
 }
 
 /// Records one checklist answer as it is edited. `asset_id` is the asset's id for items of
@@ -100,7 +101,7 @@ pub fn record_answer(
         item_key,
         asset_id: asset_id.unwrap_or_default(),
     };
-    Ok(state.store()?.record_answer(&order_id, &slot, &value)?)
+    Ok(state.store()?.lock().record_answer(&order_id, &slot, &value)?)
 }
 
 /// Stores a photo. The body is the raw bytes; headers `x-media-type` and `x-file-name`
@@ -138,6 +139,7 @@ pub fn attach_photo(state: State<'_, AppState>, request: Request<'_>) -> Result<
     let name = header("x-file-name");
     Ok(state
         .store()?
+        .lock()
         .attach_bytes(bytes, &media_type, name.as_deref())?)
 }
 
@@ -152,7 +154,7 @@ pub fn attachment_bytes(state: State<'_, AppState>, id: String) -> Result<Respon
         )
         .into());
     }
-    let path = state.store()?.attachment_path(&id.to_ascii_lowercase());
+    let path = state.store()?.lock().attachment_path(&id.to_ascii_lowercase());
     let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
     Ok(Response::new(bytes))
 }
@@ -169,13 +171,14 @@ pub fn create_follow_up(
     let asset = asset.filter(|a| !a.is_empty());
     Ok(state
         .store()?
+        .lock()
         .create_follow_up(&order, &item, asset.as_deref())?)
 }
 
 /// The parts catalogue, by SKU.
 #[tauri::command(async)]
 pub fn parts(state: State<'_, AppState>) -> Result<Vec<Part>> {
-    Ok(state.store()?.parts()?)
+    Ok(state.store()?.lock().parts()?)
 }
 
 /// Records a repair (a `NewRepairRecord` as JSON) on an order.
@@ -186,39 +189,39 @@ pub fn add_repair(
     repair: Value,
 ) -> Result<RepairRecord> {
     let repair: NewRepairRecord = from_json(&order, "repair", repair)?;
-    Ok(state.store()?.add_repair(&order, &repair)?)
+    Ok(state.store()?.lock().add_repair(&order, &repair)?)
 }
 
 /// The customer's satisfaction card (`SatisfactionCard` as JSON); giving it again replaces it.
 #[tauri::command(async)]
 pub fn rate(state: State<'_, AppState>, order: String, card: Value) -> Result<()> {
     let card: SatisfactionCard = from_json(&order, "card", card)?;
-    Ok(state.store()?.rate(&order, &card)?)
+    Ok(state.store()?.lock().rate(&order, &card)?)
 }
 
 /// Takes the customer's signature (`SignRequest` as JSON) on a completed order and locks it.
 #[tauri::command(async)]
 pub fn sign(state: State<'_, AppState>, order: String, request: Value) -> Result<Signature> {
     let request: SignRequest = from_json(&order, "signature", request)?;
-    Ok(state.store()?.sign(&order, &request)?)
+    Ok(state.store()?.lock().sign(&order, &request)?)
 }
 
 /// Reopens a signed order as a new revision, for `reason`.
 #[tauri::command(async)]
 pub fn amend(state: State<'_, AppState>, order: String, reason: String) -> Result<WorkOrder> {
-    Ok(state.store()?.amend(&order, &reason)?)
+    Ok(state.store()?.lock().amend(&order, &reason)?)
 }
 
 /// Checks every signature of an order against the records.
 #[tauri::command(async)]
 pub fn verify(state: State<'_, AppState>, order: String) -> Result<Verification> {
-    Ok(state.store()?.verify(&order)?)
+    Ok(state.store()?.lock().verify(&order)?)
 }
 
 /// The service report PDF, raw, for the preview.
 #[tauri::command(async)]
 pub fn report_bytes(state: State<'_, AppState>, order: String) -> Result<Response> {
-    Ok(Response::new(state.store()?.service_report(&order)?))
+    Ok(Response::new(state.store()?.lock().service_report(&order)?))
 }
 
 /// Writes the service report PDF to `path` (absolute, or starting with `~/`). The file appears
@@ -227,7 +230,7 @@ pub fn report_bytes(state: State<'_, AppState>, order: String) -> Result<Respons
 #[tauri::command(async)]
 pub fn save_report(state: State<'_, AppState>, order: String, path: String) -> Result<String> {
     let target = expand_home(&path)?;
-    let bytes = state.store()?.service_report(&order)?;
+    let bytes = state.store()?.lock().service_report(&order)?;
     write_atomically(&target, &bytes)?;
     Ok(target.to_string_lossy().into_owned())
 }
@@ -237,7 +240,8 @@ pub fn save_report(state: State<'_, AppState>, order: String, path: String) -> R
 #[tauri::command(async)]
 pub fn open_report(state: State<'_, AppState>, order: String) -> Result<String> {
     let (bytes, number) = {
-        let mut store = state.store()?;
+        let shared = state.store()?;
+        let mut store = shared.lock();
         let number = store.find_order(&order)?.number;
         (store.service_report(&order)?, number)
     };
@@ -257,7 +261,7 @@ pub fn open_report(state: State<'_, AppState>, order: String) -> Result<String> 
 #[tauri::command(async)]
 pub fn daily_report(state: State<'_, AppState>, date: Option<String>) -> Result<DailyReport> {
     let day = day_or_today(date.as_deref(), "daily report")?;
-    Ok(state.store()?.daily_report(day, None)?)
+    Ok(state.store()?.lock().daily_report(day, None)?)
 }
 
 /// Facts about this laptop's store, for the settings screen and default save paths.
@@ -278,7 +282,8 @@ pub fn app_info<R: Runtime>(
     app: tauri::AppHandle<R>,
     state: State<'_, AppState>,
 ) -> Result<AppInfo> {
-    let store = state.store()?;
+    let shared = state.store()?;
+    let store = shared.lock();
     let db = store.path();
     let documents = app
         .path()

@@ -15,6 +15,10 @@ pub enum CommandError {
     /// window can still open and say why (e.g. a database written by a newer Fieldbook).
     #[error("{message}")]
     StoreUnavailable { kind: &'static str, message: String },
+
+    /// Enrolment or sync: the sync client's messages are already worded for technicians.
+    #[error(transparent)]
+    Sync(#[from] fieldbook_sync::SyncError),
 }
 
 impl CommandError {
@@ -23,6 +27,7 @@ impl CommandError {
         match self {
             CommandError::Core(e) => e.kind(),
             CommandError::StoreUnavailable { kind, .. } => kind,
+            CommandError::Sync(e) => e.kind(),
         }
     }
 
@@ -30,7 +35,8 @@ impl CommandError {
     pub fn problems(&self) -> &[FieldProblem] {
         match self {
             CommandError::Core(e) => e.problems(),
-            CommandError::StoreUnavailable { .. } => &[],
+            CommandError::Sync(fieldbook_sync::SyncError::Store(e)) => e.problems(),
+            CommandError::StoreUnavailable { .. } | CommandError::Sync(_) => &[],
         }
     }
 }

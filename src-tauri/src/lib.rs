@@ -4,45 +4,90 @@
 pub mod commands;
 mod error;
 mod lookup;
+pub mod sync;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
+use std::time::Instant;
 
 pub use error::CommandError;
 use fieldbook_core::Store;
 
-/// The store as the commands share it.
+/// When the process started (set first thing in `main`), for the startup measurement.
+static STARTED: OnceLock<Instant> = OnceLock::new();
+
+/// Notes the process start; call first thing in `main`.
+pub fn mark_start() {
+    STARTED.get_or_init(Instant::now);
+}
+
+/// Time since [`mark_start`] (or since the first call, if it was never marked).
+pub fn since_start() -> std::time::Duration {
+    STARTED.get_or_init(Instant::now).elapsed()
+}
+
+type Slot = Result<Arc<Mutex<Store>>, (&'static str, String)>;
+
+/// The store as the commands share it with the background sync.
 pub struct AppState {
-    store: Result<Mutex<Store>, (&'static str, String)>,
+    db_path: PathBuf,
+    /// Replaced only when a revocation closes the store (wiped or reopened).
+    store: RwLock<Slot>,
+    pub(crate) sync: Mutex<sync::SyncSlot>,
+}
+
+/// The shared store, for one command. `lock()` it for as long as the command needs it.
+pub struct SharedStore(Arc<Mutex<Store>>);
+
+impl SharedStore {
+    pub fn lock(&self) -> MutexGuard<'_, Store> {
+        // A panic in another command cannot leave a half-written store (every write is one
+        // SQLite transaction), so a poisoned lock is safe to keep using.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub fn arc(&self) -> Arc<Mutex<Store>> {
+        self.0.clone()
+    }
 }
 
 impl AppState {
     pub fn new(store: Store) -> Self {
         AppState {
-            store: Ok(Mutex::new(store)),
+            db_path: store.path().to_owned(),
+            store: RwLock::new(Ok(Arc::new(Mutex::new(store)))),
+            sync: Mutex::new(sync::SyncSlot::default()),
         }
     }
 
     /// Opens the store at `path`. A failure does not stop the app: every command reports it, so
     /// the technician sees why in the window rather than a silent crash.
     pub fn open(path: &Path) -> Self {
+        AppState {
+            db_path: path.to_owned(),
+            store: RwLock::new(Self::open_slot(path)),
+            sync: Mutex::new(sync::SyncSlot::default()),
+        }
+    }
+
+    fn open_slot(path: &Path) -> Slot {
         match Store::open(path) {
-            Ok(store) => Self::new(store),
+            Ok(store) => Ok(Arc::new(Mutex::new(store))),
             Err(e) => {
                 eprintln!("fieldbook-desktop: {e}");
-                AppState {
-                    store: Err((e.kind(), e.to_string())),
-                }
+                Err((e.kind(), e.to_string()))
             }
         }
     }
 
-    pub fn store(&self) -> Result<MutexGuard<'_, Store>, CommandError> {
-        match &self.store {
-            // A panic in another command cannot leave a half-written store (every write is one
-            // SQLite transaction), so a poisoned lock is safe to keep using.
-            Ok(m) => Ok(m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())),
+    pub fn db_path(&self) -> &Path {
+        &self.db_path
+    }
+
+    pub fn store(&self) -> Result<SharedStore, CommandError> {
+        match &*self.store.read().unwrap_or_else(PoisonError::into_inner) {
+            Ok(arc) => Ok(SharedStore(arc.clone())),
             Err((kind, message)) => Err(CommandError::StoreUnavailable {
                 kind,
                 message: message.clone(),
@@ -99,7 +144,16 @@ pub fn app_builder<R: tauri::Runtime>(
             commands::open_report,
             commands::daily_report,
             commands::app_info,
+            sync::sync_status,
+            sync::sync_now,
+            sync::enroll,
+            sync::ui_ready,
         ])
+        .setup(|app| {
+            // Background sync starts by itself once this laptop is enrolled.
+            sync::start(app.handle());
+            Ok(())
+        })
 }
 
 pub fn run() {

@@ -2,5 +2,6 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 fn main() {
+    fieldbook_desktop::mark_start();
     fieldbook_desktop::run()
 }

@@ -415,3 +415,102 @@ export function toBytes(v: unknown): Uint8Array {
   if (Array.isArray(v)) return Uint8Array.from(v as number[]);
   throw new Error("expected bytes from the desktop shell");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Sync (src-tauri/src/sync.rs over fieldbook-sync)
+
+/** A change the server refused for good (`fieldbook_core::sync::protocol::Rejection`). */
+export interface Rejection {
+  seq: number;
+  entity: string;
+  record_id: string;
+  reason: string;
+}
+
+/** What happened to this laptop's data after a revocation. */
+export type Revocation = { local_data: "wiped" } | { local_data: "kept"; unsynced: number } | { local_data: "not_revoked" };
+
+/** `sync_status`: the store's sync state plus whether the background sync runs. */
+export interface SyncStatusView {
+  enrolled: boolean;
+  server_url: string | null;
+  technician: string | null;
+  pending_changes: number;
+  pull_cursor: number;
+  last_success_at: string | null;
+  last_attempt_at: string | null;
+  last_error: string | null;
+  revoked_reason: string | null;
+  rejections: Rejection[];
+  running: boolean;
+  revocation: Revocation | null;
+  /** The shell was started to work without enrolling (`FIELDBOOK_WORK_OFFLINE=1`). */
+  work_offline: boolean;
+}
+
+export interface PendingAttachment {
+  id: string;
+  reason: string;
+}
+
+/** One finished sync run (`fieldbook_sync::SyncReport`). */
+export interface SyncReport {
+  pushed: number;
+  applied: number;
+  duplicates: number;
+  conflicts: number;
+  rejected: Rejection[];
+  pulled: number;
+  changed: number;
+  attachments_uploaded: number;
+  attachments_pending: PendingAttachment[];
+  bytes_up: number;
+  bytes_down: number;
+  duration_ms: number;
+}
+
+/** The background loop's events (`fieldbook_sync::SyncEvent`), as emitted on `sync-event`. */
+export type SyncEvent =
+  | { event: "started" }
+  | { event: "progress"; pushed: number; pulled: number; bytes_up: number; bytes_down: number }
+  | ({ event: "finished" } & SyncReport)
+  | { event: "failed"; message: string; kind: string; retry_in_ms: number }
+  | { event: "online" }
+  | { event: "offline" }
+  | { event: "revoked"; reason: string; wipe: boolean };
+
+export interface Enrollment {
+  server_url: string;
+  technician: string;
+  device_id: string;
+}
+
+export function syncStatus(): Promise<SyncStatusView> {
+  return invoke<SyncStatusView>("sync_status");
+}
+
+/** Syncs now, skipping any wait; starts the background sync if it is not running. */
+export function syncNow(): Promise<SyncStatusView> {
+  return invoke<SyncStatusView>("sync_now");
+}
+
+export function enroll(serverUrl: string, code: string): Promise<{ enrollment: Enrollment; status: SyncStatusView }> {
+  return invoke("enroll", { server_url: serverUrl, code });
+}
+
+/** Tells the shell the Today list is on screen (startup measurement). */
+export function uiReady(): Promise<number> {
+  return invoke<number>("ui_ready");
+}
+
+/** Calls `handler` for every background sync event; resolves to the unsubscribe function. */
+export async function onSyncEvent(handler: (e: SyncEvent) => void): Promise<() => void> {
+  const { listen } = await import("@tauri-apps/api/event");
+  return listen<SyncEvent>("sync-event", (e) => handler(e.payload));
+}
+
+/** Calls `handler` once a revocation has been applied to this laptop's data. */
+export async function onRevocation(handler: (r: Revocation) => void): Promise<() => void> {
+  const { listen } = await import("@tauri-apps/api/event");
+  return listen<Revocation>("sync-revocation", (e) => handler(e.payload));
+}

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Measures the desktop app on a store with 10,000 work orders (~330 of them today):
+#   startup_ms      process start → the Today list rendered (the UI calls `ui_ready`, which
+#                   prints `ui-ready-ms=N` with FIELDBOOK_MEASURE=1)
+#   idle_memory_mb  after 10 s idle: the sum of PSS (/proc/PID/smaps_rollup; RSS if unreadable)
+#                   of the app and all its descendants (WebKitWebProcess, WebKitNetworkProcess)
+# Targets: startup < 1500 ms, idle memory < 200 MB.
+#
+# Usage: scripts/measure-desktop.sh [RUNS]   (default 3; one JSON line per run)
+# Env:   SKIP_BUILD=1 to reuse the release binaries; ORDERS=N (default 10000); IDLE_S (default 10).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+RUNS=${1:-3}
+ORDERS=${ORDERS:-10000}
+IDLE_S=${IDLE_S:-10}
+
+for tool in python3 xvfb-run; do
+  command -v "$tool" >/dev/null || { echo "measure-desktop: $tool is required" >&2; exit 2; }
+done
+
+if [[ "${SKIP_BUILD:-}" != 1 ]]; then
+  echo "measure-desktop: building the UI and the release binaries…" >&2
+  (cd ui && npm run build --silent >/dev/null)
+  cargo build --release -p fieldbook-desktop -p fieldbook-cli >&2
+fi
+APP=$ROOT/target/release/fieldbook-desktop
+CLI=$ROOT/target/release/fieldbook
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/fieldbook-measure.XXXXXX")
+APP_PGID=""
+cleanup() {
+  if [[ -n "$APP_PGID" ]]; then kill -TERM -- "-$APP_PGID" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# ---- the store: demo reference data + ORDERS work orders over 30 days, ~1/30 of them today ----
+python3 - "$ROOT/demo/fire-protection.json" "$WORK/import.json" "$ORDERS" <<'PY'
+import datetime, json, random, sys
+demo, out, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+doc = json.load(open(demo, encoding="utf-8"))
+today = datetime.date.today()
+doc["as_of"] = today.isoformat()
+rng = random.Random(20260314)
+sites = [s["code"] for s in doc["sites"]]
+assets = {}
+for a in doc["assets"]:
+    assets.setdefault(a["site"], []).append(a["code"])
+template = doc["checklist_templates"][0]["code"]
+problems = [
+    "喷淋泵压力不足 / Sprinkler pump pressure low",
+    "控制器报探测器故障 / Panel reports a detector fault",
+    "消火栓箱门损坏 / Hydrant cabinet door broken",
+    "应急照明不亮 / Emergency light out",
+    "灭火器压力不足 / Extinguisher under pressure",
+]
+orders = []
+for i in range(n):
+    offset = i % 30 - 20          # 20 days back … 9 days ahead; day 0 (today) gets n/30
+    day = today + datetime.timedelta(days=offset)
+    site = sites[i % len(sites)]
+    reported = datetime.datetime.combine(day, datetime.time(0, 0)) - datetime.timedelta(hours=8) + datetime.timedelta(minutes=rng.randrange(0, 600))
+    o = {
+        "number": f"WO-M{i + 1:05d}",
+        "site": site,
+        "technician": "li.wei",
+        "category": rng.choice("ABCD"),
+        "priority": rng.choice(["normal", "normal", "normal", "high", "urgent"]),
+        "scheduled_on": day.isoformat(),
+        "reported_at": reported.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+    if i % 3 == 0:
+        o.update(kind="patrol_inspection", template=template, problem="月度巡检 / Monthly patrol inspection")
+    else:
+        o.update(kind="repair_call", problem=rng.choice(problems))
+        if assets.get(site):
+            o["assets"] = [rng.choice(assets[site])]
+    orders.append(o)
+doc["work_orders"] = doc["work_orders"] + orders
+json.dump(doc, open(out, "w", encoding="utf-8"), ensure_ascii=False)
+PY
+DB=$WORK/store/fieldbook.db
+"$CLI" --db "$DB" init --technician li.wei >/dev/null
+"$CLI" --db "$DB" import "$WORK/import.json" >&2
+
+# ---- memory: PSS (else RSS) of a process tree, in kB ----
+tree_kb() {
+  python3 - "$1" <<'PY'
+import os, sys
+root = int(sys.argv[1])
+children = {}
+for p in os.listdir("/proc"):
+    if not p.isdigit():
+        continue
+    try:
+        with open(f"/proc/{p}/stat") as f:
+            stat = f.read()
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(p))
+    except OSError:
+        pass
+todo, total, names = [root], 0, []
+while todo:
+    pid = todo.pop()
+    todo += children.get(pid, [])
+    kb = None
+    try:
+        for line in open(f"/proc/{pid}/smaps_rollup"):
+            if line.startswith("Pss:"):
+                kb = int(line.split()[1])
+    except OSError:
+        pass
+    if kb is None:
+        try:
+            for line in open(f"/proc/{pid}/status"):
+                if line.startswith("VmRSS:"):
+                    kb = int(line.split()[1])
+        except OSError:
+            kb = 0
+    try:
+        name = open(f"/proc/{pid}/comm").read().strip()
+    except OSError:
+        name = "?"
+    names.append(f"{name}:{(kb or 0) // 1024}MB")
+    total += kb or 0
+print(total, " ".join(names))
+PY
+}
+
+# ---- runs ----
+for run in $(seq 1 "$RUNS"); do
+  OUT=$WORK/run$run.out
+  : >"$OUT"
+  # setsid: the app, Xvfb and WebKit's helpers in one process group, stopped together.
+  setsid env FIELDBOOK_MEASURE=1 FIELDBOOK_WORK_OFFLINE=1 FIELDBOOK_DB="$DB" \
+    xvfb-run -a -s "-screen 0 1366x768x24" \
+    bash -c 'echo $$ >"$1"; exec "$2"' _ "$WORK/app.pid" "$APP" >"$OUT" 2>"$WORK/run$run.err" &
+  APP_PGID=$!
+  ready=""
+  for _ in $(seq 1 600); do
+    ready=$(sed -n 's/^ui-ready-ms=//p' "$OUT" | head -1)
+    [[ -n "$ready" ]] && break
+    sleep 0.1
+  done
+  if [[ -z "$ready" ]]; then
+    echo "measure-desktop: run $run: the Today list never reported ready; stderr:" >&2
+    tail -20 "$WORK/run$run.err" >&2
+    exit 1
+  fi
+  sleep "$IDLE_S"
+  read -r kb detail < <(tree_kb "$(cat "$WORK/app.pid")")
+  echo "measure-desktop: run $run processes: $detail" >&2
+  kill -TERM -- "-$APP_PGID" 2>/dev/null || true
+  wait "$APP_PGID" 2>/dev/null || true
+  APP_PGID=""
+  printf '{"startup_ms":%s, "idle_memory_mb":%s, "orders":%s}\n' "$ready" "$(python3 -c "print(round($kb/1024, 1))")" "$ORDERS"
+done

@@ -1,0 +1,139 @@
+//! The sync commands over Tauri's IPC on the mock runtime: the status of an unenrolled store, and
+//! enrolment against the real `fieldbook-server`, started in-process on 127.0.0.1:0 with the demo
+//! company, after which the background loop syncs by itself.
+
+use std::time::{Duration, Instant};
+
+use fieldbook_core::Store;
+use fieldbook_desktop::{app_builder, AppState};
+use fieldbook_server::db::{Db, Mode};
+use fieldbook_server::server::{self, Running};
+use fieldbook_server::{enrolment, import, users};
+use serde_json::{json, Value};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::WebviewWindow;
+
+struct App {
+    _app: tauri::App<MockRuntime>,
+    webview: WebviewWindow<MockRuntime>,
+}
+
+impl App {
+    fn new(state: AppState) -> App {
+        let app = app_builder(mock_builder(), state).build(mock_context(noop_assets())).unwrap();
+        let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+        App { _app: app, webview }
+    }
+
+    fn invoke(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+        get_ipc_response(
+            &self.webview,
+            InvokeRequest {
+                cmd: cmd.into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: "tauri://localhost".parse().unwrap(),
+                body: InvokeBody::Json(args),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|body| body.deserialize::<Value>().unwrap())
+    }
+}
+
+fn fresh(dir: &tempfile::TempDir) -> AppState {
+    AppState::new(Store::open(&dir.path().join("laptop.db")).unwrap())
+}
+
+#[test]
+fn an_unenrolled_store_says_so_and_sync_now_asks_for_enrolment() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::new(fresh(&dir));
+    let s = app.invoke("sync_status", json!({})).unwrap();
+    assert_eq!(s["enrolled"], false);
+    assert_eq!(s["running"], false);
+    assert_eq!(s["server_url"], Value::Null);
+    assert_eq!(s["pending_changes"], 0);
+    assert_eq!(s["rejections"], json!([]));
+    assert_eq!(s["revocation"], Value::Null);
+
+    let e = app.invoke("sync_now", json!({})).unwrap_err();
+    assert_eq!(e["kind"], "not_enrolled", "{e}");
+}
+
+#[test]
+fn enrolment_errors_are_worded_for_technicians() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::new(fresh(&dir));
+    let e = app.invoke("enroll", json!({"server_url": "not a url", "code": "X"})).unwrap_err();
+    assert_eq!(e["kind"], "invalid_url", "{e}");
+    let e = app.invoke("enroll", json!({"server_url": "http://127.0.0.1:9", "code": "ABC"})).unwrap_err();
+    assert_eq!(e["kind"], "unreachable", "{e}");
+    assert!(e["message"].as_str().unwrap().contains("check the address and the network"), "{e}");
+    assert_eq!(app.invoke("sync_status", json!({})).unwrap()["enrolled"], false);
+}
+
+struct Office {
+    db: Db,
+    running: Running,
+    _dir: tempfile::TempDir,
+}
+
+async fn with_demo() -> Office {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("server.db").display());
+    let db = tokio::task::spawn_blocking(move || {
+        let db = Db::open(&url).unwrap();
+        db.transaction(Mode::Write, |tx| users::add(tx, "li.wei", users::Role::Technician, "李伟", None)).unwrap();
+        let doc = fieldbook_core::import::ImportDocument::from_json(fieldbook_server::demo::DEMO_IMPORT, "demo").unwrap();
+        db.transaction(Mode::Feed, |tx| import::import(tx, &doc, "demo.json")).unwrap();
+        db
+    })
+    .await
+    .unwrap();
+    let running = server::start(db.clone(), "127.0.0.1:0".parse().unwrap(), None).await.unwrap();
+    Office { db, running, _dir: dir }
+}
+
+#[test]
+fn enrolling_with_the_real_server_starts_background_sync() {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let _in_runtime = rt.enter();
+    let office = rt.block_on(with_demo());
+    let db = office.db.clone();
+    let code = rt.block_on(tokio::task::spawn_blocking(move || db.transaction(Mode::Write, |tx| enrolment::issue_code(tx, "li.wei", 1)).unwrap())).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let app = App::new(fresh(&dir));
+    let e = app.invoke("enroll", json!({"server_url": office.running.url(), "code": code})).unwrap();
+    assert_eq!(e["enrollment"]["technician"], "li.wei");
+    assert_eq!(e["status"]["enrolled"], true);
+    assert_eq!(e["status"]["running"], true);
+
+    // The loop syncs at once: the demo orders arrive without any further command.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        let s = app.invoke("sync_status", json!({})).unwrap();
+        if s["last_success_at"].is_string() || Instant::now() > deadline {
+            break s;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(status["enrolled"], true, "{status}");
+    assert_eq!(status["technician"], "li.wei");
+    assert_eq!(status["server_url"], office.running.url());
+    assert!(status["last_success_at"].is_string(), "{status}");
+    assert_eq!(status["last_error"], Value::Null, "{status}");
+    assert!(status["pull_cursor"].as_i64().unwrap() > 0, "{status}");
+    assert!(app.invoke("sync_now", json!({})).is_ok());
+
+    // The same code again is refused, in the client's words.
+    let dir2 = tempfile::tempdir().unwrap();
+    let other = App::new(fresh(&dir2));
+    let e = other.invoke("enroll", json!({"server_url": office.running.url(), "code": code})).unwrap_err();
+    assert_eq!(e["kind"], "enrollment_refused", "{e}");
+    assert!(e["message"].as_str().unwrap().starts_with("the server did not accept the enrolment"), "{e}");
+}

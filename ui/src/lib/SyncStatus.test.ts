@@ -1,0 +1,59 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import SyncStatus from "./SyncStatus.svelte";
+import { i18n } from "./locale.svelte";
+import { sync } from "./sync.svelte";
+import type { SyncStatusView } from "./api";
+
+const base: SyncStatusView = {
+  enrolled: true,
+  server_url: "https://fieldbook.example.com",
+  technician: "li.wei",
+  pending_changes: 3,
+  pull_cursor: 40,
+  last_success_at: null,
+  last_attempt_at: null,
+  last_error: null,
+  revoked_reason: null,
+  rejections: [{ seq: 9, entity: "work_orders", record_id: "WO-1001", reason: "the order is signed and locked" }],
+  running: true,
+  revocation: null,
+  work_offline: false,
+};
+
+describe("SyncStatus", () => {
+  let calls: string[];
+  beforeEach(() => {
+    calls = [];
+    i18n.locale = "en";
+  });
+  afterEach(() => clearMocks());
+
+  it("shows pending changes, refused changes on click, progress from events, and syncs now", async () => {
+    mockIPC((cmd) => {
+      calls.push(cmd);
+      if (cmd === "sync_status" || cmd === "sync_now") return base;
+      return 1;
+    });
+    render(SyncStatus);
+    expect(await screen.findByText("3 changes to send")).toBeTruthy();
+    expect(screen.getByText("Never synced")).toBeTruthy();
+
+    await fireEvent.click(screen.getByRole("button", { name: "1 refused" }));
+    expect(screen.getByRole("dialog").textContent).toContain("work_orders WO-1001: the order is signed and locked");
+
+    sync.apply({ event: "started" });
+    sync.apply({ event: "progress", pushed: 2, pulled: 10, bytes_up: 300, bytes_down: 1800 });
+    expect(await screen.findByText(/Syncing: 2 sent, 10 received/)).toBeTruthy();
+    expect((screen.getByRole("button", { name: "Sync now" }) as HTMLButtonElement).disabled).toBe(true);
+
+    sync.apply({ event: "offline" });
+    sync.apply({ event: "failed", kind: "unreachable", message: "cannot reach the server", retry_in_ms: 1000 });
+    expect(await screen.findByText(/Cannot reach the office server/)).toBeTruthy();
+    expect(screen.getByText("Offline")).toBeTruthy();
+
+    await fireEvent.click(screen.getByRole("button", { name: "Sync now" }));
+    await waitFor(() => expect(calls).toContain("sync_now"));
+  });
+});
