@@ -67,8 +67,10 @@ CREATE INDEX order_refs_ref ON order_refs (ref_entity, ref_id);
 
 -- The feed laptops pull: one row per change, carrying the record's full state after it.
 -- scope: the technician it is for, NULL for everyone (checklist templates, parts).
+-- seq is INTEGER PRIMARY KEY here (the PostgreSQL twin: BIGINT), which makes it SQLite's rowid:
+-- a row is stored once, by seq, instead of in the table and again in a separate seq index.
 CREATE TABLE feed (
-    seq        BIGINT PRIMARY KEY,
+    seq        INTEGER PRIMARY KEY,
     entity     TEXT NOT NULL,
     record_id  TEXT NOT NULL,
     fields     TEXT NOT NULL,

@@ -14,14 +14,17 @@ use fieldbook_core::error::FieldProblem;
 use fieldbook_core::import::{stable_id, ImportDocument};
 use fieldbook_core::model::Zone;
 use fieldbook_core::store::{ts, ImportSummary, ResponsePolicy};
-use fieldbook_core::sync::merge::{RecordState, Stamps};
+use std::rc::Rc;
+
+use fieldbook_core::sync::merge::Stamps;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use crate::db::Tx;
 use crate::error::{Error, Result};
 use crate::feed::{Change, Writer};
-use crate::{params, records};
+use crate::records::{self, Stored};
+use crate::params;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ImportReport {
@@ -34,8 +37,11 @@ pub struct ImportReport {
 /// A record to write: entity, id, and its fields as the file has them.
 type Planned = (&'static str, String, Vec<(&'static str, Value)>);
 
-fn live(state: Option<RecordState>) -> Option<RecordState> {
-    state.filter(|s| s.fields.get("deleted") != Some(&Value::Bool(true)))
+fn live(state: Option<Rc<Stored>>) -> Result<Option<Rc<Stored>>> {
+    Ok(match state {
+        Some(s) if s.fields()?.get("deleted") != Some(&Value::Bool(true)) => Some(s),
+        _ => None,
+    })
 }
 
 fn response_policy(tx: &mut dyn Tx) -> Result<ResponsePolicy> {
@@ -46,24 +52,31 @@ fn response_policy(tx: &mut dyn Tx) -> Result<ResponsePolicy> {
 }
 
 /// The store's view of a site code: (customer code, zone).
-fn stored_site(tx: &mut dyn Tx, code: &str) -> Result<Option<(String, Zone)>> {
-    let Some(site) = live(records::load(tx, "sites", &stable_id("sites", code))?) else { return Ok(None) };
-    let Some(customer) = records::text(&site, "customer_id").map(str::to_owned) else { return Ok(None) };
-    let Some(customer) = records::load(tx, "customers", &customer)? else { return Ok(None) };
-    let zone = site.fields.get("zone").cloned().and_then(|z| serde_json::from_value::<Zone>(z).ok());
-    Ok(records::text(&customer, "code").zip(zone).map(|(c, z)| (c.to_owned(), z)))
+fn stored_site(w: &mut Writer<'_>, code: &str) -> Result<Option<(String, Zone)>> {
+    let Some(site) = live(w.load("sites", &stable_id("sites", code))?)? else { return Ok(None) };
+    let Some(customer) = site.text("customer_id")?.map(str::to_owned) else { return Ok(None) };
+    let Some(customer) = w.load("customers", &customer)? else { return Ok(None) };
+    let zone = site.fields()?.get("zone").cloned().and_then(|z| serde_json::from_value::<Zone>(z).ok());
+    Ok(customer.text("code")?.zip(zone).map(|(c, z)| (c.to_owned(), z)))
 }
 
 /// The store's view of an asset code: its site code.
-fn stored_asset_site(tx: &mut dyn Tx, code: &str) -> Result<Option<String>> {
-    let Some(asset) = live(records::load(tx, "assets", &stable_id("assets", code))?) else { return Ok(None) };
-    let Some(site) = records::text(&asset, "site_id").map(str::to_owned) else { return Ok(None) };
-    Ok(records::load(tx, "sites", &site)?.and_then(|s| records::text(&s, "code").map(str::to_owned)))
+fn stored_asset_site(w: &mut Writer<'_>, code: &str) -> Result<Option<String>> {
+    let Some(asset) = live(w.load("assets", &stable_id("assets", code))?)? else { return Ok(None) };
+    let Some(site) = asset.text("site_id")?.map(str::to_owned) else { return Ok(None) };
+    match w.load("sites", &site)? {
+        Some(s) => Ok(s.text("code")?.map(str::to_owned)),
+        None => Ok(None),
+    }
 }
 
 /// Checks a whole document and writes it. Runs in a `Mode::Feed` transaction.
 pub fn import(tx: &mut dyn Tx, doc: &ImportDocument, source_name: &str) -> Result<ImportReport> {
-    let policy = response_policy(tx)?;
+    // The writer from the start: the checks read records through its cache too. Nothing is
+    // written before every check has passed.
+    let mut writer = Writer::begin(tx)?;
+    let w = &mut writer;
+    let policy = response_policy(w.tx_unbuffered())?;
     let mut problems: Vec<FieldProblem> = Vec::new();
     let mut bad = |record: String, field: &str, problem: String| problems.push(FieldProblem::new(record, field, problem));
 
@@ -85,11 +98,11 @@ pub fn import(tx: &mut dyn Tx, doc: &ImportDocument, source_name: &str) -> Resul
     dupes(doc.work_orders.iter().map(|c| c.number.as_str()).collect(), "work order", &mut bad);
 
     let customers: HashSet<&str> = doc.customers.iter().map(|c| c.code.as_str()).collect();
-    let customer_known = |tx: &mut dyn Tx, code: &str| -> Result<bool> {
-        Ok(customers.contains(code) || live(records::load(tx, "customers", &stable_id("customers", code))?).is_some())
+    let customer_known = |w: &mut Writer<'_>, code: &str| -> Result<bool> {
+        Ok(customers.contains(code) || live(w.load("customers", &stable_id("customers", code))?)?.is_some())
     };
     for s in &doc.sites {
-        if !customer_known(tx, &s.customer)? {
+        if !customer_known(w, &s.customer)? {
             bad(format!("site {}", s.code), "customer", format!("customer '{}' is neither in the file nor on the server", s.customer));
         }
     }
@@ -97,28 +110,28 @@ pub fn import(tx: &mut dyn Tx, doc: &ImportDocument, source_name: &str) -> Resul
     // from the file or the server.
     let mut sites: HashMap<String, (String, Zone)> = doc.sites.iter().map(|s| (s.code.clone(), (s.customer.clone(), s.zone))).collect();
     let mut asset_site: HashMap<String, String> = doc.assets.iter().map(|a| (a.code.clone(), a.site.clone())).collect();
-    let site_of = |tx: &mut dyn Tx, code: &str, sites: &mut HashMap<String, (String, Zone)>| -> Result<Option<(String, Zone)>> {
+    let site_of = |w: &mut Writer<'_>, code: &str, sites: &mut HashMap<String, (String, Zone)>| -> Result<Option<(String, Zone)>> {
         if let Some(s) = sites.get(code) {
             return Ok(Some(s.clone()));
         }
-        let s = stored_site(tx, code)?;
+        let s = stored_site(w, code)?;
         if let Some(s) = &s {
             sites.insert(code.to_owned(), s.clone());
         }
         Ok(s)
     };
-    let asset_site_of = |tx: &mut dyn Tx, code: &str, assets: &mut HashMap<String, String>| -> Result<Option<String>> {
+    let asset_site_of = |w: &mut Writer<'_>, code: &str, assets: &mut HashMap<String, String>| -> Result<Option<String>> {
         if let Some(s) = assets.get(code) {
             return Ok(Some(s.clone()));
         }
-        let s = stored_asset_site(tx, code)?;
+        let s = stored_asset_site(w, code)?;
         if let Some(s) = &s {
             assets.insert(code.to_owned(), s.clone());
         }
         Ok(s)
     };
     for a in &doc.assets {
-        if site_of(tx, &a.site, &mut sites)?.is_none() {
+        if site_of(w, &a.site, &mut sites)?.is_none() {
             bad(format!("asset {}", a.code), "site", format!("site '{}' is neither in the file nor on the server", a.site));
         }
         if let (Some(i), Some(w)) = (a.installed_on, a.warranty_ends) {
@@ -128,21 +141,21 @@ pub fn import(tx: &mut dyn Tx, doc: &ImportDocument, source_name: &str) -> Resul
         }
     }
     for c in &doc.contracts {
-        if !customer_known(tx, &c.customer)? {
+        if !customer_known(w, &c.customer)? {
             bad(format!("contract {}", c.number), "customer", format!("customer '{}' is neither in the file nor on the server", c.customer));
         }
         if c.ends_on < c.starts_on {
             bad(format!("contract {}", c.number), "ends_on", format!("{} is before starts_on {}", c.ends_on, c.starts_on));
         }
         for a in &c.assets {
-            if asset_site_of(tx, a, &mut asset_site)?.is_none() {
+            if asset_site_of(w, a, &mut asset_site)?.is_none() {
                 bad(format!("contract {}", c.number), "assets", format!("asset '{a}' is neither in the file nor on the server"));
             }
         }
     }
     // Template versions: in the file, or stored (code -> versions).
     let mut stored_templates: HashMap<(String, i64), Value> = HashMap::new();
-    for (_, t) in records::all(tx, "checklist_templates")? {
+    for (_, t) in records::all(w.tx()?, "checklist_templates")? {
         if let (Some(code), Some(version)) = (records::text(&t, "code"), records::int(&t, "version")) {
             stored_templates.insert((code.to_owned(), version), t.fields.get("body").cloned().unwrap_or(Value::Null));
         }
@@ -180,14 +193,15 @@ pub fn import(tx: &mut dyn Tx, doc: &ImportDocument, source_name: &str) -> Resul
         deadline: chrono::DateTime<chrono::Utc>,
     }
     let mut orders = Vec::new();
+    let wr = &mut *w;
     for w in &doc.work_orders {
         let record = format!("work order {}", w.number);
-        let Some((customer, zone)) = site_of(tx, &w.site, &mut sites)? else {
+        let Some((customer, zone)) = site_of(wr, &w.site, &mut sites)? else {
             problems.push(FieldProblem::new(&record, "site", format!("site '{}' is neither in the file nor on the server", w.site)));
             continue;
         };
         for a in &w.assets {
-            match asset_site_of(tx, a, &mut asset_site)? {
+            match asset_site_of(wr, a, &mut asset_site)? {
                 None => problems.push(FieldProblem::new(&record, "assets", format!("asset '{a}' is neither in the file nor on the server"))),
                 Some(s) if s != w.site => {
                     problems.push(FieldProblem::new(&record, "assets", format!("asset '{a}' is at site '{s}', not at this order's site '{}'", w.site)))
@@ -199,11 +213,11 @@ pub fn import(tx: &mut dyn Tx, doc: &ImportDocument, source_name: &str) -> Resul
         if asset_codes.is_empty() {
             // Every asset of the site, from the file and the server.
             asset_codes = doc.assets.iter().filter(|a| a.site == w.site).map(|a| a.code.clone()).collect();
-            for (_, a) in records::by_owner(tx, "assets", &stable_id("sites", &w.site))? {
-                if a.fields.get("deleted") == Some(&Value::Bool(true)) {
+            for (_, a) in wr.by_owner("assets", &stable_id("sites", &w.site))? {
+                if a.fields()?.get("deleted") == Some(&Value::Bool(true)) {
                     continue;
                 }
-                if let Some(code) = records::text(&a, "code") {
+                if let Some(code) = a.text("code")? {
                     if !asset_codes.iter().any(|c| c == code) {
                         asset_codes.push(code.to_owned());
                     }
@@ -268,15 +282,20 @@ pub fn import(tx: &mut dyn Tx, doc: &ImportDocument, source_name: &str) -> Resul
     for t in &doc.checklist_templates {
         let id = stable_id("checklist_templates", &format!("{}@{}", t.code, t.version));
         let mut fields = vec![("code", json!(t.code)), ("version", json!(t.version)), ("body", serde_json::to_value(t).expect("template serializes")), ("deleted", json!(false))];
-        if records::load(tx, "checklist_templates", &id)?.is_none() {
+        if w.load("checklist_templates", &id)?.is_none() {
             fields.push(("published_at", json!(published_at)));
         }
         planned.push(("checklist_templates", id, fields));
     }
-    for o in &orders {
+    let order_ids: Vec<String> = orders.iter().map(|o| stable_id("work_orders", &o.row.number)).collect();
+    w.prefetch("work_orders", order_ids.iter().map(String::as_str))?;
+    for (o, id) in orders.iter().zip(order_ids) {
+        let stored = w.load("work_orders", &id)?;
+        let stored = match &stored {
+            Some(s) => Some(s.fields()?),
+            None => None,
+        };
         let w = o.row;
-        let id = stable_id("work_orders", &w.number);
-        let stored = records::load(tx, "work_orders", &id)?;
         let mut fields = vec![
             ("number", json!(w.number)), ("kind", json!(w.kind)), ("customer_id", json!(stable_id("customers", &o.customer))),
             ("site_id", json!(o.site_id)), ("asset_ids", ids("assets", &o.asset_codes)),
@@ -291,7 +310,7 @@ pub fn import(tx: &mut dyn Tx, doc: &ImportDocument, source_name: &str) -> Resul
                 fields.push(("status", json!(w.status)));
                 fields.push(("revision", json!(1)));
             }
-            Some(s) if records::text(s, "status") == Some("signed") && fields.iter().any(|(f, v)| s.fields.get(*f) != Some(v)) => {
+            Some(s) if records::text_of(s, "status") == Some("signed") && fields.iter().any(|(f, v)| s.get(*f) != Some(v)) => {
                 problems.push(FieldProblem::new(
                     format!("work order {}", w.number),
                     "status",
@@ -306,20 +325,26 @@ pub fn import(tx: &mut dyn Tx, doc: &ImportDocument, source_name: &str) -> Resul
         return Err(fieldbook_core::Error::Import { source_name: source_name.to_owned(), problems }.into());
     }
 
-    let mut w = Writer::begin(tx)?;
     if let Some(c) = &doc.company {
-        w.tx().execute(
+        w.tx_unbuffered().execute(
             "INSERT INTO settings (key, value) VALUES ('company', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             params![serde_json::to_string(c).expect("company serializes")],
         )?;
     }
+    let mut by_entity: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (entity, id, _) in &planned {
+        by_entity.entry(entity).or_default().push(id);
+    }
+    for (entity, ids) in by_entity {
+        w.prefetch(entity, ids)?;
+    }
     let mut records_changed = 0;
     for (entity, id, fields) in &planned {
-        if write_changed(&mut w, entity, id, fields)? {
+        if write_changed(w, entity, id, fields)? {
             records_changed += 1;
         }
     }
-    w.finish()?;
+    writer.finish()?;
     Ok(ImportReport {
         summary: ImportSummary {
             parts: doc.parts.len(),
@@ -337,10 +362,14 @@ pub fn import(tx: &mut dyn Tx, doc: &ImportDocument, source_name: &str) -> Resul
 /// Writes the fields whose values differ from the server's, with one fresh server stamp.
 /// Returns whether anything was written.
 pub fn write_changed(w: &mut Writer<'_>, entity: &str, id: &str, fields: &[(&str, Value)]) -> Result<bool> {
-    let current = records::load(w.tx(), entity, id)?;
+    let current = w.load(entity, id)?;
+    let current = match &current {
+        Some(c) => Some(c.fields()?),
+        None => None,
+    };
     let changed: Map<String, Value> = fields
         .iter()
-        .filter(|(f, v)| current.as_ref().is_none_or(|c| c.fields.get(*f) != Some(v)))
+        .filter(|(f, v)| current.is_none_or(|c| c.get(*f) != Some(v)))
         .map(|(f, v)| ((*f).to_owned(), v.clone()))
         .collect();
     if changed.is_empty() {

@@ -6,7 +6,7 @@
 //! - [`db`]: storage on SQLite or PostgreSQL behind one small synchronous interface.
 //! - [`records`], [`clock`], [`feed`]: records as the server holds them, the server's clock, and
 //!   the one write path that merges a change and appends it to the feed for the right people.
-//! - [`push`], [`pull`]: the two halves of sync.
+//! - [`push`], [`pull`]: the two halves of sync; [`group`]: pushes applied many per transaction.
 //! - [`enrolment`], [`devices`], [`users`]: who may sync, and who may log in.
 //! - [`attachments`]: resumable, content-addressed uploads.
 //! - [`import`], [`demo`]: loading office data (the `fieldbook-import/1` format).
@@ -23,6 +23,7 @@ pub mod devices;
 pub mod enrolment;
 pub mod error;
 pub mod feed;
+pub mod group;
 pub mod import;
 pub mod openapi;
 pub mod pull;

@@ -9,16 +9,22 @@
 use fieldbook_core::entity::{self, FieldType};
 use fieldbook_core::hlc::Hlc;
 use fieldbook_core::signature::{sha256_hex, verify_digest};
-use fieldbook_core::sync::merge::{stamp_node, RecordState, Stamps};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use fieldbook_core::sync::merge::{stamp_node, Stamps};
 use fieldbook_core::sync::protocol::{PushEntry, PushRequest, PushResponse, Rejection, MAX_PUSH_BATCH};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::db::Tx;
 use crate::devices::DeviceIdentity;
 use crate::error::{Error, Result};
 use crate::feed::{Change, Writer};
-use crate::records::{self, REFERENCE};
+use crate::records::{self, Stored, ORDER_CHILDREN, REFERENCE};
 use crate::params;
+
+/// A record's fields.
+type Fields = Map<String, Value>;
 
 /// Checks the shape of a batch before anything is written; a malformed batch is refused whole.
 pub fn check_batch(req: &PushRequest) -> Result<()> {
@@ -39,8 +45,34 @@ pub fn check_batch(req: &PushRequest) -> Result<()> {
 pub fn apply(tx: &mut dyn Tx, device: &DeviceIdentity, req: &PushRequest) -> Result<PushResponse> {
     check_batch(req)?;
     let mut w = Writer::begin(tx)?;
+    let mut resp = apply_with(&mut w, device, req)?;
+    resp.server_hlc = w.finish()?;
+    Ok(resp)
+}
+
+/// Applies several devices' batches in one `Mode::Feed` transaction (group commit, see
+/// [`crate::group`]): each as [`apply`] would, one after the other, each device's `acked_seq`
+/// moving in this same transaction. Any error fails them all (nothing is then committed).
+pub fn apply_group(tx: &mut dyn Tx, batches: &[(&DeviceIdentity, &PushRequest)]) -> Result<Vec<PushResponse>> {
+    for (_, req) in batches {
+        check_batch(req)?;
+    }
+    let mut w = Writer::begin(tx)?;
+    let mut out = Vec::with_capacity(batches.len());
+    for (device, req) in batches {
+        out.push(apply_with(&mut w, device, req)?);
+    }
+    let server_hlc = w.finish()?;
+    for r in &mut out {
+        r.server_hlc.clone_from(&server_hlc);
+    }
+    Ok(out)
+}
+
+/// One device's batch; `server_hlc` is left for the caller to fill in after [`Writer::finish`].
+fn apply_with(w: &mut Writer<'_>, device: &DeviceIdentity, req: &PushRequest) -> Result<PushResponse> {
     let row = w
-        .tx()
+        .tx_unbuffered()
         .query_opt("SELECT acked_seq, revoked_at, revoke_reason, wipe_ordered FROM devices WHERE id = $1", params![device.id.as_str()])?
         .ok_or_else(|| Error::Unauthorized("this laptop is not enrolled; enrol it again with a code from the office".into()))?;
     if row.opt_text(1)?.is_some() {
@@ -49,12 +81,14 @@ pub fn apply(tx: &mut dyn Tx, device: &DeviceIdentity, req: &PushRequest) -> Res
     }
     let acked = row.int(0)?;
     let mut resp = PushResponse { acked_seq: acked, applied: 0, duplicates: 0, conflicts: 0, rejected: Vec::new(), server_hlc: String::new() };
+    prefetch(w, req.entries.iter().filter(|e| e.seq > acked))?;
+    let now = crate::now_text();
     for e in &req.entries {
         if e.seq <= acked {
             resp.duplicates += 1;
             continue;
         }
-        match check(w.tx(), device, e)? {
+        match check(w, device, e)? {
             Ok(stamp) => {
                 w.observe(&stamp);
                 let applied = w.apply(&Change {
@@ -69,12 +103,12 @@ pub fn apply(tx: &mut dyn Tx, device: &DeviceIdentity, req: &PushRequest) -> Res
                 resp.conflicts += applied.conflicts;
             }
             Err(reason) => {
-                w.tx().execute(
+                w.tx_unbuffered().execute(
                     "INSERT INTO rejected_changes (id, device_id, technician, seq, entity, record_id, fields, hlc, reason, received_at)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                     params![
                         uuid::Uuid::now_v7().to_string(), device.id.as_str(), device.technician.as_str(), e.seq, e.entity.as_str(),
-                        e.record_id.as_str(), Value::Object(e.fields.clone()).to_string(), e.hlc.as_str(), reason.as_str(), crate::now_text()
+                        e.record_id.as_str(), Value::Object(e.fields.clone()).to_string(), e.hlc.as_str(), reason.as_str(), now.as_str()
                     ],
                 )?;
                 tracing::info!(device = %device.id, seq = e.seq, entity = %e.entity, record = %e.record_id, %reason, "refused a pushed change");
@@ -83,12 +117,31 @@ pub fn apply(tx: &mut dyn Tx, device: &DeviceIdentity, req: &PushRequest) -> Res
         }
     }
     resp.acked_seq = req.entries.last().map_or(acked, |e| e.seq.max(acked));
-    w.tx().execute(
-        "UPDATE devices SET acked_seq = $1, last_seen_at = $2 WHERE id = $3",
-        params![resp.acked_seq, crate::now_text(), device.id.as_str()],
-    )?;
-    resp.server_hlc = w.finish()?;
+    w.tx_unbuffered().execute("UPDATE devices SET acked_seq = $1, last_seen_at = $2 WHERE id = $3", params![resp.acked_seq, now, device.id.as_str()])?;
     Ok(resp)
+}
+
+/// Reads what the checks and the merge of these entries will look at, many records per query:
+/// the records themselves, then the work orders they belong to.
+fn prefetch<'e>(w: &mut Writer<'_>, entries: impl Iterator<Item = &'e PushEntry> + Clone) -> Result<()> {
+    let mut by_entity: HashMap<&str, Vec<&str>> = HashMap::new();
+    for e in entries.clone() {
+        if entity::spec(&e.entity).is_some() && !REFERENCE.contains(&e.entity.as_str()) {
+            by_entity.entry(e.entity.as_str()).or_default().push(e.record_id.as_str());
+        }
+    }
+    for (entity, ids) in &by_entity {
+        w.prefetch(entity, ids.iter().copied())?;
+    }
+    let mut orders: Vec<String> = Vec::new();
+    for e in entries {
+        if e.entity == "time_entries" || ORDER_CHILDREN.contains(&e.entity.as_str()) {
+            // Only a hint: a record that cannot be read is left to the checks to report.
+            let stored = w.cached(&e.entity, &e.record_id).and_then(|s| s.text("work_order_id").ok().flatten().map(str::to_owned));
+            orders.extend(stored.or_else(|| e.fields.get("work_order_id").and_then(Value::as_str).map(str::to_owned)).filter(|s| !s.is_empty()));
+        }
+    }
+    w.prefetch("work_orders", orders.iter().map(String::as_str))
 }
 
 /// Why an entry is refused, in words the technician and the office understand.
@@ -102,7 +155,7 @@ macro_rules! refuse {
 }
 
 /// Decides whether an entry may be applied. The outer `Result` is for database failures.
-fn check(tx: &mut dyn Tx, device: &DeviceIdentity, e: &PushEntry) -> Result<Verdict> {
+fn check(w: &mut Writer<'_>, device: &DeviceIdentity, e: &PushEntry) -> Result<Verdict> {
     let Some(spec) = entity::spec(&e.entity) else { refuse!("'{}' is not a kind of record this server knows", e.entity) };
     if e.record_id.trim().is_empty() || e.record_id.len() > 200 {
         refuse!("the record id is empty or longer than 200 characters");
@@ -123,8 +176,8 @@ fn check(tx: &mut dyn Tx, device: &DeviceIdentity, e: &PushEntry) -> Result<Verd
     let tech = device.technician.as_str();
     let verdict = match e.entity.as_str() {
         r if REFERENCE.contains(&r) => Err(format!("{r} are reference data kept by the office; a laptop cannot change them")),
-        "work_orders" => check_order(tx, tech, e)?,
-        "time_entries" => check_time_entry(tx, tech, e)?,
+        "work_orders" => check_order(w, tech, e)?,
+        "time_entries" => check_time_entry(w, tech, e)?,
         "attachments" => {
             if e.record_id.len() == 64 && e.record_id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
                 Ok(())
@@ -132,7 +185,7 @@ fn check(tx: &mut dyn Tx, device: &DeviceIdentity, e: &PushEntry) -> Result<Verd
                 Err("an attachment's id must be the SHA-256 of its content (64 lowercase hex characters)".to_owned())
             }
         }
-        child => check_child(tx, device, child, e)?,
+        child => check_child(w, device, child, e)?,
     };
     Ok(verdict.map(|()| stamp))
 }
@@ -157,33 +210,37 @@ fn type_name(ty: FieldType) -> &'static str {
     }
 }
 
-fn is_signed(order: &RecordState) -> bool {
-    records::text(order, "status") == Some("signed")
+fn is_signed(order: &Fields) -> bool {
+    records::text_of(order, "status") == Some("signed")
 }
 
-fn revision(order: &RecordState) -> i64 {
-    records::int(order, "revision").unwrap_or(1)
+fn revision(order: &Fields) -> i64 {
+    records::int_of(order, "revision").unwrap_or(1)
 }
 
-fn locked(name: &str, order: &RecordState) -> String {
+fn locked(name: &str, order: &Fields) -> String {
     format!("{name} is signed (revision {}) and locked; open an amendment on the laptop to change it", revision(order))
 }
 
 /// Whose an order is, for messages.
-fn assigned_to(order: &RecordState) -> String {
-    match records::text(order, "technician") {
+fn assigned_to(order: &Fields) -> String {
+    match records::text_of(order, "technician") {
         Some(t) => format!("assigned to {t}"),
         None => "not assigned to anyone".to_owned(),
     }
 }
 
-fn check_order(tx: &mut dyn Tx, tech: &str, e: &PushEntry) -> Check {
-    let existing = records::load(tx, "work_orders", &e.record_id)?;
-    let name = records::order_name(&e.record_id, existing.as_ref().or(Some(&RecordState { fields: e.fields.clone(), clocks: Default::default() })));
+fn check_order(w: &mut Writer<'_>, tech: &str, e: &PushEntry) -> Check {
+    let existing = w.load("work_orders", &e.record_id)?;
+    let existing = match &existing {
+        Some(s) => Some(s.fields()?),
+        None => None,
+    };
+    let name = records::order_name(&e.record_id, existing.or(Some(&e.fields)));
     let new_tech = e.fields.get("technician");
-    match &existing {
+    match existing {
         Some(order) => {
-            if records::text(order, "technician") != Some(tech) {
+            if records::text_of(order, "technician") != Some(tech) {
                 refuse!("{name} is {}, not to {tech}", assigned_to(order));
             }
             if new_tech.is_some_and(|t| t.as_str() != Some(tech)) {
@@ -205,14 +262,19 @@ fn check_order(tx: &mut dyn Tx, tech: &str, e: &PushEntry) -> Check {
                 refuse!("{name}: a new work order raised on a laptop must be assigned to its technician ({tech})");
             }
             let site_id = e.fields.get("site_id").and_then(Value::as_str).unwrap_or_default();
-            let serves = tx
+            let serves = w
+                .tx_unbuffered()
                 .query_opt("SELECT 1 FROM order_refs WHERE ref_entity = 'sites' AND ref_id = $1 AND technician = $2", params![site_id, tech])?
                 .is_some();
             if !serves {
                 refuse!("{name}: a new work order may only be raised at a site of one of your own work orders");
             }
-            let site_customer = records::load(tx, "sites", site_id)?.and_then(|s| records::text(&s, "customer_id").map(str::to_owned));
-            if site_customer.as_deref() != e.fields.get("customer_id").and_then(Value::as_str) {
+            let site = w.load("sites", site_id)?;
+            let site_customer = match &site {
+                Some(s) => s.text("customer_id")?,
+                None => None,
+            };
+            if site_customer != e.fields.get("customer_id").and_then(Value::as_str) {
                 refuse!("{name}: its customer is not the customer of its site");
             }
         }
@@ -220,10 +282,13 @@ fn check_order(tx: &mut dyn Tx, tech: &str, e: &PushEntry) -> Check {
     if e.fields.get("status").and_then(Value::as_str) == Some("signed") {
         // Signing is the signature record and this status together (the laptop pushes the
         // signature first): a signed status without a signature of the revision is refused.
-        let rev = e.fields.get("revision").and_then(Value::as_i64).or(existing.as_ref().map(revision)).unwrap_or(1);
-        let signed = records::by_owner(tx, "signatures", &e.record_id)?
-            .iter()
-            .any(|(_, s)| records::int(s, "revision") == Some(rev) && s.fields.get("deleted") != Some(&Value::Bool(true)));
+        let rev = e.fields.get("revision").and_then(Value::as_i64).or(existing.map(revision)).unwrap_or(1);
+        let name = name.clone();
+        let mut signed = false;
+        for (_, s) in w.by_owner("signatures", &e.record_id)? {
+            let f = s.fields()?;
+            signed |= records::int_of(f, "revision") == Some(rev) && f.get("deleted") != Some(&Value::Bool(true));
+        }
         if !signed {
             refuse!("{name}: marked signed, but the server has no customer signature for revision {rev}");
         }
@@ -232,9 +297,12 @@ fn check_order(tx: &mut dyn Tx, tech: &str, e: &PushEntry) -> Check {
 }
 
 /// The order a child record belongs to, refusing moves between orders.
-fn child_order(tx: &mut dyn Tx, entity: &str, e: &PushEntry) -> Check<(Option<RecordState>, Option<String>)> {
-    let existing = records::load(tx, entity, &e.record_id)?;
-    let stored = existing.as_ref().and_then(|s| records::text(s, "work_order_id")).map(str::to_owned);
+fn child_order(w: &mut Writer<'_>, entity: &str, e: &PushEntry) -> Check<(Option<Rc<Stored>>, Option<String>)> {
+    let existing = w.load(entity, &e.record_id)?;
+    let stored = match &existing {
+        Some(s) => s.text("work_order_id")?.map(str::to_owned),
+        None => None,
+    };
     let incoming = e.fields.get("work_order_id").map(|v| v.as_str().map(str::to_owned));
     if let (Some(stored), Some(incoming)) = (&stored, &incoming) {
         if incoming.as_deref() != Some(stored.as_str()) {
@@ -246,30 +314,35 @@ fn child_order(tx: &mut dyn Tx, entity: &str, e: &PushEntry) -> Check<(Option<Re
 }
 
 /// The technician's own order, or why not.
-fn own_order(tx: &mut dyn Tx, tech: &str, order_id: &str) -> Check<RecordState> {
-    let Some(order) = records::load(tx, "work_orders", order_id)? else { refuse!("work order {order_id} is not known to the server") };
-    if records::text(&order, "technician") != Some(tech) {
-        refuse!("{} is {}, not to {tech}", records::order_name(order_id, Some(&order)), assigned_to(&order));
+fn own_order(w: &mut Writer<'_>, tech: &str, order_id: &str) -> Check<Rc<Stored>> {
+    let Some(order) = w.load("work_orders", order_id)? else { refuse!("work order {order_id} is not known to the server") };
+    let fields = order.fields()?;
+    if records::text_of(fields, "technician") != Some(tech) {
+        refuse!("{} is {}, not to {tech}", records::order_name(order_id, Some(fields)), assigned_to(fields));
     }
     Ok(Ok(order))
 }
 
-fn check_child(tx: &mut dyn Tx, device: &DeviceIdentity, entity: &str, e: &PushEntry) -> Check {
-    let (existing, order_id) = match child_order(tx, entity, e)? {
+fn check_child(w: &mut Writer<'_>, device: &DeviceIdentity, entity: &str, e: &PushEntry) -> Check {
+    let (existing, order_id) = match child_order(w, entity, e)? {
         Ok(x) => x,
         Err(r) => return Ok(Err(r)),
     };
     let Some(order_id) = order_id else { refuse!("a {entity} record must name its work order") };
-    let order = match own_order(tx, &device.technician, &order_id)? {
+    let order = match own_order(w, &device.technician, &order_id)? {
         Ok(o) => o,
         Err(r) => return Ok(Err(r)),
     };
-    let name = records::order_name(&order_id, Some(&order));
-    if matches!(entity, "inspection_answers" | "repair_records") && is_signed(&order) {
-        refuse!("{}", locked(&name, &order));
+    let order = order.fields()?;
+    if matches!(entity, "inspection_answers" | "repair_records") && is_signed(order) {
+        refuse!("{}", locked(&records::order_name(&order_id, Some(order)), order));
     }
     if entity == "signatures" {
-        return check_signature(device, e, existing.as_ref(), &order, &name);
+        let existing = match &existing {
+            Some(s) => Some(s.fields()?),
+            None => None,
+        };
+        return check_signature(device, e, existing, order, &records::order_name(&order_id, Some(order)));
     }
     Ok(Ok(()))
 }
@@ -277,9 +350,9 @@ fn check_child(tx: &mut dyn Tx, device: &DeviceIdentity, entity: &str, e: &PushE
 /// A signature is checked on arrival: its digest is the SHA-256 of the signed content, it is
 /// signed by the key this laptop registered at enrolment, and it signs the order's current
 /// revision. Once received it never changes.
-fn check_signature(device: &DeviceIdentity, e: &PushEntry, existing: Option<&RecordState>, order: &RecordState, name: &str) -> Check {
+fn check_signature(device: &DeviceIdentity, e: &PushEntry, existing: Option<&Fields>, order: &Fields, name: &str) -> Check {
     if let Some(stored) = existing {
-        if e.fields.iter().all(|(k, v)| stored.fields.get(k) == Some(v)) {
+        if e.fields.iter().all(|(k, v)| stored.get(k) == Some(v)) {
             return Ok(Ok(())); // the same signature again
         }
         refuse!("{name}: a customer signature never changes once given");
@@ -311,17 +384,21 @@ fn check_signature(device: &DeviceIdentity, e: &PushEntry, existing: Option<&Rec
     Ok(Ok(()))
 }
 
-fn check_time_entry(tx: &mut dyn Tx, tech: &str, e: &PushEntry) -> Check {
-    let (existing, order_id) = match child_order(tx, "time_entries", e)? {
+fn check_time_entry(w: &mut Writer<'_>, tech: &str, e: &PushEntry) -> Check {
+    let (existing, order_id) = match child_order(w, "time_entries", e)? {
         Ok(x) => x,
         Err(r) => return Ok(Err(r)),
     };
-    let owner = e.fields.get("technician").and_then(Value::as_str).or(existing.as_ref().and_then(|s| records::text(s, "technician")));
+    let stored_owner = match &existing {
+        Some(s) => s.text("technician")?,
+        None => None,
+    };
+    let owner = e.fields.get("technician").and_then(Value::as_str).or(stored_owner);
     if owner != Some(tech) {
         refuse!("a time entry must be the technician's own ({tech})");
     }
     if let Some(order_id) = order_id {
-        if let Err(r) = own_order(tx, tech, &order_id)? {
+        if let Err(r) = own_order(w, tech, &order_id)? {
             return Ok(Err(r));
         }
     }

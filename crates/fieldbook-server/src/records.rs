@@ -2,10 +2,13 @@
 //! (`fieldbook_core::sync::merge::RecordState`), stored as two JSON texts, plus the record's
 //! parent (`owner_id`) for the lookups scopes need.
 
+use std::cell::OnceCell;
+use std::rc::Rc;
+
 use fieldbook_core::sync::merge::RecordState;
 use serde_json::{Map, Value};
 
-use crate::db::Tx;
+use crate::db::{self, Row, Tx};
 use crate::error::{Error, Result};
 use crate::params;
 
@@ -20,6 +23,113 @@ pub const FOR_EVERYONE: &[&str] = &["parts", "checklist_templates"];
 
 fn parse_map(entity: &str, id: &str, what: &str, text: &str) -> Result<Map<String, Value>> {
     serde_json::from_str(text).map_err(|e| Error::Internal(format!("stored {what} of {entity} {id} are not a JSON object: {e}")))
+}
+
+/// A record as the feed writer holds it: its fields and stamps as the two JSON texts that are
+/// stored and that the feed carries, parsed only when something needs to look inside (a record
+/// granted to a technician is copied to the feed without ever being parsed). The texts are
+/// shared, not copied, with the feed rows that carry them.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    /// `entity id`, for messages; empty for a state made here (which is never parsed again).
+    name: Box<str>,
+    fields_json: Rc<str>,
+    clocks_json: Rc<str>,
+    fields: OnceCell<Map<String, Value>>,
+    clocks: OnceCell<Map<String, Value>>,
+}
+
+impl Stored {
+    /// A record as read from the database.
+    pub fn from_json(entity: &str, id: &str, fields_json: String, clocks_json: String) -> Stored {
+        let name = format!("{entity} {id}").into();
+        Stored { name, fields_json: fields_json.into(), clocks_json: clocks_json.into(), fields: OnceCell::new(), clocks: OnceCell::new() }
+    }
+
+    /// A record about to be written: serialised once, here (exactly as `Value::Object(map)`
+    /// prints), and kept parsed.
+    pub fn from_state(state: RecordState) -> Stored {
+        let json = |m: &Map<String, Value>| -> Rc<str> { serde_json::to_string(m).expect("a JSON map serialises").into() };
+        let (fields_json, clocks_json) = (json(&state.fields), json(&state.clocks));
+        Stored { name: "".into(), fields_json, clocks_json, fields: OnceCell::from(state.fields), clocks: OnceCell::from(state.clocks) }
+    }
+
+    fn parsed<'a>(&self, cell: &'a OnceCell<Map<String, Value>>, text: &str, what: &str) -> Result<&'a Map<String, Value>> {
+        if let Some(m) = cell.get() {
+            return Ok(m);
+        }
+        let m = serde_json::from_str(text).map_err(|e| Error::Internal(format!("stored {what} of {} are not a JSON object: {e}", self.name)))?;
+        Ok(cell.get_or_init(|| m))
+    }
+
+    pub fn fields(&self) -> Result<&Map<String, Value>> {
+        self.parsed(&self.fields, &self.fields_json, "fields")
+    }
+
+    pub fn clocks(&self) -> Result<&Map<String, Value>> {
+        self.parsed(&self.clocks, &self.clocks_json, "clocks")
+    }
+
+    /// A copy of the record's state, to merge into.
+    pub fn state(&self) -> Result<RecordState> {
+        Ok(RecordState { fields: self.fields()?.clone(), clocks: self.clocks()?.clone() })
+    }
+
+    /// Moves the parsed state out (the texts stay; [`Stored::restore`] puts it back unchanged).
+    pub fn take_state(&mut self) -> Result<RecordState> {
+        self.fields()?;
+        self.clocks()?;
+        Ok(RecordState { fields: self.fields.take().unwrap_or_default(), clocks: self.clocks.take().unwrap_or_default() })
+    }
+
+    /// Puts back the state [`Stored::take_state`] took, which must not have changed.
+    pub fn restore(&mut self, state: RecordState) {
+        self.fields = OnceCell::from(state.fields);
+        self.clocks = OnceCell::from(state.clocks);
+    }
+
+    pub fn fields_json(&self) -> &Rc<str> {
+        &self.fields_json
+    }
+
+    pub fn clocks_json(&self) -> &Rc<str> {
+        &self.clocks_json
+    }
+
+    /// A text field (`None` when absent, null or not text).
+    pub fn text(&self, field: &str) -> Result<Option<&str>> {
+        Ok(self.fields()?.get(field).and_then(Value::as_str))
+    }
+}
+
+/// The stored state of many records of one entity, by id, in a few queries (ids not found are
+/// simply absent from the answer).
+pub fn load_many(tx: &mut dyn Tx, entity: &str, ids: &[&str]) -> Result<Vec<(String, Stored)>> {
+    let mut out = Vec::with_capacity(ids.len());
+    let max = *db::IN_SIZES.last().expect("sizes");
+    for chunk in ids.chunks(max) {
+        let size = db::IN_SIZES.iter().copied().find(|&s| s >= chunk.len()).unwrap_or(max);
+        let sql = db::in_list("SELECT id, fields, clocks FROM records WHERE entity = $1 AND id", 2, size, "");
+        let mut params = Vec::with_capacity(size + 1);
+        params.push(db::Value::from(entity));
+        params.extend((0..size).map(|i| db::Value::from(*chunk.get(i).unwrap_or(chunk.last().expect("non-empty chunk")))));
+        for r in tx.query(sql, &params)? {
+            out.push(stored_row(entity, r)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Every record of `entity` whose parent is `owner_id`, by id, as stored.
+pub fn stored_by_owner(tx: &mut dyn Tx, entity: &str, owner_id: &str) -> Result<Vec<(String, Stored)>> {
+    let rows = tx.query("SELECT id, fields, clocks FROM records WHERE entity = $1 AND owner_id = $2 ORDER BY id", params![entity, owner_id])?;
+    rows.into_iter().map(|r| stored_row(entity, r)).collect()
+}
+
+fn stored_row(entity: &str, mut r: Row) -> Result<(String, Stored)> {
+    let id = r.take_text(0)?;
+    let stored = Stored::from_json(entity, &id, r.take_text(1)?, r.take_text(2)?);
+    Ok((id, stored))
 }
 
 /// The current state of a record, if the server has it.
@@ -67,28 +177,38 @@ pub fn save(tx: &mut dyn Tx, entity: &str, id: &str, state: &RecordState, owner_
 
 /// A text field of a record (`None` when absent, null or not text).
 pub fn text<'a>(state: &'a RecordState, field: &str) -> Option<&'a str> {
-    state.fields.get(field).and_then(Value::as_str)
+    text_of(&state.fields, field)
 }
 
 /// An integer field of a record.
 pub fn int(state: &RecordState, field: &str) -> Option<i64> {
-    state.fields.get(field).and_then(Value::as_i64)
+    int_of(&state.fields, field)
+}
+
+/// A text field, from a record's fields.
+pub fn text_of<'a>(fields: &'a Map<String, Value>, field: &str) -> Option<&'a str> {
+    fields.get(field).and_then(Value::as_str)
+}
+
+/// An integer field, from a record's fields.
+pub fn int_of(fields: &Map<String, Value>, field: &str) -> Option<i64> {
+    fields.get(field).and_then(Value::as_i64)
 }
 
 /// The parent a record is looked up by (see the module docs).
-pub fn owner_of(entity: &str, state: &RecordState) -> Option<String> {
+pub fn owner_of(entity: &str, fields: &Map<String, Value>) -> Option<String> {
     let field = match entity {
         "sites" | "contracts" => "customer_id",
         "assets" => "site_id",
         e if ORDER_CHILDREN.contains(&e) => "work_order_id",
         _ => return None,
     };
-    text(state, field).filter(|s| !s.is_empty()).map(str::to_owned)
+    text_of(fields, field).filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
 /// How a work order is named to people: its number, else its id.
-pub fn order_name(id: &str, state: Option<&RecordState>) -> String {
-    match state.and_then(|s| text(s, "number")) {
+pub fn order_name(id: &str, fields: Option<&Map<String, Value>>) -> String {
+    match fields.and_then(|f| text_of(f, "number")) {
         Some(n) => format!("work order {n}"),
         None => format!("work order {id}"),
     }

@@ -6,7 +6,8 @@
 //!   transaction of a given [`Mode`] and commits when it returns `Ok`.
 //! - [`Tx`]: what the closure gets: `execute` and `query` with `$1`-style parameters.
 //! - SQL is written in a portable subset: TEXT and BIGINT columns, `$N` placeholders (rewritten
-//!   to SQLite's `?N`), `ON CONFLICT` upserts, `RETURNING`. DDL lives per backend in
+//!   to SQLite's `?N`, once per statement text and connection), `ON CONFLICT` upserts,
+//!   `RETURNING`, multi-row `VALUES`. DDL lives per backend in
 //!   `migrations/server-{sqlite,postgres}/`.
 //!
 //! Async handlers call [`Db::run`], which moves the blocking work to `spawn_blocking`.
@@ -115,6 +116,15 @@ impl Row {
 
     pub fn text(&self, i: usize) -> Result<String> {
         self.opt_text(i)?.ok_or_else(|| DbError::Column(format!("column {i} is NULL")).into())
+    }
+
+    /// [`Row::text`], moving the text out of the row instead of copying it (the column reads as
+    /// NULL afterwards).
+    pub fn take_text(&mut self, i: usize) -> Result<String> {
+        match self.0.get_mut(i) {
+            Some(Value::Text(t)) => Ok(std::mem::take(t)),
+            _ => self.text(i),
+        }
     }
 
     pub fn blob(&self, i: usize) -> Result<Vec<u8>> {
@@ -367,6 +377,63 @@ pub(crate) fn dollar_to_question(sql: &str) -> String {
     out
 }
 
+/// Statement texts built at run time (multi-row inserts, `IN` lists), each built once per process
+/// and so prepared once per connection: the sizes come from a short fixed list.
+fn built_sql(kind: &'static str, n: usize, build: impl FnOnce() -> String) -> &'static str {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static BUILT: OnceLock<Mutex<HashMap<(&'static str, usize), &'static str>>> = OnceLock::new();
+    let mut built = BUILT.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+    built.entry((kind, n)).or_insert_with(|| Box::leak(build().into_boxed_str()))
+}
+
+/// `{head} VALUES ($1, …, $cols), (…), … {tail}`: `rows` rows of `cols` parameters each.
+pub(crate) fn multi_row(head: &'static str, cols: usize, rows: usize, tail: &'static str) -> &'static str {
+    built_sql(head, rows, || {
+        let mut sql = String::with_capacity(head.len() + tail.len() + rows * cols * 6);
+        sql.push_str(head);
+        sql.push_str(" VALUES ");
+        for r in 0..rows {
+            sql.push_str(if r == 0 { "(" } else { ", (" });
+            for c in 0..cols {
+                if c > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push('$');
+                sql.push_str(&(r * cols + c + 1).to_string());
+            }
+            sql.push(')');
+        }
+        sql.push(' ');
+        sql.push_str(tail);
+        sql
+    })
+}
+
+/// `{head} IN ($first, …)` with `n` parameters, followed by `tail`.
+pub(crate) fn in_list(head: &'static str, first: usize, n: usize, tail: &'static str) -> &'static str {
+    built_sql(head, n, || {
+        let list: Vec<String> = (first..first + n).map(|i| format!("${i}")).collect();
+        format!("{head} IN ({}) {tail}", list.join(", "))
+    })
+}
+
+/// Rows per multi-row statement: a batch of `n` rows is written as greedy pieces of these sizes,
+/// so that a handful of statement texts covers every batch.
+pub(crate) const ROW_CHUNKS: [usize; 4] = [128, 32, 8, 1];
+
+/// Splits `n` into pieces of the sizes in [`ROW_CHUNKS`], largest first.
+pub(crate) fn row_chunks(mut n: usize) -> impl Iterator<Item = usize> {
+    std::iter::from_fn(move || {
+        let size = ROW_CHUNKS.iter().copied().find(|&c| c <= n)?;
+        n -= size;
+        Some(size)
+    })
+}
+
+/// Sizes of `IN` lists; a shorter list is padded by repeating its last element.
+pub(crate) const IN_SIZES: [usize; 5] = [1, 4, 16, 64, 256];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -374,6 +441,24 @@ mod tests {
     #[test]
     fn placeholders_are_rewritten_outside_quotes_only() {
         assert_eq!(dollar_to_question("SELECT '$1', x FROM t WHERE a = $1 AND b = $12"), "SELECT '$1', x FROM t WHERE a = ?1 AND b = ?12");
+    }
+
+    #[test]
+    fn placeholders_bind_by_number_on_sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db").display().to_string()).unwrap();
+        let params: Vec<Value> = (1..=12).map(|i| Value::Int(i * 10)).collect();
+        let row = db.transaction(Mode::Read, |tx| tx.query_one("SELECT '$1', $12, $1, $2 + $1", &params)).unwrap();
+        assert_eq!(row.0, vec![Value::Text("$1".into()), Value::Int(120), Value::Int(10), Value::Int(30)]);
+    }
+
+    #[test]
+    fn multi_row_statements_come_in_a_few_sizes() {
+        assert_eq!(multi_row("INSERT INTO t (a, b)", 2, 2, "ON CONFLICT DO NOTHING"), "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4) ON CONFLICT DO NOTHING");
+        assert_eq!(in_list("SELECT 1 FROM t WHERE x = $1 AND y", 2, 3, ""), "SELECT 1 FROM t WHERE x = $1 AND y IN ($2, $3, $4) ");
+        assert_eq!(row_chunks(1000).collect::<Vec<_>>(), [128, 128, 128, 128, 128, 128, 128, 32, 32, 32, 8]);
+        assert_eq!(row_chunks(3).collect::<Vec<_>>(), [1, 1, 1]);
+        assert_eq!(row_chunks(0).count(), 0);
     }
 
     #[test]

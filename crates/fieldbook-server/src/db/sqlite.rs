@@ -1,6 +1,7 @@
 //! The SQLite backend: one file in WAL mode. Writers take the database's single write lock at
 //! `BEGIN IMMEDIATE`, which is what keeps feed sequence numbers gap-free; readers never wait.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::Duration;
 
@@ -12,6 +13,9 @@ use crate::error::{Error, Result};
 pub(super) struct SqliteConn {
     conn: rusqlite::Connection,
     healthy: bool,
+    /// `$N` SQL as the server writes it → the `?N` SQL SQLite runs, keyed by where the text lives
+    /// (nearly every statement is a `&'static str`) and checked against the text itself.
+    rewritten: HashMap<(usize, usize), (Box<str>, Box<str>)>,
 }
 
 impl SqliteConn {
@@ -24,9 +28,19 @@ impl SqliteConn {
         // The server acknowledges a push only after commit: the commit must survive a power cut.
         conn.pragma_update(None, "synchronous", "FULL").map_err(super::DbError::from)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(super::DbError::from)?;
-        Ok(SqliteConn { conn, healthy: true })
+        // Every statement the server runs stays prepared (the default keeps only 16, fewer than
+        // one push uses, so statements were re-prepared over and over).
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        Ok(SqliteConn { conn, healthy: true, rewritten: HashMap::new() })
     }
 }
+
+/// Rewritten statement texts kept per connection (far more than the server has).
+const REWRITTEN_LIMIT: usize = 4096;
+
+/// Prepared statements kept per connection: comfortably more than the distinct statements the
+/// server runs (the multi-row statements of [`super::multi_row`] come in a few sizes only).
+const STATEMENT_CACHE: usize = 256;
 
 struct Param<'a>(&'a Value);
 
@@ -47,12 +61,28 @@ fn read_value(v: ValueRef<'_>) -> Value {
         ValueRef::Integer(i) => Value::Int(i),
         // No REAL columns exist in the server schema; a computed real is returned as text.
         ValueRef::Real(r) => Value::Text(r.to_string()),
-        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Text(t) => Value::Text(match std::str::from_utf8(t) {
+            Ok(s) => s.to_owned(),
+            Err(_) => String::from_utf8_lossy(t).into_owned(),
+        }),
         ValueRef::Blob(b) => Value::Blob(b.to_vec()),
     }
 }
 
 impl SqliteConn {
+    /// The statement rewritten for SQLite, rewriting each distinct text once per connection.
+    fn rewrite<'a>(rewritten: &'a mut HashMap<(usize, usize), (Box<str>, Box<str>)>, sql: &str) -> &'a str {
+        let key = (sql.as_ptr() as usize, sql.len());
+        let hit = rewritten.get(&key).is_some_and(|(original, _)| **original == *sql);
+        if !hit {
+            if rewritten.len() >= REWRITTEN_LIMIT {
+                rewritten.clear();
+            }
+            rewritten.insert(key, (sql.into(), dollar_to_question(sql).into()));
+        }
+        &rewritten[&key].1
+    }
+
     fn track<T>(&mut self, r: rusqlite::Result<T>) -> Result<T> {
         if let Err(rusqlite::Error::SqliteFailure(e, _)) = &r {
             if matches!(e.code, rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::SystemIoFailure) {
@@ -69,14 +99,14 @@ impl Tx for SqliteConn {
     }
 
     fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
-        let sql = dollar_to_question(sql);
-        let r = self.conn.prepare_cached(&sql).and_then(|mut s| s.execute(rusqlite::params_from_iter(params.iter().map(Param))));
+        let sql = Self::rewrite(&mut self.rewritten, sql);
+        let r = self.conn.prepare_cached(sql).and_then(|mut s| s.execute(rusqlite::params_from_iter(params.iter().map(Param))));
         self.track(r).map(|n| n as u64)
     }
 
     fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
-        let sql = dollar_to_question(sql);
-        let r = self.conn.prepare_cached(&sql).and_then(|mut s| {
+        let sql = Self::rewrite(&mut self.rewritten, sql);
+        let r = self.conn.prepare_cached(sql).and_then(|mut s| {
             let n = s.column_count();
             let rows = s.query_map(rusqlite::params_from_iter(params.iter().map(Param)), |r| {
                 (0..n).map(|i| r.get_ref(i).map(read_value)).collect::<rusqlite::Result<Vec<_>>>().map(Row)
