@@ -51,7 +51,7 @@ CREATE TABLE records (
     updated_seq BIGINT,
     updated_at  TEXT NOT NULL,
     PRIMARY KEY (entity, id)
-);
+) WITH (fillfactor = 75);  -- room on each page for updated versions (HOT: no index entries per update)
 CREATE INDEX records_owner ON records (entity, owner_id);
 
 -- Which customer and site each assigned work order refers to, and whose it is: who must hear

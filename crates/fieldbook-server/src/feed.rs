@@ -113,6 +113,13 @@ impl Before {
     }
 }
 
+/// A finished writer's cache, to be dropped when convenient (see [`Writer::finish_leaving`]).
+pub struct Leftovers {
+    _records: HashMap<String, HashMap<String, Slot>>,
+    _children: HashMap<String, HashMap<String, Vec<String>>>,
+    _sent: HashMap<String, HashMap<String, Vec<Option<String>>>>,
+}
+
 pub struct Writer<'t> {
     tx: &'t mut dyn Tx,
     next_seq: i64,
@@ -177,10 +184,22 @@ impl<'t> Writer<'t> {
 
     /// Writes what is buffered and saves the clock; returns the server's stamp for the response.
     /// Must be called before the transaction commits.
-    pub fn finish(mut self) -> Result<String> {
+    pub fn finish(self) -> Result<String> {
+        self.finish_leaving().map(|(stamp, _)| stamp)
+    }
+
+    /// [`Writer::finish`], handing back the transaction's cache instead of freeing it here, so
+    /// that a caller with requests to answer frees it after committing and answering (freeing
+    /// a big push's parsed records takes about a tenth of its time).
+    pub fn finish_leaving(mut self) -> Result<(String, Leftovers)> {
         self.flush()?;
         clock::save(self.tx, &self.clock)?;
-        Ok(self.clock.last().to_string())
+        let leftovers = Leftovers {
+            _records: std::mem::take(&mut self.records),
+            _children: std::mem::take(&mut self.children),
+            _sent: std::mem::take(&mut self.sent),
+        };
+        Ok((self.clock.last().to_string(), leftovers))
     }
 
     // -----------------------------------------------------------------------------------------

@@ -85,17 +85,26 @@ fn apply(db: &Db, jobs: Vec<Job>) {
     if jobs.len() > 1 {
         let batches: Vec<(&DeviceIdentity, &PushRequest)> = jobs.iter().map(|j| (&j.device, &j.req)).collect();
         match db.transaction(Mode::Feed, |tx| push::apply_group(tx, &batches)) {
-            Ok(responses) => {
+            Ok((responses, leftovers)) => {
                 for (job, resp) in jobs.into_iter().zip(responses) {
                     let _ = job.reply.send(Ok(resp));
                 }
+                // Freed once every request of the group has its answer.
+                drop(leftovers);
                 return;
             }
             Err(e) => tracing::debug!(error = %e, pushes = jobs.len(), "a group of pushes failed; applying each on its own"),
         }
     }
     for job in jobs {
-        let result = db.transaction(Mode::Feed, |tx| push::apply(tx, &job.device, &job.req));
-        let _ = job.reply.send(result);
+        match db.transaction(Mode::Feed, |tx| push::apply_group(tx, &[(&job.device, &job.req)])) {
+            Ok((mut responses, leftovers)) => {
+                let _ = job.reply.send(responses.pop().ok_or_else(|| Error::Internal("a push got no answer".into())));
+                drop(leftovers);
+            }
+            Err(e) => {
+                let _ = job.reply.send(Err(e));
+            }
+        }
     }
 }

@@ -12,7 +12,7 @@
 use fieldbook_core::sync::protocol::{FeedChange, PullResponse, MAX_PULL_PAGE};
 use serde_json::{Map, Value};
 
-use crate::db::{Row, Tx};
+use crate::db::{Backend, Row, Tx};
 use crate::error::{Error, Result};
 use crate::{clock, params};
 
@@ -42,6 +42,13 @@ fn rows(tx: &mut dyn Tx, technician: &str, cursor: i64, limit: Option<usize>) ->
     let limit = limit.min(MAX_PULL_PAGE);
     // One row more than asked tells whether another page is waiting.
     let take = limit as i64 + 1;
+    if tx.backend() == Backend::Postgres {
+        // Each page must walk `feed_scope_seq` in seq order and stop after `take` rows. Planning
+        // the prepared query generically (or before statistics exist), PostgreSQL expects a few
+        // rows and prefers a bitmap scan plus a sort, which reads every row after the cursor on
+        // every page. Only for this read-only transaction.
+        tx.execute_batch("SET LOCAL enable_bitmapscan = off; SET LOCAL enable_seqscan = off")?;
+    }
     let own = tx.query(
         "SELECT seq, entity, record_id, fields, clocks FROM feed WHERE scope = $2 AND seq > $1 ORDER BY seq LIMIT $3",
         params![cursor, technician, take],

@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 use crate::db::Tx;
 use crate::devices::DeviceIdentity;
 use crate::error::{Error, Result};
-use crate::feed::{Change, Writer};
+use crate::feed::{Change, Leftovers, Writer};
 use crate::records::{self, Stored, ORDER_CHILDREN, REFERENCE};
 use crate::params;
 
@@ -52,8 +52,9 @@ pub fn apply(tx: &mut dyn Tx, device: &DeviceIdentity, req: &PushRequest) -> Res
 
 /// Applies several devices' batches in one `Mode::Feed` transaction (group commit, see
 /// [`crate::group`]): each as [`apply`] would, one after the other, each device's `acked_seq`
-/// moving in this same transaction. Any error fails them all (nothing is then committed).
-pub fn apply_group(tx: &mut dyn Tx, batches: &[(&DeviceIdentity, &PushRequest)]) -> Result<Vec<PushResponse>> {
+/// moving in this same transaction. Any error fails them all (nothing is then committed). The
+/// writer's cache comes back too, for the caller to free after answering.
+pub fn apply_group(tx: &mut dyn Tx, batches: &[(&DeviceIdentity, &PushRequest)]) -> Result<(Vec<PushResponse>, Leftovers)> {
     for (_, req) in batches {
         check_batch(req)?;
     }
@@ -62,11 +63,11 @@ pub fn apply_group(tx: &mut dyn Tx, batches: &[(&DeviceIdentity, &PushRequest)])
     for (device, req) in batches {
         out.push(apply_with(&mut w, device, req)?);
     }
-    let server_hlc = w.finish()?;
+    let (server_hlc, leftovers) = w.finish_leaving()?;
     for r in &mut out {
         r.server_hlc.clone_from(&server_hlc);
     }
-    Ok(out)
+    Ok((out, leftovers))
 }
 
 /// One device's batch; `server_hlc` is left for the caller to fill in after [`Writer::finish`].

@@ -106,13 +106,14 @@ impl Stored {
 /// simply absent from the answer).
 pub fn load_many(tx: &mut dyn Tx, entity: &str, ids: &[&str]) -> Result<Vec<(String, Stored)>> {
     let mut out = Vec::with_capacity(ids.len());
-    let max = *db::IN_SIZES.last().expect("sizes");
+    let max = *db::LIST_SIZES.last().expect("sizes");
     for chunk in ids.chunks(max) {
-        let size = db::IN_SIZES.iter().copied().find(|&s| s >= chunk.len()).unwrap_or(max);
-        let sql = db::in_list("SELECT id, fields, clocks FROM records WHERE entity = $1 AND id", 2, size, "");
+        let size = db::LIST_SIZES.iter().copied().find(|&s| s >= chunk.len()).unwrap_or(max);
+        let sql = db::values_list("SELECT r.id, r.fields, r.clocks FROM", 2, size, "AS v JOIN records r ON r.entity = $1 AND r.id = v.column1");
         let mut params = Vec::with_capacity(size + 1);
         params.push(db::Value::from(entity));
-        params.extend((0..size).map(|i| db::Value::from(*chunk.get(i).unwrap_or(chunk.last().expect("non-empty chunk")))));
+        // Padding: no record has an empty id (a push with one is refused, imports never make one).
+        params.extend((0..size).map(|i| db::Value::from(chunk.get(i).copied().unwrap_or(""))));
         for r in tx.query(sql, &params)? {
             out.push(stored_row(entity, r)?);
         }

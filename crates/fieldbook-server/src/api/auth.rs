@@ -32,9 +32,7 @@ impl FromRequestParts<AppState> for AuthDevice {
         let token = authorization(parts, "Bearer")
             .ok_or_else(|| Error::Unauthorized("this needs the laptop's device token (Authorization: Bearer …); enrol the laptop first".into()))?
             .to_owned();
-        let t0 = std::time::Instant::now();
         let device = state.db.run(Mode::Read, move |tx| devices::authenticate(tx, &token)).await?;
-        tracing::debug!(ms = t0.elapsed().as_secs_f64() * 1000.0, "TIMING auth");
         // A push notes the device as seen in its own transaction; a separate write here would
         // only queue behind the feed writer for SQLite's write lock.
         let pushing = parts.uri.path() == "/api/sync/push";

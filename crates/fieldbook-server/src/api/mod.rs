@@ -8,7 +8,7 @@
 mod attachments;
 pub mod auth;
 
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, FromRequest, Query, Request, State};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
@@ -91,12 +91,6 @@ pub fn router(db: Db) -> Router {
 /// Refuses requests without `Fieldbook-Protocol: 1` with 426 and "please update Fieldbook".
 /// The OpenAPI document is exempt so that documentation tools can fetch it.
 async fn require_protocol(req: Request, next: Next) -> Response {
-    let t0 = std::time::Instant::now();
-    let r = require_protocol2(req, next).await;
-    tracing::debug!(ms = t0.elapsed().as_secs_f64() * 1000.0, "TIMING total");
-    r
-}
-async fn require_protocol2(req: Request, next: Next) -> Response {
     if req.uri().path() == "/api/openapi.json" {
         return next.run(req).await;
     }
@@ -146,16 +140,48 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody
     type Rejection = Error;
 
     async fn from_request(req: Request, state: &S) -> Result<Self> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(JsonBody(v)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        if !json_content_type(req.headers()) {
+            // axum's extractor says what is wrong, in its words.
+            return match Json::<T>::from_request(req, state).await {
+                Ok(Json(v)) => Ok(JsonBody(v)),
+                Err(rejection) => Err(json_rejection(rejection)),
+            };
+        }
+        let bytes = match Bytes::from_request(req, state).await {
+            Ok(b) => b,
+            Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
+            Err(r) => return Err(Error::Invalid(r.body_text())),
+        };
+        // Parsed straight with serde_json (axum's `Json` tracks the path of every value, which
+        // costs about as much again); only a body that fails is parsed again, by axum, for the
+        // message that names where it went wrong.
+        match serde_json::from_slice(&bytes) {
+            Ok(v) => Ok(JsonBody(v)),
+            Err(e) => Err(match Json::<T>::from_bytes(&bytes) {
+                Err(rejection) => json_rejection(rejection),
+                Ok(_) => Error::Invalid(format!("the body is not valid JSON: {e}")),
+            }),
         }
     }
 }
 
+/// `Content-Type: application/json` (or `application/…+json`), as axum's `Json` accepts it.
+fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
+    let Some(ct) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else { return false };
+    let essence = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    match essence.split_once('/') {
+        Some((ty, sub)) => ty == "application" && (sub == "json" || sub.ends_with("+json")),
+        None => false,
+    }
+}
+
+fn too_large() -> Error {
+    Error::TooLarge(format!("the request body is larger than {} MiB", MAX_JSON_BODY / (1024 * 1024)))
+}
+
 fn json_rejection(r: JsonRejection) -> Error {
     match r.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => Error::TooLarge(format!("the request body is larger than {} MiB", MAX_JSON_BODY / (1024 * 1024))),
+        StatusCode::PAYLOAD_TOO_LARGE => too_large(),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => Error::Invalid("send the body as JSON (Content-Type: application/json)".into()),
         _ => Error::Invalid(r.body_text()),
     }
@@ -190,9 +216,7 @@ async fn enroll(State(s): State<AppState>, JsonBody(req): JsonBody<EnrollRequest
 
 async fn push_handler(State(s): State<AppState>, AuthDevice(device): AuthDevice, JsonBody(req): JsonBody<PushRequest>) -> Result<Json<PushResponse>> {
     push::check_batch(&req)?;
-    let t0 = std::time::Instant::now();
     let resp = s.pushes.push(device, req).await?;
-    tracing::debug!(ms = t0.elapsed().as_secs_f64() * 1000.0, "TIMING queue+apply");
     Ok(Json(resp))
 }
 

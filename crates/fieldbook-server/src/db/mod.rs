@@ -240,7 +240,7 @@ impl Location {
 }
 
 enum Inner {
-    Sqlite(pool::Pool<sqlite::SqliteConn>),
+    Sqlite(pool::Pool<sqlite::SqliteConn>, sqlite::Checkpointer),
     Postgres(pool::Pool<postgres::PgConn>),
 }
 
@@ -268,8 +268,9 @@ impl Db {
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
                 }
+                let checkpointer = sqlite::Checkpointer::start(path);
                 let path = path.clone();
-                Inner::Sqlite(pool::Pool::new(pool_size, move || sqlite::SqliteConn::open(&path)))
+                Inner::Sqlite(pool::Pool::new(pool_size, move || sqlite::SqliteConn::open(&path)), checkpointer)
             }
             Location::Postgres(url) => {
                 let config: ::postgres::Config = url.parse().map_err(|e| DbError::Config(format!("{}: {e}", location.describe())))?;
@@ -283,7 +284,7 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         match &*self.inner {
-            Inner::Sqlite(_) => Backend::Sqlite,
+            Inner::Sqlite(..) => Backend::Sqlite,
             Inner::Postgres(_) => Backend::Postgres,
         }
     }
@@ -295,7 +296,13 @@ impl Db {
     /// Runs `f` in one transaction: committed when `f` returns `Ok`, rolled back otherwise.
     pub fn transaction<T>(&self, mode: Mode, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T> {
         match &*self.inner {
-            Inner::Sqlite(pool) => pool.get()?.transaction(mode, f),
+            Inner::Sqlite(pool, checkpointer) => {
+                let r = pool.get()?.transaction(mode, f);
+                if r.is_ok() && mode != Mode::Read {
+                    checkpointer.nudge();
+                }
+                r
+            }
             // The blocking PostgreSQL client drives its own little runtime, which cannot start
             // on a thread that is running async tasks: such a caller (a tool or test calling
             // this synchronous API from async code) gives up its worker for the duration.
@@ -410,13 +417,18 @@ pub(crate) fn multi_row(head: &'static str, cols: usize, rows: usize, tail: &'st
     })
 }
 
-/// `{head} IN ($first, …)` with `n` parameters, followed by `tail`.
-pub(crate) fn in_list(head: &'static str, first: usize, n: usize, tail: &'static str) -> &'static str {
+/// `{head} (VALUES ($first), ($first + 1), …) {tail}`: a list of `n` parameters to join with.
+/// (A list to join is planned as one index lookup per value on both engines; PostgreSQL plans a
+/// prepared `IN ($2, …)` as a bitmap scan that re-checks every row against the whole list.)
+pub(crate) fn values_list(head: &'static str, first: usize, n: usize, tail: &'static str) -> &'static str {
     built_sql(head, n, || {
-        let list: Vec<String> = (first..first + n).map(|i| format!("${i}")).collect();
-        format!("{head} IN ({}) {tail}", list.join(", "))
+        let list: Vec<String> = (first..first + n).map(|i| format!("(${i})")).collect();
+        format!("{head} (VALUES {}) {tail}", list.join(", "))
     })
 }
+
+/// Sizes of parameter lists; a shorter list is padded (with a value that matches nothing).
+pub(crate) const LIST_SIZES: [usize; 5] = [1, 4, 16, 64, 256];
 
 /// Rows per multi-row statement: a batch of `n` rows is written as greedy pieces of these sizes,
 /// so that a handful of statement texts covers every batch.
@@ -430,9 +442,6 @@ pub(crate) fn row_chunks(mut n: usize) -> impl Iterator<Item = usize> {
         Some(size)
     })
 }
-
-/// Sizes of `IN` lists; a shorter list is padded by repeating its last element.
-pub(crate) const IN_SIZES: [usize; 5] = [1, 4, 16, 64, 256];
 
 #[cfg(test)]
 mod tests {
@@ -455,7 +464,7 @@ mod tests {
     #[test]
     fn multi_row_statements_come_in_a_few_sizes() {
         assert_eq!(multi_row("INSERT INTO t (a, b)", 2, 2, "ON CONFLICT DO NOTHING"), "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4) ON CONFLICT DO NOTHING");
-        assert_eq!(in_list("SELECT 1 FROM t WHERE x = $1 AND y", 2, 3, ""), "SELECT 1 FROM t WHERE x = $1 AND y IN ($2, $3, $4) ");
+        assert_eq!(values_list("SELECT 1 FROM", 2, 3, "AS v"), "SELECT 1 FROM (VALUES ($2), ($3), ($4)) AS v");
         assert_eq!(row_chunks(1000).collect::<Vec<_>>(), [128, 128, 128, 128, 128, 128, 128, 32, 32, 32, 8]);
         assert_eq!(row_chunks(3).collect::<Vec<_>>(), [1, 1, 1]);
         assert_eq!(row_chunks(0).count(), 0);

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
@@ -27,11 +28,89 @@ impl SqliteConn {
         conn.pragma_update(None, "journal_mode", "WAL").map_err(super::DbError::from)?;
         // The server acknowledges a push only after commit: the commit must survive a power cut.
         conn.pragma_update(None, "synchronous", "FULL").map_err(super::DbError::from)?;
+        // Checkpoints run on a thread of their own ([`Checkpointer`]), not inside the commit of
+        // whichever transaction crosses the threshold; this far larger threshold only guards
+        // against that thread falling behind.
+        conn.pragma_update(None, "wal_autocheckpoint", AUTOCHECKPOINT_PAGES).map_err(super::DbError::from)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(super::DbError::from)?;
         // Every statement the server runs stays prepared (the default keeps only 16, fewer than
         // one push uses, so statements were re-prepared over and over).
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(SqliteConn { conn, healthy: true, rewritten: HashMap::new() })
+    }
+}
+
+/// WAL pages after which a committing connection checkpoints by itself (SQLite's default is
+/// 1,000; see [`Checkpointer`]).
+const AUTOCHECKPOINT_PAGES: i64 = 20_000;
+
+/// How long the checkpointer lets commits gather before copying them into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(50);
+
+/// Copies committed WAL frames into the database file on a thread of its own, shortly after
+/// commits, so that no request waits for a checkpoint (copying pages and syncing the database
+/// file) inside its commit. Durability is unchanged: a commit is durable once its WAL frames are
+/// synced (synchronous=FULL); a checkpoint syncs the database file before the WAL is reused.
+pub(super) struct Checkpointer {
+    shared: Arc<(Mutex<CheckpointState>, Condvar)>,
+}
+
+#[derive(Default)]
+struct CheckpointState {
+    pending: bool,
+    stop: bool,
+}
+
+impl Checkpointer {
+    pub(super) fn start(path: &Path) -> Checkpointer {
+        let shared: Arc<(Mutex<CheckpointState>, Condvar)> = Arc::default();
+        let (theirs, path) = (shared.clone(), path.to_owned());
+        let spawned = std::thread::Builder::new().name("fieldbook-checkpoint".into()).spawn(move || {
+            let conn = match rusqlite::Connection::open(&path) {
+                Ok(c) => c,
+                Err(e) => return tracing::warn!(error = %e, "cannot open the database for checkpoints; commits will checkpoint by themselves"),
+            };
+            let _ = conn.busy_timeout(Duration::from_secs(5));
+            let (lock, wake) = &*theirs;
+            loop {
+                {
+                    let mut st = lock.lock().unwrap_or_else(|e| e.into_inner());
+                    while !st.pending && !st.stop {
+                        st = wake.wait(st).unwrap_or_else(|e| e.into_inner());
+                    }
+                    if st.stop {
+                        return;
+                    }
+                }
+                std::thread::sleep(CHECKPOINT_EVERY);
+                lock.lock().unwrap_or_else(|e| e.into_inner()).pending = false;
+                if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                    tracing::warn!(error = %e, "a WAL checkpoint failed");
+                }
+            }
+        });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "cannot start the checkpoint thread; commits will checkpoint by themselves");
+        }
+        Checkpointer { shared }
+    }
+
+    /// A transaction wrote: checkpoint soon.
+    pub(super) fn nudge(&self) {
+        let (lock, wake) = &*self.shared;
+        let mut st = lock.lock().unwrap_or_else(|e| e.into_inner());
+        if !st.pending {
+            st.pending = true;
+            wake.notify_one();
+        }
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        let (lock, wake) = &*self.shared;
+        lock.lock().unwrap_or_else(|e| e.into_inner()).stop = true;
+        wake.notify_one();
     }
 }
 
