@@ -3,7 +3,8 @@ import { render, screen, within } from "@testing-library/svelte";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import TodayOrders from "./TodayOrders.svelte";
 import { i18n } from "./locale.svelte";
-import type { WorkOrderSummary } from "./api";
+import { sync } from "./sync.svelte";
+import type { SyncEvent, WorkOrderSummary } from "./api";
 
 const now = new Date("2026-03-14T08:00:00Z");
 
@@ -73,5 +74,44 @@ describe("TodayOrders", () => {
     render(TodayOrders, { props: { clock: () => now } });
     expect(await screen.findByText("剩余 3小时0分钟")).toBeTruthy();
     expect(screen.getByRole("heading").textContent).toBe("今日工单");
+  });
+
+  it("reloads the list when a sync brings changes, and only then", async () => {
+    let served = [summary("WO-2026-0004", "2026-03-14T11:00:00Z")];
+    mockIPC((cmd, args) => {
+      calls.push({ cmd, args });
+      if (cmd === "sync_status") throw { kind: "not_enrolled", message: "not in this test" };
+      return served;
+    });
+    render(TodayOrders, { props: { clock: () => now } });
+    await screen.findByText("WO-2026-0004");
+    const loads = () => calls.filter((c) => c.cmd === "today_orders").length;
+    expect(loads()).toBe(1);
+
+    const finished = (changed: number): SyncEvent => ({
+      event: "finished",
+      pushed: 1,
+      applied: 1,
+      duplicates: 0,
+      conflicts: 0,
+      rejected: [],
+      pulled: changed,
+      changed,
+      attachments_uploaded: 0,
+      attachments_pending: [],
+      bytes_up: 10,
+      bytes_down: 10,
+      duration_ms: 5,
+    });
+    // A sync that only pushed changes nothing on screen: no reload.
+    sync.apply(finished(0));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(loads()).toBe(1);
+
+    // The office dispatched another order: it appears without pressing refresh.
+    served = [...served, summary("WO-2026-0005", "2026-03-14T12:00:00Z")];
+    sync.apply(finished(3));
+    expect(await screen.findByText("WO-2026-0005")).toBeTruthy();
+    expect(loads()).toBe(2);
   });
 });

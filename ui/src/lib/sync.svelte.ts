@@ -24,6 +24,8 @@ let nowError = $state<CommandError | null>(null);
 let workOffline = $state(globalThis.localStorage?.getItem(OFFLINE_KEY) === "1");
 /** The technician asked for the enrolment screen (from Settings or the status line). */
 let enrolRequested = $state(false);
+/** Bumped by every sync that changed local records, so lists on screen know to reload. */
+let dataVersion = $state(0);
 let started = false;
 
 async function refresh() {
@@ -37,6 +39,7 @@ async function refresh() {
 
 function apply(e: SyncEvent) {
   state = reduce(state, e);
+  if (e.event === "finished" && e.changed > 0) dataVersion++;
   if (needsStatus(e)) void refresh();
 }
 
@@ -51,6 +54,10 @@ export const sync = {
   /** `sync_status` could not be read (e.g. the store did not open). */
   get loadError(): CommandError | null {
     return loadError;
+  },
+  /** Grows by one after each sync that brought changes into the local store (`changed > 0`). */
+  get dataVersion(): number {
+    return dataVersion;
   },
   /** The last "Sync now" press failed. */
   get nowError(): CommandError | null {
