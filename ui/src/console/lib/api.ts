@@ -1,0 +1,376 @@
+/**
+ * The console's one door to the server: every `/console/api/` call, typed after
+ * `docs/console-api.md`. The session is the HttpOnly cookie the browser sends by itself; every
+ * request that changes something carries `X-Fieldbook-Console: 1` as the contract requires.
+ */
+
+export type Role = "technician" | "office" | "admin";
+export type Priority = "low" | "normal" | "high" | "urgent";
+export type Kind = "repair_call" | "maintenance" | "patrol_inspection";
+export type Category = "A" | "B" | "C" | "D";
+export type ReviewState = "pending" | "approved" | "returned" | null;
+
+export interface Me {
+  login: string;
+  display_name: string;
+  role: Role;
+}
+
+export interface Technician {
+  login: string;
+  display_name: string;
+  open_orders: number;
+}
+
+export interface Customer {
+  id: string;
+  code: string;
+  name: string;
+}
+
+export interface Asset {
+  id: string;
+  code: string;
+  name: string;
+  asset_type: string;
+  model: string | null;
+  serial: string | null;
+}
+
+export interface Site {
+  id: string;
+  code: string;
+  name: string;
+  address: string;
+  region: string;
+  zone: string;
+  assets: Asset[];
+}
+
+export interface OrderSummary {
+  id: string;
+  number: string;
+  kind: Kind;
+  status: string;
+  review_state: ReviewState;
+  technician: string | null;
+  technician_name: string | null;
+  customer_id: string;
+  customer_name: string;
+  site_id: string;
+  site_name: string;
+  region: string | null;
+  zone: string | null;
+  priority: Priority;
+  category: Category | null;
+  problem: string | null;
+  reported_at: string | null;
+  response_deadline: string | null;
+  arrived_at: string | null;
+  completed_at: string | null;
+  response_met: boolean | null;
+}
+
+export interface CallSummary extends OrderSummary {
+  carried_over: boolean;
+}
+
+export interface ReviewItem extends OrderSummary {
+  signature_ok: boolean;
+  missing_attachments: number;
+  parts_count: number;
+  labour_minutes: number;
+  fee_cents: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  next: string | null;
+}
+
+export interface NewCall {
+  customer_id: string;
+  site_id: string;
+  asset_ids: string[];
+  problem: string;
+  reported_at: string;
+  priority: Priority;
+  kind?: Kind;
+  category?: Category;
+}
+
+export interface AuditEntry {
+  id: number | string;
+  at: string;
+  actor: string;
+  action: string;
+  target_entity: string | null;
+  target_id: string | null;
+  detail: unknown;
+}
+
+export interface Part {
+  sku: string;
+  name_en: string;
+  name_zh: string;
+  quantity: number;
+  serials: string[] | null;
+  faulty_returned: boolean;
+}
+
+export interface Repair {
+  id: string;
+  fault: string | null;
+  cause: string | null;
+  action: string | null;
+  parts: Part[];
+  labour_minutes: number | null;
+  category: Category | null;
+  fee_cents: number | null;
+  fee_collected: boolean | null;
+  taken_to_workshop: boolean | null;
+  receipt_number: string | null;
+}
+
+export interface SignatureCheck {
+  id: string;
+  revision: number;
+  signer_name: string;
+  signer_title: string | null;
+  signed_at: string;
+  digest: string;
+  device_id: string;
+  digest_ok: boolean;
+  signature_ok: boolean;
+  problem: string | null;
+}
+
+export interface Attachment {
+  sha256: string;
+  media_type: string;
+  byte_size: number;
+  original_name: string | null;
+  complete: boolean;
+}
+
+export interface OrderDetail {
+  order: OrderSummary;
+  customer: Partial<Customer> & Record<string, unknown>;
+  site: Partial<Site> & Record<string, unknown>;
+  assets: Asset[];
+  inspection: {
+    template_code: string;
+    template_version: number;
+    answers: { item_key: string; asset_id: string | null; value: unknown; note: string | null }[];
+    findings: { item_key: string; asset_id: string | null; label_en: string; label_zh: string; value: unknown }[];
+  } | null;
+  repairs: Repair[];
+  time_entries: { technician: string; work_date: string; category: Category; minutes: number }[];
+  satisfaction: { attitude: number; skill: number; arrival: number; promise: number; comment: string | null } | null;
+  signatures: SignatureCheck[];
+  attachments: Attachment[];
+  missing_attachments: number;
+  audit: AuditEntry[];
+}
+
+export interface ConflictSide {
+  value: unknown;
+  hlc: string;
+  device_id: string | null;
+  technician: string | null;
+  at: string | null;
+}
+
+export interface Conflict {
+  id: number | string;
+  entity: string;
+  record_id: string;
+  field: string;
+  work_order_id: string | null;
+  work_order_number: string | null;
+  kept: ConflictSide;
+  other: ConflictSide;
+  detected_at: string;
+  resolved_at: string | null;
+  resolved_by: string | null;
+  resolution: unknown;
+}
+
+export interface ReportColumn {
+  key: string;
+  label_en: string;
+  label_zh: string;
+}
+
+export interface Report {
+  columns: ReportColumn[];
+  rows: Record<string, unknown>[];
+}
+
+export type ReportName =
+  | "response"
+  | "daily-minutes"
+  | "first-time-fix"
+  | "satisfaction"
+  | "fault-prone-assets"
+  | "frequent-findings"
+  | "overdue-inspections"
+  | "expiring-contracts";
+
+export interface TemplateInfo {
+  code: string;
+  latest_version: number;
+  title_en: string;
+  title_zh: string;
+  published_at: string;
+  versions: number[];
+}
+
+export interface TemplateVersion {
+  code: string;
+  version: number;
+  body: unknown;
+  published_at: string;
+}
+
+export interface User {
+  login: string;
+  display_name: string;
+  role: Role;
+  disabled: boolean;
+  created_at: string;
+}
+
+export interface Device {
+  id: string;
+  technician: string;
+  name: string | null;
+  enrolled_at: string;
+  last_seen_at: string | null;
+  acked_seq: number;
+  revoked_at: string | null;
+  revoke_reason: string | null;
+  wipe_ordered: boolean;
+  warning: null | "not_seen_3_days" | "revoked_unsynced";
+}
+
+/** What the server said went wrong: its error kind and message, and the HTTP status. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly kind: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+/** The prefix every endpoint hangs under. */
+export const API = "/console/api";
+
+type Query = Record<string, string | number | boolean | null | undefined>;
+
+/** `?a=1&b=2` of the given parameters, leaving out empty ones. */
+export function query(params: Query = {}): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v === null || v === undefined || v === "") continue;
+    q.set(k, String(v));
+  }
+  const s = q.toString();
+  return s ? `?${s}` : "";
+}
+
+/** Where a list or report downloads as CSV (every row, not one page). */
+export function csvUrl(path: string, params: Query = {}): string {
+  const { limit: _limit, after: _after, ...rest } = params;
+  return `${API}${path}${query({ ...rest, format: "csv" })}`;
+}
+
+/** Called when the server says the session is gone, so the app can show the login again. */
+let onUnauthorized: (() => void) | null = null;
+export function whenUnauthorized(handler: (() => void) | null): void {
+  onUnauthorized = handler;
+}
+
+async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (method !== "GET") headers["X-Fieldbook-Console"] = "1";
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let response: Response;
+  try {
+    response = await fetch(`${API}${path}`, {
+      method,
+      headers,
+      credentials: "same-origin",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (e) {
+    throw new ApiError(0, "network", e instanceof Error ? e.message : String(e));
+  }
+  if (!response.ok) {
+    let kind = "http";
+    let message = `${response.status} ${response.statusText}`;
+    try {
+      const payload = await response.json();
+      if (payload?.error) {
+        kind = String(payload.error.kind ?? kind);
+        message = String(payload.error.message ?? message);
+      }
+    } catch {
+      // Not JSON (a proxy's page): keep the status line.
+    }
+    if (response.status === 401 && path !== "/login") onUnauthorized?.();
+    throw new ApiError(response.status, kind, message);
+  }
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+const get = <T>(path: string) => request<T>("GET", path);
+const post = <T>(path: string, body: unknown = {}) => request<T>("POST", path, body);
+const enc = encodeURIComponent;
+
+export const api = {
+  login: (login: string, password: string) => post<Me>("/login", { login, password }),
+  logout: () => request<void>("POST", "/logout"),
+  me: () => get<Me>("/me"),
+
+  technicians: () => get<Technician[]>("/technicians"),
+  customers: (q: string) => get<Customer[]>(`/customers${query({ q })}`),
+  sites: (customerId: string) => get<Site[]>(`/customers/${enc(customerId)}/sites`),
+  regions: () => get<string[]>("/regions"),
+
+  registerCall: (call: NewCall) => post<OrderSummary>("/calls", call),
+  calls: () => get<CallSummary[]>("/calls"),
+  dispatch: (id: string, technician: string) => post<OrderSummary>(`/work-orders/${enc(id)}/dispatch`, { technician }),
+
+  workOrders: (filters: Query) => get<Page<OrderSummary>>(`/work-orders${query(filters)}`),
+  workOrder: (id: string) => get<OrderDetail>(`/work-orders/${enc(id)}`),
+
+  review: () => get<ReviewItem[]>("/review"),
+  approve: (id: string, note?: string) => post<OrderSummary>(`/work-orders/${enc(id)}/approve`, note ? { note } : {}),
+  returnOrder: (id: string, note: string) => post<OrderSummary>(`/work-orders/${enc(id)}/return`, { note }),
+
+  audit: (filters: Query) => get<Page<AuditEntry>>(`/audit${query(filters)}`),
+
+  conflicts: (state: "open" | "resolved") => get<Conflict[]>(`/conflicts${query({ state })}`),
+  resolve: (id: number | string, value: unknown) => post<Conflict>(`/conflicts/${enc(String(id))}/resolve`, { value }),
+
+  report: (name: ReportName, filters: Query) => get<Report>(`/reports/${name}${query(filters)}`),
+
+  templates: () => get<TemplateInfo[]>("/templates"),
+  template: (code: string, version: number) => get<TemplateVersion>(`/templates/${enc(code)}/versions/${version}`),
+  publishTemplate: (code: string, body: unknown) => post<TemplateVersion>("/templates", { code, body }),
+
+  users: () => get<User[]>("/users"),
+  addUser: (user: { login: string; display_name: string; role: Role; password?: string }) => post<User>("/users", user),
+  changeUser: (login: string, change: Partial<{ display_name: string; role: Role; disabled: boolean; password: string }>) =>
+    request<User>("PATCH", `/users/${enc(login)}`, change),
+  enrolmentCode: (login: string, validHours?: number) =>
+    post<{ code: string; expires_at: string }>(`/users/${enc(login)}/enrolment-code`, validHours ? { valid_hours: validHours } : {}),
+  devices: () => get<Device[]>("/devices"),
+  revokeDevice: (id: string, reason: string, wipe: boolean) => post<Device>(`/devices/${enc(id)}/revoke`, { reason, wipe }),
+};

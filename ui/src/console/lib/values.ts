@@ -1,0 +1,89 @@
+/**
+ * Pure helpers behind the console's screens: the response-deadline preview, datetime-local
+ * conversion, and showing / parsing a conflict's values (JSON-aware for non-text fields).
+ */
+import { ApiError } from "./api";
+
+/** Hours to respond by zone, the server's default response policy (docs/console-api.md). */
+export const RESPONSE_HOURS: Record<string, number> = { urban: 6, suburban: 7 };
+
+/** The response deadline the server will compute, for showing before the call is registered. */
+export function deadlinePreview(reportedAtIso: string, zone: string | null | undefined): string | null {
+  const hours = zone ? RESPONSE_HOURS[zone] : undefined;
+  const t = new Date(reportedAtIso).getTime();
+  if (hours === undefined || Number.isNaN(t)) return null;
+  return new Date(t + hours * 3600_000).toISOString();
+}
+
+/** `YYYY-MM-DDTHH:MM` in local time, as an `<input type="datetime-local">` holds it. */
+export function toLocalInput(date: Date): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${p(date.getMonth() + 1)}-${p(date.getDate())}T${p(date.getHours())}:${p(date.getMinutes())}`;
+}
+
+/** A datetime-local value (local time) as an RFC 3339 UTC string; null when it is not one. */
+export function fromLocalInput(value: string): string | null {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value)) return null;
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}
+
+/** Today as `YYYY-MM-DD` in local time, shifted by `days`. */
+export function localDay(days = 0, now = new Date()): string {
+  const d = new Date(now.getFullYear(), now.getMonth(), now.getDate() + days, 12);
+  return toLocalInput(d).slice(0, 10);
+}
+
+/** A stored value as people read it: text as is, anything else as compact JSON. */
+export function showValue(value: unknown): string {
+  if (value === null || value === undefined) return "—";
+  if (typeof value === "string") return value;
+  return JSON.stringify(value);
+}
+
+/** Whether a field holds text (typed as is) rather than JSON (numbers, lists, objects…). */
+export function isTextField(...values: unknown[]): boolean {
+  const present = values.filter((v) => v !== null && v !== undefined);
+  return present.length > 0 && present.every((v) => typeof v === "string");
+}
+
+export type Parsed = { ok: true; value: unknown } | { ok: false; error: string };
+
+/**
+ * The office's merged value: text fields take the text as typed; other fields must be valid
+ * JSON (a number, `true`, a list…), and the parser's complaint is returned for display.
+ */
+export function parseMerged(text: string, textField: boolean): Parsed {
+  if (textField) return { ok: true, value: text };
+  const trimmed = text.trim();
+  if (trimmed === "") return { ok: false, error: "empty" };
+  try {
+    return { ok: true, value: JSON.parse(trimmed) };
+  } catch (e) {
+    return { ok: false, error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/** The JSON text of a template body as edited, parsed, with a first structural check. */
+export function parseTemplateBody(text: string): Parsed {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, error: e instanceof Error ? e.message : String(e) };
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return { ok: false, error: "not_object" };
+  const sections = (body as { sections?: unknown }).sections;
+  if (!Array.isArray(sections) || sections.length === 0) return { ok: false, error: "no_sections" };
+  for (const [i, s] of sections.entries()) {
+    const items = (s as { items?: unknown })?.items;
+    if (!Array.isArray(items)) return { ok: false, error: `section ${i + 1}: items` };
+  }
+  return { ok: true, value: body };
+}
+
+/** The server's message, or null when the failure was not the server's answer. */
+export function serverMessage(e: unknown): string {
+  if (e instanceof ApiError) return e.message;
+  return e instanceof Error ? e.message : String(e);
+}
