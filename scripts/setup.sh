@@ -13,6 +13,7 @@ PACKAGES=(
   poppler-utils                                     # pdftotext: tests read the report back
   xvfb xauth                                        # a display for the desktop app in tests
   postgresql                                        # the server test suite also runs on PostgreSQL
+  chromium sqlite3                                  # console e2e: headless browser; reading a laptop store
 )
 
 missing=()

@@ -28,8 +28,8 @@ describe("Conflicts", () => {
     sent = stubFetch({
       "GET /console/api/conflicts?state=open": [reading, note],
       "GET /console/api/conflicts?state=resolved": [],
-      "POST /console/api/conflicts/7/resolve": (s) => ({ ...reading, resolution: (s.body as { value: unknown }).value, resolved_at: "2026-03-14T10:00:00Z" }),
-      "POST /console/api/conflicts/8/resolve": (s) => ({ ...note, resolution: (s.body as { value: unknown }).value }),
+      "POST /console/api/conflicts/7/resolve": (s: Sent) => ({ ...reading, resolution: (s.body as { value: unknown }).value, resolved_at: "2026-03-14T10:00:00Z" }),
+      "POST /console/api/conflicts/8/resolve": (s: Sent) => ({ ...note, resolution: (s.body as { value: unknown }).value }),
     });
   });
   afterEach(() => vi.unstubAllGlobals());

@@ -35,8 +35,8 @@ export function stubFetch(routes: Record<string, Answer | ((sent: Sent) => Answe
       let answer = typeof route === "function" ? (route as (s: Sent) => Answer)(s) : route;
       let status = 200;
       if (answer && typeof answer === "object" && "__reply" in answer) {
-        status = (answer as { status: number }).status;
-        answer = (answer as { body?: unknown }).body;
+        status = (answer as unknown as { status: number }).status;
+        answer = (answer as unknown as { body?: unknown }).body;
       }
       if (status === 204) return new Response(null, { status });
       return new Response(JSON.stringify(answer ?? null), { status, headers: { "Content-Type": "application/json" } });

@@ -1,0 +1,33 @@
+import { expect, test } from "@playwright/test";
+import { login, makeConflict, open } from "./helpers";
+
+test("two laptops of one technician disagree; the office merges; a laptop pulls the decision", async ({ page }) => {
+  // Both laptops answer the same reading of WO-1001 offline, then both sync.
+  const [first] = makeConflict("li.wei", "WO-1001", "pump.outlet_pressure", "JQ-PUMP-01", 0.62, 0.55);
+
+  await login(page, "office");
+  await open(page, "conflicts");
+  const card = page.getByTestId("conflict").filter({ hasText: "WO-1001" }).first();
+  await expect(card).toBeVisible();
+  const values = await card.getByTestId("conflict-value").allTextContents();
+  expect(values.sort()).toEqual(["0.55", "0.62"]);
+  await expect(card).toContainText("li.wei");
+
+  // Not JSON for a number field: refused here, nothing sent.
+  const merged = card.getByLabel(/merged value as JSON/);
+  await merged.fill("0,6");
+  await card.getByRole("button", { name: "Use the merged value" }).click();
+  await expect(card.getByRole("alert")).toContainText("type valid JSON");
+  await merged.fill("0.6");
+  await card.getByRole("button", { name: "Use the merged value" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "decided: 0.6" })).toBeVisible();
+  await expect(page.getByTestId("resolved-conflicts")).toContainText("0.6");
+
+  // The decision is a new change in the feed: the laptop pulls it.
+  first.json(["sync"]);
+  const rows = first.query(
+    "SELECT value FROM inspection_answers a JOIN work_orders w ON w.id = a.work_order_id WHERE w.number = 'WO-1001' AND a.item_key = 'pump.outlet_pressure' AND a.asset_id IN (SELECT id FROM assets WHERE code = 'JQ-PUMP-01')",
+  );
+  expect(rows).toHaveLength(1);
+  expect(JSON.parse(String(rows[0].value))).toBe(0.6);
+});

@@ -1,0 +1,39 @@
+import { expect, test } from "@playwright/test";
+import { Laptop, login, open } from "./helpers";
+
+test("an admin issues a code, the laptop enrols, the admin revokes it, its next sync is refused", async ({ page }) => {
+  await login(page, "admin");
+  await open(page, "people");
+  await page.getByTestId("user-zhang.min").getByRole("button", { name: "Enrolment code" }).click();
+  const code = (await page.getByTestId("enrolment-code").textContent())!.trim();
+  expect(code).toMatch(/^[A-Z0-9]{4}(-[A-Z0-9]{4}){3}$/);
+
+  const laptop = new Laptop("zhang.min-revoke");
+  laptop.enrol(code);
+  const status = laptop.json<{ device_id?: string }>(["status"]);
+  const deviceId = status.device_id ?? "";
+
+  await page.reload();
+  const row = deviceId ? page.locator(`[data-device="${deviceId}"]`) : page.getByTestId("device-row").filter({ hasText: "zhang.min" }).last();
+  await expect(row).toContainText("zhang.min");
+  await expect(row).toContainText("Active");
+  await row.getByRole("button", { name: "Revoke…" }).click();
+  await row.getByRole("button", { name: "Revoke now" }).click();
+  await expect(row.getByRole("alert")).toContainText("Give the reason");
+  await row.getByLabel("Reason").fill("laptop stolen / 笔记本被盗");
+  await row.getByRole("button", { name: "Revoke now" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "revoked; its next sync is refused" })).toBeVisible();
+  await expect(row).toContainText("laptop stolen");
+
+  const refused = laptop.run(["sync"]);
+  expect(refused.ok).toBe(false);
+  expect(refused.stderr.toLowerCase()).toContain("revoked");
+});
+
+test("office staff see people and devices but cannot change them", async ({ page }) => {
+  await login(page, "office");
+  await open(page, "people");
+  await expect(page.getByText("Only an administrator can change people and devices.")).toBeVisible();
+  await expect(page.getByRole("button", { name: "Revoke…" })).toHaveCount(0);
+  await expect(page.getByRole("button", { name: "Enrolment code" })).toHaveCount(0);
+});

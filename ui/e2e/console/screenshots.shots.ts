@@ -1,0 +1,57 @@
+/**
+ * Screenshots of every console screen in English and Chinese at 1366×768, written to
+ * docs/screenshots/console-{en,zh}-SCREEN.png. Run by scripts/console-screenshots.sh (which sets
+ * FIELDBOOK_SCREENSHOTS=1 so the config picks this file up); it first makes a job waiting for
+ * review and an open conflict so those screens show something real.
+ */
+import { join } from "node:path";
+import { expect, test, type Page } from "@playwright/test";
+import { e2eEnv } from "./env";
+import { enrolmentCode, finishRepair, Laptop, login, makeConflict, open, registerAndDispatch } from "./helpers";
+
+const SHOTS: { name: string; route: string; ready: (p: Page) => Promise<void> }[] = [
+  { name: "calls", route: "calls", ready: (p) => expect(p.getByTestId("call-row").first()).toBeVisible() },
+  { name: "orders", route: "orders", ready: (p) => expect(p.getByTestId("orders").locator("tbody tr").nth(2)).toBeVisible() },
+  { name: "review", route: "review", ready: (p) => expect(p.getByTestId("review-item").first()).toBeVisible() },
+  { name: "conflicts", route: "conflicts", ready: (p) => expect(p.getByTestId("conflict").first()).toBeVisible() },
+  { name: "reports", route: "reports", ready: (p) => expect(p.locator("canvas").first()).toBeVisible() },
+  { name: "templates", route: "templates/FP-PATROL", ready: (p) => expect(p.locator("#tpl-body")).toBeVisible() },
+  { name: "people", route: "people", ready: (p) => expect(p.getByTestId("device-row").first()).toBeVisible() },
+];
+
+let review = "";
+
+test.beforeAll(async ({ browser }) => {
+  const page = await browser.newPage();
+  await login(page, "office");
+  // One call left waiting, one job done and waiting for review, one conflict.
+  await open(page, "calls");
+  review = await registerAndDispatch(page, "2# 喷淋泵漏水，泵房地面积水", /Li Wei/);
+  const laptop = new Laptop("shots");
+  laptop.enrol(enrolmentCode("li.wei"));
+  finishRepair(laptop, review);
+  await registerAndDispatch(page, "消防控制室报警主机报故障", /Zhang Min/);
+  makeConflict("li.wei", "WO-1001", "alarm.battery_v", "JQ-FACP-01", 26.8, 25.9);
+  await page.close();
+});
+
+for (const language of ["en", "zh-CN"] as const) {
+  const tag = language === "en" ? "en" : "zh";
+  test(`screens in ${language}`, async ({ page }) => {
+    const dir = join(e2eEnv().root, "docs/screenshots");
+    await page.addInitScript((l) => localStorage.setItem("fieldbook.console.locale", l), language);
+    await page.goto(`${e2eEnv().url}/console/`);
+    await page.screenshot({ path: join(dir, `console-${tag}-login.png`) });
+    await login(page, "admin", language);
+    for (const s of SHOTS) {
+      await open(page, s.route);
+      await s.ready(page);
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: join(dir, `console-${tag}-${s.name}.png`) });
+    }
+    await open(page, "review");
+    await page.getByTestId("review-item").first().getByRole("link").first().click();
+    await expect(page.getByTestId("verification")).toBeVisible();
+    await page.screenshot({ path: join(dir, `console-${tag}-order.png`) });
+  });
+}
