@@ -5,29 +5,36 @@ test("a template edited in the console is published as a new version that laptop
   const laptop = new Laptop("li.wei-templates");
   laptop.enrol(enrolmentCode("li.wei"));
   const before = laptop.query("SELECT max(version) AS v FROM checklist_templates WHERE code = 'FP-PATROL'")[0].v as number;
+  expect(before).toBeGreaterThan(0);
 
   await login(page, "office");
   await open(page, "templates");
   await page.getByRole("link", { name: /FP-PATROL/ }).click();
   await expect(page.getByRole("heading", { name: `FP-PATROL version ${before}` })).toBeVisible();
+  const publish = page.getByRole("button", { name: `Publish as version ${before + 1}` });
+  await expect(publish).toBeDisabled(); // nothing changed yet
+
+  // JSON mode: broken JSON is refused before it reaches the server.
+  await page.getByRole("button", { name: "JSON (every property)" }).click();
   const editor = page.getByLabel(/Template \(JSON/);
   const body = JSON.parse(await editor.inputValue());
+  await editor.fill('{ "sections": [');
+  await expect(page.locator("#tpl-problems [role=alert]")).toContainText("Not valid JSON");
+  await expect(publish).toBeDisabled();
 
-  // Broken JSON: refused before it reaches the server.
-  await editor.fill("{ \"sections\": [");
-  await expect(page.getByRole("alert").first()).toContainText("Not valid JSON");
-  await expect(page.getByRole("button", { name: /Publish as version/ })).toBeDisabled();
-
-  // Valid JSON the core refuses: the server's message (naming the item) is shown by the editor.
+  // Valid JSON that the core refuses: the server's message is shown next to the editor.
   const bad = structuredClone(body);
   bad.sections[0].items[0].kind = "crystal_ball";
   await editor.fill(JSON.stringify(bad, null, 2));
-  await page.getByRole("button", { name: `Publish as version ${before + 1}` }).click();
+  await publish.click();
   await expect(page.locator("#tpl-problems [role=alert]")).toContainText(/crystal_ball|kind/);
 
-  body.title.en = `${body.title.en} (e2e revision)`;
+  // The structured editor: back to the stored body, retitle it, publish.
   await editor.fill(JSON.stringify(body, null, 2));
-  await page.getByRole("button", { name: `Publish as version ${before + 1}` }).click();
+  await page.getByRole("button", { name: "Sections and items" }).click();
+  const title = page.getByLabel("Title (English)").first();
+  await title.fill(`${body.title.en} (e2e revision)`);
+  await publish.click();
   await expect(page.getByRole("status").filter({ hasText: `FP-PATROL version ${before + 1} published` })).toBeVisible();
   await expect(page.getByRole("heading", { name: `FP-PATROL version ${before + 1}` })).toBeVisible();
 
