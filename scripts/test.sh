@@ -16,3 +16,6 @@ cargo build --workspace --bins --locked
 
 echo "== Rust: tests"
 cargo test --workspace --locked --no-fail-fast
+
+echo "== Console: end-to-end tests in headless Chromium against the real server (ui/e2e/console)"
+(cd ui && npx playwright test)

@@ -7,7 +7,7 @@ test("two laptops of one technician disagree; the office merges; a laptop pulls 
 
   await login(page, "office");
   await open(page, "conflicts");
-  const card = page.getByTestId("conflict").filter({ hasText: "WO-1001" }).first();
+  const card = page.locator('[data-testid=conflict][data-field="value"]').filter({ hasText: "WO-1001" }).first();
   await expect(card).toBeVisible();
   const values = await card.getByTestId("conflict-value").allTextContents();
   expect(values.sort()).toEqual(["0.55", "0.62"]);

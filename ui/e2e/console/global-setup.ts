@@ -8,11 +8,12 @@ import { spawn, execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, openSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { CHROMIUM } from "../../playwright.config";
 import { USERS, type E2EEnv } from "./env";
 
-const ROOT = resolve(__dirname, "../../..");
+const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 
 function freePort(): Promise<number> {
   return new Promise((ok, fail) => {

@@ -14,7 +14,10 @@ export type Who = keyof typeof USERS;
 /** Logs in through the form, in English unless told otherwise. */
 export async function login(page: Page, who: Who = "office", language: "en" | "zh-CN" = "en"): Promise<void> {
   const u = USERS[who];
-  await page.addInitScript((l) => localStorage.setItem("fieldbook.console.locale", l), language);
+  // Only a first visit gets the language: a later reload keeps what the person chose.
+  await page.addInitScript((l) => {
+    if (!localStorage.getItem("fieldbook.console.locale")) localStorage.setItem("fieldbook.console.locale", l);
+  }, language);
   await page.goto(`${e2eEnv().url}/console/`);
   const zh = language === "zh-CN";
   await page.getByLabel(zh ? "登录名" : "Login", { exact: true }).fill(u.login);

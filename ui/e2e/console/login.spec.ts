@@ -4,7 +4,9 @@ import { login } from "./helpers";
 
 test.describe("login", () => {
   test("wrong password, a technician, then office staff in, switch language, out", async ({ page }) => {
-    await page.addInitScript(() => localStorage.setItem("fieldbook.console.locale", "en"));
+    await page.addInitScript(() => {
+      if (!localStorage.getItem("fieldbook.console.locale")) localStorage.setItem("fieldbook.console.locale", "en");
+    });
     await page.goto(`${e2eEnv().url}/console/`);
     await page.getByLabel("Login", { exact: true }).fill(USERS.office.login);
     await page.getByLabel("Password", { exact: true }).fill("not-the-password");

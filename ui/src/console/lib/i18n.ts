@@ -390,6 +390,7 @@ const words: Record<string, Record<string, readonly [string, string]>> = {
   },
   field: {
     value: ["answer", "检查结果"],
+    answered_at: ["time answered", "记录时间"],
     note: ["note", "备注"],
     fault: ["fault", "故障现象"],
     cause: ["cause", "故障原因"],

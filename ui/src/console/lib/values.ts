@@ -41,6 +41,11 @@ export function showValue(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** Whether a value is an RFC 3339 moment (shown again in local time next to the stored text). */
+export function isMoment(value: unknown): boolean {
+  return typeof value === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value) && !Number.isNaN(new Date(value).getTime());
+}
+
 /** Whether a field holds text (typed as is) rather than JSON (numbers, lists, objects…). */
 export function isTextField(...values: unknown[]): boolean {
   const present = values.filter((v) => v !== null && v !== undefined);
