@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import { e2eEnv } from "./env";
-import { enrolmentCode, finishRepair, Laptop, login, makeConflict, open, registerAndDispatch } from "./helpers";
+import { enrolmentCode, finishRepair, Laptop, login, makeConflict, open, registerAndDispatch, registerCall } from "./helpers";
 
 const SHOTS: { name: string; route: string; ready: (p: Page) => Promise<void> }[] = [
   { name: "calls", route: "calls", ready: (p) => expect(p.getByTestId("call-row").first()).toBeVisible() },
@@ -15,8 +15,16 @@ const SHOTS: { name: string; route: string; ready: (p: Page) => Promise<void> }[
   { name: "review", route: "review", ready: (p) => expect(p.getByTestId("review-item").first()).toBeVisible() },
   { name: "conflicts", route: "conflicts", ready: (p) => expect(p.getByTestId("conflict").first()).toBeVisible() },
   { name: "reports", route: "reports", ready: (p) => expect(p.locator("canvas").first()).toBeVisible() },
-  { name: "templates", route: "templates/FP-PATROL", ready: (p) => expect(p.locator("#tpl-body")).toBeVisible() },
-  { name: "people", route: "people", ready: (p) => expect(p.getByTestId("device-row").first()).toBeVisible() },
+  { name: "templates", route: "templates/FP-PATROL", ready: (p) => expect(p.getByLabel("Title (Chinese)").or(p.getByLabel("标题（中文）")).first()).toBeVisible() },
+  {
+    name: "people",
+    route: "people",
+    ready: async (p) => {
+      // The laptops (last sync, warnings, revoke) are what this screen is for: show them.
+      await p.getByTestId("device-row").first().scrollIntoViewIfNeeded();
+      await expect(p.getByTestId("device-row").first()).toBeVisible();
+    },
+  },
 ];
 
 let review = "";
@@ -31,13 +39,17 @@ test.beforeAll(async ({ browser }) => {
   laptop.enrol(enrolmentCode("li.wei"));
   finishRepair(laptop, review);
   await registerAndDispatch(page, "消防控制室报警主机报故障", /Zhang Min/);
+  await registerCall(page, "3 号楼喷淋末端试水压力不足");
   makeConflict("li.wei", "WO-1001", "alarm.battery_v", "JQ-FACP-01", 26.8, 25.9);
   await page.close();
 });
 
 for (const language of ["en", "zh-CN"] as const) {
   const tag = language === "en" ? "en" : "zh";
-  test(`screens in ${language}`, async ({ page }) => {
+  test(`screens in ${language}`, async ({ browser }) => {
+    // The browser's own locale too, so date inputs read like the rest of the page.
+    const context = await browser.newContext({ locale: language === "en" ? "en-GB" : "zh-CN" });
+    const page = await context.newPage();
     const dir = join(e2eEnv().root, "docs/screenshots");
     await page.addInitScript((l) => localStorage.setItem("fieldbook.console.locale", l), language);
     await page.goto(`${e2eEnv().url}/console/`);
@@ -53,5 +65,6 @@ for (const language of ["en", "zh-CN"] as const) {
     await page.getByTestId("review-item").first().getByRole("link").first().click();
     await expect(page.getByTestId("verification")).toBeVisible();
     await page.screenshot({ path: join(dir, `console-${tag}-order.png`) });
+    await context.close();
   });
 }
