@@ -12,6 +12,7 @@ PACKAGES=(
   fonts-noto-cjk                                    # Chinese text in the PDF service report
   poppler-utils                                     # pdftotext: tests read the report back
   xvfb xauth                                        # a display for the desktop app in tests
+  webkit2gtk-driver                                 # WebKitWebDriver: tauri-driver drives the app with it
   postgresql                                        # the server test suite also runs on PostgreSQL
   chromium sqlite3                                  # console e2e: headless browser; reading a laptop store
 )
@@ -37,6 +38,12 @@ if ! command -v cargo >/dev/null; then
   echo "setup: installing Rust with rustup (https://rustup.rs)"
   curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal
   export PATH="$HOME/.cargo/bin:$PATH"
+fi
+
+# tauri-driver: the WebDriver server the desktop end-to-end test (tests/desktop_e2e.rs) talks to.
+if ! command -v tauri-driver >/dev/null && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
+  echo "setup: installing tauri-driver (cargo install)"
+  cargo install tauri-driver --locked --quiet
 fi
 
 node_major=$(node -p 'process.versions.node.split(".")[0]')

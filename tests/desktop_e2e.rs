@@ -1,0 +1,659 @@
+//! The real desktop app, end to end: the debug `fieldbook-desktop` binary (with the built UI
+//! embedded) on a virtual display (Xvfb), driven through `tauri-driver` + WebKitWebDriver, against
+//! a real `fieldbook-server` process on the demo company.
+//!
+//! The technician enrols with a code from `fieldbook-server enroll`, pulls today's work, runs
+//! WO-1001's patrol inspection (a failed item and a reading below its limit: two findings),
+//! completes, signs on the pad with pointer strokes and has the customer rate it, records a repair
+//! on WO-1002. Then the server stops: the app says offline, and the work goes on (WO-1002 signed
+//! and rated, WO-1003 started) with the changes counted as waiting. The server comes back on the
+//! same database and port, "Sync now" sends everything, and the server's database holds each
+//! signed order, repair, signature and card exactly once; another sync changes nothing.
+//!
+//! With `FIELDBOOK_SCREENSHOTS=DIR` it also saves each main screen in English and Chinese
+//! (`desktop-en-today.png`, `desktop-zh-today.png`, …): `scripts/screenshots.sh`.
+//! On failure it keeps its temporary folder with `failure.png` and `failure.html` and prints
+//! where. Xvfb, tauri-driver or WebKitWebDriver missing is a failure, never a skip.
+
+use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use fieldbook_scenarios::{bin, repo_root};
+use serde_json::{json, Value};
+use std::future::Future;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const ANSWERS: &str = include_str!("../demo/fixtures/inspection-wo-1001.json");
+const DEMO: &str = include_str!("../demo/fire-protection.json");
+
+/// What went wrong, in words; the scenario stops at the first one.
+type Res<T = ()> = Result<T, String>;
+
+fn fail<T>(what: impl Into<String>) -> Res<T> {
+    Err(what.into())
+}
+
+macro_rules! ensure {
+    ($cond:expr, $($msg:tt)+) => {
+        if !$cond {
+            return Err(format!($($msg)+));
+        }
+    };
+}
+
+/// A child process in its own process group; dropping it kills the whole group (tauri-driver
+/// starts WebKitWebDriver, which starts the app).
+struct Proc {
+    child: Child,
+}
+
+impl Proc {
+    fn spawn(name: &'static str, cmd: &mut Command) -> Proc {
+        let child = cmd.process_group(0).spawn().unwrap_or_else(|e| {
+            panic!("cannot start {name} ({e}): run scripts/setup.sh, which installs it")
+        });
+        Proc { child }
+    }
+
+    /// Stops the group: SIGTERM, then SIGKILL if it lingers.
+    fn stop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-TERM", "--", &group]).stderr(Stdio::null()).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("bind a free port").local_addr().unwrap().port()
+}
+
+fn wait_for_port(port: u16, what: &str, within: Duration) -> Res {
+    let deadline = Instant::now() + within;
+    while Instant::now() < deadline {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    fail(format!("{what} did not listen on 127.0.0.1:{port} within {within:?}"))
+}
+
+/// `GET /api/status` answers 200: the server is up.
+fn server_answers(port: u16) -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+    let req = format!("GET /api/status HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nFieldbook-Protocol: 1\r\nConnection: close\r\n\r\n");
+    if s.write_all(req.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200")
+}
+
+/// The central server as its own process on a SQLite file, so going offline is stopping it.
+struct Server {
+    db: PathBuf,
+    port: u16,
+    proc: Option<Proc>,
+}
+
+impl Server {
+    fn with_demo(dir: &Path) -> Server {
+        let db = dir.join("server.db");
+        let out = Command::new(bin("fieldbook-server")).arg("--database").arg(&db).arg("demo").output().expect("run fieldbook-server demo");
+        assert!(out.status.success(), "fieldbook-server demo failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        let mut server = Server { db, port: free_port(), proc: None };
+        server.start();
+        server
+    }
+
+    fn start(&mut self) {
+        let mut cmd = Command::new(bin("fieldbook-server"));
+        cmd.arg("--database").arg(&self.db).args(["serve", "--listen", &format!("127.0.0.1:{}", self.port)]).stdout(Stdio::null());
+        self.proc = Some(Proc::spawn("fieldbook-server", &mut cmd));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !server_answers(self.port) {
+            assert!(Instant::now() < deadline, "fieldbook-server did not answer on port {} within 20 s", self.port);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut p) = self.proc.take() {
+            p.stop();
+        }
+        assert!(!server_answers(self.port), "the server still answers after being stopped");
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// A one-time enrolment code for `technician`, from the server's own command.
+    fn enrolment_code(&self, technician: &str) -> String {
+        let out = Command::new(bin("fieldbook-server")).arg("--database").arg(&self.db).args(["enroll", technician]).output().expect("run fieldbook-server enroll");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "fieldbook-server enroll failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        text.lines()
+            .map(str::trim)
+            .find(|l| l.len() == 19 && l.split('-').count() == 4)
+            .unwrap_or_else(|| panic!("no enrolment code in:\n{text}"))
+            .to_owned()
+    }
+
+    /// One integer from the server's database (read-only, beside the running server).
+    fn count(&self, sql: &str) -> i64 {
+        let conn = rusqlite::Connection::open_with_flags(&self.db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).expect("open the server database");
+        conn.busy_timeout(Duration::from_secs(5)).unwrap();
+        conn.query_row(sql, [], |r| r.get(0)).unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+}
+
+/// Xvfb on a display number it picks itself (`-displayfd`), 1366×768 like the app's window.
+fn start_xvfb() -> (Proc, String) {
+    let mut cmd = Command::new("Xvfb");
+    cmd.args(["-displayfd", "1", "-screen", "0", "1366x768x24", "-nolisten", "tcp"]).stdout(Stdio::piped()).stderr(Stdio::null());
+    let mut p = Proc::spawn("Xvfb", &mut cmd);
+    let mut line = String::new();
+    BufReader::new(p.child.stdout.take().unwrap()).read_line(&mut line).expect("read Xvfb's display number");
+    let n = line.trim();
+    assert!(!n.is_empty() && n.chars().all(|c| c.is_ascii_digit()), "Xvfb did not report a display: {line:?}");
+    (p, format!(":{n}"))
+}
+
+fn tauri_driver() -> PathBuf {
+    let on_path = std::env::var_os("PATH").into_iter().flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>());
+    let home = std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo/bin"));
+    on_path
+        .chain(home)
+        .map(|d| d.join("tauri-driver"))
+        .find(|p| p.is_file())
+        .expect("tauri-driver is not installed: scripts/setup.sh installs it (cargo install tauri-driver --locked)")
+}
+
+/// Everything the scenario drives.
+struct Ctx {
+    c: Client,
+    server: Server,
+    shots: Option<PathBuf>,
+    locale: &'static str,
+}
+
+const WAIT: Duration = Duration::from_secs(20);
+
+impl Ctx {
+    async fn find(&self, css: &str) -> Res<Element> {
+        self.c.wait().at_most(WAIT).for_element(Locator::Css(css)).await.map_err(|e| format!("no element `{css}` within {WAIT:?}: {e}"))
+    }
+
+    async fn find_xpath(&self, xpath: &str) -> Res<Element> {
+        self.c.wait().at_most(WAIT).for_element(Locator::XPath(xpath)).await.map_err(|e| format!("no element `{xpath}` within {WAIT:?}: {e}"))
+    }
+
+    async fn exists(&self, css: &str) -> Res<bool> {
+        Ok(!self.c.find_all(Locator::Css(css)).await.map_err(|e| format!("find `{css}`: {e}"))?.is_empty())
+    }
+
+    async fn click(&self, css: &str) -> Res {
+        let el = self.find(css).await?;
+        self.scroll_to(&el).await?;
+        el.click().await.map_err(|e| format!("click `{css}`: {e}"))
+    }
+
+    async fn scroll_to(&self, el: &Element) -> Res {
+        self.js("arguments[0].scrollIntoView({block: 'center'});", vec![json!(el)]).await.map(|_| ())
+    }
+
+    async fn js(&self, script: &str, args: Vec<Value>) -> Res<Value> {
+        self.c.execute(script, args).await.map_err(|e| format!("script failed ({e}): {script}"))
+    }
+
+    /// Types into a field as a keyboard would (replacing what is there), then leaves it so its
+    /// change handler runs.
+    async fn type_into(&self, css: &str, text: &str) -> Res {
+        let el = self.find(css).await?;
+        self.scroll_to(&el).await?;
+        el.clear().await.map_err(|e| format!("clear `{css}`: {e}"))?;
+        el.send_keys(text).await.map_err(|e| format!("type into `{css}`: {e}"))?;
+        self.js("arguments[0].blur();", vec![json!(el)]).await?;
+        Ok(())
+    }
+
+    async fn attr(&self, css: &str, name: &str) -> Res<String> {
+        let el = self.find(css).await?;
+        Ok(el.attr(name).await.map_err(|e| format!("attribute {name} of `{css}`: {e}"))?.unwrap_or_default())
+    }
+
+    async fn text(&self, css: &str) -> Res<String> {
+        self.find(css).await?.text().await.map_err(|e| format!("text of `{css}`: {e}"))
+    }
+
+    /// Polls `check` until it gives `Some`, for up to `within`.
+    async fn until<T, F, Fut>(&self, what: &str, within: Duration, mut check: F) -> Res<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Res<Option<T>>>,
+    {
+        let deadline = Instant::now() + within;
+        let mut last = String::new();
+        loop {
+            match check().await {
+                Ok(Some(v)) => return Ok(v),
+                Ok(None) => {}
+                Err(e) => last = e,
+            }
+            if Instant::now() > deadline {
+                return fail(format!("{what}: not within {within:?} {last}"));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn wait_attr(&self, css: &str, name: &str, want: &str) -> Res {
+        let seen = std::cell::RefCell::new(String::new());
+        let r = self
+            .until(&format!("`{css}` {name}={want}"), WAIT, || async {
+                let now = self.attr(css, name).await?;
+                let done = now == want;
+                *seen.borrow_mut() = now;
+                Ok(done.then_some(()))
+            })
+            .await;
+        r.map_err(|e| format!("{e} (last seen {name}={:?})", seen.borrow()))
+    }
+
+    async fn phase(&self) -> Res<String> {
+        self.attr(".sync-status", "data-phase").await
+    }
+
+    async fn wait_phase(&self, want: &str, within: Duration) -> Res {
+        self.until(&format!("sync status {want}"), within, || async { Ok((self.phase().await? == want).then_some(())) }).await
+    }
+
+    /// The pending-changes count the status line shows (0 for "All changes sent").
+    async fn pending(&self) -> Res<u64> {
+        let t = self.text("[data-testid=sync-pending]").await?;
+        Ok(t.split_whitespace().next().and_then(|w| w.parse().ok()).unwrap_or(0))
+    }
+
+    async fn set_locale(&mut self, locale: &'static str) -> Res {
+        let el = self.find("header select").await?;
+        self.js(
+            "const s = arguments[0]; s.value = arguments[1]; s.dispatchEvent(new Event('change', {bubbles: true}));",
+            vec![json!(el), json!(locale)],
+        )
+        .await?;
+        self.until("the language to switch", WAIT, || async {
+            Ok((self.js("return document.documentElement.lang;", vec![]).await? == json!(locale)).then_some(()))
+        })
+        .await?;
+        self.locale = locale;
+        Ok(())
+    }
+
+    /// With FIELDBOOK_SCREENSHOTS set: this screen in English and in Chinese, as
+    /// `desktop-en-NAME.png` and `desktop-zh-NAME.png`. The scenario goes on in English.
+    async fn shot(&mut self, name: &str) -> Res {
+        let Some(dir) = self.shots.clone() else { return Ok(()) };
+        for (locale, tag) in [("en", "en"), ("zh-CN", "zh")] {
+            self.set_locale(locale).await?;
+            // Let the re-render and any web font settle before the picture.
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            let png = self.c.screenshot().await.map_err(|e| format!("screenshot: {e}"))?;
+            std::fs::write(dir.join(format!("desktop-{tag}-{name}.png")), png).map_err(|e| format!("save screenshot: {e}"))?;
+        }
+        self.set_locale("en").await
+    }
+
+    async fn open_order(&self, number: &str) -> Res {
+        self.click("[data-testid=nav-today]").await?;
+        let el = self.find_xpath(&format!("//table//button[normalize-space()='{number}']")).await?;
+        el.click().await.map_err(|e| format!("open {number}: {e}"))?;
+        self.until(&format!("{number} to open"), WAIT, || async {
+            Ok(self.text("#order-title .number").await.ok().filter(|t| t == number).map(|_| ()))
+        })
+        .await
+    }
+
+    async fn arrive(&self) -> Res {
+        self.click("#tab-details").await?;
+        self.click("[data-testid=status-on-site]").await?;
+        self.wait_attr("[data-testid=order-status]", "data-status", "on_site").await
+    }
+
+    async fn complete(&self) -> Res {
+        self.click("[data-testid=complete-order]").await?;
+        self.wait_attr("[data-testid=order-status]", "data-status", "completed").await
+    }
+
+    /// Answers one checklist item the way the technician does: a button for pass/fail and
+    /// choices, typing for readings and text. Waits for the row's "saved" mark.
+    async fn answer(&self, template: &Value, item: &str, asset: &str, value: &Value) -> Res {
+        let def = template["sections"].as_array().into_iter().flatten().flat_map(|s| s["items"].as_array().into_iter().flatten()).find(|i| i["key"] == item);
+        let Some(def) = def else { return fail(format!("item {item} is not in the template")) };
+        let row = format!("[data-item='{item}'][data-asset='{asset}']");
+        let el = self.find(&row).await?;
+        self.scroll_to(&el).await?;
+        let text = |v: &Value| v.as_str().map(str::to_owned).unwrap_or_else(|| v.to_string());
+        match def["kind"].as_str().unwrap_or_default() {
+            "pass_fail" => self.click(&format!("{row} button.pf-{}", text(value))).await?,
+            "numeric" | "text" | "date" => self.type_into(&format!("{row} input"), &text(value)).await?,
+            kind @ ("single_choice" | "multiple_choice") => {
+                let wanted: Vec<String> = match value.as_array() {
+                    Some(a) => a.iter().map(text).collect(),
+                    None => vec![text(value)],
+                };
+                let options = def["options"].as_array().cloned().unwrap_or_default();
+                for key in &wanted {
+                    let Some(i) = options.iter().position(|o| o["key"] == json!(key)) else {
+                        return fail(format!("{item}: no option {key}"));
+                    };
+                    self.click(&format!("{row} button.choice:nth-of-type({})", i + 1)).await?;
+                }
+                let _ = kind;
+            }
+            other => return fail(format!("{item}: cannot answer a {other} item here")),
+        }
+        self.until(&format!("{item} ({asset}) saved"), WAIT, || async { Ok(self.exists(&format!("{row} .saved .ok")).await?.then_some(())) })
+            .await
+    }
+
+    /// Draws a signature on the pad: two strokes with the mouse, as a customer would.
+    async fn draw_signature(&self) -> Res {
+        let pad = self.find(".pad canvas").await?;
+        self.scroll_to(&pad).await?;
+        let stroke = |id: &str, points: &[(f64, f64)]| {
+            let mut a = MouseActions::new(id.to_owned()).then(PointerAction::MoveToElement { element: pad.clone(), duration: None, x: points[0].0, y: points[0].1 });
+            a = a.then(PointerAction::Down { button: MOUSE_BUTTON_LEFT });
+            for &(x, y) in &points[1..] {
+                a = a.then(PointerAction::MoveToElement { element: pad.clone(), duration: Some(Duration::from_millis(40)), x, y });
+            }
+            a.then(PointerAction::Up { button: MOUSE_BUTTON_LEFT })
+        };
+        let first = stroke("pen1", &[(-160.0, 10.0), (-120.0, -30.0), (-80.0, 25.0), (-40.0, -20.0), (0.0, 20.0), (40.0, -25.0), (90.0, 15.0)]);
+        let second = stroke("pen2", &[(-140.0, 40.0), (-60.0, 45.0), (30.0, 38.0), (120.0, 42.0)]);
+        for s in [first, second] {
+            self.c.perform_actions(s).await.map_err(|e| format!("draw on the signature pad: {e}"))?;
+        }
+        self.c.release_actions().await.map_err(|e| format!("release the pointer: {e}"))
+    }
+
+    async fn sign(&self, signer: &str, title: &str) -> Res {
+        self.click("#tab-signature").await?;
+        self.draw_signature().await?;
+        self.type_into("#s-name", signer).await?;
+        self.type_into("#s-title", title).await?;
+        let submit = self.find(".sign form button[type=submit]").await?;
+        self.until("the signature to count as drawn", WAIT, || async {
+            Ok(submit.is_enabled().await.map_err(|e| e.to_string())?.then_some(()))
+        })
+        .await?;
+        Ok(())
+    }
+
+    async fn submit_signature(&self) -> Res {
+        self.click(".sign form button[type=submit]").await?;
+        self.wait_attr("[data-testid=order-status]", "data-status", "signed").await?;
+        ensure!(self.exists("[role=note] .digest").await?, "the signed order shows no lock with its digest");
+        Ok(())
+    }
+
+    async fn rate(&self, levels: [u8; 4], comment: &str) -> Res {
+        self.click("#tab-satisfaction").await?;
+        for (criterion, level) in ["attitude", "skill", "arrival", "promise"].iter().zip(levels) {
+            self.click(&format!("input[name='sat-{criterion}'][value='{level}']")).await?;
+        }
+        if !comment.is_empty() {
+            self.type_into("#sat-comment", comment).await?;
+        }
+        self.click("form.card button[type=submit]").await?;
+        self.find("form.card .ok[role=status]").await.map(|_| ())
+    }
+
+    async fn sync_now(&self) -> Res {
+        let b = self.find("[data-testid=sync-now]").await?;
+        self.until("Sync now to be pressable", WAIT, || async { Ok(b.is_enabled().await.map_err(|e| e.to_string())?.then_some(())) }).await?;
+        b.click().await.map_err(|e| format!("press Sync now: {e}"))
+    }
+
+    /// Keeps a screenshot and the page source of the moment it failed.
+    async fn keep_evidence(&self, dir: &Path) {
+        if let Ok(png) = self.c.screenshot().await {
+            let _ = std::fs::write(dir.join("failure.png"), png);
+        }
+        if let Ok(html) = self.c.source().await {
+            let _ = std::fs::write(dir.join("failure.html"), html);
+        }
+    }
+}
+
+async fn technician_day(ctx: &mut Ctx) -> Res {
+    let demo: Value = serde_json::from_str(DEMO).unwrap();
+    let template = demo["checklist_templates"].as_array().unwrap().iter().find(|t| t["code"] == "FP-PATROL").cloned().unwrap();
+
+    // First start: not enrolled, so the enrolment screen.
+    ctx.find("#enrol-server").await?;
+    ctx.set_locale("en").await?;
+    ensure!(ctx.phase().await? == "not_enrolled", "a new laptop shows {} instead of not enrolled", ctx.phase().await?);
+    ctx.shot("enrolment").await?;
+    let code = ctx.server.enrolment_code("li.wei");
+    ctx.type_into("#enrol-server", &ctx.server.url()).await?;
+    ctx.type_into("#enrol-code", &code).await?;
+    ctx.click(".enrol form button[type=submit]").await?;
+
+    // Enrolled: the background sync pulls today's work and the list shows it by itself.
+    ctx.find_xpath("//table//button[normalize-space()='WO-1001']").await?;
+    ctx.wait_phase("online", WAIT).await?;
+    for number in ["WO-1002", "WO-1003"] {
+        ctx.find_xpath(&format!("//table//button[normalize-space()='{number}']")).await?;
+    }
+    ensure!(
+        ctx.c.find_all(Locator::XPath("//table//button[normalize-space()='WO-1004']")).await.map_err(|e| e.to_string())?.is_empty(),
+        "zhang.min's WO-1004 is on li.wei's laptop"
+    );
+    ctx.shot("today").await?;
+
+    // WO-1001: on site, the whole patrol inspection, with two findings.
+    ctx.open_order("WO-1001").await?;
+    ctx.arrive().await?;
+    ctx.shot("order").await?;
+    ctx.click("#tab-inspection").await?;
+    let answers: Value = serde_json::from_str(ANSWERS).unwrap();
+    for a in answers.as_array().unwrap() {
+        ctx.answer(&template, a["item"].as_str().unwrap(), a["asset"].as_str().unwrap_or(""), &a["value"]).await?;
+    }
+    ctx.wait_attr("[data-testid=findings]", "data-count", "2").await?;
+    let low = "[data-item='pump.outlet_pressure'][data-asset='JQ-PUMP-02']";
+    ensure!(ctx.attr(low, "class").await?.contains("finding"), "the reading below its limit is not marked as a finding");
+    ensure!(ctx.exists(&format!("{low} .hint.warn")).await?, "the low reading shows no warning");
+    let el = ctx.find(low).await?;
+    ctx.scroll_to(&el).await?;
+    ctx.shot("inspection").await?;
+    ctx.complete().await?;
+
+    // Signed on the pad, then the customer's card.
+    ctx.sign("陈建国", "物业经理").await?;
+    ctx.shot("signature").await?;
+    ctx.submit_signature().await?;
+    ctx.rate([4, 4, 3, 4], "到场及时").await?;
+    ctx.shot("satisfaction").await?;
+
+    // WO-1002: a repair with a part, labour and category.
+    ctx.open_order("WO-1002").await?;
+    ctx.arrive().await?;
+    ctx.click("#tab-repair").await?;
+    ctx.type_into("#r-fault", "泵体漏水").await?;
+    ctx.type_into("#r-cause", "机械密封磨损").await?;
+    ctx.type_into("#r-action", "更换机械密封").await?;
+    ctx.click("input[name='r-category'][value='A']").await?;
+    ctx.type_into("#r-minutes", "95").await?;
+    ctx.type_into("#r-fee", "560").await?;
+    ctx.click("[data-testid=r-collected]").await?;
+    ctx.click("[data-testid=r-add-part]").await?;
+    let part = ctx.find("#r-part-0").await?;
+    part.click().await.map_err(|e| format!("part field: {e}"))?;
+    part.send_keys("SEAL-PUMP-45").await.map_err(|e| format!("type the part: {e}"))?;
+    ctx.find("#r-part-0-list [role=option]").await?;
+    part.send_keys("\u{E007}").await.map_err(|e| format!("pick the part: {e}"))?; // Enter
+    ctx.type_into("#r-qty-0", "1").await?;
+    ctx.click("[data-testid=r-returned-0]").await?;
+    ctx.click("form.form button[type=submit]").await?;
+    ctx.find("form.form .ok[role=status]").await?;
+    ctx.until("the repair to be listed", WAIT, || async { Ok(ctx.text("#repairs-title").await?.contains('1').then_some(())) }).await?;
+    ctx.shot("repair").await?;
+
+    // Everything so far reaches the server before it goes away.
+    ctx.sync_now().await?;
+    ctx.until("the online work to be sent", Duration::from_secs(30), || async {
+        Ok((ctx.phase().await? == "online" && ctx.pending().await? == 0).then_some(()))
+    })
+    .await?;
+
+    // Offline: the server stops; the app says so and the work goes on.
+    ctx.server.stop();
+    ctx.sync_now().await?;
+    ctx.wait_phase("offline", Duration::from_secs(30)).await?;
+    ctx.open_order("WO-1002").await?;
+    ctx.complete().await?;
+    ctx.sign("王工", "设备主管").await?;
+    ctx.submit_signature().await?;
+    ctx.rate([4, 3, 4, 4], "").await?;
+    ctx.open_order("WO-1003").await?;
+    ctx.arrive().await?;
+    ctx.click("#tab-inspection").await?;
+    let first_section_asset = ctx.attr("[data-item='alarm.state']", "data-asset").await?;
+    ctx.answer(&template, "alarm.state", &first_section_asset, &json!("pass")).await?;
+    // The status line counts what waits (it re-reads on its own every 15 s; a press is at once).
+    ctx.sync_now().await?;
+    let waiting = ctx
+        .until("the waiting changes to be counted", Duration::from_secs(30), || async {
+            let n = ctx.pending().await?;
+            Ok((n >= 5 && ctx.phase().await? == "offline").then_some(n))
+        })
+        .await?;
+    ctx.click("[data-testid=nav-today]").await?;
+    ctx.find_xpath("//table//button[normalize-space()='WO-1001']").await?;
+    ctx.shot("offline").await?;
+    ctx.click("[data-testid=nav-daily]").await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    ctx.shot("daily-report").await?;
+    ctx.click("[data-testid=nav-settings]").await?;
+    ctx.until("settings to show the technician", WAIT, || async {
+        Ok((ctx.text("[data-testid=set-sync-technician]").await? == "li.wei").then_some(()))
+    })
+    .await?;
+    ctx.shot("settings").await?;
+    ensure!(ctx.server.count("SELECT count(*) FROM records WHERE entity = 'signatures'") == 1, "a signature reached a stopped server");
+
+    // Back online on the same database and port: one press sends it all.
+    ctx.server.start();
+    ctx.sync_now().await?;
+    ctx.until("everything to be sent", Duration::from_secs(60), || async {
+        Ok((ctx.phase().await? == "online" && ctx.pending().await? == 0).then_some(()))
+    })
+    .await?;
+    eprintln!("desktop_e2e: {waiting} offline changes sent after the server came back");
+
+    let s = &ctx.server;
+    let signed = s.count(
+        "SELECT count(*) FROM records WHERE entity = 'work_orders' AND json_extract(fields, '$.status') = 'signed' \
+         AND json_extract(fields, '$.number') IN ('WO-1001', 'WO-1002')",
+    );
+    ensure!(signed == 2, "{signed} of WO-1001 and WO-1002 are signed on the server");
+    let sigs = s.count("SELECT count(*) FROM records WHERE entity = 'signatures'");
+    ensure!(sigs == 2, "the server holds {sigs} signatures, not 2");
+    let signers = s.count("SELECT count(*) FROM records WHERE entity = 'signatures' AND json_extract(fields, '$.signer_name') IN ('陈建国', '王工')");
+    ensure!(signers == 2, "the signatures on the server are not the two signers': {signers}");
+    let repairs = s.count("SELECT count(*) FROM records WHERE entity = 'repair_records' AND json_extract(fields, '$.fault') = '泵体漏水'");
+    ensure!(repairs == 1, "the server holds {repairs} copies of the repair");
+    let cards = s.count("SELECT count(*) FROM records WHERE entity = 'satisfaction_cards'");
+    ensure!(cards == 2, "the server holds {cards} satisfaction cards, not 2");
+    let answered = s.count("SELECT count(*) FROM records WHERE entity = 'inspection_answers'");
+    let want = answers.as_array().unwrap().len() as i64 + 1;
+    ensure!(answered == want, "the server holds {answered} inspection answers, not {want}");
+
+    // Exactly once: another sync applies nothing.
+    let feed = s.count("SELECT count(*) FROM feed");
+    ctx.sync_now().await?;
+    ctx.until("the repeated sync to finish", Duration::from_secs(30), || async {
+        Ok((ctx.phase().await? == "online").then_some(()))
+    })
+    .await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let again = ctx.server.count("SELECT count(*) FROM feed");
+    ensure!(again == feed, "a repeated sync changed the server's feed: {feed} -> {again}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn technician_day_in_the_desktop_app() {
+    let started = Instant::now();
+    let dir = tempfile::Builder::new().prefix("fieldbook-e2e-").tempdir().expect("temp dir");
+    let app = bin("fieldbook-desktop");
+    let server = Server::with_demo(dir.path());
+    let (_xvfb, display) = start_xvfb();
+
+    let (port, native_port) = (free_port(), free_port());
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let mut cmd = Command::new(tauri_driver());
+    cmd.args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+        .env("DISPLAY", &display)
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("FIELDBOOK_DB")
+        // The webview's own storage (language, "work offline") starts empty, like a new laptop.
+        .env("XDG_DATA_HOME", home.join("data"))
+        .env("XDG_CONFIG_HOME", home.join("config"))
+        .env("XDG_CACHE_HOME", home.join("cache"))
+        .env("LANG", "C.UTF-8")
+        .stdout(Stdio::null());
+    let _driver = Proc::spawn("tauri-driver", &mut cmd);
+    wait_for_port(port, "tauri-driver", Duration::from_secs(20)).unwrap();
+
+    let laptop_db = dir.path().join("laptop.db");
+    let caps = json!({
+        "browserName": "wry",
+        "tauri:options": { "application": app, "args": ["--db", laptop_db] },
+    });
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps.as_object().unwrap().clone())
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("open a WebDriver session on the app (tauri-driver + WebKitWebDriver)");
+
+    let shots = std::env::var_os("FIELDBOOK_SCREENSHOTS").filter(|s| !s.is_empty()).map(|s| {
+        let p = PathBuf::from(s);
+        let p = if p.is_absolute() { p } else { repo_root().join(p) };
+        std::fs::create_dir_all(&p).expect("create the screenshot folder");
+        p
+    });
+    let mut ctx = Ctx { c: client, server, shots, locale: "en" };
+    let result = technician_day(&mut ctx).await;
+    if let Err(e) = &result {
+        ctx.keep_evidence(dir.path()).await;
+        let kept = dir.keep();
+        let _ = ctx.c.clone().close().await;
+        panic!("{e}\n(locale {}; screenshot, page source and both databases kept in {})", ctx.locale, kept.display());
+    }
+    let _ = ctx.c.clone().close().await;
+    eprintln!("desktop_e2e: the technician's day took {:.1} s", started.elapsed().as_secs_f64());
+}
