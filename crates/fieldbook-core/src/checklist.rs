@@ -254,6 +254,17 @@ impl ChecklistTemplate {
             .collect()
     }
 
+    /// The item with this key, if the template has one.
+    pub fn item(&self, item_key: &str) -> Option<&Item> {
+        self.sections.iter().flat_map(|s| s.items.iter()).find(|i| i.key == item_key)
+    }
+
+    /// Why one answer is a finding, if it is (visibility aside: the office's reports count
+    /// answers one by one, as they arrive).
+    pub fn finding_of(&self, item_key: &str, value: &Value) -> Option<Text> {
+        finding_reason(&self.item(item_key)?.kind, value)
+    }
+
     /// The findings among the shown answers, in form order.
     pub fn findings(&self, assets: &[Asset], answers: &BTreeMap<Slot, Value>) -> Vec<Finding> {
         let mut out = Vec::new();

@@ -47,7 +47,7 @@ pub const ENTITIES: &[EntitySpec] = &[
             ("number", Text), ("kind", Text), ("customer_id", Text), ("site_id", Text), ("asset_ids", Json), ("technician", Text),
             ("priority", Text), ("category", Text), ("status", Text), ("template_id", Text), ("problem", Text), ("scheduled_on", Text),
             ("reported_at", Text), ("response_deadline", Text), ("en_route_at", Text), ("arrived_at", Text), ("completed_at", Text),
-            ("revision", Integer), ("follow_up_of", Text), ("deleted", Bool),
+            ("revision", Integer), ("follow_up_of", Text), ("review_state", Text), ("review_note", Text), ("deleted", Bool),
         ],
     },
     EntitySpec {

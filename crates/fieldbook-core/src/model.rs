@@ -220,6 +220,13 @@ pub struct WorkOrder {
     pub completed_at: Option<DateTime<Utc>>,
     pub revision: i64,
     pub follow_up_of: Option<String>,
+    /// The office's review once the job is done: `approved` or `returned` (set by the office,
+    /// pulled from the server; `None` until reviewed).
+    #[serde(default)]
+    pub review_state: Option<String>,
+    /// The office's note with a review, e.g. what to fix on a returned job.
+    #[serde(default)]
+    pub review_note: Option<String>,
 }
 
 /// One line of a day's list: the work order with the names a technician recognises it by.

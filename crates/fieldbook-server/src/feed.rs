@@ -306,6 +306,12 @@ impl<'t> Writer<'t> {
                 let (Some(save), Some(rec)) = (slot.save.take(), slot.rec.clone()) else { continue };
                 rows.push((entity, id, rec, save));
             }
+            // The console's projections follow their records in the same transaction.
+            let projected: Vec<(&str, &str, Rc<Stored>)> = rows
+                .iter()
+                .filter(|(entity, ..)| crate::console::index::PROJECTED.contains(&entity.as_str()))
+                .map(|&(entity, id, ref rec, _)| (entity.as_str(), id.as_str(), rec.clone()))
+                .collect();
             let mut rows = rows.into_iter();
             for n in db::row_chunks(rows.len()) {
                 let sql = db::multi_row(
@@ -330,6 +336,8 @@ impl<'t> Writer<'t> {
                 }
                 self.tx.execute(sql, &params)?;
             }
+            let written: Vec<(&str, &str, &Stored)> = projected.iter().map(|(e, id, rec)| (*e, *id, &**rec)).collect();
+            crate::console::index::project(self.tx, &written)?;
         }
         if !self.feed.is_empty() {
             let feed = std::mem::take(&mut self.feed);

@@ -44,7 +44,7 @@ fn live(state: Option<Rc<Stored>>) -> Result<Option<Rc<Stored>>> {
     })
 }
 
-fn response_policy(tx: &mut dyn Tx) -> Result<ResponsePolicy> {
+pub(crate) fn response_policy(tx: &mut dyn Tx) -> Result<ResponsePolicy> {
     match tx.query_opt("SELECT value FROM settings WHERE key = 'response_policy'", params![])? {
         Some(r) => serde_json::from_str(&r.text(0)?).map_err(|e| Error::Internal(format!("the stored response policy is not valid: {e}"))),
         None => Ok(ResponsePolicy::default()),

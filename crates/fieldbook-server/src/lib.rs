@@ -10,12 +10,15 @@
 //! - [`enrolment`], [`devices`], [`users`]: who may sync, and who may log in.
 //! - [`attachments`]: resumable, content-addressed uploads.
 //! - [`import`], [`demo`]: loading office data (the `fieldbook-import/1` format).
+//! - [`console`]: the office console: its JSON API under `/console/api/`, the projections its
+//!   lists and reports query, and its web app, embedded.
 //! - [`api`], [`openapi`], [`tls`], [`server`]: HTTP.
 //! - [`cli`]: the `fieldbook-server` command.
 
 pub mod api;
 pub mod attachments;
 pub mod cli;
+pub mod console;
 pub mod clock;
 pub mod db;
 pub mod demo;
@@ -38,4 +41,9 @@ pub use error::{Error, Result};
 /// Now, as stored: RFC 3339, UTC, milliseconds (the laptop's format).
 pub fn now_text() -> String {
     fieldbook_core::store::ts(chrono::Utc::now())
+}
+
+/// A time as stored: RFC 3339, UTC, milliseconds.
+pub fn store_ts(t: chrono::DateTime<chrono::Utc>) -> String {
+    fieldbook_core::store::ts(t)
 }

@@ -1,6 +1,7 @@
 //! The OpenAPI 3.1 description of every endpoint (`GET /api/openapi.json`), written by hand
-//! beside the protocol types of `fieldbook_core::sync::protocol`. A test checks it describes
-//! exactly the routes of [`crate::api::ROUTES`].
+//! beside the protocol types of `fieldbook_core::sync::protocol`, and of the office console's API
+//! (`docs/console-api.md`). A test checks it describes exactly the routes of [`crate::api::ROUTES`]
+//! and [`crate::console::ROUTES`].
 
 use fieldbook_core::sync::protocol::{MAX_PULL_PAGE, MAX_PUSH_BATCH, PROTOCOL_HEADER, PROTOCOL_VERSION};
 use serde_json::{json, Value};
@@ -60,6 +61,88 @@ fn upload_headers() -> Value {
 
 /// The document.
 pub fn document() -> Value {
+    let mut doc = sync_document();
+    let paths = doc["paths"].as_object_mut().expect("paths");
+    for (path, ops) in console_paths() {
+        paths.insert(path, ops);
+    }
+    doc
+}
+
+/// The office console's endpoints (docs/console-api.md): (path, method, operation id, summary,
+/// admin only, lists or reports that take `?format=csv`).
+const CONSOLE_OPS: &[(&str, &str, &str, &str, bool, bool)] = &[
+    ("/console/api/login", "post", "consoleLogin", "Log in with login and password (office or admin); sets the session cookie", false, false),
+    ("/console/api/logout", "post", "consoleLogout", "End the session", false, false),
+    ("/console/api/me", "get", "consoleMe", "Who is logged in", false, false),
+    ("/console/api/technicians", "get", "consoleTechnicians", "Technicians with their open order counts", false, false),
+    ("/console/api/customers", "get", "consoleCustomers", "At most 20 customers whose code or name contains ?q", false, false),
+    ("/console/api/customers/{id}/sites", "get", "consoleCustomerSites", "A customer's sites with their assets", false, false),
+    ("/console/api/regions", "get", "consoleRegions", "The regions of all sites", false, false),
+    ("/console/api/calls", "get", "consoleCalls", "Calls not dispatched yet: carried over first, then by response deadline", false, true),
+    ("/console/api/calls", "post", "consoleRegisterCall", "Register a call: a new work order with its number and response deadline", false, false),
+    ("/console/api/work-orders", "get", "consoleWorkOrders", "Work orders, filtered, newest first, keyset-paginated", false, true),
+    ("/console/api/work-orders/{id}", "get", "consoleWorkOrder", "One work order's full record, signatures checked", false, false),
+    ("/console/api/work-orders/{id}/dispatch", "post", "consoleDispatch", "Assign a work order to a technician; it reaches the laptop at its next sync", false, false),
+    ("/console/api/review", "get", "consoleReviewQueue", "Completed orders waiting for review, oldest first", false, true),
+    ("/console/api/work-orders/{id}/approve", "post", "consoleApprove", "Approve (reconcile) a reviewed order", false, false),
+    ("/console/api/work-orders/{id}/return", "post", "consoleReturn", "Return an order to its technician with a note; it reopens on the laptop", false, false),
+    ("/console/api/audit", "get", "consoleAudit", "The audit trail, newest first, keyset-paginated", false, true),
+    ("/console/api/conflicts", "get", "consoleConflicts", "Sync conflicts (?state=open|resolved) with both values", false, true),
+    ("/console/api/conflicts/{id}/resolve", "post", "consoleResolveConflict", "Resolve a conflict with a value; it syncs back as a new change", false, false),
+    ("/console/api/reports/{name}", "get", "consoleReport", "A report: response, daily-minutes, first-time-fix, satisfaction, fault-prone-assets, frequent-findings, overdue-inspections, expiring-contracts", false, true),
+    ("/console/api/templates", "get", "consoleTemplates", "Checklist templates with their versions", false, true),
+    ("/console/api/templates", "post", "consolePublishTemplate", "Publish a checklist template as its next version", false, false),
+    ("/console/api/templates/{code}/versions/{version}", "get", "consoleTemplateVersion", "One published template version", false, false),
+    ("/console/api/users", "get", "consoleUsers", "Users and roles", false, true),
+    ("/console/api/users", "post", "consoleAddUser", "Add a user", true, false),
+    ("/console/api/users/{login}", "patch", "consoleChangeUser", "Change a user's name, role, password or disable them", true, false),
+    ("/console/api/users/{login}/enrolment-code", "post", "consoleEnrolmentCode", "Issue a one-time enrolment code for a technician's laptop", true, false),
+    ("/console/api/devices", "get", "consoleDevices", "Enrolled laptops with last sync and warnings", false, true),
+    ("/console/api/devices/{id}/revoke", "post", "consoleRevokeDevice", "Revoke a laptop, optionally ordering its data wiped", true, false),
+];
+
+fn console_paths() -> serde_json::Map<String, Value> {
+    let mut paths = serde_json::Map::new();
+    for (path, method, id, summary, admin, csv) in CONSOLE_OPS {
+        let mut params: Vec<Value> = path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+            .collect();
+        if *csv {
+            params.push(json!({"$ref": "#/components/parameters/csv"}));
+        }
+        let login = *path == "/console/api/login";
+        let mut statuses = vec!["400", "404", "500"];
+        if !login {
+            statuses.extend(["401", "403"]);
+        }
+        let mut resp = errors(&statuses);
+        let ok = if *path == "/console/api/logout" { "204" } else { "200" };
+        let mut content = json!({"application/json": {"schema": {"type": ["object", "array"]}}});
+        if *csv {
+            content["text/csv"] = json!({"schema": {"type": "string"}});
+        }
+        resp.insert(ok.into(), json!({"description": "See docs/console-api.md", "content": content}));
+        let mut op = json!({
+            "operationId": id,
+            "summary": if *admin { format!("{summary} (admin only)") } else { summary.to_string() },
+            "parameters": params,
+            "responses": resp,
+        });
+        if !login {
+            op["security"] = json!([{"console": []}]);
+        }
+        if *method != "get" {
+            op["requestBody"] = json!({"required": false, "content": {"application/json": {"schema": {"type": "object"}}}});
+        }
+        paths.entry(path.to_string()).or_insert_with(|| json!({}))[*method] = op;
+    }
+    paths
+}
+
+fn sync_document() -> Value {
     let device = json!([{"device": []}]);
     let office = json!([{"office": []}]);
     json!({
@@ -75,9 +158,11 @@ pub fn document() -> Value {
         "components": {
             "securitySchemes": {
                 "device": {"type": "http", "scheme": "bearer", "description": "The device token a laptop received at enrolment"},
-                "office": {"type": "http", "scheme": "basic", "description": "An office or admin user's login and password"}
+                "office": {"type": "http", "scheme": "basic", "description": "An office or admin user's login and password"},
+                "console": {"type": "apiKey", "in": "cookie", "name": crate::console::session::COOKIE_NAME, "description": "The office console's session (POST /console/api/login); requests that change something also carry X-Fieldbook-Console: 1"}
             },
             "parameters": {
+                "csv": {"name": "format", "in": "query", "required": false, "description": "`csv`: every row as CSV (UTF-8 with BOM, a header row)", "schema": {"type": "string", "enum": ["json", "csv"]}},
                 "protocol": {"name": PROTOCOL_HEADER, "in": "header", "required": true, "schema": {"type": "string", "const": PROTOCOL_VERSION.to_string()}}
             },
             "schemas": schemas(),
@@ -263,8 +348,8 @@ mod tests {
     fn every_route_is_described_and_nothing_else() {
         let doc = document();
         let paths = doc["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), crate::api::ROUTES.len());
-        for (path, methods) in crate::api::ROUTES {
+        assert_eq!(paths.len(), crate::api::ROUTES.len() + crate::console::ROUTES.len());
+        for (path, methods) in crate::api::ROUTES.iter().chain(crate::console::ROUTES) {
             let ops = paths.get(*path).unwrap_or_else(|| panic!("{path} is not in the OpenAPI document")).as_object().unwrap();
             let mut described: Vec<String> = ops.keys().map(|m| m.to_uppercase()).collect();
             let mut mounted: Vec<String> = methods.iter().map(|m| m.to_string()).collect();

@@ -238,6 +238,9 @@ fn check_order(w: &mut Writer<'_>, tech: &str, e: &PushEntry) -> Check {
         None => None,
     };
     let name = records::order_name(&e.record_id, existing.or(Some(&e.fields)));
+    if e.fields.contains_key("review_state") || e.fields.contains_key("review_note") {
+        refuse!("{name}: the review (approved or returned, and its note) is the office's decision; a laptop cannot set it");
+    }
     let new_tech = e.fields.get("technician");
     match existing {
         Some(order) => {

@@ -197,6 +197,6 @@ async fn openapi_describes_every_route(b: Backend) {
             }
         }
     }
-    let mounted: usize = fieldbook_server::api::ROUTES.iter().map(|(_, m)| m.len()).sum();
+    let mounted: usize = fieldbook_server::api::ROUTES.iter().chain(fieldbook_server::console::ROUTES).map(|(_, m)| m.len()).sum();
     assert_eq!(described, mounted, "the document describes every mounted route and method");
 }

@@ -12,6 +12,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../../../migrations/client/0001_init.sql")),
     (2, include_str!("../../../../migrations/client/0002_sync.sql")),
     (3, include_str!("../../../../migrations/client/0003_search.sql")),
+    (4, include_str!("../../../../migrations/client/0004_review.sql")),
 ];
 
 pub fn latest() -> i64 {

@@ -101,7 +101,8 @@ fn opt_ts(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
 }
 
 const ORDER_SELECT: &str = "SELECT id, number, kind, customer_id, site_id, asset_ids, technician, priority, category, status,
-    template_id, problem, scheduled_on, reported_at, response_deadline, en_route_at, arrived_at, completed_at, revision, follow_up_of
+    template_id, problem, scheduled_on, reported_at, response_deadline, en_route_at, arrived_at, completed_at, revision, follow_up_of,
+    review_state, review_note
     FROM work_orders";
 
 fn order_row(r: &Row<'_>) -> rusqlite::Result<WorkOrder> {
@@ -126,6 +127,8 @@ fn order_row(r: &Row<'_>) -> rusqlite::Result<WorkOrder> {
         completed_at: opt_ts(r, 17)?,
         revision: r.get(18)?,
         follow_up_of: r.get(19)?,
+        review_state: r.get(20)?,
+        review_note: r.get(21)?,
     })
 }
 

@@ -74,9 +74,10 @@ pub fn router(db: Db) -> Router {
     for (path, _) in ROUTES {
         api = api.route(path, handlers(path));
     }
+    // The sync API needs the protocol header; the console (a browser) speaks no sync protocol.
+    let api = api.route_layer(middleware::from_fn(require_protocol)).merge(crate::console::router());
     // Layers wrap inside-out: the last added runs first on the way in.
     api.fallback(no_route)
-        .layer(middleware::from_fn(require_protocol))
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
         .layer(RequestDecompressionLayer::new())
         .layer(middleware::map_response(errors_as_json))

@@ -8,11 +8,13 @@ use crate::error::{Error, Result};
 use crate::params;
 
 /// (version, SQLite DDL, PostgreSQL DDL). New schema changes are new files, never edits.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    include_str!("../../../../migrations/server-sqlite/0001_init.sql"),
-    include_str!("../../../../migrations/server-postgres/0001_init.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, include_str!("../../../../migrations/server-sqlite/0001_init.sql"), include_str!("../../../../migrations/server-postgres/0001_init.sql")),
+    (2, include_str!("../../../../migrations/server-sqlite/0002_console.sql"), include_str!("../../../../migrations/server-postgres/0002_console.sql")),
+];
+
+/// The version that added the console's projections; reaching it fills them from `records`.
+const CONSOLE_PROJECTIONS: i64 = 2;
 
 /// The PostgreSQL advisory lock held while migrating ("FBMIGRAT").
 const MIGRATION_LOCK_KEY: i64 = 0x4642_4d49_4752_4154;
@@ -44,6 +46,9 @@ pub(super) fn apply_all(db: &Db) -> Result<()> {
                 Backend::Postgres => postgres,
             };
             tx.execute_batch(sql)?;
+            if *version == CONSOLE_PROJECTIONS && found > 0 {
+                crate::console::index::rebuild(tx)?;
+            }
             tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", params![*version, crate::now_text()])?;
             tracing::info!(version, "applied schema migration");
         }

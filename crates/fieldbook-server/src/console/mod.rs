@@ -1,0 +1,245 @@
+//! The office console (issue #5): a web app at `/console/` served from assets embedded in this
+//! binary, and its JSON API under `/console/api/` (the contract is `docs/console-api.md`).
+//!
+//! - [`session`]: cookie sessions (token kept only as SHA-256), roles, the [`session::ConsoleUser`]
+//!   extractor every endpoint but login takes.
+//! - [`calls`]: lookups, registering a call (number, response deadline) and dispatching it.
+//! - [`work_orders`]: the order list and an order's full record (with signature checks).
+//! - [`review`]: the review queue, approve and return (the note reaches the laptop).
+//! - [`conflicts`]: sync conflicts and their resolution (a new write through the feed).
+//! - [`reports`]: the reports, from the projections.
+//! - [`templates`]: checklist templates and publishing a new version.
+//! - [`people`]: users, enrolment codes, devices and revocation (changes are admin-only).
+//! - [`audit`]: the audit trail.
+//! - [`index`]: the projections the feed writer keeps for all of the above.
+//! - [`assets`]: the embedded UI; [`csv`]: CSV answers; this module: routes and shared helpers
+//!   (keyset pagination, the `X-Fieldbook-Console` check).
+//!
+//! Every write of a record goes through the feed writer ([`crate::feed::Writer`]) in a
+//! `Mode::Feed` transaction with the server's clock, exactly like pushes and imports, so laptops
+//! pull it.
+
+pub mod assets;
+pub mod audit;
+pub mod calls;
+pub mod conflicts;
+pub mod csv;
+pub mod index;
+pub mod people;
+pub mod reports;
+pub mod review;
+pub mod session;
+pub mod templates;
+pub mod work_orders;
+
+use axum::extract::Request;
+use axum::http::Method;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch, post, MethodRouter};
+use axum::Router;
+use base64::Engine;
+use serde::Deserialize;
+
+use crate::api::AppState;
+use crate::error::{Error, Result};
+
+/// The header every console request that changes something must carry (a second defence
+/// against cross-site requests, beside the SameSite=Strict cookie).
+pub const CONSOLE_HEADER: &str = "x-fieldbook-console";
+
+/// Every console API route: path and methods. The router is built from this list, the OpenAPI
+/// document describes exactly these, and the authorization tests walk it.
+pub const ROUTES: &[(&str, &[&str])] = &[
+    ("/console/api/login", &["POST"]),
+    ("/console/api/logout", &["POST"]),
+    ("/console/api/me", &["GET"]),
+    ("/console/api/technicians", &["GET"]),
+    ("/console/api/customers", &["GET"]),
+    ("/console/api/customers/{id}/sites", &["GET"]),
+    ("/console/api/regions", &["GET"]),
+    ("/console/api/calls", &["GET", "POST"]),
+    ("/console/api/work-orders", &["GET"]),
+    ("/console/api/work-orders/{id}", &["GET"]),
+    ("/console/api/work-orders/{id}/dispatch", &["POST"]),
+    ("/console/api/review", &["GET"]),
+    ("/console/api/work-orders/{id}/approve", &["POST"]),
+    ("/console/api/work-orders/{id}/return", &["POST"]),
+    ("/console/api/audit", &["GET"]),
+    ("/console/api/conflicts", &["GET"]),
+    ("/console/api/conflicts/{id}/resolve", &["POST"]),
+    ("/console/api/reports/{name}", &["GET"]),
+    ("/console/api/templates", &["GET", "POST"]),
+    ("/console/api/templates/{code}/versions/{version}", &["GET"]),
+    ("/console/api/users", &["GET", "POST"]),
+    ("/console/api/users/{login}", &["PATCH"]),
+    ("/console/api/users/{login}/enrolment-code", &["POST"]),
+    ("/console/api/devices", &["GET"]),
+    ("/console/api/devices/{id}/revoke", &["POST"]),
+];
+
+/// The report names under `/console/api/reports/{name}`.
+pub const REPORTS: &[&str] =
+    &["response", "daily-minutes", "first-time-fix", "satisfaction", "fault-prone-assets", "frequent-findings", "overdue-inspections", "expiring-contracts"];
+
+fn handlers(path: &str) -> MethodRouter<AppState> {
+    match path {
+        "/console/api/login" => post(session::login),
+        "/console/api/logout" => post(session::logout),
+        "/console/api/me" => get(session::me),
+        "/console/api/technicians" => get(calls::technicians),
+        "/console/api/customers" => get(calls::customers),
+        "/console/api/customers/{id}/sites" => get(calls::sites),
+        "/console/api/regions" => get(calls::regions),
+        "/console/api/calls" => get(calls::list).post(calls::register),
+        "/console/api/work-orders" => get(work_orders::list),
+        "/console/api/work-orders/{id}" => get(work_orders::detail),
+        "/console/api/work-orders/{id}/dispatch" => post(calls::dispatch),
+        "/console/api/review" => get(review::queue),
+        "/console/api/work-orders/{id}/approve" => post(review::approve),
+        "/console/api/work-orders/{id}/return" => post(review::return_order),
+        "/console/api/audit" => get(audit::list),
+        "/console/api/conflicts" => get(conflicts::list),
+        "/console/api/conflicts/{id}/resolve" => post(conflicts::resolve),
+        "/console/api/reports/{name}" => get(reports::report),
+        "/console/api/templates" => get(templates::list).post(templates::publish),
+        "/console/api/templates/{code}/versions/{version}" => get(templates::version),
+        "/console/api/users" => get(people::users).post(people::add_user),
+        "/console/api/users/{login}" => patch(people::change_user),
+        "/console/api/users/{login}/enrolment-code" => post(people::enrolment_code),
+        "/console/api/devices" => get(people::devices),
+        "/console/api/devices/{id}/revoke" => post(people::revoke),
+        other => unreachable!("no console handlers for route {other}"),
+    }
+}
+
+/// The console: its API and its web app.
+pub fn router() -> Router<AppState> {
+    let mut api = Router::new();
+    for (path, _) in ROUTES {
+        api = api.route(path, handlers(path));
+    }
+    api.route("/console/api/{*rest}", axum::routing::any(no_console_route))
+        .route_layer(middleware::from_fn(require_console_header))
+        .merge(assets::router())
+}
+
+async fn no_console_route(method: Method, uri: axum::http::Uri) -> Error {
+    Error::NotFound(format!("no console endpoint {method} {}; docs/console-api.md lists them", uri.path()))
+}
+
+/// Refuses a request that changes something without `X-Fieldbook-Console: 1` (login excepted:
+/// it has no session to protect yet).
+async fn require_console_header(req: Request, next: Next) -> Response {
+    let changes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let exempt = req.uri().path() == "/console/api/login";
+    let has = req.headers().get(CONSOLE_HEADER).is_some_and(|v| v.as_bytes() == b"1");
+    if changes && !exempt && !has {
+        return Error::Forbidden("a console request that changes something must carry the header X-Fieldbook-Console: 1".into()).into_response();
+    }
+    next.run(req).await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared helpers
+
+/// `?limit=&after=` of a keyset-paginated list.
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct PageQuery {
+    /// Text, not a number: query structs flatten this one, and flattened fields reach serde as
+    /// text.
+    pub limit: Option<String>,
+    pub after: Option<String>,
+}
+
+pub const DEFAULT_LIMIT: usize = 50;
+pub const MAX_LIMIT: usize = 200;
+
+impl PageQuery {
+    pub fn limit(&self) -> Result<usize> {
+        match self.limit.as_deref().filter(|s| !s.is_empty()) {
+            None => Ok(DEFAULT_LIMIT),
+            Some(n) => match n.parse::<usize>() {
+                Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+                _ => Err(Error::Invalid(format!("limit '{n}': use a number from 1 to {MAX_LIMIT}"))),
+            },
+        }
+    }
+
+    pub fn after(&self) -> Result<Option<Vec<String>>> {
+        self.after.as_deref().filter(|a| !a.is_empty()).map(decode_cursor).transpose()
+    }
+}
+
+/// A keyset cursor: the sort key of the last row given, opaque to the UI.
+pub fn encode_cursor(parts: &[&str]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(parts).expect("strings serialise"))
+}
+
+pub fn decode_cursor(c: &str) -> Result<Vec<String>> {
+    let bad = || Error::Invalid(format!("after '{c}' is not a cursor from this list; start again without ?after"));
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(c).map_err(|_| bad())?;
+    serde_json::from_slice(&bytes).map_err(|_| bad())
+}
+
+/// SQL with numbered parameters built up piece by piece (filters that may or may not apply).
+#[derive(Debug, Default)]
+pub struct Sql {
+    pub text: String,
+    pub params: Vec<crate::db::Value>,
+}
+
+impl Sql {
+    pub fn new(text: &str) -> Sql {
+        Sql { text: text.to_owned(), params: Vec::new() }
+    }
+
+    /// Adds a parameter and returns its placeholder (`$n`).
+    pub fn bind(&mut self, v: impl Into<crate::db::Value>) -> String {
+        self.params.push(v.into());
+        format!("${}", self.params.len())
+    }
+
+    pub fn push(&mut self, s: &str) -> &mut Self {
+        self.text.push_str(s);
+        self
+    }
+}
+
+/// `?format=csv`.
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct FormatQuery {
+    pub format: Option<String>,
+    /// The language of a CSV header row: `zh` or `en` (default).
+    pub lang: Option<String>,
+}
+
+impl FormatQuery {
+    pub fn csv(&self) -> Result<bool> {
+        match self.format.as_deref() {
+            None | Some("json") => Ok(false),
+            Some("csv") => Ok(true),
+            Some(f) => Err(Error::Invalid(format!("format '{f}': use csv or leave it out for JSON"))),
+        }
+    }
+}
+
+/// A date filter (`YYYY-MM-DD`), checked.
+pub fn date(field: &str, v: Option<&str>) -> Result<Option<chrono::NaiveDate>> {
+    match v.filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map(Some).map_err(|_| Error::Invalid(format!("{field} '{s}': write a date as YYYY-MM-DD"))),
+    }
+}
+
+/// Start of a UTC day as stored timestamps sort.
+pub fn day_start(d: chrono::NaiveDate) -> String {
+    format!("{}T00:00:00.000Z", d.format("%Y-%m-%d"))
+}
+
+/// `{"items": [...], "next": cursor|null}`.
+pub fn page_response(items: Vec<serde_json::Value>, next: Option<String>) -> Response {
+    axum::Json(serde_json::json!({"items": items, "next": next})).into_response()
+}
+
+pub use session::ConsoleUser;

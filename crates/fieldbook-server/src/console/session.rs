@@ -1,0 +1,171 @@
+//! Console sessions: `POST /console/api/login` checks the password (argon2, [`crate::users`]) and
+//! role, and sets the `fieldbook_console` cookie (HttpOnly, SameSite=Strict, Path=/console). The
+//! server keeps only the SHA-256 of the cookie's token in `console_sessions`; a session ends at
+//! logout or after [`IDLE`] without requests. [`ConsoleUser`] is the extractor every other
+//! console endpoint takes: no valid session, 401; a device's bearer token counts for nothing here.
+
+use axum::extract::{FromRequestParts, State};
+use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use fieldbook_core::signature::sha256_hex;
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+
+use crate::api::{AppState, JsonBody};
+use crate::db::{Mode, Tx};
+use crate::error::{Error, Result};
+use crate::params;
+use crate::users::{self, Role, User};
+
+pub const COOKIE_NAME: &str = "fieldbook_console";
+
+/// A session ends after this long without a request.
+pub const IDLE: chrono::Duration = chrono::Duration::hours(12);
+
+/// `last_seen_at` is refreshed at most this often (a read then needs no write).
+const TOUCH_AFTER: chrono::Duration = chrono::Duration::minutes(1);
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Me {
+    pub login: String,
+    pub display_name: String,
+    pub role: Role,
+}
+
+/// An office or admin user with a live console session.
+#[derive(Debug, Clone)]
+pub struct ConsoleUser(pub User);
+
+impl ConsoleUser {
+    /// Refuses an office user what only an admin may do.
+    pub fn require_admin(&self, what: &str) -> Result<()> {
+        if self.0.role == Role::Admin {
+            Ok(())
+        } else {
+            Err(Error::Forbidden(format!("only an admin may {what}; '{}' is {}", self.0.login, self.0.role.as_str())))
+        }
+    }
+
+    pub fn login(&self) -> &str {
+        &self.0.login
+    }
+}
+
+fn cookie_token(headers: &axum::http::HeaderMap) -> Option<String> {
+    for v in headers.get_all(COOKIE) {
+        let Ok(v) = v.to_str() else { continue };
+        for c in v.split(';') {
+            if let Some((k, val)) = c.trim().split_once('=') {
+                if k == COOKIE_NAME && !val.is_empty() {
+                    return Some(val.to_owned());
+                }
+            }
+        }
+    }
+    None
+}
+
+/// The user behind a session token, if the session is live (and touches it now and then).
+pub fn authenticate(tx: &mut dyn Tx, token: &str) -> Result<Option<User>> {
+    let hash = sha256_hex(token.as_bytes());
+    let Some(row) = tx.query_opt("SELECT login, last_seen_at FROM console_sessions WHERE token_hash = $1", params![hash.as_str()])? else { return Ok(None) };
+    let (login, seen) = (row.text(0)?, row.text(1)?);
+    let seen = chrono::DateTime::parse_from_rfc3339(&seen).map(|t| t.to_utc()).unwrap_or_default();
+    let now = chrono::Utc::now();
+    if now - seen > IDLE {
+        tx.execute("DELETE FROM console_sessions WHERE token_hash = $1", params![hash.as_str()])?;
+        return Ok(None);
+    }
+    let Some(user) = users::find(tx, &login)? else { return Ok(None) };
+    if user.disabled || user.role == Role::Technician {
+        return Ok(None);
+    }
+    if now - seen > TOUCH_AFTER {
+        tx.execute("UPDATE console_sessions SET last_seen_at = $1 WHERE token_hash = $2", params![crate::now_text(), hash.as_str()])?;
+    }
+    Ok(Some(user))
+}
+
+impl FromRequestParts<AppState> for ConsoleUser {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let none = || Error::Unauthorized("no console session (or it expired after 12 h idle); log in again".into());
+        let token = cookie_token(&parts.headers).ok_or_else(none)?;
+        let user = state.db.run(Mode::Write, move |tx| authenticate(tx, &token)).await?;
+        user.map(ConsoleUser).ok_or_else(none)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginRequest {
+    pub login: String,
+    pub password: String,
+}
+
+fn cookie(token: &str, max_age: i64) -> HeaderValue {
+    HeaderValue::from_str(&format!("{COOKIE_NAME}={token}; Path=/console; HttpOnly; SameSite=Strict; Max-Age={max_age}")).expect("a cookie is ASCII")
+}
+
+/// Checks a login and password; makes a session. Answers the user and the session's token.
+pub fn open_session(db: &crate::db::Db, login: &str, password: &str) -> Result<(Me, String)> {
+    let refused = || Error::Unauthorized("wrong login or password".into());
+    let Some((user, hash)) = db.transaction(Mode::Read, |tx| users::credentials(tx, login))? else {
+        return Err(refused());
+    };
+    if !hash.as_deref().is_some_and(|h| users::verify_password(h, password)) {
+        return Err(refused());
+    }
+    if user.disabled {
+        return Err(Error::Forbidden(format!("user '{}' is disabled; an admin can enable it", user.login)));
+    }
+    if user.role == Role::Technician {
+        return Err(Error::Forbidden("this console is for office staff; technicians use the Fieldbook app on their laptop".into()));
+    }
+    let mut raw = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut raw);
+    let token = hex::encode(raw);
+    let me = Me { login: user.login.clone(), display_name: user.display_name.clone(), role: user.role };
+    db.transaction(Mode::Write, |tx| {
+        let now = crate::now_text();
+        tx.execute(
+            "INSERT INTO console_sessions (token_hash, login, created_at, last_seen_at) VALUES ($1, $2, $3, $3)",
+            params![sha256_hex(token.as_bytes()), user.login.as_str(), now.as_str()],
+        )?;
+        // Sessions idle past their end are removed as people log in.
+        let cutoff = crate::store_ts(chrono::Utc::now() - IDLE);
+        tx.execute("DELETE FROM console_sessions WHERE last_seen_at < $1", params![cutoff])?;
+        super::audit::record(tx, &user.login, "login", Some("users"), Some(&user.login), None, serde_json::json!({}))
+    })?;
+    Ok((me, token))
+}
+
+pub async fn login(State(s): State<AppState>, JsonBody(req): JsonBody<LoginRequest>) -> Result<Response> {
+    let db = s.db.clone();
+    let (me, token) = tokio::task::spawn_blocking(move || open_session(&db, req.login.trim(), &req.password))
+        .await
+        .map_err(|e| Error::Internal(format!("logging in failed: {e}")))??;
+    let mut resp = Json(me).into_response();
+    resp.headers_mut().insert(SET_COOKIE, cookie(&token, IDLE.num_seconds()));
+    Ok(resp)
+}
+
+pub async fn logout(State(s): State<AppState>, _user: ConsoleUser, headers: axum::http::HeaderMap) -> Result<Response> {
+    if let Some(token) = cookie_token(&headers) {
+        s.db.run(Mode::Write, move |tx| {
+            tx.execute("DELETE FROM console_sessions WHERE token_hash = $1", params![sha256_hex(token.as_bytes())])?;
+            Ok(())
+        })
+        .await?;
+    }
+    let mut resp = StatusCode::NO_CONTENT.into_response();
+    resp.headers_mut().insert(SET_COOKIE, cookie("", 0));
+    Ok(resp)
+}
+
+pub async fn me(ConsoleUser(u): ConsoleUser) -> Json<Me> {
+    Json(Me { login: u.login, display_name: u.display_name, role: u.role })
+}
