@@ -1,0 +1,32 @@
+import AxeBuilder from "@axe-core/playwright";
+import { expect, test } from "@playwright/test";
+import { login, open } from "./helpers";
+
+// Every screen, in both languages, against axe's WCAG 2.1 A/AA rules (labels, names, contrast…),
+// and the keyboard focus is visible.
+const SCREENS = ["calls", "orders", "review", "conflicts", "reports", "templates", "people"];
+
+for (const language of ["en", "zh-CN"] as const) {
+  test(`every screen passes axe's WCAG A/AA checks (${language})`, async ({ page }) => {
+    await login(page, "admin", language);
+    for (const screen of SCREENS) {
+      await open(page, screen);
+      await expect(page.locator("main h1")).toBeVisible();
+      await page.waitForLoadState("networkidle");
+      const result = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+      const problems = result.violations.map((v) => `${screen}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
+      expect(problems, problems.join("\n")).toEqual([]);
+    }
+  });
+}
+
+test("keyboard focus is visible and the login is usable without a mouse", async ({ page }) => {
+  await page.goto(`${process.env.FIELDBOOK_E2E ? JSON.parse(process.env.FIELDBOOK_E2E).url : ""}/console/`);
+  await page.keyboard.press("Tab"); // skip link
+  await page.keyboard.press("Tab"); // language
+  await page.keyboard.press("Tab"); // login field
+  const focused = page.locator(":focus");
+  await expect(focused).toHaveAttribute("id", "login-name");
+  const outline = await focused.evaluate((el) => getComputedStyle(el).outlineStyle + " " + getComputedStyle(el).outlineWidth);
+  expect(outline).toBe("solid 3px");
+});
