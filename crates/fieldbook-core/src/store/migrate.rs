@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../../../../migrations/client/0002_sync.sql")),
     (3, include_str!("../../../../migrations/client/0003_search.sql")),
     (4, include_str!("../../../../migrations/client/0004_review.sql")),
+    (5, include_str!("../../../../migrations/client/0005_record_clocks.sql")),
 ];
 
 pub fn latest() -> i64 {

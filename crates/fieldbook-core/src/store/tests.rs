@@ -72,6 +72,37 @@ fn a_new_file_gets_the_whole_schema_and_reopening_changes_nothing() {
 }
 
 #[test]
+fn field_stamps_written_one_row_per_field_move_to_one_object_per_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    let conn = raw(&path);
+    // A laptop on schema 4, stamps still in field_clocks.
+    for (v, sql) in migrate::MIGRATIONS.iter().filter(|(v, _)| *v <= 4) {
+        conn.execute_batch(&format!("BEGIN; {sql}\nPRAGMA user_version = {v}; COMMIT;")).unwrap();
+    }
+    conn.execute_batch(
+        "INSERT INTO field_clocks VALUES ('customers', 'c-1', 'name', '000000000000002-0000000000-a'),
+                                         ('customers', 'c-1', 'phone', '000000000000001-0000000000-a'),
+                                         ('sites', 's-1', 'name', '000000000000003-0000000000-b');",
+    )
+    .unwrap();
+    migrate::apply_all(&conn).unwrap();
+    let moved: Vec<(String, String, String)> = conn
+        .prepare("SELECT entity, record_id, clocks FROM record_clocks ORDER BY entity")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(moved.len(), 2);
+    let c1: Value = serde_json::from_str(&moved[0].2).unwrap();
+    assert_eq!(c1, json!({"name": "000000000000002-0000000000-a", "phone": "000000000000001-0000000000-a"}));
+    assert_eq!((moved[1].0.as_str(), moved[1].1.as_str()), ("sites", "s-1"));
+    let gone: i64 = conn.query_row("SELECT count(*) FROM sqlite_schema WHERE name = 'field_clocks'", [], |r| r.get(0)).unwrap();
+    assert_eq!(gone, 0);
+}
+
+#[test]
 fn a_newer_schema_is_refused_and_the_file_left_as_it_was() {
     let f = demo_store();
     drop(f.store);
@@ -159,7 +190,7 @@ fn each_answer_appends_exactly_one_outbox_entry_with_its_fields() {
     assert_eq!(outbox[2].record_id, outbox[0].record_id);
     // Clocks of each field moved to the newest stamp.
     let stamp: String = f.store.conn.query_row(
-        "SELECT hlc FROM field_clocks WHERE record_id = ?1 AND field = 'value'", [&outbox[0].record_id], |r| r.get(0)).unwrap();
+        "SELECT clocks ->> 'value' FROM record_clocks WHERE record_id = ?1", [&outbox[0].record_id], |r| r.get(0)).unwrap();
     assert_eq!(stamp, outbox[2].hlc);
 }
 
