@@ -191,12 +191,10 @@ impl Laptop {
         Ok(Laptop { store: Arc::new(Mutex::new(store)), token: r.device_token })
     }
 
-    /// Pulls until caught up; returns (changes applied, pages).
+    /// Pulls until caught up, as the sync client does (each page applied while the next is on
+    /// its way); returns (changes applied, per-page request latencies).
     async fn pull_all(&self, http: &reqwest::Client, url: &str) -> Result<(usize, Vec<Duration>)> {
-        let mut total = 0;
-        let mut latencies = Vec::new();
-        loop {
-            let cursor = self.store.lock().unwrap().pull_cursor()?;
+        let fetch = |cursor: i64| async move {
             let started = Instant::now();
             let resp = http
                 .get(format!("{url}/api/sync/pull?cursor={cursor}&limit={MAX_PULL_PAGE}"))
@@ -208,13 +206,29 @@ impl Laptop {
                 bail!("pull refused: {}", resp.text().await?);
             }
             let page: PullResponse = resp.json().await?;
+            Ok((page, started.elapsed()))
+        };
+        let mut total = 0;
+        let mut latencies = Vec::new();
+        let mut fetched = fetch(self.store.lock().unwrap().pull_cursor()?).await;
+        loop {
+            let (page, latency) = fetched?;
+            latencies.push(latency);
             total += page.changes.len();
+            let (more, next_cursor) = (page.more, page.next_cursor);
             let store = self.store.clone();
-            let more = page.more;
-            tokio::task::spawn_blocking(move || store.lock().unwrap().apply_pull(&page)).await??;
-            latencies.push(started.elapsed());
-            if !more {
-                return Ok((total, latencies));
+            let apply = tokio::task::spawn_blocking(move || store.lock().unwrap().apply_pull(&page));
+            let next = async {
+                match more {
+                    true => Some(fetch(next_cursor).await),
+                    false => None,
+                }
+            };
+            let (applied, next) = tokio::join!(apply, next);
+            applied??;
+            match next {
+                Some(n) => fetched = n,
+                None => return Ok((total, latencies)),
             }
         }
     }

@@ -225,21 +225,44 @@ impl SyncClient {
             report.rejected.extend(resp.rejected);
             progress(&report.progress());
         }
+        // Each page is applied (on a blocking thread, the store locked) while the next one is
+        // already on its way: a first pull costs the larger of the two, not their sum. The next
+        // page is asked for by the cursor this page ends at, which is exactly where the store's
+        // cursor will be once this page commits; if applying fails, the early page is dropped
+        // and the next run starts again from the store's cursor.
+        let page_path = |cursor: i64| format!("/api/sync/pull?cursor={cursor}&limit={}", self.options.pull_limit);
+        let mut cursor = self.with_store(|s| s.pull_cursor())?;
+        let mut fetched = self.http.get_json::<PullResponse>(&ep, &page_path(cursor), "a pull").await;
         loop {
-            let cursor = self.with_store(|s| s.pull_cursor())?;
-            let path = format!("/api/sync/pull?cursor={cursor}&limit={}", self.options.pull_limit);
-            let (page, t): (PullResponse, _) = self.http.get_json(&ep, &path, "a pull").await?;
+            let (page, t) = fetched?;
             report.add(t);
-            let changed = self.with_store(|s| s.apply_pull(&page))?;
-            report.pulled += page.changes.len() as u32;
-            report.changed += changed as u32;
+            let (more, next_cursor, received) = (page.more, page.next_cursor, page.changes.len() as u32);
+            let store = self.store.clone();
+            let apply = async move {
+                match tokio::task::spawn_blocking(move || store.lock().unwrap_or_else(PoisonError::into_inner).apply_pull(&page)).await {
+                    Ok(applied) => applied,
+                    // Only a panic in the store (or a runtime shutting down) ends up here.
+                    Err(e) => std::panic::resume_unwind(e.try_into_panic().unwrap_or_else(|_| Box::new("the runtime shut down during a pull"))),
+                }
+            };
+            let next = async {
+                match more && next_cursor > cursor {
+                    true => Some(self.http.get_json::<PullResponse>(&ep, &page_path(next_cursor), "a pull").await),
+                    false => None,
+                }
+            };
+            let (applied, next) = tokio::join!(apply, next);
+            report.pulled += received;
+            report.changed += applied? as u32;
             progress(&report.progress());
-            if !page.more {
+            if !more {
                 break;
             }
-            if page.next_cursor <= cursor {
+            if next_cursor <= cursor {
                 return Err(SyncError::Protocol { url: ep.base.clone(), what: "a pull", detail: format!("it says more changes wait but its cursor did not move past {cursor}") });
             }
+            fetched = next.expect("asked for whenever more pages wait and the cursor moved");
+            cursor = next_cursor;
         }
         Ok(ep)
     }
