@@ -36,6 +36,12 @@ test("reports draw charts and download as CSV with the same rows", async ({ page
   const byTech = await downloadCsv(page, response.getByTestId("csv-response"));
   expect(byTech).toContain("li.wei");
 
+  // In Chinese, the CSV's header row is Chinese too (Excel opens it correctly thanks to the BOM).
+  await page.getByLabel("Language / 语言").selectOption("zh-CN");
+  const zh = await downloadCsv(page, response.getByTestId("csv-response"));
+  expect(zh.slice(1).split(/\r?\n/)[0]).toMatch(/[\u4e00-\u9fff]/);
+  await page.getByLabel("语言 / Language").selectOption("en");
+
   // The work-order list's CSV holds every row for the filters (not one page).
   await open(page, "orders");
   await page.getByLabel("Technician", { exact: true }).selectOption("li.wei");

@@ -55,5 +55,7 @@ describe("console API client", () => {
       "/console/api/work-orders?region=%E6%B5%A6%E4%B8%9C&format=csv",
     );
     expect(csvUrl("/reports/response", { by: "day", from: "2026-03-01" })).toBe("/console/api/reports/response?by=day&from=2026-03-01&format=csv");
+    // Chinese column headers when the console is in Chinese.
+    expect(csvUrl("/reports/satisfaction", {}, "zh-CN")).toBe("/console/api/reports/satisfaction?format=csv&lang=zh");
   });
 });

@@ -170,6 +170,7 @@ export interface OrderDetail {
   signatures: SignatureCheck[];
   attachments: Attachment[];
   missing_attachments: number;
+  review_note?: string | null;
   audit: AuditEntry[];
 }
 
@@ -282,10 +283,10 @@ export function query(params: Query = {}): string {
   return s ? `?${s}` : "";
 }
 
-/** Where a list or report downloads as CSV (every row, not one page). */
-export function csvUrl(path: string, params: Query = {}): string {
+/** Where a list or report downloads as CSV (every row, not one page; Chinese headers for zh). */
+export function csvUrl(path: string, params: Query = {}, locale: string = "en"): string {
   const { limit: _limit, after: _after, ...rest } = params;
-  return `${API}${path}${query({ ...rest, format: "csv" })}`;
+  return `${API}${path}${query({ ...rest, format: "csv", lang: locale === "zh-CN" ? "zh" : "" })}`;
 }
 
 /** Called when the server says the session is gone, so the app can show the login again. */

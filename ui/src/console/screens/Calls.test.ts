@@ -83,7 +83,7 @@ describe("Calls", () => {
     await fireEvent.click(screen.getByRole("button", { name: "Register the call" }));
     await vi.waitFor(() => expect(sent.some((s) => s.method === "POST")).toBe(true));
     const body = sent.find((s) => s.method === "POST")!.body as Record<string, unknown>;
-    expect(body).toMatchObject({ customer_id: "cu-1", site_id: "si-1", asset_ids: ["as-1"], problem: "喷淋泵漏水", priority: "normal", kind: "repair_call" });
+    expect(body).toMatchObject({ customer_id: "cu-1", site_id: "si-1", asset_ids: ["as-1"], problem: "喷淋泵漏水", priority: "normal", kind: "repair_call", category: "A" });
     expect(body.reported_at).toBe(new Date(2026, 2, 14, 10, 0).toISOString());
     expect((await screen.findByText(/Registered C-20260314-0003/)).textContent).toContain("respond by");
   });
