@@ -1,5 +1,5 @@
 import AxeBuilder from "@axe-core/playwright";
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { login, open } from "./helpers";
 
 // Every screen, in both languages, against axe's WCAG 2.1 A/AA rules (labels, names, contrast…),

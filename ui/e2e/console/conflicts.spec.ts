@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { login, makeConflict, open } from "./helpers";
 
 test("two laptops of one technician disagree; the office merges; a laptop pulls the decision", async ({ page }) => {

@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { enrolmentCode, finishRepair, Laptop, login, open, registerAndDispatch } from "./helpers";
 
 test("a call is registered, dispatched, done on the laptop, then reviewed and approved", async ({ page }) => {

@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { e2eEnv, USERS } from "./env";
 import { login } from "./helpers";
 
@@ -42,5 +42,13 @@ test.describe("login", () => {
     // The browser's session cookie, but no X-Fieldbook-Console header: a forged cross-site post.
     const forged = await page.request.post(`${url}/console/api/calls`, { data: {} });
     expect(forged.status()).toBe(403);
+  });
+
+  test("an ended session brings the login back with a sentence saying so", async ({ page, context }) => {
+    await login(page, "office");
+    await context.clearCookies();
+    await page.getByRole("link", { name: "Work orders" }).click();
+    await expect(page.getByRole("status")).toHaveText("Your session has ended. Log in again to continue.");
+    await expect(page.getByLabel("Login", { exact: true })).toBeVisible();
   });
 });

@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { Laptop, login, open } from "./helpers";
 
 test("an admin issues a code, the laptop enrols, the admin revokes it, its next sync is refused", async ({ page }) => {

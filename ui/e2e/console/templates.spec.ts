@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 import { enrolmentCode, Laptop, login, open } from "./helpers";
 
 test("a template edited in the console is published as a new version that laptops pull", async ({ page }) => {
