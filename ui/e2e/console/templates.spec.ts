@@ -43,3 +43,20 @@ test("a template edited in the console is published as a new version that laptop
   expect(versions).toContain(before + 1);
   expect(versions).toContain(before);
 });
+
+test("a new template is created from the form and published as version 1", async ({ page }) => {
+  await login(page, "office");
+  await open(page, "templates");
+  await page.getByRole("button", { name: "New template" }).click();
+  await page.getByRole("button", { name: "Publish version 1" }).click();
+  await expect(page.locator("#tpl-problems [role=alert]")).toContainText("Give the new template a code");
+  await page.getByLabel("Template code").fill("E2E-LIFT");
+  await page.getByLabel("Title (Chinese)").first().fill("电梯月度保养");
+  await page.getByLabel("Title (English)").first().fill("Lift monthly maintenance");
+  await page.getByRole("button", { name: "Add an item" }).click();
+  await page.getByLabel("Item (Chinese) 1.2").fill("轿厢照明正常");
+  await page.getByLabel("Item (English) 1.2").fill("Car lighting works");
+  await page.getByRole("button", { name: "Publish version 1" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "E2E-LIFT version 1 published" })).toBeVisible();
+  await expect(page.getByRole("link", { name: /E2E-LIFT · Lift monthly maintenance/ })).toBeVisible();
+});
