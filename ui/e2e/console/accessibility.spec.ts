@@ -1,5 +1,6 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test } from "./fixtures";
+import { e2eEnv } from "./env";
 import { login, open } from "./helpers";
 
 // Every screen, in both languages, against axe's WCAG 2.1 A/AA rules (labels, names, contrast…),
@@ -21,7 +22,7 @@ for (const language of ["en", "zh-CN"] as const) {
 }
 
 test("keyboard focus is visible and the login is usable without a mouse", async ({ page }) => {
-  await page.goto(`${process.env.FIELDBOOK_E2E ? JSON.parse(process.env.FIELDBOOK_E2E).url : ""}/console/`);
+  await page.goto(`${e2eEnv().url}/console/`);
   await page.keyboard.press("Tab"); // skip link
   await page.keyboard.press("Tab"); // language
   await page.keyboard.press("Tab"); // login field
