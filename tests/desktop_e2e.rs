@@ -314,14 +314,29 @@ impl Ctx {
     /// `desktop-en-NAME.png` and `desktop-zh-NAME.png`. The scenario goes on in English.
     async fn shot(&mut self, name: &str) -> Res {
         let Some(dir) = self.shots.clone() else { return Ok(()) };
+        let mut taken: Vec<Vec<u8>> = Vec::new();
         for (locale, tag) in [("en", "en"), ("zh-CN", "zh")] {
             self.set_locale(locale).await?;
-            // Let the re-render and any web font settle before the picture.
-            tokio::time::sleep(Duration::from_millis(400)).await;
-            let png = self.c.screenshot().await.map_err(|e| format!("screenshot: {e}"))?;
-            std::fs::write(dir.join(format!("desktop-{tag}-{name}.png")), png).map_err(|e| format!("save screenshot: {e}"))?;
+            let mut png = self.picture().await?;
+            // Under load WebKit may hand back the previous frame once: the two languages can
+            // never look the same, so a repeat is a stale picture.
+            if taken.contains(&png) {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                png = self.picture().await?;
+                ensure!(!taken.contains(&png), "the {name} screenshot does not change with the language");
+            }
+            std::fs::write(dir.join(format!("desktop-{tag}-{name}.png")), &png).map_err(|e| format!("save screenshot: {e}"))?;
+            taken.push(png);
         }
         self.set_locale("en").await
+    }
+
+    /// A screenshot once the page has painted what is in the DOM (two animation frames).
+    async fn picture(&self) -> Res<Vec<u8>> {
+        let painted = "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));";
+        self.c.execute_async(painted, vec![]).await.map_err(|e| format!("wait for a paint: {e}"))?;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        self.c.screenshot().await.map_err(|e| format!("screenshot: {e}"))
     }
 
     async fn open_order(&self, number: &str) -> Res {
@@ -634,11 +649,20 @@ async fn technician_day_in_the_desktop_app() {
         "browserName": "wry",
         "tauri:options": { "application": app, "args": ["--db", laptop_db] },
     });
-    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps.as_object().unwrap().clone())
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await
-        .expect("open a WebDriver session on the app (tauri-driver + WebKitWebDriver)");
+    // tauri-driver listens before its WebKitWebDriver does: the first tries may be refused.
+    let mut builder = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
+    builder.capabilities(caps.as_object().unwrap().clone());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let client = loop {
+        match builder.connect(&format!("http://127.0.0.1:{port}")).await {
+            Ok(c) => break c,
+            Err(e) if Instant::now() < deadline => {
+                eprintln!("desktop_e2e: no WebDriver session yet ({e}); trying again");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(e) => panic!("cannot open a WebDriver session on the app through tauri-driver + WebKitWebDriver: {e}"),
+        }
+    };
 
     let shots = std::env::var_os("FIELDBOOK_SCREENSHOTS").filter(|s| !s.is_empty()).map(|s| {
         let p = PathBuf::from(s);
