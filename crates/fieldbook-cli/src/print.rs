@@ -77,6 +77,15 @@ pub fn detail(d: &WorkOrderDetail) -> String {
     if let Some(a) = o.arrived_at {
         s.push_str(&format!("到场 Arrived:  {}\n", local(a)));
     }
+    match o.review_state.as_deref() {
+        // The office sent the job back: say so first thing, with what to fix.
+        Some("returned") => s.push_str(&format!(
+            "退回 Returned by the office: {}\n",
+            o.review_note.as_deref().unwrap_or("(no note)")
+        )),
+        Some("approved") => s.push_str(&format!("审核 Approved by the office{}\n", o.review_note.as_deref().map(|n| format!(": {n}")).unwrap_or_default())),
+        _ => {}
+    }
     s.push_str("\n设备 Assets:\n");
     for a in &d.assets {
         s.push_str(&format!("  {:<12} {} {} {}\n", a.code, a.name, a.model.as_deref().unwrap_or(""), a.serial.as_deref().unwrap_or("")));

@@ -53,6 +53,10 @@ export interface WorkOrder {
   completed_at: string | null;
   revision: number;
   follow_up_of: string | null;
+  /** The office's review, pulled from the server: "approved" or "returned" (null before). */
+  review_state?: string | null;
+  /** The office's note with its review: on a returned job, what to fix. */
+  review_note?: string | null;
 }
 
 export interface Customer {
