@@ -710,6 +710,14 @@ async fn lists_and_reports_export_csv(b: Backend) {
         let b = r.bytes().await.unwrap();
         assert!(b.starts_with(b"\xEF\xBB\xBF") && b.len() > 3, "{p}");
     }
+    // Search by number prefix or customer name.
+    let found = c.get("/console/api/work-orders?q=WO-100").await;
+    let mut numbers: Vec<&str> = found["items"].as_array().unwrap().iter().map(|o| o["number"].as_str().unwrap()).collect();
+    numbers.sort();
+    assert_eq!(numbers, ["WO-1001", "WO-1002", "WO-1003", "WO-1004", "WO-1005"]);
+    let found = c.get("/console/api/work-orders?q=金桥").await;
+    assert!(found["items"].as_array().unwrap().iter().all(|o| o["customer_name"] == "金桥国际商业广场"));
+    assert!(!found["items"].as_array().unwrap().is_empty());
     let r = c.req(Method::GET, "/console/api/work-orders?format=xml").send().await.unwrap();
     assert_eq!(r.status(), 400);
 }

@@ -164,10 +164,12 @@ pub fn response(tx: &mut dyn Tx, f: &Filters, by: &str) -> Result<Report> {
 }
 
 pub fn daily_minutes(tx: &mut dyn Tx, f: &Filters) -> Result<Report> {
-    let mut sql = Sql::new(
+    // The order is joined only when a filter needs it (time entries carry their technician).
+    let join = if f.customer.is_some() || f.region.is_some() { "JOIN work_order_index w ON w.id = t.work_order_id" } else { "" };
+    let mut sql = Sql::new(&format!(
         "SELECT t.work_date, COALESCE(t.technician, ''), COALESCE(t.category, ''), CAST(SUM(t.minutes) AS BIGINT) FROM work_item_index t \
-         LEFT JOIN work_order_index w ON w.id = t.work_order_id WHERE t.entity = 'time_entries' AND t.deleted = 0",
-    );
+         {join} WHERE t.entity = 'time_entries' AND t.deleted = 0"
+    ));
     f.date_range(&mut sql, "t.work_date");
     if let Some(t) = &f.technician {
         let p = sql.bind(t.as_str());

@@ -176,12 +176,24 @@ pub fn page(tx: &mut dyn Tx, q: &ListQuery, after: Option<&[String]>, limit: usi
         sql.push(&format!(" AND w.reported_at < {p}"));
     }
     if let Some(v) = some(&q.q) {
-        let like = format!("%{}%", v.to_lowercase().replace('\\', "").replace('%', "").replace('_', ""));
-        let (p1, p2, p3) = (sql.bind(v), sql.bind(like.clone()), sql.bind(like));
-        sql.push(&format!(
-            " AND (w.number = {p1} OR LOWER(w.problem) LIKE {p2} OR w.customer_id IN \
-             (SELECT id FROM reference_index WHERE entity = 'customers' AND LOWER(name) LIKE {p3}))"
-        ));
+        // A number (or its beginning), or a customer's code or name: both answer from an index,
+        // so a search stays fast with a million orders.
+        let like = format!("%{}%", v.to_lowercase().replace(['\\', '%', '_'], ""));
+        let customers: Vec<String> = tx
+            .query(
+                "SELECT id FROM reference_index WHERE entity = 'customers' AND deleted = 0 AND (LOWER(code) LIKE $1 OR LOWER(name) LIKE $1) ORDER BY code LIMIT 50",
+                params![like],
+            )?
+            .iter()
+            .map(|r| r.text(0))
+            .collect::<Result<_>>()?;
+        let (p1, p2) = (sql.bind(v), sql.bind(format!("{v}\u{10ffff}")));
+        let mut cond = format!("(w.number >= {p1} AND w.number < {p2})");
+        if !customers.is_empty() {
+            let list: Vec<String> = customers.into_iter().map(|c| sql.bind(c)).collect();
+            cond = format!("({cond} OR w.customer_id IN ({}))", list.join(", "));
+        }
+        sql.push(&format!(" AND {cond}"));
     }
     if let Some(a) = after {
         let [at, id] = a else { return Err(Error::Invalid("after: not a cursor of the work order list; start again without ?after".into())) };
