@@ -38,6 +38,15 @@ pub enum Error {
     #[error("{message}")]
     Conflict { message: String, upload_offset: Option<i64> },
 
+    /// A push whose outbox numbers went back below what the server already applied for the
+    /// device (its store was restored from a backup): resending would make the server skip new
+    /// changes as duplicates, so the batch is refused until the laptop renumbers them.
+    #[error(
+        "this laptop numbered new changes at or below {acked_seq}, which the server has already applied for it \
+         (was its data restored from a backup?); it must number its unsynced changes after {acked_seq} and send them again"
+    )]
+    SequenceReset { acked_seq: i64 },
+
     #[error(
         "{database}: the database has server schema version {found}, but this fieldbook-server only knows up to \
          version {supported}. It was written by a newer fieldbook-server; update this one (nothing was changed)"
@@ -84,6 +93,7 @@ impl Error {
             Error::NotFound(_) => "not_found",
             Error::TooLarge(_) => "too_large",
             Error::Conflict { .. } => "conflict",
+            Error::SequenceReset { .. } => "sequence_reset",
             _ => "internal",
         }
     }
@@ -96,7 +106,7 @@ impl Error {
             "invalid" => StatusCode::BAD_REQUEST,
             "not_found" => StatusCode::NOT_FOUND,
             "too_large" => StatusCode::PAYLOAD_TOO_LARGE,
-            "conflict" => StatusCode::CONFLICT,
+            "conflict" | "sequence_reset" => StatusCode::CONFLICT,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -104,7 +114,7 @@ impl Error {
 
 /// The JSON error answer for a kind and message.
 pub fn error_response(status: StatusCode, kind: &str, message: String, wipe: bool) -> Response {
-    let body = ErrorBody { error: ErrorDetail { kind: kind.to_owned(), message, wipe } };
+    let body = ErrorBody { error: ErrorDetail { kind: kind.to_owned(), message, wipe, acked_seq: None } };
     (status, axum::Json(body)).into_response()
 }
 
@@ -120,7 +130,13 @@ impl IntoResponse for Error {
             self.to_string()
         };
         let wipe = matches!(self, Error::DeviceRevoked { wipe: true, .. });
-        let mut resp = error_response(status, kind, message, wipe);
+        let mut resp = match self {
+            Error::SequenceReset { acked_seq } => {
+                let body = ErrorBody { error: ErrorDetail { kind: kind.to_owned(), message, wipe, acked_seq: Some(acked_seq) } };
+                (status, axum::Json(body)).into_response()
+            }
+            _ => error_response(status, kind, message, wipe),
+        };
         if let Error::Conflict { upload_offset: Some(o), .. } = self {
             resp.headers_mut().insert("Upload-Offset", HeaderValue::from(o));
         }

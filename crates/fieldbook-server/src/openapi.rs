@@ -30,7 +30,7 @@ fn errors(statuses: &[&str]) -> serde_json::Map<String, Value> {
                 "401" => "Unknown or missing credentials (`unauthorized`)",
                 "403" => "Revoked laptop (`device_revoked`, with `wipe`) or not allowed (`forbidden`)",
                 "404" => "Not found (`not_found`)",
-                "409" => "Conflicts with the current state (`conflict`); for uploads, `Upload-Offset` tells the server's offset",
+                "409" => "Conflicts with the current state (`conflict`); for uploads, `Upload-Offset` tells the server's offset; for a push, `sequence_reset` with `acked_seq`",
                 "413" => "Body too large (`too_large`)",
                 "426" => "Missing or unsupported Fieldbook-Protocol (`protocol_unsupported`): please update Fieldbook",
                 _ => "Server failure (`internal`)",
@@ -189,7 +189,7 @@ fn sync_document() -> Value {
                     "security": device,
                     "parameters": [{"$ref": "#/components/parameters/protocol"}],
                     "requestBody": {"required": true, "content": {"application/json": {"schema": schema("PushRequest")}}},
-                    "responses": responses(("200", ok("Applied; delete outbox entries up to acked_seq", "PushResponse")), &["400", "401", "403", "413", "500"]),
+                    "responses": responses(("200", ok("Applied; delete outbox entries up to acked_seq", "PushResponse")), &["400", "401", "403", "409", "413", "500"]),
                 }
             },
             "/api/sync/pull": {
@@ -261,9 +261,10 @@ fn schemas() -> Value {
             "properties": {"error": {
                 "type": "object", "required": ["kind", "message"],
                 "properties": {
-                    "kind": {"type": "string", "enum": ["unauthorized", "device_revoked", "protocol_unsupported", "invalid", "forbidden", "not_found", "too_large", "conflict", "internal"]},
+                    "kind": {"type": "string", "enum": ["unauthorized", "device_revoked", "protocol_unsupported", "invalid", "forbidden", "not_found", "too_large", "conflict", "sequence_reset", "internal"]},
                     "message": {"type": "string"},
-                    "wipe": {"type": "boolean", "description": "With device_revoked: the office ordered this laptop's data wiped"}
+                    "wipe": {"type": "boolean", "description": "With device_revoked: the office ordered this laptop's data wiped"},
+                    "acked_seq": {"type": "integer", "description": "With sequence_reset (409 on a push): the highest outbox seq applied for this device; renumber unsynced entries after it and push again"}
                 }
             }}
         },

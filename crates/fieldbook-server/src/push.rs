@@ -74,13 +74,23 @@ pub fn apply_group(tx: &mut dyn Tx, batches: &[(&DeviceIdentity, &PushRequest)])
 fn apply_with(w: &mut Writer<'_>, device: &DeviceIdentity, req: &PushRequest) -> Result<PushResponse> {
     let row = w
         .tx_unbuffered()
-        .query_opt("SELECT acked_seq, revoked_at, revoke_reason, wipe_ordered FROM devices WHERE id = $1", params![device.id.as_str()])?
+        .query_opt("SELECT acked_seq, revoked_at, revoke_reason, wipe_ordered, acked_hlc FROM devices WHERE id = $1", params![device.id.as_str()])?
         .ok_or_else(|| Error::Unauthorized("this laptop is not enrolled; enrol it again with a code from the office".into()))?;
     if row.opt_text(1)?.is_some() {
         // Revoked while this request was on its way.
         return Err(Error::DeviceRevoked { reason: row.opt_text(2)?.unwrap_or_default(), wipe: row.bool(3)? });
     }
     let acked = row.int(0)?;
+    // A device's seq and HLC grow together, so a true duplicate (a batch resent) was stamped no
+    // later than the entry at `acked_seq`. An entry numbered at or below `acked_seq` but stamped
+    // after it is new work numbered from a restored backup: skipping it as a duplicate would lose
+    // it, so the batch is refused until the laptop renumbers.
+    if let Some(acked_hlc) = row.opt_text(4)? {
+        if req.entries.iter().any(|e| e.seq <= acked && e.hlc.as_str() > acked_hlc.as_str()) {
+            tracing::warn!(device = %device.id, acked, "a push numbered new changes below the applied ones; asked the laptop to renumber");
+            return Err(Error::SequenceReset { acked_seq: acked });
+        }
+    }
     let mut resp = PushResponse { acked_seq: acked, applied: 0, duplicates: 0, conflicts: 0, rejected: Vec::new(), server_hlc: String::new() };
     prefetch(w, req.entries.iter().filter(|e| e.seq > acked))?;
     let now = crate::now_text();
@@ -118,7 +128,13 @@ fn apply_with(w: &mut Writer<'_>, device: &DeviceIdentity, req: &PushRequest) ->
         }
     }
     resp.acked_seq = req.entries.last().map_or(acked, |e| e.seq.max(acked));
-    w.tx_unbuffered().execute("UPDATE devices SET acked_seq = $1, last_seen_at = $2 WHERE id = $3", params![resp.acked_seq, now, device.id.as_str()])?;
+    match req.entries.last().filter(|e| e.seq > acked) {
+        Some(last) => w.tx_unbuffered().execute(
+            "UPDATE devices SET acked_seq = $1, acked_hlc = $2, last_seen_at = $3 WHERE id = $4",
+            params![resp.acked_seq, last.hlc.as_str(), now, device.id.as_str()],
+        )?,
+        None => w.tx_unbuffered().execute("UPDATE devices SET last_seen_at = $1 WHERE id = $2", params![now, device.id.as_str()])?,
+    };
     Ok(resp)
 }
 

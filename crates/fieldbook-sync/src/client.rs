@@ -78,6 +78,9 @@ pub struct SyncReport {
     pub pulled: u32,
     /// Local records those changed.
     pub changed: u32,
+    /// Unsynced changes given new numbers because the store had been restored from a backup
+    /// (the server had applied numbers the store was handing out again).
+    pub renumbered: u32,
     pub attachments_uploaded: u32,
     /// Attachments still to upload (they are retried on the next sync).
     pub attachments_pending: Vec<PendingAttachment>,
@@ -204,11 +207,23 @@ impl SyncClient {
     /// Push then pull. Returns the endpoint for the attachment phase.
     async fn exchange(&self, report: &mut SyncReport, progress: &mut impl FnMut(&Progress)) -> Result<Endpoint> {
         let ep = self.endpoint()?;
+        let mut renumbered = false;
         loop {
             let batch = self.with_store(|s| s.pending_push(MAX_PUSH_BATCH))?;
             let (Some(first), Some(last)) = (batch.first().map(|e| e.seq), batch.last().map(|e| e.seq)) else { break };
             let seqs: Vec<i64> = batch.iter().map(|e| e.seq).collect();
-            let (mut resp, t): (PushResponse, _) = self.http.post_json(&ep, "/api/sync/push", &PushRequest { entries: batch }, "a push", Purpose::Sync).await?;
+            let pushed = self.http.post_json(&ep, "/api/sync/push", &PushRequest { entries: batch }, "a push", Purpose::Sync).await;
+            let (mut resp, t): (PushResponse, _) = match pushed {
+                // The store was restored from a backup and numbers new changes again from where
+                // the backup stood: move them past what the server has applied, then resend.
+                // Once per run: the same answer again means something else is wrong.
+                Err(SyncError::SequenceReset { acked_seq }) if !renumbered => {
+                    report.renumbered += self.with_store(|s| s.renumber_outbox_after(acked_seq))? as u32;
+                    renumbered = true;
+                    continue;
+                }
+                other => other?,
+            };
             report.add(t);
             if resp.acked_seq < first {
                 // Nothing acknowledged: sending the same batch again would loop forever.

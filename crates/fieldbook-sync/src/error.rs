@@ -36,6 +36,12 @@ pub enum SyncError {
     #[error("the office has revoked this laptop's access to the server: {reason}{}", if *.wipe { " (the office ordered its local data wiped)" } else { "" })]
     Revoked { reason: String, wipe: bool },
 
+    /// 409 `sequence_reset`: this laptop numbered new changes at or below what the server has
+    /// applied for it (its store was restored from a backup). The sync renumbers them and sends
+    /// them again by itself; this reaches the technician only if that fails.
+    #[error("the server has already applied this laptop's changes up to number {acked_seq}, and new changes were numbered below it (was the laptop's data restored from a backup?); they are kept and will be renumbered at the next sync")]
+    SequenceReset { acked_seq: i64 },
+
     /// Any other 4xx: the request itself is refused and resending it unchanged will not help.
     #[error("the server refused the request ({status} {kind}): {message}")]
     Refused { status: u16, kind: String, message: String },
@@ -74,6 +80,7 @@ impl SyncError {
             SyncError::Unauthorized => "unauthorized",
             SyncError::EnrollmentRefused { .. } => "enrollment_refused",
             SyncError::Revoked { .. } => "device_revoked",
+            SyncError::SequenceReset { .. } => "sequence_reset",
             SyncError::Refused { .. } => "refused",
             SyncError::ServerFailed { .. } => "server_failed",
             SyncError::Protocol { .. } => "protocol",
@@ -85,7 +92,10 @@ impl SyncError {
     /// Retrying soon can help (the network or the server may come back). The others need a
     /// person: an update, a new enrolment, the office.
     pub fn is_transient(&self) -> bool {
-        matches!(self, SyncError::Unreachable { .. } | SyncError::ServerFailed { .. } | SyncError::Protocol { .. } | SyncError::Io { .. } | SyncError::Store(_))
+        matches!(
+            self,
+            SyncError::Unreachable { .. } | SyncError::ServerFailed { .. } | SyncError::Protocol { .. } | SyncError::Io { .. } | SyncError::Store(_) | SyncError::SequenceReset { .. }
+        )
     }
 
     /// No HTTP answer came back: the laptop is offline as far as sync is concerned.

@@ -175,6 +175,11 @@ pub(crate) fn error_from_status(status: StatusCode, body: &[u8], base: &str, pur
     if kind == "device_revoked" {
         return SyncError::Revoked { reason: if message.is_empty() { "no reason given".into() } else { message }, wipe: detail.map(|d| d.wipe).unwrap_or(false) };
     }
+    if kind == "sequence_reset" {
+        if let Some(acked_seq) = detail.as_ref().and_then(|d| d.acked_seq) {
+            return SyncError::SequenceReset { acked_seq };
+        }
+    }
     if purpose == Purpose::Enroll && matches!(status.as_u16(), 400 | 401 | 403 | 409 | 410) {
         return SyncError::EnrollmentRefused { message: if message.is_empty() { status.to_string() } else { message } };
     }

@@ -113,6 +113,26 @@ impl Store {
         })
     }
 
+    /// Gives the unsynced outbox entries numbers after `acked_seq`, keeping their order, and
+    /// makes later writes continue from there. For a store restored from a backup: the server
+    /// has applied (and acknowledged) numbers up to `acked_seq` that this store hands out again,
+    /// and would skip those entries as duplicates. Returns how many entries were renumbered.
+    pub fn renumber_outbox_after(&mut self, acked_seq: i64) -> Result<usize> {
+        self.write(|tx| {
+            let first: Option<i64> = tx.conn().query_row("SELECT min(seq) FROM outbox", [], |r| r.get(0))?;
+            let Some(first) = first.filter(|f| *f <= acked_seq) else { return Ok(0) };
+            let shift = acked_seq - first + 1;
+            // Through negative numbers, so that no entry takes a number another still holds.
+            tx.conn().execute("UPDATE outbox SET seq = -(seq + ?1)", [shift])?;
+            let moved = tx.conn().execute("UPDATE outbox SET seq = -seq", [])?;
+            tx.conn().execute(
+                "UPDATE sqlite_sequence SET seq = max(seq, (SELECT max(seq) FROM outbox)) WHERE name = 'outbox'",
+                [],
+            )?;
+            Ok(moved)
+        })
+    }
+
     pub fn pull_cursor(&self) -> Result<i64> {
         Ok(self.conn.query_row("SELECT pull_cursor FROM sync_state WHERE id = 1", [], |r| r.get(0))?)
     }
@@ -510,6 +530,24 @@ mod tests {
         let name_stamp: String = s.conn.query_row("SELECT clocks ->> 'name' FROM record_clocks WHERE record_id = 'c-twice'", [], |r| r.get(0)).unwrap();
         assert_eq!(name_stamp, second);
         assert_eq!(s.apply_pull(&page).unwrap(), 0, "the same page again changes nothing");
+    }
+
+    #[test]
+    fn renumbering_moves_unsynced_entries_past_the_servers_and_later_writes_follow() {
+        let (_d, mut s) = store();
+        let o = s.find_order("WO-1001").unwrap();
+        s.set_status(&o.number, crate::model::Status::EnRoute).unwrap();
+        s.set_status(&o.number, crate::model::Status::OnSite).unwrap();
+        let before: Vec<(i64, String)> = s.outbox().unwrap().into_iter().map(|e| (e.seq, e.hlc)).collect();
+        assert_eq!(before.len(), 2);
+        assert_eq!(s.renumber_outbox_after(before[1].0 + 40).unwrap(), 2);
+        let after: Vec<(i64, String)> = s.outbox().unwrap().into_iter().map(|e| (e.seq, e.hlc)).collect();
+        assert_eq!(after.iter().map(|e| e.0).collect::<Vec<_>>(), vec![before[1].0 + 41, before[1].0 + 42]);
+        assert_eq!(after.iter().map(|e| &e.1).collect::<Vec<_>>(), before.iter().map(|e| &e.1).collect::<Vec<_>>(), "same entries, same order");
+        let slot = crate::checklist::Slot { item_key: "site.exits".into(), asset_id: String::new() };
+        s.record_answer(&o.id, &slot, &json!("pass")).unwrap();
+        assert_eq!(s.outbox().unwrap().last().unwrap().seq, before[1].0 + 43, "new writes number after the moved ones");
+        assert_eq!(s.renumber_outbox_after(1).unwrap(), 0, "entries already past the server's stay as they are");
     }
 
     #[test]

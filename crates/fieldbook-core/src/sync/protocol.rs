@@ -102,10 +102,13 @@ pub struct ErrorBody {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorDetail {
     /// Stable: `unauthorized`, `device_revoked`, `protocol_unsupported`, `invalid`, `forbidden`,
-    /// `not_found`, `too_large`, `conflict`, `internal`.
+    /// `not_found`, `too_large`, `conflict`, `sequence_reset`, `internal`.
     pub kind: String,
     pub message: String,
     /// With `device_revoked`: the admin ordered this laptop's data wiped.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub wipe: bool,
+    /// With `sequence_reset`: the highest outbox seq the server has applied for this device.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acked_seq: Option<i64>,
 }

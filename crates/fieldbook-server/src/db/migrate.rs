@@ -11,6 +11,7 @@ use crate::params;
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, include_str!("../../../../migrations/server-sqlite/0001_init.sql"), include_str!("../../../../migrations/server-postgres/0001_init.sql")),
     (2, include_str!("../../../../migrations/server-sqlite/0002_console.sql"), include_str!("../../../../migrations/server-postgres/0002_console.sql")),
+    (3, include_str!("../../../../migrations/server-sqlite/0003_acked_hlc.sql"), include_str!("../../../../migrations/server-postgres/0003_acked_hlc.sql")),
 ];
 
 /// The version that added the console's projections; reaching it fills them from `records`.
