@@ -465,8 +465,11 @@ async fn technician_day(ctx: &mut Ctx) -> Res {
     let demo: Value = serde_json::from_str(DEMO).unwrap();
     let template = demo["checklist_templates"].as_array().unwrap().iter().find(|t| t["code"] == "FP-PATROL").cloned().unwrap();
 
-    // First start: not enrolled, so the enrolment screen.
+    // First start: not enrolled, so the enrolment screen, served from the UI built into the
+    // binary (a dev build would load Vite's devUrl instead).
     ctx.find("#enrol-server").await?;
+    let url = ctx.c.current_url().await.map_err(|e| format!("current URL: {e}"))?;
+    ensure!(url.scheme() == "tauri", "the app loaded {url}, not its embedded UI (tauri://localhost)");
     ctx.set_locale("en").await?;
     ensure!(ctx.phase().await? == "not_enrolled", "a new laptop shows {} instead of not enrolled", ctx.phase().await?);
     ctx.shot("enrolment").await?;
