@@ -121,7 +121,7 @@ fn load(db: &Db, a: &ConsoleArgs) -> Result<()> {
                           CASE WHEN now() - ({orders} - i) * interval '{step_s} seconds' < now() - interval '2 days'
                                THEN CASE WHEN i % 5 < 3 THEN 'signed' ELSE 'completed' END
                                ELSE (ARRAY['new','dispatched','on_site','completed'])[i % 4 + 1] END AS status
-                   FROM generate_series(1, {orders}) i) g",
+                   FROM generate_series(1::bigint, {orders}) i) g",
             rep = t("rep"),
             deadline = t("rep + CASE WHEN c % 3 = 0 THEN interval '7 hours' ELSE interval '6 hours' END"),
             arrived = t("rep + ((i * 37) % 480) * interval '1 minute'"),
@@ -142,26 +142,26 @@ fn load(db: &Db, a: &ConsoleArgs) -> Result<()> {
                       'scheduled_on', '{stamp}', 'reported_at', '{stamp}', 'response_deadline', '{stamp}', 'arrived_at', '{stamp}',
                       'completed_at', '{stamp}', 'revision', '{stamp}', 'review_state', '{stamp}', 'deleted', '{stamp}')::text,
                     NULL, w.technician, 0, '{now_text}'
-             FROM work_order_index w")),
+             FROM work_order_index w WHERE w.id LIKE 'wo-%'")),
         ("work_item_index", format!(
             "INSERT INTO work_item_index (entity, id, work_order_id, asset_id, technician, work_date, category, minutes, fee_cents, parts_count,
                                           item_key, finding, attitude, skill, arrival, promise, deleted)
-             SELECT 'repair_records', 'rr-' || substr(w.id, 4), w.id, 'asset-' || substr(w.customer_id, 6) || '-' || (1 + abs(hashtext(w.id)) % 2),
-                    NULL, substr(w.completed_at, 1, 10), w.category, 30 + abs(hashtext(w.id)) % 90, (abs(hashtext(w.id)) % 5) * 5000,
-                    abs(hashtext(w.id)) % 3, NULL, 0, NULL, NULL, NULL, NULL, 0
+             SELECT 'repair_records', 'rr-' || substr(w.id, 4), w.id, 'asset-' || substr(w.customer_id, 6) || '-' || (1 + abs(hashtext(w.id)::bigint) % 2),
+                    NULL::text, substr(w.completed_at, 1, 10), w.category, 30 + abs(hashtext(w.id)::bigint) % 90, (abs(hashtext(w.id)::bigint) % 5) * 5000,
+                    abs(hashtext(w.id)::bigint) % 3, NULL::text, 0, NULL::bigint, NULL::bigint, NULL::bigint, NULL::bigint, 0
                FROM work_order_index w WHERE w.kind = 'repair_call' AND w.completed_at IS NOT NULL
              UNION ALL
              SELECT 'time_entries', 'te-' || substr(w.id, 4), w.id, NULL, w.technician, substr(w.completed_at, 1, 10), w.category,
-                    45 + abs(hashtext(w.number)) % 120, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, 0
+                    45 + abs(hashtext(w.number)::bigint) % 120, NULL, NULL, NULL, 0, NULL, NULL, NULL, NULL, 0
                FROM work_order_index w WHERE w.completed_at IS NOT NULL
              UNION ALL
              SELECT 'satisfaction_cards', 'sc-' || substr(w.id, 4), w.id, NULL, NULL, substr(w.completed_at, 1, 10), NULL, NULL, NULL, NULL, NULL, 0,
-                    1 + abs(hashtext(w.id)) % 4, 2 + abs(hashtext(w.number)) % 3, 1 + abs(hashtext(w.site_id || w.id)) % 4, 3 + abs(hashtext(w.id)) % 2, 0
-               FROM work_order_index w WHERE w.completed_at IS NOT NULL AND abs(hashtext(w.id)) % 5 = 0
+                    1 + abs(hashtext(w.id)::bigint) % 4, 2 + abs(hashtext(w.number)::bigint) % 3, 1 + abs(hashtext(w.site_id || w.id)::bigint) % 4, 3 + abs(hashtext(w.id)::bigint) % 2, 0
+               FROM work_order_index w WHERE w.completed_at IS NOT NULL AND abs(hashtext(w.id)::bigint) % 5 = 0
              UNION ALL
              SELECT 'inspection_answers', 'ia-' || substr(w.id, 4), w.id, 'asset-' || substr(w.customer_id, 6) || '-1', NULL, substr(w.completed_at, 1, 10),
-                    NULL, NULL, NULL, NULL, ({FINDING_KEYS})[abs(hashtext(w.id)) % 6 + 1], 1, NULL, NULL, NULL, NULL, 0
-               FROM work_order_index w WHERE w.kind = 'patrol_inspection' AND w.completed_at IS NOT NULL AND abs(hashtext(w.number)) % 3 = 0")),
+                    NULL, NULL, NULL, NULL, ({FINDING_KEYS})[abs(hashtext(w.id)::bigint) % 6 + 1], 1, NULL, NULL, NULL, NULL, 0
+               FROM work_order_index w WHERE w.kind = 'patrol_inspection' AND w.completed_at IS NOT NULL AND abs(hashtext(w.number)::bigint) % 3 = 0")),
         ("repair and card records", format!(
             "INSERT INTO records (entity, id, fields, clocks, owner_id, scope, updated_seq, updated_at)
              SELECT i.entity, i.id,

@@ -25,6 +25,7 @@ both!(
     reports_count_a_known_fixture,
     lists_and_reports_export_csv,
     people_and_devices,
+    the_web_app_is_served_from_the_binary,
 );
 
 /// An office browser: the session cookie and the console header.
@@ -636,7 +637,9 @@ async fn reports_count_a_known_fixture(b: Backend) {
         db.transaction(Mode::Feed, |tx| {
             let mut w = fieldbook_server::feed::Writer::begin(tx)?;
             fieldbook_server::import::write_changed(&mut w, "repair_records", &uuid::Uuid::now_v7().to_string(), &[
-                ("work_order_id", json!(rid)), ("asset_id", json!(id("assets", "XH-PUMP-01"))), ("recorded_at", json!(fieldbook_server::now_text())),
+                // The repeat's repair, the day after WO-1002's.
+                ("work_order_id", json!(rid)), ("asset_id", json!(id("assets", "XH-PUMP-01"))),
+                ("recorded_at", json!(fieldbook_server::store_ts(chrono::Utc::now() + chrono::Duration::days(1)))),
                 ("deleted", json!(false)),
             ])?;
             w.finish().map(|_| ())
@@ -749,4 +752,35 @@ async fn people_and_devices(b: Backend) {
     assert_eq!(admin.send(Method::PATCH, "/console/api/users/admin.zhao", json!({"disabled": true})).await.status(), 400);
     assert_eq!(admin.send(Method::POST, "/console/api/users", json!({"login": "x.y", "display_name": "X", "role": "office", "password": "short"})).await.status(), 400);
     assert_eq!(admin.send(Method::POST, "/console/api/users", json!({"login": "Bad Login", "display_name": "X", "role": "technician"})).await.status(), 400);
+}
+
+async fn the_web_app_is_served_from_the_binary(b: Backend) {
+    let s = TestServer::empty(b).await;
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let r = client.get(format!("{}/", s.url)).send().await.unwrap();
+    assert_eq!(r.status(), 307);
+    assert_eq!(r.headers()["location"], "/console/");
+    let index = client.get(format!("{}/console/", s.url)).send().await.unwrap();
+    assert_eq!(index.status(), 200);
+    assert_eq!(index.headers()["content-type"], "text/html; charset=utf-8");
+    assert_eq!(index.headers()["cache-control"], "no-cache");
+    let html = index.text().await.unwrap();
+    if fieldbook_server::console::assets::built() {
+        // A built UI: its hashed files are cached for good, with their content types.
+        let asset = html.split('"').find(|p| p.starts_with("/console/assets/") && p.ends_with(".js")).expect("index.html loads a script");
+        let js = client.get(format!("{}{asset}", s.url)).send().await.unwrap();
+        assert_eq!(js.status(), 200);
+        assert_eq!(js.headers()["content-type"], "text/javascript; charset=utf-8");
+        assert_eq!(js.headers()["cache-control"], "public, max-age=31536000, immutable");
+    } else {
+        assert!(html.contains("npm run build"), "{html}");
+    }
+    // The app's own routes fall back to index.html; a missing build file is a 404.
+    let deep = client.get(format!("{}/console/orders/123", s.url)).send().await.unwrap();
+    assert_eq!(deep.status(), 200);
+    assert_eq!(deep.text().await.unwrap(), html);
+    let missing = client.get(format!("{}/console/assets/nothing-1234.js", s.url)).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+    let api = client.get(format!("{}/console/api/nothing", s.url)).send().await.unwrap();
+    assert_eq!(api.status(), 404);
 }

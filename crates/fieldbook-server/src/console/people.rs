@@ -41,8 +41,19 @@ fn user_row(tx: &mut dyn Tx, login: &str) -> Result<UserRow> {
 }
 
 pub fn users_of(tx: &mut dyn Tx) -> Result<Vec<UserRow>> {
-    let logins: Vec<String> = tx.query("SELECT login FROM users ORDER BY login", params![])?.iter().map(|r| r.text(0)).collect::<Result<_>>()?;
-    logins.iter().map(|l| user_row(tx, l)).collect()
+    tx.query("SELECT login, display_name, role, disabled, created_at FROM users ORDER BY login", params![])?
+        .iter()
+        .map(|r| {
+            let role = r.text(2)?;
+            Ok(UserRow {
+                login: r.text(0)?,
+                display_name: r.text(1)?,
+                role: Role::parse(&role).ok_or_else(|| Error::Internal(format!("a user has unknown role '{role}'")))?,
+                disabled: r.bool(3)?,
+                created_at: r.text(4)?,
+            })
+        })
+        .collect()
 }
 
 pub async fn users(State(s): State<AppState>, _u: ConsoleUser, Query(q): Query<FormatQuery>) -> Result<Response> {

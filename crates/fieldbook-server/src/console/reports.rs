@@ -214,29 +214,53 @@ pub fn first_time_fix(tx: &mut dyn Tx, f: &Filters, by: &str) -> Result<Report> 
     if by != "technician" {
         return Err(Error::Invalid(format!("by '{by}': this report groups by technician")));
     }
-    // A repair call is fixed the first time when no later repair call within 30 days repairs one
-    // of the same assets, and no follow-up order was raised from it.
+    // A repair call is fixed the first time unless the next repair of one of its assets (in
+    // another order) comes within 30 days, or a follow-up order was raised from it. Set-based,
+    // in three index range reads, so that it stays fast over a month of a million orders.
     let mut sql = Sql::new(
-        "SELECT COALESCE(w.technician, ''), COUNT(*), CAST(SUM(CASE WHEN \
-           EXISTS (SELECT 1 FROM work_order_index f WHERE f.follow_up_of IN (w.id, w.number) AND f.deleted = 0) \
-           OR EXISTS (SELECT 1 FROM work_item_index r1 \
-             JOIN work_item_index r2 ON r2.asset_id = r1.asset_id AND r2.entity = 'repair_records' AND r2.deleted = 0 AND r2.work_order_id <> r1.work_order_id \
-             JOIN work_order_index w2 ON w2.id = r2.work_order_id AND w2.kind = 'repair_call' AND w2.reported_at > w.reported_at AND w2.reported_at <= w.repeat_window_end \
-             WHERE r1.work_order_id = w.id AND r1.entity = 'repair_records' AND r1.deleted = 0) \
-         THEN 0 ELSE 1 END) AS BIGINT) \
-         FROM work_order_index w WHERE w.deleted = 0 AND w.kind = 'repair_call' AND w.status IN ('completed', 'signed')",
+        "SELECT w.id, w.number, COALESCE(w.technician, '') FROM work_order_index w \
+         WHERE w.deleted = 0 AND w.kind = 'repair_call' AND w.status IN ('completed', 'signed')",
     );
     f.time_range(&mut sql, "w.reported_at");
     f.order_filters(&mut sql, "w");
-    sql.push(" GROUP BY 1 ORDER BY 1");
-    let rows = tx
-        .query(&sql.text, &sql.params)?
-        .iter()
-        .map(|r| {
-            let (n, ok) = (r.int(1)?, r.opt_int(2)?.unwrap_or(0));
-            Ok(json!({"group": r.text(0)?, "repairs": n, "fixed_first_time": ok, "rate": rate(ok, n)}))
-        })
-        .collect::<Result<_>>()?;
+    let orders: Vec<(String, String, String)> = tx.query(&sql.text, &sql.params)?.iter().map(|r| Ok((r.text(0)?, r.text(1)?, r.text(2)?))).collect::<Result<_>>()?;
+    let in_range: std::collections::HashSet<&str> = orders.iter().map(|o| o.0.as_str()).collect();
+    // Each asset's repairs, one per order (its first day), with the next one's day.
+    let last = f.to + chrono::Duration::days(31);
+    let rows = tx.query(
+        "SELECT work_order_id, day, LEAD(day) OVER (PARTITION BY asset_id ORDER BY day, work_order_id) FROM \
+           (SELECT asset_id, work_order_id, MIN(work_date) AS day FROM work_item_index \
+            WHERE entity = 'repair_records' AND deleted = 0 AND asset_id IS NOT NULL AND work_date >= $1 AND work_date <= $2 \
+            GROUP BY asset_id, work_order_id) r",
+        &[(f.from - chrono::Duration::days(1)).to_string().into(), last.to_string().into()],
+    )?;
+    let mut repeated: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let day = |s: Option<String>| s.and_then(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").ok());
+    for r in rows {
+        let order = r.text(0)?;
+        if !in_range.contains(order.as_str()) {
+            continue;
+        }
+        if let (Some(d), Some(next)) = (day(r.opt_text(1)?), day(r.opt_text(2)?)) {
+            if next - d <= chrono::Duration::days(30) {
+                repeated.insert(order);
+            }
+        }
+    }
+    let mut from_orders: std::collections::HashSet<String> = std::collections::HashSet::new();
+    let p = day_start(f.from);
+    for r in tx.query("SELECT follow_up_of FROM work_order_index WHERE follow_up_of IS NOT NULL AND reported_at >= $1 AND deleted = 0", &[p.into()])? {
+        from_orders.insert(r.text(0)?);
+    }
+    let mut groups: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    for (id, number, tech) in &orders {
+        let g = groups.entry(tech.clone()).or_default();
+        g.0 += 1;
+        if !repeated.contains(id) && !from_orders.contains(id) && !from_orders.contains(number) {
+            g.1 += 1;
+        }
+    }
+    let rows = groups.into_iter().map(|(g, (n, ok))| json!({"group": g, "repairs": n, "fixed_first_time": ok, "rate": rate(ok, n)})).collect();
     Ok(Report {
         columns: vec![
             ("group", "Technician", "技术员"),
@@ -283,18 +307,28 @@ pub fn satisfaction(tx: &mut dyn Tx, f: &Filters) -> Result<Report> {
 }
 
 pub fn fault_prone_assets(tx: &mut dyn Tx, f: &Filters) -> Result<Report> {
-    let mut sql = Sql::new(
-        "SELECT i.asset_id, CAST(SUM(CASE WHEN i.entity = 'repair_records' THEN 1 ELSE 0 END) AS BIGINT), \
-         CAST(SUM(CASE WHEN i.entity = 'inspection_answers' THEN 1 ELSE 0 END) AS BIGINT), \
-         MAX(a.code), MAX(a.name), MAX(s.name) \
-         FROM work_item_index i JOIN work_order_index w ON w.id = i.work_order_id \
-         LEFT JOIN reference_index a ON a.entity = 'assets' AND a.id = i.asset_id \
-         LEFT JOIN reference_index s ON s.entity = 'sites' AND s.id = a.parent_id \
-         WHERE i.entity IN ('repair_records', 'inspection_answers') AND i.deleted = 0 AND i.asset_id IS NOT NULL",
-    );
+    // Counted first (joining the order only for its filters), named after: only the top 100.
+    let join = if f.technician.is_some() || f.customer.is_some() || f.region.is_some() { "JOIN work_order_index w ON w.id = i.work_order_id" } else { "" };
+    let mut sql = Sql::new(&format!(
+        "SELECT i.asset_id, CAST(SUM(CASE WHEN i.entity = 'repair_records' THEN 1 ELSE 0 END) AS BIGINT) AS repairs, \
+         CAST(SUM(CASE WHEN i.entity = 'inspection_answers' THEN 1 ELSE 0 END) AS BIGINT) AS findings \
+         FROM work_item_index i {join} \
+         WHERE i.entity IN ('repair_records', 'inspection_answers') AND i.deleted = 0 AND i.asset_id IS NOT NULL"
+    ));
     f.date_range(&mut sql, "i.work_date");
-    f.order_filters(&mut sql, "w");
+    if !join.is_empty() {
+        f.order_filters(&mut sql, "w");
+    }
     sql.push(" GROUP BY i.asset_id ORDER BY 2 DESC, 3 DESC, 1 LIMIT 100");
+    let sql = Sql {
+        text: format!(
+            "SELECT t.asset_id, t.repairs, t.findings, a.code, a.name, s.name FROM ({}) t \
+             LEFT JOIN reference_index a ON a.entity = 'assets' AND a.id = t.asset_id \
+             LEFT JOIN reference_index s ON s.entity = 'sites' AND s.id = a.parent_id ORDER BY 2 DESC, 3 DESC, 1",
+            sql.text
+        ),
+        params: sql.params,
+    };
     let rows = tx
         .query(&sql.text, &sql.params)?
         .iter()
