@@ -609,6 +609,18 @@ async fn reports_count_a_known_fixture(b: Backend) {
     store.rate("WO-1002", &fieldbook_core::model::SatisfactionCard { attitude: 4, skill: 3, arrival: 4, promise: 2, comment: None }).unwrap();
     push_from(&s, &token, &mut store).await;
     // A: the repair's 45 minutes (recorded with it) and 90 more; D: 30.
+    // A finding on the patrol inspection WO-1001, then corrected: counted, then not.
+    let wo1001 = id("work_orders", "WO-1001");
+    let exits = fieldbook_core::checklist::Slot { item_key: "site.exits".into(), asset_id: String::new() };
+    store.record_answer(&wo1001, &exits, &json!("fail")).unwrap();
+    push_from(&s, &token, &mut store).await;
+    let findings = c.get("/console/api/reports/frequent-findings").await;
+    assert_eq!(findings["rows"], json!([{"item_key": "site.exits", "label_en": "Escape routes and exits clear", "label_zh": "疏散通道、安全出口畅通", "count": 1}]));
+    let detail = c.get(&format!("/console/api/work-orders/{wo1001}")).await;
+    assert_eq!(detail["inspection"]["findings"][0]["item_key"], "site.exits");
+    store.record_answer(&wo1001, &exits, &json!("pass")).unwrap();
+    push_from(&s, &token, &mut store).await;
+    assert_eq!(c.get("/console/api/reports/frequent-findings").await["rows"], json!([]));
     let daily = c.get("/console/api/reports/daily-minutes?technician=li.wei").await;
     assert_eq!(daily["rows"], json!([{"work_date": today.to_string(), "technician": "li.wei", "A": 135, "B": 0, "C": 0, "D": 30, "total": 165}]));
     let sat = c.get("/console/api/reports/satisfaction").await;

@@ -215,9 +215,15 @@ pub fn project(tx: &mut dyn Tx, written: &[(&str, &str, &Stored)]) -> Result<()>
         }
     }
     upsert(tx, WORK_ITEM_HEAD, WORK_ITEM_TAIL, 17, items)?;
-    for id in not_findings {
-        // An answer corrected so that it is no longer a finding.
-        tx.execute("DELETE FROM work_item_index WHERE entity = 'inspection_answers' AND id = $1", params![id])?;
+    // Answers that are not findings (or no longer are, once corrected) have no row: removed
+    // many per statement, since a push may carry a thousand answers.
+    let max = *db::LIST_SIZES.last().expect("sizes");
+    for chunk in not_findings.chunks(max) {
+        let size = db::LIST_SIZES.iter().copied().find(|&n| n >= chunk.len()).unwrap_or(max);
+        let sql = db::values_list("DELETE FROM work_item_index WHERE entity = 'inspection_answers' AND id IN (SELECT column1 FROM", 1, size, "AS v)");
+        // Padding: no record has an empty id.
+        let params: Vec<db::Value> = (0..size).map(|i| db::Value::from(chunk.get(i).copied().unwrap_or(""))).collect();
+        tx.execute(sql, &params)?;
     }
     Ok(())
 }
