@@ -35,6 +35,7 @@ if ! "$BIN/fieldbook" --json status | grep -q '"enrolled": true'; then
 fi
 "$BIN/fieldbook" sync
 echo "Server: http://127.0.0.1:$PORT (accounts in $DATA/demo-accounts.txt); laptop store: $FIELDBOOK_DB"
+echo "Office console: http://127.0.0.1:$PORT/console/ (log in as 'office' or 'admin' with the passwords in $DATA/demo-accounts.txt)"
 
 if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
   echo "No display found: starting the app on a virtual display (xvfb-run)."
