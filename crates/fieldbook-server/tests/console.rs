@@ -26,6 +26,7 @@ both!(
     lists_and_reports_export_csv,
     people_and_devices,
     the_web_app_is_served_from_the_binary,
+    projections_are_rebuilt_from_records,
 );
 
 /// An office browser: the session cookie and the console header.
@@ -807,4 +808,23 @@ async fn the_web_app_is_served_from_the_binary(b: Backend) {
     assert_eq!(missing.status(), 404);
     let api = client.get(format!("{}/console/api/nothing", s.url)).send().await.unwrap();
     assert_eq!(api.status(), 404);
+}
+
+/// A database that had records before the console's projections existed gets them filled.
+async fn projections_are_rebuilt_from_records(b: Backend) {
+    let s = TestServer::with_demo(b).await;
+    let tables = "SELECT (SELECT COUNT(*) FROM work_order_index) * 1000000 + (SELECT COUNT(*) FROM reference_index) * 1000 + (SELECT COUNT(*) FROM work_item_index)";
+    let before = s.count(tables).await;
+    assert!(before >= 5_000_000, "the demo's orders are projected: {before}");
+    s.run_db(|db| {
+        db.transaction(Mode::Feed, |tx| {
+            tx.execute_batch("DELETE FROM work_order_index; DELETE FROM reference_index; DELETE FROM work_item_index")?;
+            fieldbook_server::console::index::rebuild(tx)
+        })
+    })
+    .await
+    .unwrap();
+    assert_eq!(s.count(tables).await, before);
+    let c = office(&s).await;
+    assert_eq!(c.get(&format!("/console/api/work-orders/{}", id("work_orders", "WO-1002"))).await["order"]["zone"], "suburban");
 }

@@ -68,25 +68,35 @@ fn cookie_token(headers: &axum::http::HeaderMap) -> Option<String> {
     None
 }
 
-/// The user behind a session token, if the session is live (and touches it now and then).
-pub fn authenticate(tx: &mut dyn Tx, token: &str) -> Result<Option<User>> {
+/// What a session token is worth now.
+pub enum Session {
+    /// No such session, it expired, or its user may no longer use the console.
+    None,
+    /// Live; `touch`: its last-seen time is old enough to be refreshed.
+    Live { user: User, touch: bool },
+}
+
+/// Looks a session token up (a read: most requests then need no write at all).
+pub fn authenticate(tx: &mut dyn Tx, token: &str) -> Result<Session> {
     let hash = sha256_hex(token.as_bytes());
-    let Some(row) = tx.query_opt("SELECT login, last_seen_at FROM console_sessions WHERE token_hash = $1", params![hash.as_str()])? else { return Ok(None) };
+    let Some(row) = tx.query_opt("SELECT login, last_seen_at FROM console_sessions WHERE token_hash = $1", params![hash.as_str()])? else { return Ok(Session::None) };
     let (login, seen) = (row.text(0)?, row.text(1)?);
     let seen = chrono::DateTime::parse_from_rfc3339(&seen).map(|t| t.to_utc()).unwrap_or_default();
     let now = chrono::Utc::now();
     if now - seen > IDLE {
-        tx.execute("DELETE FROM console_sessions WHERE token_hash = $1", params![hash.as_str()])?;
-        return Ok(None);
+        return Ok(Session::None);
     }
-    let Some(user) = users::find(tx, &login)? else { return Ok(None) };
+    let Some(user) = users::find(tx, &login)? else { return Ok(Session::None) };
     if user.disabled || user.role == Role::Technician {
-        return Ok(None);
+        return Ok(Session::None);
     }
-    if now - seen > TOUCH_AFTER {
-        tx.execute("UPDATE console_sessions SET last_seen_at = $1 WHERE token_hash = $2", params![crate::now_text(), hash.as_str()])?;
-    }
-    Ok(Some(user))
+    Ok(Session::Live { user, touch: now - seen > TOUCH_AFTER })
+}
+
+/// Notes that a session was used (idle time starts again).
+pub fn touch(tx: &mut dyn Tx, token: &str) -> Result<()> {
+    tx.execute("UPDATE console_sessions SET last_seen_at = $1 WHERE token_hash = $2", params![crate::now_text(), sha256_hex(token.as_bytes())])?;
+    Ok(())
 }
 
 impl FromRequestParts<AppState> for ConsoleUser {
@@ -95,8 +105,17 @@ impl FromRequestParts<AppState> for ConsoleUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
         let none = || Error::Unauthorized("no console session (or it expired after 12 h idle); log in again".into());
         let token = cookie_token(&parts.headers).ok_or_else(none)?;
-        let user = state.db.run(Mode::Write, move |tx| authenticate(tx, &token)).await?;
-        user.map(ConsoleUser).ok_or_else(none)
+        let t = token.clone();
+        match state.db.run(Mode::Read, move |tx| authenticate(tx, &t)).await? {
+            Session::None => Err(none()),
+            Session::Live { user, touch: stale } => {
+                if stale {
+                    // A small write of its own, at most once a minute per session.
+                    state.db.run(Mode::Write, move |tx| touch(tx, &token)).await?;
+                }
+                Ok(ConsoleUser(user))
+            }
+        }
     }
 }
 
