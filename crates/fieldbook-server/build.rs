@@ -23,7 +23,10 @@ fn walk(dir: &Path, base: &Path, out: &mut Vec<(String, PathBuf)>) {
 fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
     let dist = manifest.join("../../ui/dist-console");
-    println!("cargo:rerun-if-changed={}", dist.display());
+    // A rerun-if-changed path that does not exist makes cargo rebuild this crate every time; until
+    // the UI is built, the ui/ folder is watched instead, so that its first build is picked up.
+    let watched = if dist.exists() { dist.clone() } else { manifest.join("../../ui") };
+    println!("cargo:rerun-if-changed={}", watched.display());
     println!("cargo:rerun-if-changed=build.rs");
     let mut files = Vec::new();
     if dist.join("index.html").is_file() {
