@@ -217,6 +217,10 @@ fn pages(ids: &Ids) -> Vec<(&'static str, String)> {
     v.push(("reports", "/console/api/reports/response?by=zone&from=2025-12-01&to=2026-11-30".into()));
     v.push(("reports", "/console/api/reports/first-time-fix?technician=tech042&from=2025-12-01&to=2026-11-30".into()));
     v.push(("reports", "/console/api/reports/satisfaction?region=浦东新区".into()));
+    // A whole year (half the orders): beyond what a page asks for by default.
+    for r in ["response?by=day&", "daily-minutes?", "first-time-fix?", "satisfaction?", "fault-prone-assets?", "frequent-findings?"] {
+        v.push(("reports, a year", format!("/console/api/reports/{r}from=2025-12-01&to=2026-11-30")));
+    }
     v
 }
 
