@@ -132,10 +132,6 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        // A pulled page of 5,000 records dirties more pages than SQLite's default 2 MiB cache
-        // holds, and a transaction that outgrows its cache spills pages to the WAL mid-way (a
-        // third of a first pull's time went to those writes). 32 MiB is a ceiling, not a grant.
-        conn.pragma_update(None, "cache_size", -32 * 1024)?;
         // One statement text per entity and set of fields written: more than the default 16.
         conn.set_prepared_statement_cache_capacity(256);
         migrate::apply_all(&conn)?;
