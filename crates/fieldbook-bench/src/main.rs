@@ -36,7 +36,8 @@ use serde_json::{json, Value};
 #[derive(Parser)]
 #[command(name = "fieldbook-bench", about = "Simulates laptops syncing with fieldbook-server and prints JSON figures")]
 struct Args {
-    /// Server database: `postgres://…` or an SQLite path. Default: a fresh temporary SQLite file.
+    /// Server database: `postgres://…`, `postgres` (a throwaway PostgreSQL cluster) or an SQLite
+    /// path. Default: a fresh temporary SQLite file.
     #[arg(long)]
     database: Option<String>,
     /// Which scenarios to run.
@@ -72,7 +73,13 @@ fn main() -> Result<()> {
     }
     let args = Args::parse();
     let tmp = tempfile::tempdir()?;
-    let database = args.database.clone().unwrap_or_else(|| tmp.path().join("server.db").display().to_string());
+    // `--database postgres` (no URL): a throwaway PostgreSQL cluster, as the console bench uses.
+    let mut _pg = None;
+    let database = match args.database.as_deref() {
+        Some("postgres") => _pg.insert(fieldbook_testkit::fresh_db(fieldbook_testkit::Backend::Postgres)).url.clone(),
+        Some(d) => d.to_owned(),
+        None => tmp.path().join("server.db").display().to_string(),
+    };
     let backend = if database.starts_with("postgres") { "postgresql" } else { "sqlite" };
     let db = Db::open(&database).context("opening the server database")?;
     db.transaction(Mode::Feed, |tx| import::import(tx, &demo(), "demo")).context("loading the demo company")?;
