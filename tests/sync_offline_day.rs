@@ -17,10 +17,10 @@ async fn offline_day(backend: Backend) {
     let code = central.code_for("li.wei").await;
     let url = central.url();
     let l = &laptop;
-    blocking_cli(l, &["enroll", "--server", &url, "--code", &code]).await;
-    let first = blocking_cli(l, &["sync"]).await;
+    l.json_async(&["enroll", "--server", &url, "--code", &code]).await;
+    let first = l.json_async(&["sync"]).await;
     assert!(first["pulled"].as_u64().unwrap() > 0, "{first}");
-    let today = blocking_cli(l, &["orders"]).await;
+    let today = l.json_async(&["orders"]).await;
     let numbers: Vec<&str> = today.as_array().unwrap().iter().map(|o| o["number"].as_str().unwrap()).collect();
     assert!(numbers.contains(&"WO-1001") && numbers.contains(&"WO-1002"), "li.wei's dispatched work arrived: {numbers:?}");
     assert!(!numbers.contains(&"WO-1004"), "zhang.min's order is not on li.wei's laptop");
@@ -42,19 +42,19 @@ async fn offline_day(backend: Backend) {
         vec!["complete", "WO-1002"],
         vec!["sign", "WO-1002", "--signer", "王工", "--strokes", &s],
     ] {
-        blocking_cli(l, &args).await;
+        l.json_async(&args).await;
     }
     let offline = laptop.run(&["sync"]);
     assert!(!offline.ok && offline.stderr.contains("cannot reach the server"), "{}", offline.stderr);
-    let pending = blocking_cli(l, &["status"]).await["pending_changes"].as_i64().unwrap();
+    let pending = l.json_async(&["status"]).await["pending_changes"].as_i64().unwrap();
     assert!(pending > 20, "the offline work waits in the outbox: {pending}");
 
     // Back online.
     central.restart().await;
-    let pushed = blocking_cli(l, &["sync"]).await;
+    let pushed = l.json_async(&["sync"]).await;
     assert_eq!(pushed["pushed"].as_i64().unwrap(), pending, "{pushed}");
     assert_eq!(pushed["rejected"].as_array().map(Vec::len).unwrap_or(0), 0, "{pushed}");
-    assert_eq!(blocking_cli(l, &["status"]).await["pending_changes"], 0);
+    assert_eq!(l.json_async(&["status"]).await["pending_changes"], 0);
 
     assert_eq!(central.count("SELECT count(*) FROM records WHERE entity = 'signatures'").await, 2, "exactly the two signatures");
     let answered = serde_json::from_str::<serde_json::Value>(ANSWERS).unwrap().as_array().unwrap().len() as i64;
@@ -65,40 +65,20 @@ async fn offline_day(backend: Backend) {
     let feed_before = central.count("SELECT count(*) FROM feed").await;
 
     // Pushing again (nothing pending) and a second full sync change nothing on the server.
-    blocking_cli(l, &["sync"]).await;
+    l.json_async(&["sync"]).await;
     assert_eq!(central.count("SELECT count(*) FROM feed").await, feed_before, "a repeated sync applies nothing twice");
 
     // What the server holds verifies intact on another laptop that pulls it.
     let office_copy = Laptop::new();
     office_copy.json(&["init"]);
     let code = central.code_for("li.wei").await;
-    blocking_cli(&office_copy, &["enroll", "--server", &url, "--code", &code]).await;
-    blocking_cli(&office_copy, &["sync"]).await;
+    office_copy.json_async(&["enroll", "--server", &url, "--code", &code]).await;
+    office_copy.json_async(&["sync"]).await;
     for order in ["WO-1001", "WO-1002"] {
-        let v = blocking_cli(&office_copy, &["verify", order]).await;
+        let v = office_copy.json_async(&["verify", order]).await;
         assert_eq!(v["intact"], true, "{order}: {v}");
     }
     central.stop().await;
-}
-
-/// Runs a `fieldbook --json` command off the async threads (the server shares this runtime).
-async fn blocking_cli(laptop: &Laptop, args: &[&str]) -> serde_json::Value {
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let db = laptop.db();
-    tokio::task::spawn_blocking(move || {
-        let out = std::process::Command::new(fieldbook_scenarios::bin("fieldbook"))
-            .arg("--db")
-            .arg(&db)
-            .arg("--json")
-            .args(&args)
-            .env_remove("FIELDBOOK_DB")
-            .output()
-            .expect("run fieldbook");
-        assert!(out.status.success(), "fieldbook {args:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("fieldbook {args:?}: not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
-    })
-    .await
-    .expect("cli task")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -15,28 +15,28 @@ async fn restored_backup(backend: Backend) {
     let laptop = Laptop::new();
     laptop.json(&["init"]);
     let code = central.code_for("li.wei").await;
-    cli(&laptop, &["enroll", "--server", &central.url(), "--code", &code]).await;
-    cli(&laptop, &["sync"]).await;
+    laptop.json_async(&["enroll", "--server", &central.url(), "--code", &code]).await;
+    laptop.json_async(&["sync"]).await;
     let backup = snapshot(&laptop);
 
     // Work that syncs after the backup was taken: the server applies outbox numbers 1..k.
     let answers = laptop.write("answers.json", ANSWERS);
-    cli(&laptop, &["arrive", "WO-1001"]).await;
-    cli(&laptop, &["answer", "WO-1001", "--file", answers.to_str().unwrap()]).await;
-    let applied = cli(&laptop, &["sync"]).await["pushed"].as_i64().unwrap();
+    laptop.json_async(&["arrive", "WO-1001"]).await;
+    laptop.json_async(&["answer", "WO-1001", "--file", answers.to_str().unwrap()]).await;
+    let applied = laptop.json_async(&["sync"]).await["pushed"].as_i64().unwrap();
     assert!(applied > 5, "{applied}");
 
     // The laptop's disk is restored from the backup, and the technician goes on working.
-    restore(&laptop, &backup);
-    cli(&laptop, &["arrive", "WO-1002"]).await;
-    cli(&laptop, &["repair", "WO-1002", "--fault", "泵体漏水", "--cause", "机械密封磨损", "--action", "更换机械密封", "--minutes", "95", "--category", "A"]).await;
-    let pending = cli(&laptop, &["status"]).await["pending_changes"].as_i64().unwrap();
+    restore(&backup);
+    laptop.json_async(&["arrive", "WO-1002"]).await;
+    laptop.json_async(&["repair", "WO-1002", "--fault", "泵体漏水", "--cause", "机械密封磨损", "--action", "更换机械密封", "--minutes", "95", "--category", "A"]).await;
+    let pending = laptop.json_async(&["status"]).await["pending_changes"].as_i64().unwrap();
     assert!(pending > 0 && pending < applied, "new work numbered from the backup's counter, below the applied numbers: {pending}");
 
-    let report = cli(&laptop, &["sync"]).await;
+    let report = laptop.json_async(&["sync"]).await;
     assert_eq!(report["renumbered"].as_i64(), Some(pending), "{report}");
     assert_eq!(report["pushed"].as_i64(), Some(pending), "{report}");
-    assert_eq!(cli(&laptop, &["status"]).await["pending_changes"], 0);
+    assert_eq!(laptop.json_async(&["status"]).await["pending_changes"], 0);
 
     // Nothing typed after the restore was skipped as a duplicate.
     assert_eq!(central.count("SELECT count(*) FROM records WHERE entity = 'repair_records'").await, 1);
@@ -47,7 +47,7 @@ async fn restored_backup(backend: Backend) {
     // And the work synced before the restore is still there, and came back to the laptop.
     let answered = serde_json::from_str::<serde_json::Value>(ANSWERS).unwrap().as_array().unwrap().len() as i64;
     assert_eq!(central.count("SELECT count(*) FROM records WHERE entity = 'inspection_answers'").await, answered);
-    let shown = cli(&laptop, &["show", "WO-1001"]).await;
+    let shown = laptop.json_async(&["show", "WO-1001"]).await;
     assert_eq!(shown["order"]["status"].as_str().or(shown["status"].as_str()), Some("on_site"), "{shown}");
 }
 
@@ -65,7 +65,7 @@ fn snapshot(laptop: &Laptop) -> Vec<(std::path::PathBuf, Option<Vec<u8>>)> {
         .collect()
 }
 
-fn restore(_laptop: &Laptop, backup: &[(std::path::PathBuf, Option<Vec<u8>>)]) {
+fn restore(backup: &[(std::path::PathBuf, Option<Vec<u8>>)]) {
     for (path, bytes) in backup {
         match bytes {
             Some(b) => std::fs::write(path, b).expect("restore a store file"),
@@ -74,26 +74,6 @@ fn restore(_laptop: &Laptop, backup: &[(std::path::PathBuf, Option<Vec<u8>>)]) {
             }
         }
     }
-}
-
-/// Runs a `fieldbook --json` command off the async threads (the server shares this runtime).
-async fn cli(laptop: &Laptop, args: &[&str]) -> serde_json::Value {
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let db = laptop.db();
-    tokio::task::spawn_blocking(move || {
-        let out = std::process::Command::new(fieldbook_scenarios::bin("fieldbook"))
-            .arg("--db")
-            .arg(&db)
-            .arg("--json")
-            .args(&args)
-            .env_remove("FIELDBOOK_DB")
-            .output()
-            .expect("run fieldbook");
-        assert!(out.status.success(), "fieldbook {args:?} failed:\n{}", String::from_utf8_lossy(&out.stderr));
-        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("fieldbook {args:?}: not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
-    })
-    .await
-    .expect("cli task")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

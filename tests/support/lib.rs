@@ -76,11 +76,15 @@ impl Laptop {
 
     /// Runs a command that must succeed, returning its `--json` output.
     pub fn json(&self, args: &[&str]) -> serde_json::Value {
-        let mut all = vec!["--json"];
-        all.extend_from_slice(args);
-        let r = self.run(&all);
-        assert!(r.ok, "fieldbook {args:?} failed:\n{}", r.stderr);
-        r.json()
+        json_at(&self.db(), args)
+    }
+
+    /// [`Laptop::json`] on a blocking thread, for scenarios whose server runs on the test's own
+    /// async runtime (a blocking call there could starve it).
+    pub async fn json_async(&self, args: &[&str]) -> serde_json::Value {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let db = self.db();
+        tokio::task::spawn_blocking(move || json_at(&db, &args.iter().map(String::as_str).collect::<Vec<_>>())).await.expect("fieldbook task")
     }
 
     pub fn write(&self, name: &str, contents: &str) -> PathBuf {
@@ -88,6 +92,14 @@ impl Laptop {
         std::fs::write(&p, contents).expect("write fixture");
         p
     }
+}
+
+/// Runs `fieldbook --db DB --json ARGS...`, which must succeed, and parses its output.
+fn json_at(db: &Path, args: &[&str]) -> serde_json::Value {
+    let out = Command::new(bin("fieldbook")).arg("--db").arg(db).arg("--json").args(args).env_remove("FIELDBOOK_DB").output().expect("run fieldbook");
+    let r: Run = out.into();
+    assert!(r.ok, "fieldbook {args:?} failed:\n{}", r.stderr);
+    r.json()
 }
 
 impl Default for Laptop {
