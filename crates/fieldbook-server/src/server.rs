@@ -56,7 +56,10 @@ impl Running {
 
 /// Binds `listen` (port 0 picks a free one) and starts serving `db`.
 pub async fn start(db: Db, listen: SocketAddr, tls: Option<&TlsFiles>) -> Result<Running> {
-    let app = crate::api::router(db);
+    let app = match tls {
+        Some(_) => crate::api::router(db).layer(axum::middleware::map_response(secure_cookies)),
+        None => crate::api::router(db),
+    };
     let bind_error = |e: std::io::Error| Error::Invalid(format!("cannot listen on {listen}: {e}"));
     match tls {
         None => {
@@ -82,4 +85,26 @@ pub async fn start(db: Db, listen: SocketAddr, tls: Option<&TlsFiles>) -> Result
             Ok(Running { addr, tls: true, stop: Stop::Tls(handle), task })
         }
     }
+}
+
+/// Over HTTPS, cookies (the console's session) are marked `Secure`: a browser then never sends
+/// them over plain HTTP. (Without TLS there is no HTTPS for them to be limited to.)
+async fn secure_cookies(mut resp: axum::response::Response) -> axum::response::Response {
+    use axum::http::header::SET_COOKIE;
+    use axum::http::HeaderValue;
+    let cookies: Vec<HeaderValue> = resp.headers().get_all(SET_COOKIE).iter().cloned().collect();
+    if cookies.is_empty() {
+        return resp;
+    }
+    resp.headers_mut().remove(SET_COOKIE);
+    for cookie in cookies {
+        let secured = match cookie.to_str() {
+            Ok(text) if !text.split(';').any(|attr| attr.trim().eq_ignore_ascii_case("secure")) => {
+                HeaderValue::from_str(&format!("{text}; Secure")).unwrap_or(cookie)
+            }
+            _ => cookie,
+        };
+        resp.headers_mut().append(SET_COOKIE, secured);
+    }
+    resp
 }

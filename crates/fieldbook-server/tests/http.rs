@@ -9,7 +9,7 @@ use std::io::{Read, Write};
 use common::{error_of, Backend, Laptop, TestServer};
 use fieldbook_core::signature::sha256_hex;
 use fieldbook_core::sync::protocol::{PullResponse, PushRequest, PushResponse, PROTOCOL_HEADER};
-use fieldbook_server::db::Db;
+use fieldbook_server::db::{Db, Mode};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -168,6 +168,18 @@ async fn https_with_a_self_signed_certificate(b: Backend) {
     let resp = client.get(format!("{}/api/status", running.url())).header(PROTOCOL_HEADER, "1").send().await.unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.json::<Value>().await.unwrap()["name"], "fieldbook-server");
+    // Over HTTPS the console's session cookie is Secure (never sent back over plain HTTP).
+    let db = Db::open(&test_db.url).unwrap();
+    common::blocking(move || {
+        let hash = fieldbook_server::users::hash_password("desk-pass-1").unwrap();
+        db.transaction(Mode::Write, |tx| fieldbook_server::users::add(tx, "desk", fieldbook_server::users::Role::Office, "Desk", Some(&hash)))
+    })
+    .await
+    .unwrap();
+    let resp = client.post(format!("{}/console/api/login", running.url())).json(&json!({"login": "desk", "password": "desk-pass-1"})).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let cookie = resp.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    assert!(cookie.contains("HttpOnly") && cookie.ends_with("; Secure"), "{cookie}");
     // A client that does not trust the certificate is refused.
     let untrusting = reqwest::Client::builder().resolve("localhost", running.addr).build().unwrap();
     assert!(untrusting.get(format!("{}/api/status", running.url())).header(PROTOCOL_HEADER, "1").send().await.is_err());
