@@ -4,19 +4,16 @@
 
 use fieldbook_core::import::ImportDocument;
 use fieldbook_core::Store;
-use fieldbook_desktop::{app_builder, AppState};
+use fieldbook_desktop::AppState;
 use serde_json::{json, Value};
 use tauri::http::{HeaderMap, HeaderValue};
-use tauri::ipc::{CallbackFn, InvokeBody, InvokeResponseBody};
-use tauri::test::{
-    get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY,
-};
-use tauri::webview::InvokeRequest;
-use tauri::WebviewWindow;
+use tauri::ipc::{InvokeBody, InvokeResponseBody};
+
+mod common;
+use common::MockApp;
 
 struct App {
-    _app: tauri::App<MockRuntime>,
-    webview: WebviewWindow<MockRuntime>,
+    mock: MockApp,
     dir: tempfile::TempDir,
 }
 
@@ -31,42 +28,15 @@ impl App {
                 .unwrap();
         doc.rebase_to(chrono::Local::now().date_naive());
         store.import(&doc, "demo").unwrap();
-        let app = app_builder(mock_builder(), AppState::new(store))
-            .build(mock_context(noop_assets()))
-            .unwrap();
-        let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
-            .build()
-            .unwrap();
-        App {
-            _app: app,
-            webview,
-            dir,
-        }
+        App { mock: MockApp::new(AppState::new(store)), dir }
     }
 
-    fn raw(
-        &self,
-        cmd: &str,
-        body: InvokeBody,
-        headers: HeaderMap,
-    ) -> Result<InvokeResponseBody, Value> {
-        get_ipc_response(
-            &self.webview,
-            InvokeRequest {
-                cmd: cmd.into(),
-                callback: CallbackFn(0),
-                error: CallbackFn(1),
-                url: "tauri://localhost".parse().unwrap(),
-                body,
-                headers,
-                invoke_key: INVOKE_KEY.to_string(),
-            },
-        )
+    fn raw(&self, cmd: &str, body: InvokeBody, headers: HeaderMap) -> Result<InvokeResponseBody, Value> {
+        self.mock.raw(cmd, body, headers)
     }
 
     fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
-        self.raw(cmd, InvokeBody::Json(args), HeaderMap::new())
-            .map(|body| body.deserialize::<Value>().unwrap())
+        self.mock.invoke(cmd, args)
     }
 
     fn ok(&self, cmd: &str, args: Value) -> Value {

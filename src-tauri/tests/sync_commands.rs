@@ -5,44 +5,14 @@
 use std::time::{Duration, Instant};
 
 use fieldbook_core::Store;
-use fieldbook_desktop::{app_builder, AppState};
+use fieldbook_desktop::AppState;
 use fieldbook_server::db::{Db, Mode};
 use fieldbook_server::server::{self, Running};
 use fieldbook_server::{enrolment, import, users};
 use serde_json::{json, Value};
-use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, MockRuntime, INVOKE_KEY};
-use tauri::webview::InvokeRequest;
-use tauri::WebviewWindow;
 
-struct App {
-    _app: tauri::App<MockRuntime>,
-    webview: WebviewWindow<MockRuntime>,
-}
-
-impl App {
-    fn new(state: AppState) -> App {
-        let app = app_builder(mock_builder(), state).build(mock_context(noop_assets())).unwrap();
-        let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
-        App { _app: app, webview }
-    }
-
-    fn invoke(&self, cmd: &str, args: Value) -> Result<Value, Value> {
-        get_ipc_response(
-            &self.webview,
-            InvokeRequest {
-                cmd: cmd.into(),
-                callback: CallbackFn(0),
-                error: CallbackFn(1),
-                url: "tauri://localhost".parse().unwrap(),
-                body: InvokeBody::Json(args),
-                headers: Default::default(),
-                invoke_key: INVOKE_KEY.to_string(),
-            },
-        )
-        .map(|body| body.deserialize::<Value>().unwrap())
-    }
-}
+mod common;
+use common::MockApp;
 
 fn fresh(dir: &tempfile::TempDir) -> AppState {
     AppState::new(Store::open(&dir.path().join("laptop.db")).unwrap())
@@ -51,7 +21,7 @@ fn fresh(dir: &tempfile::TempDir) -> AppState {
 #[test]
 fn an_unenrolled_store_says_so_and_sync_now_asks_for_enrolment() {
     let dir = tempfile::tempdir().unwrap();
-    let app = App::new(fresh(&dir));
+    let app = MockApp::new(fresh(&dir));
     let s = app.invoke("sync_status", json!({})).unwrap();
     assert_eq!(s["enrolled"], false);
     assert_eq!(s["running"], false);
@@ -67,7 +37,7 @@ fn an_unenrolled_store_says_so_and_sync_now_asks_for_enrolment() {
 #[test]
 fn enrolment_errors_are_worded_for_technicians() {
     let dir = tempfile::tempdir().unwrap();
-    let app = App::new(fresh(&dir));
+    let app = MockApp::new(fresh(&dir));
     let e = app.invoke("enroll", json!({"server_url": "not a url", "code": "X"})).unwrap_err();
     assert_eq!(e["kind"], "invalid_url", "{e}");
     let e = app.invoke("enroll", json!({"server_url": "http://127.0.0.1:9", "code": "ABC"})).unwrap_err();
@@ -107,7 +77,7 @@ fn enrolling_with_the_real_server_starts_background_sync() {
     let code = rt.block_on(tokio::task::spawn_blocking(move || db.transaction(Mode::Write, |tx| enrolment::issue_code(tx, "li.wei", 1)).unwrap())).unwrap();
 
     let dir = tempfile::tempdir().unwrap();
-    let app = App::new(fresh(&dir));
+    let app = MockApp::new(fresh(&dir));
     let e = app.invoke("enroll", json!({"server_url": office.running.url(), "code": code})).unwrap();
     assert_eq!(e["enrollment"]["technician"], "li.wei");
     assert_eq!(e["status"]["enrolled"], true);
@@ -132,7 +102,7 @@ fn enrolling_with_the_real_server_starts_background_sync() {
 
     // The same code again is refused, in the client's words.
     let dir2 = tempfile::tempdir().unwrap();
-    let other = App::new(fresh(&dir2));
+    let other = MockApp::new(fresh(&dir2));
     let e = other.invoke("enroll", json!({"server_url": office.running.url(), "code": code})).unwrap_err();
     assert_eq!(e["kind"], "enrollment_refused", "{e}");
     assert!(e["message"].as_str().unwrap().starts_with("the server did not accept the enrolment"), "{e}");

@@ -2,11 +2,11 @@
 
 use fieldbook_core::import::ImportDocument;
 use fieldbook_core::Store;
-use fieldbook_desktop::{app_builder, AppState};
+use fieldbook_desktop::AppState;
 use serde_json::{json, Value};
-use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
-use tauri::webview::InvokeRequest;
+
+mod common;
+use common::MockApp;
 
 /// One customer, one site, a repair call on `day` and a patrol inspection the day after.
 fn doc(day: chrono::NaiveDate) -> ImportDocument {
@@ -28,25 +28,7 @@ fn doc(day: chrono::NaiveDate) -> ImportDocument {
 }
 
 fn invoke(state: AppState, cmd: &str, args: Value) -> Result<Value, Value> {
-    let app = app_builder(mock_builder(), state)
-        .build(mock_context(noop_assets()))
-        .unwrap();
-    let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
-        .build()
-        .unwrap();
-    get_ipc_response(
-        &webview,
-        InvokeRequest {
-            cmd: cmd.into(),
-            callback: CallbackFn(0),
-            error: CallbackFn(1),
-            url: "tauri://localhost".parse().unwrap(),
-            body: InvokeBody::Json(args),
-            headers: Default::default(),
-            invoke_key: INVOKE_KEY.to_string(),
-        },
-    )
-    .map(|body| body.deserialize::<Value>().unwrap())
+    MockApp::new(state).invoke(cmd, args)
 }
 
 fn store_with(dir: &tempfile::TempDir, day: chrono::NaiveDate) -> AppState {

@@ -66,10 +66,6 @@ fn signature() -> SignRequest {
     SignRequest { signer_name: "陈建国".into(), signer_title: Some("物业工程部经理".into()), strokes: vec![wave(50.0, 40), wave(300.0, 40), underline] }
 }
 
-fn answers(v: serde_json::Value) -> Vec<AnswerInput> {
-    serde_json::from_value(v).unwrap()
-}
-
 /// Every required item of the demo inspection, with a leaking, under-pressure sprinkler pump.
 fn inspection_answers() -> Vec<AnswerInput> {
     serde_json::from_str(include_str!("../../../demo/fixtures/inspection-wo-1001.json")).unwrap()

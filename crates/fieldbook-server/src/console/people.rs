@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::{audit, csv, ConsoleUser, FormatQuery};
 use crate::api::{AppState, JsonBody};
-use crate::db::{Mode, Tx};
+use crate::db::{Mode, Row, Tx};
 use crate::devices::{self, DeviceRow};
 use crate::error::{Error, Result};
 use crate::users::{self, Role};
@@ -26,34 +26,28 @@ pub struct UserRow {
     pub created_at: String,
 }
 
-fn user_row(tx: &mut dyn Tx, login: &str) -> Result<UserRow> {
-    let r = tx
-        .query_opt("SELECT login, display_name, role, disabled, created_at FROM users WHERE login = $1", params![login])?
-        .ok_or_else(|| Error::NotFound(format!("no user '{login}'")))?;
-    let role = r.text(2)?;
+const USER_COLUMNS: &str = "SELECT login, display_name, role, disabled, created_at FROM users";
+
+fn to_user(r: &Row) -> Result<UserRow> {
+    let (login, role) = (r.text(0)?, r.text(2)?);
     Ok(UserRow {
-        login: r.text(0)?,
-        display_name: r.text(1)?,
         role: Role::parse(&role).ok_or_else(|| Error::Internal(format!("user {login} has unknown role '{role}'")))?,
+        login,
+        display_name: r.text(1)?,
         disabled: r.bool(3)?,
         created_at: r.text(4)?,
     })
 }
 
+fn user_row(tx: &mut dyn Tx, login: &str) -> Result<UserRow> {
+    let r = tx
+        .query_opt(&format!("{USER_COLUMNS} WHERE login = $1"), params![login])?
+        .ok_or_else(|| Error::NotFound(format!("no user '{login}'")))?;
+    to_user(&r)
+}
+
 pub fn users_of(tx: &mut dyn Tx) -> Result<Vec<UserRow>> {
-    tx.query("SELECT login, display_name, role, disabled, created_at FROM users ORDER BY login", params![])?
-        .iter()
-        .map(|r| {
-            let role = r.text(2)?;
-            Ok(UserRow {
-                login: r.text(0)?,
-                display_name: r.text(1)?,
-                role: Role::parse(&role).ok_or_else(|| Error::Internal(format!("a user has unknown role '{role}'")))?,
-                disabled: r.bool(3)?,
-                created_at: r.text(4)?,
-            })
-        })
-        .collect()
+    tx.query(&format!("{USER_COLUMNS} ORDER BY login"), params![])?.iter().map(to_user).collect()
 }
 
 pub async fn users(State(s): State<AppState>, _u: ConsoleUser, Query(q): Query<FormatQuery>) -> Result<Response> {
