@@ -10,7 +10,7 @@ export const CHROMIUM = process.env.FIELDBOOK_CHROMIUM ?? "/usr/bin/chromium";
 
 export default defineConfig({
   testDir: "e2e/console",
-  // Screenshots for the docs only when asked (scripts/console-screenshots.sh).
+  // Screenshots for the docs only when asked (scripts/screenshots.sh console).
   testMatch: process.env.FIELDBOOK_SCREENSHOTS ? ["**/*.shots.ts"] : ["**/*.spec.ts"],
   globalSetup: "./e2e/console/global-setup.ts",
   workers: 1,

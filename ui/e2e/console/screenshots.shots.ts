@@ -1,6 +1,6 @@
 /**
  * Screenshots of every console screen in English and Chinese at 1366×768, written to
- * docs/screenshots/console-{en,zh}-SCREEN.png. Run by scripts/console-screenshots.sh (which sets
+ * docs/screenshots/console-{en,zh}-SCREEN.png. Run by scripts/screenshots.sh console (which sets
  * FIELDBOOK_SCREENSHOTS=1 so the config picks this file up); it first makes a job waiting for
  * review and an open conflict so those screens show something real.
  */
