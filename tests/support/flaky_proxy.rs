@@ -20,7 +20,8 @@ pub struct FlakyProxy {
 
 impl FlakyProxy {
     /// Proxies to `target`; a connection is cut after a random 0..`max_bytes` bytes with
-    /// probability `cut_probability` (otherwise it lives until either side closes).
+    /// probability `cut_probability` (otherwise it lives until either side closes). The first
+    /// connection of a proxy that cuts at all is always cut, within its first 4 KiB.
     pub fn start(target: SocketAddr, cut_probability: f64, max_bytes: u64, seed: u64) -> FlakyProxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy");
         listener.set_nonblocking(true).expect("nonblocking");
@@ -34,12 +35,20 @@ impl FlakyProxy {
             while !stop2.load(Ordering::Relaxed) {
                 match listener.accept() {
                     Ok((client, _)) => {
-                        conns2.fetch_add(1, Ordering::Relaxed);
+                        let first = conns2.fetch_add(1, Ordering::Relaxed) == 0 && cut_probability > 0.0;
                         rng ^= rng << 13;
                         rng ^= rng >> 7;
                         rng ^= rng << 17;
-                        let cut = (rng % 10_000) as f64 / 10_000.0 < cut_probability;
-                        let budget = if cut { rng.rotate_left(17) % max_bytes.max(1) } else { u64::MAX };
+                        // The first connection is always cut within its first 4 KiB (any sync
+                        // exchange is longer), so that every run meets at least one cut: with
+                        // kept-alive connections a run may open only a few, and left to chance
+                        // none of them might be cut.
+                        let cut = first || (rng % 10_000) as f64 / 10_000.0 < cut_probability;
+                        let budget = match (first, cut) {
+                            (true, _) => 1 + rng.rotate_left(17) % 4096,
+                            (false, true) => rng.rotate_left(17) % max_bytes.max(1),
+                            (false, false) => u64::MAX,
+                        };
                         let Ok(server) = TcpStream::connect(target) else { continue };
                         let _ = client.set_nonblocking(false);
                         pipe_pair(client, server, budget, cuts2.clone());
@@ -143,7 +152,12 @@ mod tests {
         let reliable = FlakyProxy::start(target, 0.0, 100, 1);
         assert_eq!(round_trip(&reliable, 5000), 5000);
         let flaky = FlakyProxy::start(target, 1.0, 100, 7);
-        assert!(round_trip(&flaky, 5000) < 100, "cut within the byte budget");
-        assert_eq!(flaky.cuts.load(Ordering::Relaxed), 1);
+        assert!(round_trip(&flaky, 5000) < 4096, "the first connection is cut within 4 KiB");
+        assert!(round_trip(&flaky, 5000) < 100, "later ones within the byte budget");
+        assert_eq!(flaky.cuts.load(Ordering::Relaxed), 2);
+        // Rarely cutting, it still cuts the first connection.
+        let rare = FlakyProxy::start(target, 0.0001, 100, 3);
+        assert!(round_trip(&rare, 5000) < 4096);
+        assert_eq!(round_trip(&rare, 5000), 5000);
     }
 }
