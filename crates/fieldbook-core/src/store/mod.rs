@@ -5,6 +5,7 @@
 //! record, stamps each changed field with the hybrid logical clock and appends one outbox entry —
 //! all in the one transaction, so a failed write leaves neither a record nor an outbox entry.
 
+mod clocks;
 pub mod migrate;
 mod orders;
 mod signing;
@@ -159,6 +160,18 @@ impl Store {
     /// Read access for queries that have no typed method yet (reports, diagnostics).
     pub fn connection(&self) -> &Connection {
         &self.conn
+    }
+
+    /// The merge's stamp of every stamped field of a record (empty for a record this laptop
+    /// does not have).
+    pub fn record_stamps(&self, entity: &str, id: &str) -> Result<Map<String, Value>> {
+        let spec = entity::spec(entity).ok_or_else(|| Error::invalid(format!("{entity} {id}"), "entity", format!("'{entity}' is not a synced entity")))?;
+        let text: Option<String> = self
+            .conn
+            .prepare_cached("SELECT clocks FROM record_clocks WHERE entity = ?1 AND record_id = ?2")?
+            .query_row(params![entity, id], |r| r.get(0))
+            .optional()?;
+        text.map_or_else(|| Ok(Map::new()), |t| clocks::decode(spec, id, &t))
     }
 
     /// The folder beside the database where attachments are kept by content hash.
@@ -373,6 +386,7 @@ impl Tx<'_> {
 
     /// The stamp of every field of a record on this laptop.
     pub(crate) fn field_clocks(&self, entity: &str, id: &str) -> Result<Map<String, Value>> {
+        let spec = entity::spec(entity).unwrap_or_else(|| panic!("'{entity}' is not a synced entity"));
         let clocks: Option<String> = self
             .tx
             .prepare_cached("SELECT clocks FROM record_clocks WHERE entity = ?1 AND record_id = ?2")?
@@ -380,23 +394,21 @@ impl Tx<'_> {
             .optional()?;
         match clocks {
             None => Ok(Map::new()),
-            Some(text) => match serde_json::from_str(&text) {
-                Ok(Value::Object(map)) => Ok(map),
-                _ => Err(Error::invalid(format!("{entity} {id}"), "clocks", "the stored field stamps are not a JSON object; the database was edited outside Fieldbook")),
-            },
+            Some(text) => clocks::decode(spec, id, &text),
         }
     }
 
     /// Stamps the given fields of a record, keeping the stamps of its other fields.
     pub(crate) fn set_clocks<'a>(&mut self, entity: &str, id: &str, stamps: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<()> {
+        let spec = entity::spec(entity).unwrap_or_else(|| panic!("'{entity}' is not a synced entity"));
         let stamps: Map<String, Value> = stamps.into_iter().map(|(f, s)| (f.to_owned(), Value::String(s.to_owned()))).collect();
-        // Stamps are never null, so json_patch is a plain per-key overwrite.
-        self.tx
-            .prepare_cached(
-                "INSERT INTO record_clocks(entity, record_id, clocks) VALUES (?1, ?2, ?3)
-                 ON CONFLICT(entity, record_id) DO UPDATE SET clocks = json_patch(clocks, excluded.clocks)",
-            )?
-            .execute(params![entity, id, Value::Object(stamps).to_string()])?;
+        let sql = format!(
+            "INSERT INTO record_clocks(entity, record_id, clocks) VALUES (?1, ?2, ?3)
+             ON CONFLICT(entity, record_id) DO UPDATE SET clocks = {}",
+            clocks::MERGE_ON_CONFLICT
+        );
+        let compact = clocks::encode(spec, &stamps);
+        self.tx.prepare_cached(&sql)?.execute(params![entity, id, compact, Value::Object(stamps).to_string()])?;
         Ok(())
     }
 

@@ -12,7 +12,7 @@ use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::{ts, Store};
+use super::{clocks, ts, Store};
 use crate::entity;
 use crate::error::{Error, Result};
 use crate::sync::merge::{merge_into, IncomingWrite, RecordState, Stamps};
@@ -275,15 +275,14 @@ fn stamps_of_page<'p>(tx: &super::Tx<'_>, page: &'p PullResponse) -> Result<Hash
         .conn()
         .prepare_cached("SELECT record_id, clocks FROM record_clocks WHERE entity = ?1 AND record_id IN (SELECT value FROM json_each(?2))")?;
     for (entity, ids) in ids {
+        let spec = entity::spec(entity).expect("checked before the transaction");
         let list = serde_json::to_string(&ids).expect("strings serialize");
         let mut rows = stmt.query(params![entity, list])?;
         while let Some(row) = rows.next()? {
             let id: String = row.get(0)?;
-            let text: String = row.get(1)?;
-            match serde_json::from_str(&text) {
-                Ok(Value::Object(map)) => known.entry(entity).or_default().insert(id, map),
-                _ => return Err(Error::invalid(format!("{entity} {id}"), "clocks", "the stored field stamps are not a JSON object; the database was edited outside Fieldbook")),
-            };
+            let text: &str = row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+            let stamps = clocks::decode(spec, &id, text)?;
+            known.entry(entity).or_default().insert(id, stamps);
         }
     }
     Ok(known)
@@ -370,7 +369,7 @@ impl<'p> NewRecords<'p> {
         if fields.is_empty() {
             return false;
         }
-        let row = (c.record_id.as_str(), values, Value::Object(stamps).to_string(), newest);
+        let row = (c.record_id.as_str(), values, clocks::encode(spec, &stamps), newest);
         match self.groups.iter_mut().find(|g| g.entity == c.entity && g.fields == fields) {
             Some(g) => g.rows.push(row),
             None => self.groups.push(NewGroup { entity: &c.entity, fields, rows: vec![row] }),
@@ -413,10 +412,12 @@ impl<'p> NewRecords<'p> {
                         tx.write_row(group.entity, id, &fields)?;
                     }
                 }
-                let clocks = format!(
+                let clocks_sql = format!(
+                    // A row already here holds no stamp (these records had none), so the new
+                    // stamps replace it.
                     "INSERT INTO record_clocks (entity, record_id, clocks) VALUES {} \
-                     ON CONFLICT(entity, record_id) DO UPDATE SET clocks = json_patch(clocks, excluded.clocks)",
-                    (0..n).map(|r| format!("(?1, ?{}, ?{})", 2 * r + 2, 2 * r + 3)).collect::<Vec<_>>().join(", ")
+                     ON CONFLICT(entity, record_id) DO UPDATE SET clocks = excluded.clocks",
+                    (0..n).map(|r| format!("(?1, ?{}, ?{})", 2 * r + 2, 2 * r + 3)).collect::<Vec<_>>().join(", "),
                 );
                 let mut params: Vec<&str> = Vec::with_capacity(2 * n + 1);
                 params.push(group.entity);
@@ -424,7 +425,7 @@ impl<'p> NewRecords<'p> {
                     params.push(id);
                     params.push(stamps);
                 }
-                tx.conn().prepare_cached(&clocks)?.execute(rusqlite::params_from_iter(params))?;
+                tx.conn().prepare_cached(&clocks_sql)?.execute(rusqlite::params_from_iter(params))?;
                 // Stamps order as strings (the merge compares them so): observe the newest.
                 if let Some(newest) = chunk.iter().map(|row| row.3).max() {
                     tx.observe(newest);
@@ -455,10 +456,10 @@ mod tests {
     fn outbox_entries_carry_the_stamp_each_field_had_before() {
         let (_d, mut s) = store();
         let o = s.find_order("WO-1001").unwrap();
-        let before = s.conn.query_row("SELECT clocks ->> 'status' FROM record_clocks WHERE record_id = ?1", [&o.id], |r| r.get::<_, String>(0)).unwrap();
+        let before = clocks::read(&s.conn, "work_orders", &o.id)["status"].clone();
         s.set_status("WO-1001", crate::model::Status::OnSite).unwrap();
         let push = s.pending_push(10).unwrap();
-        assert_eq!(push[0].base["status"], json!(before));
+        assert_eq!(push[0].base["status"], before);
         assert_eq!(push[0].base["arrived_at"], Value::Null, "no value before");
     }
 
@@ -543,8 +544,7 @@ mod tests {
         let (name, contact): (String, String) =
             s.conn.query_row("SELECT name, contact FROM customers WHERE id = 'c-twice'", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
         assert_eq!((name.as_str(), contact.as_str()), ("新名", "王"));
-        let name_stamp: String = s.conn.query_row("SELECT clocks ->> 'name' FROM record_clocks WHERE record_id = 'c-twice'", [], |r| r.get(0)).unwrap();
-        assert_eq!(name_stamp, second);
+        assert_eq!(clocks::read(&s.conn, "customers", "c-twice")["name"], json!(second));
         assert_eq!(s.apply_pull(&page).unwrap(), 0, "the same page again changes nothing");
     }
 

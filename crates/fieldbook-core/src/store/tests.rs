@@ -189,9 +189,8 @@ fn each_answer_appends_exactly_one_outbox_entry_with_its_fields() {
     assert_eq!(outbox.len(), 3);
     assert_eq!(outbox[2].record_id, outbox[0].record_id);
     // Clocks of each field moved to the newest stamp.
-    let stamp: String = f.store.conn.query_row(
-        "SELECT clocks ->> 'value' FROM record_clocks WHERE record_id = ?1", [&outbox[0].record_id], |r| r.get(0)).unwrap();
-    assert_eq!(stamp, outbox[2].hlc);
+    let stamps = super::clocks::read(&f.store.conn, "inspection_answers", &outbox[0].record_id);
+    assert_eq!(stamps["value"], json!(outbox[2].hlc));
 }
 
 #[test]

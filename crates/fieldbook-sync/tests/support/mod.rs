@@ -165,13 +165,7 @@ pub fn demo_state() -> MockState {
             .collect::<Result<_, _>>()
             .unwrap();
         for (id, fields) in rows {
-            let mut st = conn.prepare("SELECT clocks FROM record_clocks WHERE entity = ?1 AND record_id = ?2").unwrap();
-            let clocks: Map<String, Value> = st
-                .query_map([spec.name, id.as_str()], |r| r.get::<_, String>(0))
-                .unwrap()
-                .map(|text| serde_json::from_str::<Map<String, Value>>(&text.unwrap()).unwrap())
-                .next()
-                .unwrap_or_default();
+            let clocks = office.record_stamps(spec.name, &id).unwrap();
             let seq = state.feed.len() as i64 + 1;
             state.feed.push(FeedChange { seq, entity: spec.name.into(), record_id: id.clone(), fields: fields.clone(), clocks: clocks.clone() });
             state.records.insert((spec.name.into(), id), RecordState { fields, clocks });
