@@ -3,7 +3,8 @@
 //! stay JSON in `records`; [`project`] is called by the feed writer (`crate::feed`) for every
 //! record it writes, in the same transaction, so a projection never disagrees with its record.
 //! [`rebuild`] fills them from `records` once, when the migration adds them to a database that
-//! already has data.
+//! already has data. Every change here is bracketed by [`rollup::Change`], which keeps the
+//! per-day rollups of migration 0004 in step in the same transaction.
 //!
 //! A work order's `review_state` is derived here: the office's own `review_state` field when it
 //! was set after the last status change (approving or returning stamps both together), otherwise
@@ -15,6 +16,7 @@ use std::collections::HashMap;
 use fieldbook_core::checklist::ChecklistTemplate;
 use serde_json::{Map, Value};
 
+use super::rollup;
 use crate::db::{self, Tx};
 use crate::error::Result;
 use crate::params;
@@ -183,7 +185,10 @@ pub fn project(tx: &mut dyn Tx, written: &[(&str, &str, &Stored)]) -> Result<()>
     upsert(tx, REFERENCE_HEAD, REFERENCE_TAIL, 9, refs)?;
     for (_, id, s) in of("sites") {
         let f = s.fields()?;
+        let change = rollup::Change::Site(id);
+        change.before(tx)?;
         tx.execute("UPDATE work_order_index SET region = $1, zone = $2 WHERE site_id = $3", &[text(f, "region"), text(f, "zone"), (*id).into()])?;
+        change.after(tx)?;
     }
     let mut sites: HashMap<String, (Option<String>, Option<String>)> = HashMap::new();
     let mut orders = Vec::new();
@@ -201,7 +206,16 @@ pub fn project(tx: &mut dyn Tx, written: &[(&str, &str, &Stored)]) -> Result<()>
         let (region, zone) = &sites[site];
         orders.push(work_order_row(id, f, s.clocks()?, region.as_deref(), zone.as_deref()));
     }
+    // The rollups move with every change below (see rollup.rs), and the first-time-fix flags of
+    // the orders a change can affect are recomputed at the end.
+    let order_ids: Vec<&str> = of("work_orders").map(|(_, id, _)| *id).collect();
+    let mut affected: std::collections::BTreeSet<String> = order_ids.iter().map(|s| s.to_string()).collect();
+    affected.extend(rollup::followed_up(tx, &order_ids)?);
+    let change = rollup::Change::Orders(&order_ids);
+    change.before(tx)?;
     upsert(tx, WORK_ORDER_HEAD, WORK_ORDER_TAIL, 22, orders)?;
+    change.after(tx)?;
+    affected.extend(rollup::followed_up(tx, &order_ids)?);
 
     let mut items = Vec::new();
     let mut not_findings = Vec::new();
@@ -214,7 +228,16 @@ pub fn project(tx: &mut dyn Tx, written: &[(&str, &str, &Stored)]) -> Result<()>
             None => not_findings.push(*id),
         }
     }
+    let ids_of = |e: &str| written.iter().filter(|(entity, ..)| *entity == e).map(|(_, id, _)| *id).collect::<Vec<&str>>();
+    let (repairs, times, cards) = (ids_of("repair_records"), ids_of("time_entries"), ids_of("satisfaction_cards"));
+    affected.extend(rollup::orders_near_repairs(tx, &repairs)?);
+    let (times, cards) = (rollup::Change::TimeEntries(&times), rollup::Change::Cards(&cards));
+    times.before(tx)?;
+    cards.before(tx)?;
     upsert(tx, WORK_ITEM_HEAD, WORK_ITEM_TAIL, 17, items)?;
+    times.after(tx)?;
+    cards.after(tx)?;
+    affected.extend(rollup::orders_near_repairs(tx, &repairs)?);
     // Answers that are not findings (or no longer are, once corrected) have no row: removed
     // many per statement, since a push may carry a thousand answers.
     let max = *db::LIST_SIZES.last().expect("sizes");
@@ -225,7 +248,8 @@ pub fn project(tx: &mut dyn Tx, written: &[(&str, &str, &Stored)]) -> Result<()>
         let params: Vec<db::Value> = (0..size).map(|i| db::Value::from(chunk.get(i).copied().unwrap_or(""))).collect();
         tx.execute(sql, &params)?;
     }
-    Ok(())
+    let affected: Vec<&str> = affected.iter().map(String::as_str).collect();
+    rollup::refresh_not_fixed(tx, &affected)
 }
 
 /// Checklist templates by work order, read once per batch.

@@ -27,6 +27,7 @@ pub mod csv;
 pub mod index;
 pub mod people;
 pub mod reports;
+pub mod rollup;
 pub mod review;
 pub mod session;
 pub mod templates;

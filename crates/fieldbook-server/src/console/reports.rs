@@ -7,6 +7,12 @@
 //! record's own day (time entries' work day, repairs' and findings' day, satisfaction cards'
 //! rating day), the scheduled day (overdue inspections: only when a range is given), and a
 //! contract's end (expiring contracts: today to `days` ahead; technician and region do not apply).
+//!
+//! Response, daily minutes, first-time fix and satisfaction read the per-day rollups
+//! ([`super::rollup`]) when their filters fit a rollup's grain (none, a technician, or a region
+//! where the rollup has one), and the projections otherwise ([`Source::Projections`] forces the
+//! latter; the tests check both give the same answer). A day in a rollup is the UTC day of the
+//! stored timestamp, its first 10 characters, as the projections' ranges compare them.
 
 use std::collections::BTreeMap;
 
@@ -94,6 +100,20 @@ impl Filters {
     }
 }
 
+/// Where a report reads from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The rollups when the filters fit them, else the projections.
+    Rollups,
+    /// Only the projections (and first-time fix computed afresh from the repairs).
+    Projections,
+}
+
+/// `AND {col} >= from AND {col} <= to` on a rollup's day column.
+fn day_range(f: &Filters, sql: &mut Sql, col: &str) {
+    f.date_range(sql, col)
+}
+
 /// A report's answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
@@ -125,32 +145,68 @@ fn avg(r: &crate::db::Row, i: usize) -> Result<Value> {
     Ok(if n == 0 { Value::Null } else { json!(((sum as f64 / n as f64) * 100.0).round() / 100.0) })
 }
 
-pub fn response(tx: &mut dyn Tx, f: &Filters, by: &str) -> Result<Report> {
+pub fn response(tx: &mut dyn Tx, f: &Filters, by: &str, src: Source) -> Result<Report> {
     let group = match by {
         "day" => "SUBSTR(w.reported_at, 1, 10)",
         "technician" => "COALESCE(w.technician, '')",
         "zone" => "COALESCE(w.zone, '')",
         other => return Err(Error::Invalid(format!("by '{other}': use day, technician or zone"))),
     };
-    let mut sql = Sql::new("");
-    let now = sql.bind(crate::now_text());
-    sql.push(&format!(
-        "SELECT {group}, COUNT(*), \
-         CAST(SUM(CASE WHEN w.arrived_at IS NOT NULL AND w.arrived_at <= w.response_deadline THEN 1 ELSE 0 END) AS BIGINT), \
-         CAST(SUM(CASE WHEN (w.arrived_at IS NOT NULL AND w.arrived_at > w.response_deadline) OR (w.arrived_at IS NULL AND w.response_deadline < {now}) THEN 1 ELSE 0 END) AS BIGINT) \
-         FROM work_order_index w WHERE w.deleted = 0 AND w.response_deadline IS NOT NULL"
-    ));
-    f.time_range(&mut sql, "w.reported_at");
-    f.order_filters(&mut sql, "w");
-    sql.push(" GROUP BY 1 ORDER BY 1");
-    let rows = tx.query(&sql.text, &sql.params)?;
-    let rows = rows
-        .iter()
-        .map(|r| {
-            let (orders, met, breached) = (r.int(1)?, r.int(2)?, r.int(3)?);
-            Ok(json!({"group": r.text(0)?, "orders": orders, "met": met, "breached": breached, "met_rate": rate(met, met + breached)}))
-        })
-        .collect::<Result<_>>()?;
+    let now = crate::now_text();
+    // Which rollup answers: by technician (grouped by day or technician, filtered by technician)
+    // or by area (grouped by day or zone, filtered by region).
+    let by_technician = f.customer.is_none() && f.region.is_none() && by != "zone";
+    let by_area = f.customer.is_none() && f.technician.is_none() && by != "technician";
+    let counts: Vec<(String, i64, i64, i64)> = if src == Source::Rollups && (by_technician || by_area) {
+        let (table, col) = if by_area { ("order_day_by_area", if by == "day" { "day" } else { "zone" }) } else { ("order_day_by_technician", if by == "day" { "day" } else { "technician" }) };
+        let mut sql = Sql::new(&format!("SELECT {col}, CAST(SUM(orders) AS BIGINT), CAST(SUM(met) AS BIGINT), CAST(SUM(late) AS BIGINT) FROM {table} WHERE 1 = 1"));
+        day_range(f, &mut sql, "day");
+        if let Some(t) = f.technician.as_deref().filter(|_| !by_area) {
+            let p = sql.bind(t);
+            sql.push(&format!(" AND technician = {p}"));
+        }
+        if let Some(r) = f.region.as_deref().filter(|_| by_area) {
+            let p = sql.bind(r);
+            sql.push(&format!(" AND region = {p}"));
+        }
+        sql.push(" GROUP BY 1 HAVING SUM(orders) > 0 ORDER BY 1");
+        let mut rows: Vec<(String, i64, i64, i64)> = tx.query(&sql.text, &sql.params)?.iter().map(|r| Ok((r.text(0)?, r.int(1)?, r.int(2)?, r.int(3)?))).collect::<Result<_>>()?;
+        // Orders not arrived yet are late once their deadline has passed: counted now.
+        let mut sql = Sql::new("");
+        let p = sql.bind(now.as_str());
+        sql.push(&format!(
+            "SELECT {group}, COUNT(*) FROM work_order_index w \
+             WHERE w.arrived_at IS NULL AND w.deleted = 0 AND w.response_deadline IS NOT NULL AND w.response_deadline < {p}"
+        ));
+        f.time_range(&mut sql, "w.reported_at");
+        f.order_filters(&mut sql, "w");
+        sql.push(" GROUP BY 1");
+        let mut late_now: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+        for r in tx.query(&sql.text, &sql.params)? {
+            late_now.insert(r.text(0)?, r.int(1)?);
+        }
+        for row in &mut rows {
+            row.3 += late_now.get(&row.0).copied().unwrap_or(0);
+        }
+        rows
+    } else {
+        let mut sql = Sql::new("");
+        let now = sql.bind(now);
+        sql.push(&format!(
+            "SELECT {group}, COUNT(*), \
+             CAST(SUM(CASE WHEN w.arrived_at IS NOT NULL AND w.arrived_at <= w.response_deadline THEN 1 ELSE 0 END) AS BIGINT), \
+             CAST(SUM(CASE WHEN (w.arrived_at IS NOT NULL AND w.arrived_at > w.response_deadline) OR (w.arrived_at IS NULL AND w.response_deadline < {now}) THEN 1 ELSE 0 END) AS BIGINT) \
+             FROM work_order_index w WHERE w.deleted = 0 AND w.response_deadline IS NOT NULL"
+        ));
+        f.time_range(&mut sql, "w.reported_at");
+        f.order_filters(&mut sql, "w");
+        sql.push(" GROUP BY 1 ORDER BY 1");
+        tx.query(&sql.text, &sql.params)?.iter().map(|r| Ok((r.text(0)?, r.int(1)?, r.int(2)?, r.int(3)?))).collect::<Result<_>>()?
+    };
+    let rows = counts
+        .into_iter()
+        .map(|(group, orders, met, breached)| json!({"group": group, "orders": orders, "met": met, "breached": breached, "met_rate": rate(met, met + breached)}))
+        .collect();
     Ok(Report {
         columns: vec![
             ("group", if by == "day" { "Day" } else if by == "zone" { "Zone" } else { "Technician" }, if by == "day" { "日期" } else if by == "zone" { "城区/郊区" } else { "技术员" }),
@@ -163,7 +219,35 @@ pub fn response(tx: &mut dyn Tx, f: &Filters, by: &str) -> Result<Report> {
     })
 }
 
-pub fn daily_minutes(tx: &mut dyn Tx, f: &Filters) -> Result<Report> {
+fn minutes_row(day: &str, tech: &str) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("work_date".into(), json!(day));
+    m.insert("technician".into(), json!(tech));
+    for c in ["A", "B", "C", "D", "total"] {
+        m.insert(c.into(), json!(0));
+    }
+    m
+}
+
+pub fn daily_minutes(tx: &mut dyn Tx, f: &Filters, src: Source) -> Result<Report> {
+    let mut table: BTreeMap<(String, String), Map<String, Value>> = BTreeMap::new();
+    if src == Source::Rollups && f.customer.is_none() && f.region.is_none() {
+        let mut sql = Sql::new("SELECT work_date, technician, a, b, c, d, total FROM minutes_day WHERE entries > 0");
+        day_range(f, &mut sql, "work_date");
+        if let Some(t) = &f.technician {
+            let p = sql.bind(t.as_str());
+            sql.push(&format!(" AND technician = {p}"));
+        }
+        for r in tx.query(&sql.text, &sql.params)? {
+            let (day, tech) = (r.text(0)?, r.text(1)?);
+            let mut m = minutes_row(&day, &tech);
+            for (i, c) in ["A", "B", "C", "D", "total"].into_iter().enumerate() {
+                m.insert(c.into(), json!(r.int(2 + i)?));
+            }
+            table.insert((day, tech), m);
+        }
+        return Ok(minutes_report(table));
+    }
     // The order is joined only when a filter needs it (time entries carry their technician).
     let join = if f.customer.is_some() || f.region.is_some() { "JOIN work_order_index w ON w.id = t.work_order_id" } else { "" };
     let mut sql = Sql::new(&format!(
@@ -178,25 +262,20 @@ pub fn daily_minutes(tx: &mut dyn Tx, f: &Filters) -> Result<Report> {
     let only_orders = Filters { technician: None, ..f.clone() };
     only_orders.order_filters(&mut sql, "w");
     sql.push(" GROUP BY t.work_date, t.technician, t.category ORDER BY 1, 2");
-    let mut table: BTreeMap<(String, String), Map<String, Value>> = BTreeMap::new();
     for r in tx.query(&sql.text, &sql.params)? {
         let (day, tech, cat, minutes) = (r.text(0)?, r.text(1)?, r.text(2)?, r.opt_int(3)?.unwrap_or(0));
-        let row = table.entry((day.clone(), tech.clone())).or_insert_with(|| {
-            let mut m = Map::new();
-            m.insert("work_date".into(), json!(day));
-            m.insert("technician".into(), json!(tech));
-            for c in ["A", "B", "C", "D", "total"] {
-                m.insert(c.into(), json!(0));
-            }
-            m
-        });
-        if let Some(v) = row.get_mut(&cat) {
+        let row = table.entry((day.clone(), tech.clone())).or_insert_with(|| minutes_row(&day, &tech));
+        if let Some(v) = row.get_mut(&cat).filter(|_| matches!(cat.as_str(), "A" | "B" | "C" | "D")) {
             *v = json!(v.as_i64().unwrap_or(0) + minutes);
         }
         let total = row["total"].as_i64().unwrap_or(0) + minutes;
         row.insert("total".into(), json!(total));
     }
-    Ok(Report {
+    Ok(minutes_report(table))
+}
+
+fn minutes_report(table: BTreeMap<(String, String), Map<String, Value>>) -> Report {
+    Report {
         columns: vec![
             ("work_date", "Day", "日期"),
             ("technician", "Technician", "技术员"),
@@ -207,114 +286,54 @@ pub fn daily_minutes(tx: &mut dyn Tx, f: &Filters) -> Result<Report> {
             ("total", "Total (min)", "合计(分钟)"),
         ],
         rows: table.into_values().map(Value::Object).collect(),
-    })
+    }
 }
 
-/// Up to this many orders, first-time fix reads only the repairs of their assets.
+/// Above this many orders, first-time fix computed afresh reads every repair at once.
 const TARGETED_MAX: usize = 10_000;
 
-/// Runs `{head} (VALUES …) {tail}` over `values` in chunks, with `fixed` as `$1…` before them.
-fn in_list(tx: &mut dyn Tx, head: &'static str, tail: &'static str, fixed: &[crate::db::Value], values: &[&str]) -> Result<Vec<crate::db::Row>> {
-    let max = *crate::db::LIST_SIZES.last().expect("sizes");
-    let mut out = Vec::new();
-    for chunk in values.chunks(max) {
-        let size = crate::db::LIST_SIZES.iter().copied().find(|&n| n >= chunk.len()).unwrap_or(max);
-        let sql = crate::db::values_list(head, fixed.len() + 1, size, tail);
-        let mut params = fixed.to_vec();
-        // Padding: no record has an empty id.
-        params.extend((0..size).map(|i| crate::db::Value::from(chunk.get(i).copied().unwrap_or(""))));
-        out.extend(tx.query(sql, &params)?);
-    }
-    Ok(out)
-}
-
-pub fn first_time_fix(tx: &mut dyn Tx, f: &Filters, by: &str) -> Result<Report> {
-    first_time_fix_with(tx, f, by, TARGETED_MAX)
-}
-
-/// [`first_time_fix`], reading only the orders' assets' repairs up to `targeted_max` orders
-/// (both ways give the same answer; a test checks it).
-pub fn first_time_fix_with(tx: &mut dyn Tx, f: &Filters, by: &str, targeted_max: usize) -> Result<Report> {
+/// First-time fix of completed repair calls reported in the range: from the order rollup (no
+/// filter or a technician), from the orders' `not_fixed` flags (other filters), or computed
+/// afresh from the repairs and follow-ups ([`Source::Projections`]).
+pub fn first_time_fix(tx: &mut dyn Tx, f: &Filters, by: &str, src: Source) -> Result<Report> {
     if by != "technician" {
         return Err(Error::Invalid(format!("by '{by}': this report groups by technician")));
     }
-    // A repair call is fixed the first time unless the next repair of one of its assets (in
-    // another order) comes within 30 days, or a follow-up order was raised from it. Set-based,
-    // in three index range reads, so that it stays fast over a month of a million orders.
-    let mut sql = Sql::new(
-        "SELECT w.id, w.number, COALESCE(w.technician, '') FROM work_order_index w \
-         WHERE w.deleted = 0 AND w.kind = 'repair_call' AND w.status IN ('completed', 'signed')",
-    );
-    f.time_range(&mut sql, "w.reported_at");
-    f.order_filters(&mut sql, "w");
-    let orders: Vec<(String, String, String)> = tx.query(&sql.text, &sql.params)?.iter().map(|r| Ok((r.text(0)?, r.text(1)?, r.text(2)?))).collect::<Result<_>>()?;
-    let in_range: std::collections::HashSet<&str> = orders.iter().map(|o| o.0.as_str()).collect();
-    // Each asset's repairs in the window, one per order (its first day): either every repair in
-    // the window (many orders), or only those on the assets of the orders asked about (a
-    // technician's or a customer's year is a few thousand orders among a million).
-    let last = f.to + chrono::Duration::days(31);
-    let (lo, hi) = ((f.from - chrono::Duration::days(1)).to_string(), last.to_string());
-    let mut repairs: Vec<(String, String, String)> = Vec::new(); // (asset, day, order): sorted, each asset's repairs in time order
-    if orders.len() <= targeted_max {
-        let ids: Vec<&str> = orders.iter().map(|o| o.0.as_str()).collect();
-        let mut assets: Vec<String> = Vec::new();
-        for r in in_list(
-            tx,
-            "SELECT DISTINCT i.asset_id FROM",
-            "AS v JOIN work_item_index i ON i.entity = 'repair_records' AND i.work_order_id = v.column1 WHERE i.deleted = 0 AND i.asset_id IS NOT NULL",
-            &[],
-            &ids,
-        )? {
-            assets.push(r.text(0)?);
+    let mut groups: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    if src == Source::Rollups && f.customer.is_none() && f.region.is_none() {
+        let mut sql = Sql::new("SELECT technician, CAST(SUM(repairs) AS BIGINT), CAST(SUM(fixed) AS BIGINT) FROM order_day_by_technician WHERE 1 = 1");
+        day_range(f, &mut sql, "day");
+        if let Some(t) = &f.technician {
+            let p = sql.bind(t.as_str());
+            sql.push(&format!(" AND technician = {p}"));
         }
-        assets.sort();
-        assets.dedup();
-        let assets: Vec<&str> = assets.iter().map(String::as_str).collect();
-        for r in in_list(
-            tx,
-            "SELECT i.asset_id, i.work_order_id, MIN(i.work_date) FROM",
-            "AS v JOIN work_item_index i ON i.asset_id = v.column1 AND i.entity = 'repair_records' \
-             WHERE i.deleted = 0 AND i.work_date >= $1 AND i.work_date <= $2 GROUP BY i.asset_id, i.work_order_id",
-            &[lo.clone().into(), hi.clone().into()],
-            &assets,
-        )? {
-            repairs.push((r.text(0)?, r.text(2)?, r.text(1)?));
+        sql.push(" GROUP BY 1 HAVING SUM(repairs) > 0");
+        for r in tx.query(&sql.text, &sql.params)? {
+            groups.insert(r.text(0)?, (r.int(1)?, r.int(2)?));
         }
     } else {
-        for r in tx.query(
-            "SELECT asset_id, work_order_id, MIN(work_date) FROM work_item_index \
-             WHERE entity = 'repair_records' AND deleted = 0 AND asset_id IS NOT NULL AND work_date >= $1 AND work_date <= $2 \
-             GROUP BY asset_id, work_order_id",
-            &[lo.into(), hi.into()],
-        )? {
-            repairs.push((r.text(0)?, r.text(2)?, r.text(1)?));
-        }
-    }
-    repairs.sort();
-    let mut repeated: std::collections::HashSet<String> = std::collections::HashSet::new();
-    let day = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
-    for pair in repairs.windows(2) {
-        let ((asset, d, order), (next_asset, next, _)) = (&pair[0], &pair[1]);
-        if asset != next_asset || !in_range.contains(order.as_str()) {
-            continue;
-        }
-        if let (Some(d), Some(next)) = (day(d), day(next)) {
-            if next - d <= chrono::Duration::days(30) {
-                repeated.insert(order.clone());
+        let mut sql = Sql::new(
+            "SELECT w.id, COALESCE(w.technician, ''), w.not_fixed FROM work_order_index w \
+             WHERE w.deleted = 0 AND w.kind = 'repair_call' AND w.status IN ('completed', 'signed')",
+        );
+        f.time_range(&mut sql, "w.reported_at");
+        f.order_filters(&mut sql, "w");
+        let orders: Vec<(String, String, bool)> = tx.query(&sql.text, &sql.params)?.iter().map(|r| Ok((r.text(0)?, r.text(1)?, r.int(2)? != 0))).collect::<Result<_>>()?;
+        let afresh = match src {
+            Source::Rollups => None,
+            Source::Projections if orders.len() > TARGETED_MAX => Some(super::rollup::not_fixed_all(tx)?),
+            Source::Projections => {
+                let ids: Vec<&str> = orders.iter().map(|o| o.0.as_str()).collect();
+                Some(super::rollup::not_fixed_of(tx, &ids)?)
             }
-        }
-    }
-    let mut from_orders: std::collections::HashSet<String> = std::collections::HashSet::new();
-    let p = day_start(f.from);
-    for r in tx.query("SELECT follow_up_of FROM work_order_index WHERE follow_up_of IS NOT NULL AND reported_at >= $1 AND deleted = 0", &[p.into()])? {
-        from_orders.insert(r.text(0)?);
-    }
-    let mut groups: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    for (id, number, tech) in &orders {
-        let g = groups.entry(tech.clone()).or_default();
-        g.0 += 1;
-        if !repeated.contains(id) && !from_orders.contains(id) && !from_orders.contains(number) {
-            g.1 += 1;
+        };
+        for (id, tech, flagged) in &orders {
+            let g = groups.entry(tech.clone()).or_default();
+            g.0 += 1;
+            let not_fixed = afresh.as_ref().map_or(*flagged, |a| a.contains(id));
+            if !not_fixed {
+                g.1 += 1;
+            }
         }
     }
     let rows = groups.into_iter().map(|(g, (n, ok))| json!({"group": g, "repairs": n, "fixed_first_time": ok, "rate": rate(ok, n)})).collect();
@@ -329,17 +348,23 @@ pub fn first_time_fix_with(tx: &mut dyn Tx, f: &Filters, by: &str, targeted_max:
     })
 }
 
-pub fn satisfaction(tx: &mut dyn Tx, f: &Filters) -> Result<Report> {
-    let mut sql = Sql::new(
-        "SELECT COALESCE(w.technician, ''), COUNT(*), \
-         CAST(SUM(s.attitude) AS BIGINT), COUNT(s.attitude), CAST(SUM(s.skill) AS BIGINT), COUNT(s.skill), \
-         CAST(SUM(s.arrival) AS BIGINT), COUNT(s.arrival), CAST(SUM(s.promise) AS BIGINT), COUNT(s.promise) \
-         FROM work_item_index s JOIN work_order_index w ON w.id = s.work_order_id \
-         WHERE s.entity = 'satisfaction_cards' AND s.deleted = 0",
-    );
-    f.date_range(&mut sql, "s.work_date");
-    f.order_filters(&mut sql, "w");
-    sql.push(" GROUP BY 1 ORDER BY 1");
+pub fn satisfaction(tx: &mut dyn Tx, f: &Filters, src: Source) -> Result<Report> {
+    let sql = if src == Source::Rollups && f.customer.is_none() && f.region.is_none() {
+        let mut sql = Sql::new(
+            "SELECT technician, CAST(SUM(cards) AS BIGINT), CAST(SUM(attitude) AS BIGINT), CAST(SUM(attitude_n) AS BIGINT), \
+             CAST(SUM(skill) AS BIGINT), CAST(SUM(skill_n) AS BIGINT), CAST(SUM(arrival) AS BIGINT), CAST(SUM(arrival_n) AS BIGINT), \
+             CAST(SUM(promise) AS BIGINT), CAST(SUM(promise_n) AS BIGINT) FROM satisfaction_day WHERE 1 = 1",
+        );
+        day_range(f, &mut sql, "day");
+        if let Some(t) = &f.technician {
+            let p = sql.bind(t.as_str());
+            sql.push(&format!(" AND technician = {p}"));
+        }
+        sql.push(" GROUP BY 1 HAVING SUM(cards) > 0 ORDER BY 1");
+        sql
+    } else {
+        satisfaction_direct(f)
+    };
     let rows = tx
         .query(&sql.text, &sql.params)?
         .iter()
@@ -361,6 +386,20 @@ pub fn satisfaction(tx: &mut dyn Tx, f: &Filters) -> Result<Report> {
         ],
         rows,
     })
+}
+
+fn satisfaction_direct(f: &Filters) -> Sql {
+    let mut sql = Sql::new(
+        "SELECT COALESCE(w.technician, ''), COUNT(*), \
+         CAST(SUM(s.attitude) AS BIGINT), COUNT(s.attitude), CAST(SUM(s.skill) AS BIGINT), COUNT(s.skill), \
+         CAST(SUM(s.arrival) AS BIGINT), COUNT(s.arrival), CAST(SUM(s.promise) AS BIGINT), COUNT(s.promise) \
+         FROM work_item_index s JOIN work_order_index w ON w.id = s.work_order_id \
+         WHERE s.entity = 'satisfaction_cards' AND s.deleted = 0",
+    );
+    f.date_range(&mut sql, "s.work_date");
+    f.order_filters(&mut sql, "w");
+    sql.push(" GROUP BY 1 ORDER BY 1");
+    sql
 }
 
 pub fn fault_prone_assets(tx: &mut dyn Tx, f: &Filters) -> Result<Report> {
@@ -521,12 +560,17 @@ pub fn expiring_contracts(tx: &mut dyn Tx, f: &Filters, days: i64) -> Result<Rep
 
 /// Runs the named report.
 pub fn run(tx: &mut dyn Tx, name: &str, q: &ReportQuery) -> Result<Report> {
+    run_from(tx, name, q, Source::Rollups)
+}
+
+/// Runs the named report from `src`.
+pub fn run_from(tx: &mut dyn Tx, name: &str, q: &ReportQuery, src: Source) -> Result<Report> {
     let f = Filters::parse(q)?;
     match name {
-        "response" => response(tx, &f, q.by.as_deref().unwrap_or("day")),
-        "daily-minutes" => daily_minutes(tx, &f),
-        "first-time-fix" => first_time_fix(tx, &f, q.by.as_deref().unwrap_or("technician")),
-        "satisfaction" => satisfaction(tx, &f),
+        "response" => response(tx, &f, q.by.as_deref().unwrap_or("day"), src),
+        "daily-minutes" => daily_minutes(tx, &f, src),
+        "first-time-fix" => first_time_fix(tx, &f, q.by.as_deref().unwrap_or("technician"), src),
+        "satisfaction" => satisfaction(tx, &f, src),
         "fault-prone-assets" => fault_prone_assets(tx, &f),
         "frequent-findings" => frequent_findings(tx, &f),
         "overdue-inspections" => overdue_inspections(tx, &f),

@@ -12,10 +12,14 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, include_str!("../../../../migrations/server-sqlite/0001_init.sql"), include_str!("../../../../migrations/server-postgres/0001_init.sql")),
     (2, include_str!("../../../../migrations/server-sqlite/0002_console.sql"), include_str!("../../../../migrations/server-postgres/0002_console.sql")),
     (3, include_str!("../../../../migrations/server-sqlite/0003_acked_hlc.sql"), include_str!("../../../../migrations/server-postgres/0003_acked_hlc.sql")),
+    (4, include_str!("../../../../migrations/server-sqlite/0004_report_rollups.sql"), include_str!("../../../../migrations/server-postgres/0004_report_rollups.sql")),
 ];
 
 /// The version that added the console's projections; reaching it fills them from `records`.
 const CONSOLE_PROJECTIONS: i64 = 2;
+
+/// The version that added the reports' rollups; reaching it fills them from the projections.
+const REPORT_ROLLUPS: i64 = 4;
 
 /// The PostgreSQL advisory lock held while migrating ("FBMIGRAT").
 const MIGRATION_LOCK_KEY: i64 = 0x4642_4d49_4752_4154;
@@ -47,11 +51,15 @@ pub(super) fn apply_all(db: &Db) -> Result<()> {
                 Backend::Postgres => postgres,
             };
             tx.execute_batch(sql)?;
-            if *version == CONSOLE_PROJECTIONS && found > 0 {
-                crate::console::index::rebuild(tx)?;
-            }
             tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", params![*version, crate::now_text()])?;
             tracing::info!(version, "applied schema migration");
+        }
+        // Filled once the whole schema is there: writing the projections also moves the rollups.
+        if found > 0 && found < CONSOLE_PROJECTIONS {
+            crate::console::index::rebuild(tx)?;
+        }
+        if found > 0 && found < REPORT_ROLLUPS {
+            crate::console::rollup::rebuild(tx)?;
         }
         Ok(())
     })
