@@ -109,8 +109,9 @@ export function finishRepair(laptop: Laptop, number: string): void {
   expect(pushed.rejected ?? []).toEqual([]);
 }
 
-/** Registers a call through the console form; returns the new order's number. */
-export async function registerCall(page: Page, problem: string): Promise<string> {
+/** Registers a call through the console form (at `calledAt`, the form's local
+ * `YYYY-MM-DDTHH:MM`, or now); returns the new order's number. */
+export async function registerCall(page: Page, problem: string, calledAt?: string): Promise<string> {
   await open(page, "calls");
   await page.getByLabel("Customer", { exact: true }).fill("金桥");
   await page.getByRole("button", { name: /金桥国际商业广场/ }).click();
@@ -121,6 +122,7 @@ export async function registerCall(page: Page, problem: string): Promise<string>
   await page.getByRole("group", { name: "Equipment concerned" }).getByRole("checkbox").first().check();
   await page.getByLabel("Problem as reported").fill(problem);
   await page.getByLabel("Priority", { exact: true }).selectOption("high");
+  if (calledAt) await page.getByLabel("Time of call", { exact: true }).fill(calledAt);
   await expect(page.getByTestId("deadline-preview")).toContainText(/Respond by .* \((6|7) h, (urban|suburban)\)/);
   await page.getByRole("button", { name: "Register the call" }).click();
   const done = page.getByRole("status").filter({ hasText: "Registered" });
