@@ -24,7 +24,7 @@ fi
 SERVER_PID=$!
 trap 'kill $SERVER_PID 2>/dev/null || true' EXIT
 for _ in $(seq 100); do
-  curl -fsS -H 'Fieldbook-Protocol: 1' "http://127.0.0.1:$PORT/api/status" >/dev/null 2>&1 && break
+  curl -fsS "http://127.0.0.1:$PORT/api/openapi.json" >/dev/null 2>&1 && break
   sleep 0.1
 done
 

@@ -18,6 +18,7 @@
 use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
+use fieldbook_core::sync::protocol::PROTOCOL_VERSION;
 use fieldbook_scenarios::{bin, repo_root};
 use serde_json::{json, Value};
 use std::future::Future;
@@ -101,7 +102,7 @@ fn wait_for_port(port: u16, what: &str, within: Duration) -> Res {
 fn server_answers(port: u16) -> bool {
     let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else { return false };
     let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-    let req = format!("GET /api/status HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nFieldbook-Protocol: 1\r\nConnection: close\r\n\r\n");
+    let req = format!("GET /api/status HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nFieldbook-Protocol: {PROTOCOL_VERSION}\r\nConnection: close\r\n\r\n");
     if s.write_all(req.as_bytes()).is_err() {
         return false;
     }

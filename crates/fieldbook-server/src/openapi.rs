@@ -313,7 +313,10 @@ fn schemas() -> Value {
             "type": "object", "required": ["seq", "entity", "record_id", "fields", "clocks"],
             "properties": {
                 "seq": {"type": "integer"}, "entity": {"type": "string"}, "record_id": {"type": "string"},
-                "fields": object.clone(), "clocks": {"type": "object", "additionalProperties": {"type": "string"}}
+                "fields": object.clone(), "clocks": {
+                    "type": "object", "additionalProperties": {"type": ["string", "null"]},
+                    "description": "The HLC stamp of each field. `*` stands for every field not listed; a listed null means no stamp."
+                }
             }
         },
         "PullResponse": {

@@ -6,6 +6,7 @@ use std::cell::OnceCell;
 use std::rc::Rc;
 
 use fieldbook_core::sync::merge::RecordState;
+use fieldbook_core::sync::stamps;
 use serde_json::{Map, Value};
 
 use crate::db::{self, Row, Tx};
@@ -23,6 +24,18 @@ pub const FOR_EVERYONE: &[&str] = &["parts", "checklist_templates"];
 
 fn parse_map(entity: &str, id: &str, what: &str, text: &str) -> Result<Map<String, Value>> {
     serde_json::from_str(text).map_err(|e| Error::Internal(format!("stored {what} of {entity} {id} are not a JSON object: {e}")))
+}
+
+/// A record's state from its stored texts, every stamp listed.
+fn parse_state(entity: &str, id: &str, fields: &str, clocks: &str) -> Result<RecordState> {
+    let fields = parse_map(entity, id, "fields", fields)?;
+    let clocks = stamps::expand(parse_map(entity, id, "clocks", clocks)?, fields.keys().map(String::as_str));
+    Ok(RecordState { fields, clocks })
+}
+
+/// The stored text of a record's stamps: the compact form.
+fn clocks_text(state: &RecordState) -> String {
+    Value::Object(stamps::compact(&state.clocks, state.fields.keys().map(String::as_str))).to_string()
 }
 
 /// A record as the feed writer holds it: its fields and stamps as the two JSON texts that are
@@ -47,10 +60,11 @@ impl Stored {
     }
 
     /// A record about to be written: serialised once, here (exactly as `Value::Object(map)`
-    /// prints), and kept parsed.
+    /// prints; the stamps in the compact form of `fieldbook_core::sync::stamps`, which the feed
+    /// carries as they are), and kept parsed.
     pub fn from_state(state: RecordState) -> Stored {
         let json = |m: &Map<String, Value>| -> Rc<str> { serde_json::to_string(m).expect("a JSON map serialises").into() };
-        let (fields_json, clocks_json) = (json(&state.fields), json(&state.clocks));
+        let (fields_json, clocks_json) = (json(&state.fields), clocks_text(&state).into());
         Stored { name: "".into(), fields_json, clocks_json, fields: OnceCell::from(state.fields), clocks: OnceCell::from(state.clocks) }
     }
 
@@ -66,8 +80,14 @@ impl Stored {
         self.parsed(&self.fields, &self.fields_json, "fields")
     }
 
+    /// Every field's stamp, listed (the stored text may be in the compact form).
     pub fn clocks(&self) -> Result<&Map<String, Value>> {
-        self.parsed(&self.clocks, &self.clocks_json, "clocks")
+        if let Some(m) = self.clocks.get() {
+            return Ok(m);
+        }
+        let compact = serde_json::from_str(&self.clocks_json).map_err(|e| Error::Internal(format!("stored clocks of {} are not a JSON object: {e}", self.name)))?;
+        let listed = stamps::expand(compact, self.fields()?.keys().map(String::as_str));
+        Ok(self.clocks.get_or_init(|| listed))
     }
 
     /// A copy of the record's state, to merge into.
@@ -137,7 +157,7 @@ fn stored_row(entity: &str, mut r: Row) -> Result<(String, Stored)> {
 pub fn load(tx: &mut dyn Tx, entity: &str, id: &str) -> Result<Option<RecordState>> {
     match tx.query_opt("SELECT fields, clocks FROM records WHERE entity = $1 AND id = $2", params![entity, id])? {
         None => Ok(None),
-        Some(r) => Ok(Some(RecordState { fields: parse_map(entity, id, "fields", &r.text(0)?)?, clocks: parse_map(entity, id, "clocks", &r.text(1)?)? })),
+        Some(r) => Ok(Some(parse_state(entity, id, &r.text(0)?, &r.text(1)?)?)),
     }
 }
 
@@ -147,7 +167,7 @@ pub fn by_owner(tx: &mut dyn Tx, entity: &str, owner_id: &str) -> Result<Vec<(St
     rows.iter()
         .map(|r| {
             let id = r.text(0)?;
-            let state = RecordState { fields: parse_map(entity, &id, "fields", &r.text(1)?)?, clocks: parse_map(entity, &id, "clocks", &r.text(2)?)? };
+            let state = parse_state(entity, &id, &r.text(1)?, &r.text(2)?)?;
             Ok((id, state))
         })
         .collect()
@@ -159,7 +179,7 @@ pub fn all(tx: &mut dyn Tx, entity: &str) -> Result<Vec<(String, RecordState)>> 
     rows.iter()
         .map(|r| {
             let id = r.text(0)?;
-            let state = RecordState { fields: parse_map(entity, &id, "fields", &r.text(1)?)?, clocks: parse_map(entity, &id, "clocks", &r.text(2)?)? };
+            let state = parse_state(entity, &id, &r.text(1)?, &r.text(2)?)?;
             Ok((id, state))
         })
         .collect()
@@ -171,7 +191,7 @@ pub fn save(tx: &mut dyn Tx, entity: &str, id: &str, state: &RecordState, owner_
         "INSERT INTO records (entity, id, fields, clocks, owner_id, scope, updated_seq, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
          ON CONFLICT (entity, id) DO UPDATE SET fields = excluded.fields, clocks = excluded.clocks, owner_id = excluded.owner_id,
              scope = excluded.scope, updated_seq = excluded.updated_seq, updated_at = excluded.updated_at",
-        params![entity, id, Value::Object(state.fields.clone()).to_string(), Value::Object(state.clocks.clone()).to_string(), owner_id, scope, seq, crate::now_text()],
+        params![entity, id, Value::Object(state.fields.clone()).to_string(), clocks_text(state), owner_id, scope, seq, crate::now_text()],
     )?;
     Ok(())
 }

@@ -511,7 +511,7 @@ async fn conflicts_are_resolved_back_to_the_laptops(b: Backend) {
     let pulled = li.pull_all(&s).await;
     let change = pulled.iter().rev().find(|ch| ch.record_id == order).expect("the order comes back");
     assert_eq!(change.fields["problem"], merged);
-    let stamp = change.clocks["problem"].as_str().unwrap();
+    let stamp = change.stamp("problem").unwrap();
     assert!(stamp.ends_with("-server"), "{stamp}");
     assert!(stamp > conflict["kept"]["hlc"].as_str().unwrap());
     assert_eq!(s.record("work_orders", &order).await.unwrap()["problem"], merged);

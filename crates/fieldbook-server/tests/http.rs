@@ -8,7 +8,7 @@ use std::io::{Read, Write};
 
 use common::{error_of, Backend, Laptop, TestServer};
 use fieldbook_core::signature::sha256_hex;
-use fieldbook_core::sync::protocol::{PullResponse, PushRequest, PushResponse, PROTOCOL_HEADER};
+use fieldbook_core::sync::protocol::{PullResponse, PushRequest, PushResponse, PROTOCOL_HEADER, PROTOCOL_VERSION};
 use fieldbook_server::db::{Db, Mode};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -117,7 +117,7 @@ async fn bodies_are_gzip_both_ways_and_limited(b: Backend) {
     let raw = reqwest::Client::builder().no_gzip().build().unwrap();
     let resp = raw
         .post(format!("{}/api/sync/push", s.url))
-        .header(PROTOCOL_HEADER, "1")
+        .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
         .bearer_auth(&li.token)
         .header("Content-Type", "application/json")
         .header("Content-Encoding", "gzip")
@@ -132,7 +132,7 @@ async fn bodies_are_gzip_both_ways_and_limited(b: Backend) {
     flate2::read::GzDecoder::new(&resp.bytes().await.unwrap()[..]).read_to_string(&mut text).unwrap();
     let pushed: PushResponse = serde_json::from_str(&text).unwrap();
     assert_eq!(pushed.applied, 1);
-    let resp = raw.get(format!("{}/api/sync/pull", s.url)).header(PROTOCOL_HEADER, "1").bearer_auth(&li.token).header("Accept-Encoding", "gzip").send().await.unwrap();
+    let resp = raw.get(format!("{}/api/sync/pull", s.url)).header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string()).bearer_auth(&li.token).header("Accept-Encoding", "gzip").send().await.unwrap();
     assert_eq!(resp.headers()["content-encoding"], "gzip");
     let mut text = String::new();
     flate2::read::GzDecoder::new(&resp.bytes().await.unwrap()[..]).read_to_string(&mut text).unwrap();
@@ -141,10 +141,10 @@ async fn bodies_are_gzip_both_ways_and_limited(b: Backend) {
     // A body over the limit after decompression is refused with the protocol's error, as is
     // garbage instead of gzip.
     let huge = gzip(&vec![b' '; fieldbook_server::api::MAX_JSON_BODY + 1]);
-    let resp = raw.post(format!("{}/api/sync/push", s.url)).header(PROTOCOL_HEADER, "1").bearer_auth(&li.token)
+    let resp = raw.post(format!("{}/api/sync/push", s.url)).header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string()).bearer_auth(&li.token)
         .header("Content-Type", "application/json").header("Content-Encoding", "gzip").body(huge).send().await.unwrap();
     assert_eq!(error_of(resp, 413).await.kind, "too_large");
-    let resp = raw.post(format!("{}/api/sync/push", s.url)).header(PROTOCOL_HEADER, "1").bearer_auth(&li.token)
+    let resp = raw.post(format!("{}/api/sync/push", s.url)).header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string()).bearer_auth(&li.token)
         .header("Content-Type", "application/json").header("Content-Encoding", "gzip").body("not gzip").send().await.unwrap();
     assert_eq!(error_of(resp, 400).await.kind, "invalid");
 }
@@ -165,7 +165,7 @@ async fn https_with_a_self_signed_certificate(b: Backend) {
         .https_only(true)
         .build()
         .unwrap();
-    let resp = client.get(format!("{}/api/status", running.url())).header(PROTOCOL_HEADER, "1").send().await.unwrap();
+    let resp = client.get(format!("{}/api/status", running.url())).header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string()).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     assert_eq!(resp.json::<Value>().await.unwrap()["name"], "fieldbook-server");
     // Over HTTPS the console's session cookie is Secure (never sent back over plain HTTP).
@@ -182,7 +182,7 @@ async fn https_with_a_self_signed_certificate(b: Backend) {
     assert!(cookie.contains("HttpOnly") && cookie.ends_with("; Secure"), "{cookie}");
     // A client that does not trust the certificate is refused.
     let untrusting = reqwest::Client::builder().resolve("localhost", running.addr).build().unwrap();
-    assert!(untrusting.get(format!("{}/api/status", running.url())).header(PROTOCOL_HEADER, "1").send().await.is_err());
+    assert!(untrusting.get(format!("{}/api/status", running.url())).header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string()).send().await.is_err());
     // Half a TLS configuration is refused clearly.
     assert!(fieldbook_server::tls::TlsFiles::from_args(Some("c.pem".into()), None).unwrap_err().to_string().contains("--tls-key"));
     running.stop().await.unwrap();

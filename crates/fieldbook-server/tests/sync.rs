@@ -9,7 +9,7 @@ use common::both;
 use std::collections::HashSet;
 
 use common::{error_of, id, Backend, Laptop, TestServer};
-use fieldbook_core::sync::protocol::{EnrollRequest, PROTOCOL_HEADER};
+use fieldbook_core::sync::protocol::{EnrollRequest, PROTOCOL_HEADER, PROTOCOL_VERSION};
 use fieldbook_server::db::Mode;
 use reqwest::Method;
 use serde_json::json;
@@ -137,7 +137,7 @@ async fn pull_pages_in_order_and_only_within_scope(b: Backend) {
     }
     // Every change carries the record's full state.
     let wo = li.pulled.iter().rev().find(|c| c.record_id == id("work_orders", "WO-1001")).unwrap();
-    assert_eq!(wo.fields.len(), wo.clocks.len());
+    assert_eq!(wo.fields.len(), wo.stamps().len(), "every field has a stamp");
     assert!(wo.fields.contains_key("customer_id") && wo.fields.contains_key("status"));
 
     // zhang.min gets their private company; and li.wei cannot write to zhang.min's orders.
@@ -304,14 +304,17 @@ async fn other_protocol_versions_are_told_to_update(b: Backend) {
     let e = error_of(missing, 426).await;
     assert_eq!(e.kind, "protocol_unsupported");
     assert!(e.message.starts_with("please update Fieldbook"), "{}", e.message);
-    let newer = s.client.get(format!("{}/api/sync/pull", s.url)).header(PROTOCOL_HEADER, "2").send().await.unwrap();
-    assert_eq!(newer.headers()["fieldbook-protocol"], "1");
+    let newer = s.client.get(format!("{}/api/sync/pull", s.url)).header(PROTOCOL_HEADER, "99").send().await.unwrap();
+    assert_eq!(newer.headers()["fieldbook-protocol"], PROTOCOL_VERSION.to_string());
     let e = error_of(newer, 426).await;
-    assert!(e.message.contains("please update Fieldbook") && e.message.contains("speaks 2"), "{}", e.message);
+    assert!(e.message.contains("please update Fieldbook") && e.message.contains("speaks 99"), "{}", e.message);
+    // Protocol 1 laptops read stamps field by field; the compact stamps would lose fields there.
+    let older = s.client.get(format!("{}/api/sync/pull", s.url)).header(PROTOCOL_HEADER, "1").send().await.unwrap();
+    assert_eq!(error_of(older, 426).await.kind, "protocol_unsupported");
     let ok = s.req(Method::GET, "/api/status").send().await.unwrap();
     assert_eq!(ok.status(), 200);
     let status: serde_json::Value = ok.json().await.unwrap();
-    assert_eq!(status["protocol_version"], 1);
+    assert_eq!(status["protocol_version"], PROTOCOL_VERSION);
     // Errors are always the protocol's JSON, even for unknown routes and methods.
     assert_eq!(error_of(s.req(Method::GET, "/api/nothing").send().await.unwrap(), 404).await.kind, "not_found");
     assert_eq!(error_of(s.req(Method::DELETE, "/api/sync/push").send().await.unwrap(), 405).await.kind, "invalid");

@@ -251,15 +251,15 @@ mod tests {
 
     #[test]
     fn upgrade_required_says_to_update() {
-        let e = error_from_status(StatusCode::UPGRADE_REQUIRED, &body("protocol_unsupported", "this server speaks protocol 2 only", false), "https://s", Purpose::Sync);
+        let e = error_from_status(StatusCode::UPGRADE_REQUIRED, &body("protocol_unsupported", "this server speaks protocol 3 only", false), "https://s", Purpose::Sync);
         assert!(matches!(e, SyncError::UpgradeRequired { .. }));
         let m = e.to_string();
         assert!(m.starts_with("please update Fieldbook: "), "{m}");
-        assert!(m.contains("protocol 2 only"), "{m}");
+        assert!(m.contains("protocol 3 only"), "{m}");
         assert!(!e.is_transient());
         // Without a JSON body the message still makes sense.
         let m = error_from_status(StatusCode::UPGRADE_REQUIRED, b"", "https://s", Purpose::Sync).to_string();
-        assert_eq!(m, "please update Fieldbook: the server no longer accepts this version (sync protocol 1)");
+        assert_eq!(m, format!("please update Fieldbook: the server no longer accepts this version (sync protocol {PROTOCOL_VERSION})"));
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use fieldbook_core::model::Status;
+use fieldbook_core::sync::protocol::PROTOCOL_VERSION;
 use fieldbook_core::Store;
 use fieldbook_sync::{handle_revocation, ClientOptions, Revocation, SyncClient, SyncError};
 use support::Mock;
@@ -154,10 +155,14 @@ async fn an_interrupted_pull_resumes_from_the_stored_cursor() {
 async fn an_old_client_is_told_to_update() {
     let mock = Mock::with_demo().await;
     let a = Laptop::enrolled(&mock, quick()).await;
-    mock.state().min_protocol = 2;
+    mock.state().min_protocol = PROTOCOL_VERSION + 1;
     let e = a.client.sync_once().await.unwrap_err();
     assert!(matches!(e, SyncError::UpgradeRequired { .. }), "{e:?}");
-    assert_eq!(e.to_string(), "please update Fieldbook: the server no longer accepts this version (sync protocol 1): this server speaks protocol 2 and later");
+    let expected = format!(
+        "please update Fieldbook: the server no longer accepts this version (sync protocol {PROTOCOL_VERSION}): this server speaks protocol {} and later",
+        PROTOCOL_VERSION + 1
+    );
+    assert_eq!(e.to_string(), expected);
     assert_eq!(a.store().sync_status().unwrap().last_error, Some(e.to_string()));
 }
 

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use fieldbook_core::model::Status;
-use fieldbook_core::sync::protocol::{PushRequest, PushResponse, PROTOCOL_HEADER};
+use fieldbook_core::sync::protocol::{PushRequest, PushResponse, PROTOCOL_HEADER, PROTOCOL_VERSION};
 use fieldbook_core::Store;
 use fieldbook_server::db::{Db, Mode};
 use fieldbook_server::server::{self, Running};
@@ -111,7 +111,7 @@ async fn a_technicians_day_syncs_with_the_real_server() {
     gz.write_all(&serde_json::to_vec(&PushRequest { entries: entries.clone() }).unwrap()).unwrap();
     let resp = reqwest::Client::new()
         .post(format!("{}/api/sync/push", office.url()))
-        .header(PROTOCOL_HEADER, "1")
+        .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
         .header("content-type", "application/json")
         .header("content-encoding", "gzip")
         .bearer_auth(&token)

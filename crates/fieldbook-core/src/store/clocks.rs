@@ -1,67 +1,27 @@
-//! How a record's field stamps are stored in `record_clocks.clocks`.
-//!
-//! The merge works on one HLC stamp per field. Most records have one stamp for every field (a
-//! record created in one write, or pulled new from the server): stored field by field, a work
-//! order's twenty 33–63 byte stamps made a row of about a kilobyte — past what a WITHOUT ROWID
-//! B-tree keeps on its page, so every row took an overflow page, and a first pull of 50,000
-//! orders wrote 220 MB of stamps. So the stored form is a JSON object of field → stamp in which
-//! the key `"*"` stands for every field of the entity that is not listed:
-//! `{"*": "…-li.wei", "status": "…-server"}`. Rows written before this form (every field listed)
-//! read the same. A `null` stamp means "no stamp" (a migration that adds a synced field to an
-//! entity must set the new field to `null` in rows that use `"*"`, so the new field does not
-//! inherit a stamp it never had).
+//! How a laptop stores a record's field stamps in `record_clocks.clocks`: the compact form of
+//! [`crate::sync::stamps`] relative to the entity's fields. Stored field by field, a work
+//! order's twenty stamps made a ~1 KB row, past what a WITHOUT ROWID B-tree keeps on its page:
+//! every row took an overflow page, and a first pull of 50,000 orders wrote 220 MB of stamps.
+//! Rows written before the compact form (every stamp listed) read the same.
 
 use serde_json::{Map, Value};
 
 use crate::entity::EntitySpec;
 use crate::error::{Error, Result};
+use crate::sync::stamps;
 
-/// The key standing for every field not listed.
-const EVERY_OTHER: &str = "*";
-
-/// The stored form of a record's stamps when its row is first written: the stamp most fields
-/// share as `"*"`, the others listed, and the entity's fields without a stamp as `null`. (Stamps
-/// written onto an existing row are merged in as they are; see [`MERGE_ON_CONFLICT`].)
+/// The stored form of a record's stamps when its row is first written (stamps written onto an
+/// existing row are merged in as they are; see [`MERGE_ON_CONFLICT`]).
 pub(crate) fn encode(spec: &EntitySpec, stamps: &Map<String, Value>) -> String {
-    let mut counts: Vec<(&str, usize)> = Vec::new();
-    for stamp in stamps.values().filter_map(Value::as_str) {
-        match counts.iter_mut().find(|(s, _)| *s == stamp) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((stamp, 1)),
-        }
-    }
-    let Some((shared, _)) = counts.into_iter().filter(|(_, n)| *n > 1).max_by_key(|(_, n)| *n) else {
-        return Value::Object(stamps.clone()).to_string();
-    };
-    let mut compact = Map::new();
-    compact.insert(EVERY_OTHER.to_owned(), Value::String(shared.to_owned()));
-    for (field, stamp) in stamps {
-        if stamp.as_str() != Some(shared) {
-            compact.insert(field.clone(), stamp.clone());
-        }
-    }
-    for (field, _) in spec.fields {
-        if !stamps.contains_key(*field) {
-            compact.insert((*field).to_owned(), Value::Null);
-        }
-    }
-    Value::Object(compact).to_string()
+    Value::Object(stamps::compact(stamps, spec.fields.iter().map(|(f, _)| *f))).to_string()
 }
 
 /// Every field's stamp from the stored form (fields without a stamp are left out).
 pub(crate) fn decode(spec: &EntitySpec, record: &str, text: &str) -> Result<Map<String, Value>> {
-    let Ok(Value::Object(mut map)) = serde_json::from_str(text) else {
+    let Ok(Value::Object(map)) = serde_json::from_str(text) else {
         return Err(Error::invalid(format!("{} {record}", spec.name), "clocks", "the stored field stamps are not a JSON object; the database was edited outside Fieldbook"));
     };
-    if let Some(every) = map.remove(EVERY_OTHER) {
-        for (field, _) in spec.fields {
-            if !map.contains_key(*field) {
-                map.insert((*field).to_owned(), every.clone());
-            }
-        }
-    }
-    map.retain(|_, stamp| stamp.is_string());
-    Ok(map)
+    Ok(stamps::expand(map, spec.fields.iter().map(|(f, _)| *f)))
 }
 
 /// SQL for `ON CONFLICT … DO UPDATE SET clocks = …`: stamps written onto a row that exists are

@@ -16,6 +16,7 @@ use super::{clocks, ts, Store};
 use crate::entity;
 use crate::error::{Error, Result};
 use crate::sync::merge::{merge_into, IncomingWrite, RecordState, Stamps};
+use crate::sync::stamps;
 use crate::sync::protocol::{FeedChange, PullResponse, PushEntry, PushResponse, Rejection};
 
 /// SQLite's page cache while a pulled page is applied, and otherwise (SQLite's default), as
@@ -354,23 +355,40 @@ impl<'p> NewRecords<'p> {
         let spec = entity::spec(&c.entity).expect("checked before the transaction");
         let mut fields = Vec::with_capacity(c.fields.len());
         let mut values = Vec::with_capacity(c.fields.len());
-        let mut stamps = Map::new();
-        let mut newest = "";
-        for (field, value) in &c.fields {
-            // Unstamped fields and fields this build does not know (a newer server) are left out.
-            let Some(stamp) = c.clocks.get(field).filter(|s| s.is_string()) else { continue };
-            if spec.field(field).is_some() {
-                fields.push(field.as_str());
-                values.push(value);
-                stamps.insert(field.clone(), stamp.clone());
-                newest = newest.max(stamp.as_str().unwrap_or_default());
+        let whole = c.fields.len() == spec.fields.len() && c.fields.keys().all(|f| spec.field(f).is_some());
+        let (encoded, newest) = match stamps::single(&c.clocks).filter(|_| whole) {
+            // Most of a first pull: every field of the entity, stamped in one write, is stored
+            // as the one stamp it came with.
+            Some(stamp) => {
+                for (field, value) in &c.fields {
+                    fields.push(field.as_str());
+                    values.push(value);
+                }
+                (format!("{{\"{}\":{}}}", stamps::EVERY_OTHER, Value::from(stamp)), stamp)
             }
-        }
+            None => {
+                let mut listed = Map::new();
+                let mut newest = "";
+                for (field, value) in &c.fields {
+                    // Unstamped fields and fields this build does not know (a newer server) are
+                    // left out.
+                    let Some(stamp) = c.stamp(field) else { continue };
+                    if spec.field(field).is_some() {
+                        fields.push(field.as_str());
+                        values.push(value);
+                        listed.insert(field.clone(), Value::from(stamp));
+                        newest = newest.max(stamp);
+                    }
+                }
+                (clocks::encode(spec, &listed), newest)
+            }
+        };
         if fields.is_empty() {
             return false;
         }
-        let row = (c.record_id.as_str(), values, clocks::encode(spec, &stamps), newest);
-        match self.groups.iter_mut().find(|g| g.entity == c.entity && g.fields == fields) {
+        let row = (c.record_id.as_str(), values, encoded, newest);
+        // A page holds one group per entity, mostly in runs: look at the latest group first.
+        match self.groups.iter_mut().rev().find(|g| g.entity == c.entity && g.fields == fields) {
             Some(g) => g.rows.push(row),
             None => self.groups.push(NewGroup { entity: &c.entity, fields, rows: vec![row] }),
         }
@@ -503,6 +521,36 @@ mod tests {
         assert_eq!(s.pull_cursor().unwrap(), 7);
         assert_eq!(s.apply_pull(&page).unwrap(), 0, "applying the same page again changes nothing");
         assert_eq!(s.outbox_len().unwrap(), 0, "pulled changes are not pushed back");
+    }
+
+    #[test]
+    fn compact_stamps_in_a_page_apply_as_the_listed_ones_would() {
+        let (_d, mut s) = store();
+        let (older, newer) = ("000000000000001-0000000000-server", "099999999999999-0000000000-server");
+        let o = s.find_order("WO-1001").unwrap();
+        let customer = json!({"code": "C-CMP", "name": "压缩", "contact": null, "phone": null, "email": null, "deleted": false});
+        let page = PullResponse {
+            changes: vec![
+                // New here, every field stamped in one write.
+                FeedChange { seq: 1, entity: "customers".into(), record_id: "c-cmp".into(), fields: customer.as_object().unwrap().clone(), clocks: json!({"*": newer}).as_object().unwrap().clone() },
+                // Known here: "*" covers `problem`; `priority` carries an older stamp of its own.
+                FeedChange {
+                    seq: 2, entity: "work_orders".into(), record_id: o.id.clone(),
+                    fields: json!({"problem": "新的描述", "priority": "low"}).as_object().unwrap().clone(),
+                    clocks: json!({"*": newer, "priority": older}).as_object().unwrap().clone(),
+                },
+            ],
+            next_cursor: 2, more: false, server_hlc: newer.into(),
+        };
+        assert_eq!(s.apply_pull(&page).unwrap(), 2);
+        let after = s.find_order("WO-1001").unwrap();
+        assert_eq!(after.problem.as_deref(), Some("新的描述"));
+        assert_eq!(after.priority, o.priority, "the older listed stamp loses");
+        let stamps = clocks::read(&s.conn, "customers", "c-cmp");
+        assert_eq!(stamps.len(), 6);
+        assert!(stamps.values().all(|v| v == newer));
+        assert_eq!(clocks::read(&s.conn, "work_orders", &o.id)["problem"], json!(newer));
+        assert_eq!(s.apply_pull(&page).unwrap(), 0, "the same page again changes nothing");
     }
 
     #[test]

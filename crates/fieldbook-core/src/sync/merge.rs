@@ -28,7 +28,7 @@ pub struct IncomingWrite<'a> {
 pub enum Stamps<'a> {
     /// One stamp for every field (an outbox entry).
     All(&'a str),
-    /// A stamp per field (a feed change).
+    /// A stamp per field (a feed change), in either form of [`crate::sync::stamps`].
     PerField(&'a Map<String, Value>),
 }
 
@@ -36,7 +36,7 @@ impl Stamps<'_> {
     fn get(&self, field: &str) -> Option<&str> {
         match self {
             Stamps::All(s) => Some(s),
-            Stamps::PerField(m) => m.get(field).and_then(Value::as_str),
+            Stamps::PerField(m) => crate::sync::stamps::stamp_of(m, field),
         }
     }
 }

@@ -4,3 +4,4 @@
 
 pub mod merge;
 pub mod protocol;
+pub mod stamps;

@@ -1,10 +1,11 @@
-//! The messages of sync protocol version 1 (see `docs/sync.md`).
+//! The messages of sync protocol version 2 (see `docs/sync.md`).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// The protocol this build speaks; sent as the `Fieldbook-Protocol` header.
-pub const PROTOCOL_VERSION: u32 = 1;
+/// The protocol this build speaks; sent as the `Fieldbook-Protocol` header. Version 2: a feed
+/// change's `clocks` may be in the compact form of [`crate::sync::stamps`].
+pub const PROTOCOL_VERSION: u32 = 2;
 /// The header carrying [`PROTOCOL_VERSION`].
 pub const PROTOCOL_HEADER: &str = "Fieldbook-Protocol";
 /// Most entries in one push batch.
@@ -62,8 +63,21 @@ pub struct FeedChange {
     pub record_id: String,
     /// Every field of the record.
     pub fields: Map<String, Value>,
-    /// The stamp of every field.
+    /// The stamp of every field, in the compact form of [`crate::sync::stamps`] (`"*"` for
+    /// every field not listed).
     pub clocks: Map<String, Value>,
+}
+
+impl FeedChange {
+    /// The stamp of one of the fields this change carries.
+    pub fn stamp(&self, field: &str) -> Option<&str> {
+        super::stamps::stamp_of(&self.clocks, field)
+    }
+
+    /// The stamp of every field this change carries, listed.
+    pub fn stamps(&self) -> Map<String, Value> {
+        super::stamps::expand(self.clocks.clone(), self.fields.keys().map(String::as_str))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -3,7 +3,7 @@
 //! modules that own the work ([`crate::push`], [`crate::pull`], [`crate::enrolment`], …); all
 //! database work runs off the async threads through [`crate::db::Db::run`].
 //!
-//! Every answer carries `Fieldbook-Protocol: 1`; every error is the protocol's `ErrorBody`.
+//! Every answer carries `Fieldbook-Protocol` with the protocol version (2); every error is the protocol's `ErrorBody`.
 
 mod attachments;
 pub mod auth;
@@ -89,7 +89,7 @@ pub fn router(db: Db) -> Router {
         .with_state(AppState { pushes: PushQueue::start(db.clone()), db })
 }
 
-/// Refuses requests without `Fieldbook-Protocol: 1` with 426 and "please update Fieldbook".
+/// Refuses requests without the `Fieldbook-Protocol` this build speaks with 426 and "please update Fieldbook".
 /// The OpenAPI document is exempt so that documentation tools can fetch it.
 async fn require_protocol(req: Request, next: Next) -> Response {
     if req.uri().path() == "/api/openapi.json" {

@@ -14,7 +14,7 @@ use ed25519_dalek::SigningKey;
 use fieldbook_core::hlc::{wall_clock_ms, HlcClock};
 use fieldbook_core::import::ImportDocument;
 use fieldbook_core::signature::{sha256_hex, sign_digest};
-use fieldbook_core::sync::protocol::{EnrollRequest, EnrollResponse, FeedChange, PullResponse, PushEntry, PushRequest, PushResponse, PROTOCOL_HEADER};
+use fieldbook_core::sync::protocol::{EnrollRequest, EnrollResponse, FeedChange, PullResponse, PushEntry, PushRequest, PushResponse, PROTOCOL_HEADER, PROTOCOL_VERSION};
 use fieldbook_server::db::{Db, Mode};
 use fieldbook_server::server::{self, Running};
 use fieldbook_server::{enrolment, import, users};
@@ -90,7 +90,7 @@ impl TestServer {
 
     /// A request with the protocol header.
     pub fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        self.client.request(method, format!("{}{path}", self.url)).header(PROTOCOL_HEADER, "1")
+        self.client.request(method, format!("{}{path}", self.url)).header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
     }
 
     pub async fn code_for(&self, technician: &str) -> String {
@@ -211,8 +211,8 @@ impl Laptop {
         assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
         let page: PullResponse = resp.json().await.unwrap();
         for c in &page.changes {
-            for (f, s) in &c.clocks {
-                let key = (c.entity.clone(), c.record_id.clone(), f.clone());
+            for (f, s) in c.stamps() {
+                let key = (c.entity.clone(), c.record_id.clone(), f);
                 let s = s.as_str().unwrap().to_owned();
                 if self.stamps.get(&key).is_none_or(|mine| *mine < s) {
                     self.stamps.insert(key, s);

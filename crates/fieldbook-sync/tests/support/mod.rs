@@ -1,4 +1,4 @@
-//! A small in-test server that speaks sync protocol v1 faithfully enough for the client: enrolment
+//! A small in-test server that speaks the sync protocol faithfully enough for the client: enrolment
 //! codes and bearer tokens, the protocol header (426), revocation (403 `device_revoked`), per-device
 //! `acked_seq` (resent entries are duplicates, applied once), the core's per-field merge into a
 //! record store with a feed, cursor pagination, gzip bodies both ways and resumable attachment
@@ -93,7 +93,7 @@ impl Mock {
     }
 
     pub async fn start_on(port: u16, state: MockState) -> Mock {
-        let state = Arc::new(Mutex::new(MockState { min_protocol: 1, ..state }));
+        let state = Arc::new(Mutex::new(MockState { min_protocol: PROTOCOL_VERSION, ..state }));
         let app = Router::new()
             .route("/api/status", get(|| async { Json(json!({"ok": true})).into_response() }))
             .route("/api/enroll", post(enroll))
