@@ -231,6 +231,13 @@ fn pages(ids: &Ids) -> Vec<(&'static str, String)> {
     for r in ["response?by=day&", "daily-minutes?", "first-time-fix?", "satisfaction?", "fault-prone-assets?", "frequent-findings?"] {
         v.push(("reports, a year", format!("/console/api/reports/{r}from=2025-12-01&to=2026-11-30")));
     }
+    // A year of one region (a sixteenth of the orders): the filters no rollup answers for
+    // minutes, first-time fix and satisfaction (and one the area rollup does, for response).
+    for r in ["response?by=day&", "daily-minutes?", "first-time-fix?", "satisfaction?", "fault-prone-assets?"] {
+        v.push(("reports, a region's year", format!("/console/api/reports/{r}region=浦东新区&from=2025-12-01&to=2026-11-30")));
+    }
+    // The whole table of a year's daily reports, as the CSV export serves it.
+    v.push(("reports, a year", "/console/api/reports/daily-minutes?from=2025-12-01&to=2026-11-30&limit=100000".into()));
     v
 }
 

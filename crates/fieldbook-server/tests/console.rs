@@ -737,6 +737,19 @@ async fn lists_and_reports_export_csv(b: Backend) {
         let b = r.bytes().await.unwrap();
         assert!(b.starts_with(b"\xEF\xBB\xBF") && b.len() > 3, "{p}");
     }
+    // A report's JSON holds its first `limit` rows (1,000 by default) and how many there are;
+    // its CSV every row.
+    let all = c.get("/console/api/reports/response?by=day&from=2000-01-01&to=2100-01-01").await;
+    let days = all["rows"].as_array().unwrap().len();
+    assert!(days >= 2, "{all}");
+    assert_eq!(all["total_rows"], days);
+    let first = c.get("/console/api/reports/response?by=day&from=2000-01-01&to=2100-01-01&limit=1").await;
+    assert_eq!((first["rows"].as_array().unwrap().len(), first["total_rows"].as_u64()), (1, Some(days as u64)));
+    assert_eq!(first["rows"][0], all["rows"][0]);
+    let csv = c.req(Method::GET, "/console/api/reports/response?by=day&from=2000-01-01&to=2100-01-01&limit=1&format=csv").send().await.unwrap().text().await.unwrap();
+    assert_eq!(csv.matches("\r\n").count(), days + 1, "{csv}");
+    let r = c.req(Method::GET, "/console/api/reports/response?limit=0").send().await.unwrap();
+    assert_eq!(r.status(), 400);
     // Search by number prefix or customer name.
     let found = c.get("/console/api/work-orders?q=WO-100").await;
     let mut numbers: Vec<&str> = found["items"].as_array().unwrap().iter().map(|o| o["number"].as_str().unwrap()).collect();

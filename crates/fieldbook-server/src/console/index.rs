@@ -4,7 +4,7 @@
 //! record it writes, in the same transaction, so a projection never disagrees with its record.
 //! [`rebuild`] fills them from `records` once, when the migration adds them to a database that
 //! already has data. Every change here is bracketed by [`rollup::Change`], which keeps the
-//! per-day rollups of migration 0004 in step in the same transaction.
+//! per-day rollups of migrations 0004–0005 in step in the same transaction.
 //!
 //! A work order's `review_state` is derived here: the office's own `review_state` field when it
 //! was set after the last status change (approving or returning stamps both together), otherwise
@@ -231,13 +231,13 @@ pub fn project(tx: &mut dyn Tx, written: &[(&str, &str, &Stored)]) -> Result<()>
     let ids_of = |e: &str| written.iter().filter(|(entity, ..)| *entity == e).map(|(_, id, _)| *id).collect::<Vec<&str>>();
     let (repairs, times, cards) = (ids_of("repair_records"), ids_of("time_entries"), ids_of("satisfaction_cards"));
     affected.extend(rollup::orders_near_repairs(tx, &repairs)?);
-    let (times, cards) = (rollup::Change::TimeEntries(&times), rollup::Change::Cards(&cards));
-    times.before(tx)?;
-    cards.before(tx)?;
+    let mut repairs_and_answers = repairs.clone();
+    repairs_and_answers.extend(ids_of("inspection_answers"));
+    let changes = [rollup::Change::TimeEntries(&times), rollup::Change::Cards(&cards), rollup::Change::RepairsAndAnswers(&repairs_and_answers)];
+    for c in &changes {
+        c.before(tx)?;
+    }
     upsert(tx, WORK_ITEM_HEAD, WORK_ITEM_TAIL, 17, items)?;
-    times.after(tx)?;
-    cards.after(tx)?;
-    affected.extend(rollup::orders_near_repairs(tx, &repairs)?);
     // Answers that are not findings (or no longer are, once corrected) have no row: removed
     // many per statement, since a push may carry a thousand answers.
     let max = *db::LIST_SIZES.last().expect("sizes");
@@ -248,6 +248,10 @@ pub fn project(tx: &mut dyn Tx, written: &[(&str, &str, &Stored)]) -> Result<()>
         let params: Vec<db::Value> = (0..size).map(|i| db::Value::from(chunk.get(i).copied().unwrap_or(""))).collect();
         tx.execute(sql, &params)?;
     }
+    for c in &changes {
+        c.after(tx)?;
+    }
+    affected.extend(rollup::orders_near_repairs(tx, &repairs)?);
     let affected: Vec<&str> = affected.iter().map(String::as_str).collect();
     rollup::refresh_not_fixed(tx, &affected)
 }

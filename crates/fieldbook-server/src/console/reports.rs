@@ -8,9 +8,9 @@
 //! rating day), the scheduled day (overdue inspections: only when a range is given), and a
 //! contract's end (expiring contracts: today to `days` ahead; technician and region do not apply).
 //!
-//! Response, daily minutes, first-time fix and satisfaction read the per-day rollups
-//! ([`super::rollup`]) when their filters fit a rollup's grain (none, a technician, or a region
-//! where the rollup has one), and the projections otherwise ([`Source::Projections`] forces the
+//! Response, daily minutes, first-time fix, satisfaction and fault-prone assets read the per-day
+//! rollups ([`super::rollup`]) when their filters fit a rollup's grain (none, a technician, or a
+//! region where the rollup has one), and the projections otherwise ([`Source::Projections`] forces the
 //! latter; the tests check both give the same answer). A day in a rollup is the UTC day of the
 //! stored timestamp, its first 10 characters, as the projections' ranges compare them.
 
@@ -39,7 +39,13 @@ pub struct ReportQuery {
     pub days: Option<String>,
     pub format: Option<String>,
     pub lang: Option<String>,
+    /// Rows in a JSON answer (CSV has every row).
+    pub limit: Option<String>,
 }
+
+/// Rows in a JSON answer unless `limit` says otherwise: a page shows at most this many (a year
+/// of daily reports is 73,000 rows, a table nobody reads on a screen); the CSV has them all.
+pub const JSON_ROWS: usize = 1000;
 
 /// The checked filters.
 #[derive(Debug, Clone)]
@@ -51,6 +57,8 @@ pub struct Filters {
     pub technician: Option<String>,
     pub customer: Option<String>,
     pub region: Option<String>,
+    /// Only the first this many rows are needed (a JSON page); `None` for every row (CSV).
+    pub rows: Option<usize>,
 }
 
 fn some(v: &Option<String>) -> Option<String> {
@@ -68,7 +76,15 @@ impl Filters {
         if from > to {
             return Err(Error::Invalid(format!("from {from} is after to {to}; swap them")));
         }
-        Ok(Filters { from, to, explicit_range, technician: some(&q.technician), customer: some(&q.customer), region: some(&q.region) })
+        let rows = if matches!(q.format.as_deref(), Some("csv")) {
+            None
+        } else {
+            match q.limit.as_deref().filter(|s| !s.is_empty()) {
+                None => Some(JSON_ROWS),
+                Some(n) => Some(n.parse::<usize>().ok().filter(|n| (1..=100_000).contains(n)).ok_or_else(|| Error::Invalid(format!("limit '{n}': use 1 to 100000 rows")))?),
+            }
+        };
+        Ok(Filters { from, to, explicit_range, technician: some(&q.technician), customer: some(&q.customer), region: some(&q.region), rows })
     }
 
     /// `AND …` on the order `w` (technician, customer, region).
@@ -119,13 +135,21 @@ fn day_range(f: &Filters, sql: &mut Sql, col: &str) {
 pub struct Report {
     pub columns: Vec<(&'static str, &'static str, &'static str)>,
     pub rows: Vec<Value>,
+    /// How many rows there are in all, when `rows` holds only the first ones.
+    pub total_rows: Option<usize>,
 }
 
 impl Report {
     pub fn json(&self) -> Value {
+        self.json_first(usize::MAX)
+    }
+
+    /// The answer with its first `limit` rows, and how many there are in all.
+    pub fn json_first(&self, limit: usize) -> Value {
         json!({
             "columns": self.columns.iter().map(|(k, en, zh)| json!({"key": k, "label_en": en, "label_zh": zh})).collect::<Vec<_>>(),
-            "rows": self.rows,
+            "rows": &self.rows[..self.rows.len().min(limit)],
+            "total_rows": self.total_rows.unwrap_or(self.rows.len()),
         })
     }
 }
@@ -208,6 +232,7 @@ pub fn response(tx: &mut dyn Tx, f: &Filters, by: &str, src: Source) -> Result<R
         .map(|(group, orders, met, breached)| json!({"group": group, "orders": orders, "met": met, "breached": breached, "met_rate": rate(met, met + breached)}))
         .collect();
     Ok(Report {
+        total_rows: None,
         columns: vec![
             ("group", if by == "day" { "Day" } else if by == "zone" { "Zone" } else { "Technician" }, if by == "day" { "日期" } else if by == "zone" { "城区/郊区" } else { "技术员" }),
             ("orders", "Orders", "工单数"),
@@ -231,12 +256,27 @@ fn minutes_row(day: &str, tech: &str) -> Map<String, Value> {
 
 pub fn daily_minutes(tx: &mut dyn Tx, f: &Filters, src: Source) -> Result<Report> {
     let mut table: BTreeMap<(String, String), Map<String, Value>> = BTreeMap::new();
-    if src == Source::Rollups && f.customer.is_none() && f.region.is_none() {
+    if src == Source::Rollups && f.customer.is_none() {
         let mut sql = Sql::new("SELECT work_date, technician, a, b, c, d, total FROM minutes_day WHERE entries > 0");
+        if let Some(r) = &f.region {
+            sql = Sql::new("SELECT work_date, technician, a, b, c, d, total FROM minutes_day_by_region WHERE entries > 0");
+            let p = sql.bind(r.as_str());
+            sql.push(&format!(" AND region = {p}"));
+        }
         day_range(f, &mut sql, "work_date");
         if let Some(t) = &f.technician {
             let p = sql.bind(t.as_str());
             sql.push(&format!(" AND technician = {p}"));
+        }
+        // A page needs only the first rows (in byte order, as the table below sorts them), and
+        // reading all 73,000 of a year is what took the time; the count says how many there are.
+        let mut total = None;
+        if let Some(n) = f.rows {
+            let count = Sql { text: sql.text.replacen("SELECT work_date, technician, a, b, c, d, total", "SELECT COUNT(*)", 1), params: sql.params.clone() };
+            total = Some(tx.query_one(&count.text, &count.params)?.int(0)? as usize);
+            let bytewise = if tx.backend() == crate::db::Backend::Postgres { " COLLATE \"C\"" } else { "" };
+            let p = sql.bind(n as i64);
+            sql.push(&format!(" ORDER BY work_date{bytewise}, technician{bytewise} LIMIT {p}"));
         }
         for r in tx.query(&sql.text, &sql.params)? {
             let (day, tech) = (r.text(0)?, r.text(1)?);
@@ -246,7 +286,7 @@ pub fn daily_minutes(tx: &mut dyn Tx, f: &Filters, src: Source) -> Result<Report
             }
             table.insert((day, tech), m);
         }
-        return Ok(minutes_report(table));
+        return Ok(Report { total_rows: total, ..minutes_report(table) });
     }
     // The order is joined only when a filter needs it (time entries carry their technician).
     let join = if f.customer.is_some() || f.region.is_some() { "JOIN work_order_index w ON w.id = t.work_order_id" } else { "" };
@@ -276,6 +316,7 @@ pub fn daily_minutes(tx: &mut dyn Tx, f: &Filters, src: Source) -> Result<Report
 
 fn minutes_report(table: BTreeMap<(String, String), Map<String, Value>>) -> Report {
     Report {
+        total_rows: None,
         columns: vec![
             ("work_date", "Day", "日期"),
             ("technician", "Technician", "技术员"),
@@ -338,6 +379,7 @@ pub fn first_time_fix(tx: &mut dyn Tx, f: &Filters, by: &str, src: Source) -> Re
     }
     let rows = groups.into_iter().map(|(g, (n, ok))| json!({"group": g, "repairs": n, "fixed_first_time": ok, "rate": rate(ok, n)})).collect();
     Ok(Report {
+        total_rows: None,
         columns: vec![
             ("group", "Technician", "技术员"),
             ("repairs", "Repair calls", "维修工单"),
@@ -349,12 +391,17 @@ pub fn first_time_fix(tx: &mut dyn Tx, f: &Filters, by: &str, src: Source) -> Re
 }
 
 pub fn satisfaction(tx: &mut dyn Tx, f: &Filters, src: Source) -> Result<Report> {
-    let sql = if src == Source::Rollups && f.customer.is_none() && f.region.is_none() {
-        let mut sql = Sql::new(
+    let sql = if src == Source::Rollups && f.customer.is_none() {
+        let mut sql = Sql::new(&format!(
             "SELECT technician, CAST(SUM(cards) AS BIGINT), CAST(SUM(attitude) AS BIGINT), CAST(SUM(attitude_n) AS BIGINT), \
              CAST(SUM(skill) AS BIGINT), CAST(SUM(skill_n) AS BIGINT), CAST(SUM(arrival) AS BIGINT), CAST(SUM(arrival_n) AS BIGINT), \
-             CAST(SUM(promise) AS BIGINT), CAST(SUM(promise_n) AS BIGINT) FROM satisfaction_day WHERE 1 = 1",
-        );
+             CAST(SUM(promise) AS BIGINT), CAST(SUM(promise_n) AS BIGINT) FROM {} WHERE 1 = 1",
+            if f.region.is_some() { "satisfaction_day_by_region" } else { "satisfaction_day" }
+        ));
+        if let Some(r) = &f.region {
+            let p = sql.bind(r.as_str());
+            sql.push(&format!(" AND region = {p}"));
+        }
         day_range(f, &mut sql, "day");
         if let Some(t) = &f.technician {
             let p = sql.bind(t.as_str());
@@ -376,6 +423,7 @@ pub fn satisfaction(tx: &mut dyn Tx, f: &Filters, src: Source) -> Result<Report>
         })
         .collect::<Result<_>>()?;
     Ok(Report {
+        total_rows: None,
         columns: vec![
             ("technician", "Technician", "技术员"),
             ("cards", "Cards", "评价数"),
@@ -402,20 +450,24 @@ fn satisfaction_direct(f: &Filters) -> Sql {
     sql
 }
 
-pub fn fault_prone_assets(tx: &mut dyn Tx, f: &Filters) -> Result<Report> {
+pub fn fault_prone_assets(tx: &mut dyn Tx, f: &Filters, src: Source) -> Result<Report> {
     // Counted first (joining the order only for its filters), named after: only the top 100.
     let join = if f.technician.is_some() || f.customer.is_some() || f.region.is_some() { "JOIN work_order_index w ON w.id = i.work_order_id" } else { "" };
-    let mut sql = Sql::new(&format!(
-        "SELECT i.asset_id, CAST(SUM(CASE WHEN i.entity = 'repair_records' THEN 1 ELSE 0 END) AS BIGINT) AS repairs, \
-         CAST(SUM(CASE WHEN i.entity = 'inspection_answers' THEN 1 ELSE 0 END) AS BIGINT) AS findings \
-         FROM work_item_index i {join} \
-         WHERE i.entity IN ('repair_records', 'inspection_answers') AND i.deleted = 0 AND i.asset_id IS NOT NULL"
-    ));
-    f.date_range(&mut sql, "i.work_date");
-    if !join.is_empty() {
-        f.order_filters(&mut sql, "w");
-    }
-    sql.push(" GROUP BY i.asset_id ORDER BY 2 DESC, 3 DESC, 1 LIMIT 100");
+    let sql = if src == Source::Rollups && f.technician.is_none() && f.customer.is_none() {
+        let mut sql = Sql::new(&format!(
+            "SELECT asset_id, CAST(SUM(repairs) AS BIGINT) AS repairs, CAST(SUM(findings) AS BIGINT) AS findings FROM {} WHERE 1 = 1",
+            if f.region.is_some() { "asset_day_by_region" } else { "asset_day" }
+        ));
+        if let Some(r) = &f.region {
+            let p = sql.bind(r.as_str());
+            sql.push(&format!(" AND region = {p}"));
+        }
+        day_range(f, &mut sql, "day");
+        sql.push(" GROUP BY asset_id HAVING SUM(repairs) + SUM(findings) > 0 ORDER BY 2 DESC, 3 DESC, 1 LIMIT 100");
+        sql
+    } else {
+        fault_prone_direct(f, join)
+    };
     let sql = Sql {
         text: format!(
             "SELECT t.asset_id, t.repairs, t.findings, a.code, a.name, s.name FROM ({}) t \
@@ -436,6 +488,7 @@ pub fn fault_prone_assets(tx: &mut dyn Tx, f: &Filters) -> Result<Report> {
         })
         .collect::<Result<_>>()?;
     Ok(Report {
+        total_rows: None,
         columns: vec![
             ("asset_code", "Asset", "设备编号"),
             ("asset_name", "Asset name", "设备名称"),
@@ -446,6 +499,21 @@ pub fn fault_prone_assets(tx: &mut dyn Tx, f: &Filters) -> Result<Report> {
         ],
         rows,
     })
+}
+
+fn fault_prone_direct(f: &Filters, join: &str) -> Sql {
+    let mut sql = Sql::new(&format!(
+        "SELECT i.asset_id, CAST(SUM(CASE WHEN i.entity = 'repair_records' THEN 1 ELSE 0 END) AS BIGINT) AS repairs, \
+         CAST(SUM(CASE WHEN i.entity = 'inspection_answers' THEN 1 ELSE 0 END) AS BIGINT) AS findings \
+         FROM work_item_index i {join} \
+         WHERE i.entity IN ('repair_records', 'inspection_answers') AND i.deleted = 0 AND i.asset_id IS NOT NULL"
+    ));
+    f.date_range(&mut sql, "i.work_date");
+    if !join.is_empty() {
+        f.order_filters(&mut sql, "w");
+    }
+    sql.push(" GROUP BY i.asset_id ORDER BY 2 DESC, 3 DESC, 1 LIMIT 100");
+    sql
 }
 
 pub fn frequent_findings(tx: &mut dyn Tx, f: &Filters) -> Result<Report> {
@@ -478,6 +546,7 @@ pub fn frequent_findings(tx: &mut dyn Tx, f: &Filters) -> Result<Report> {
         })
         .collect();
     Ok(Report {
+        total_rows: None,
         columns: vec![("label_en", "Item", "项目(英文)"), ("label_zh", "Item (Chinese)", "项目"), ("count", "Findings", "发现次数"), ("item_key", "Item key", "项目编号")],
         rows,
     })
@@ -511,6 +580,7 @@ pub fn overdue_inspections(tx: &mut dyn Tx, f: &Filters) -> Result<Report> {
         })
         .collect::<Result<_>>()?;
     Ok(Report {
+        total_rows: None,
         columns: vec![
             ("number", "Work order", "工单号"),
             ("customer_name", "Customer", "客户"),
@@ -547,6 +617,7 @@ pub fn expiring_contracts(tx: &mut dyn Tx, f: &Filters, days: i64) -> Result<Rep
         rows.push(json!({"contract_id": id, "number": r.opt_text(1)?, "customer_name": r.opt_text(2)?, "ends_on": ends, "days_left": left, "assets": assets}));
     }
     Ok(Report {
+        total_rows: None,
         columns: vec![
             ("number", "Contract", "合同号"),
             ("customer_name", "Customer", "客户"),
@@ -571,7 +642,7 @@ pub fn run_from(tx: &mut dyn Tx, name: &str, q: &ReportQuery, src: Source) -> Re
         "daily-minutes" => daily_minutes(tx, &f, src),
         "first-time-fix" => first_time_fix(tx, &f, q.by.as_deref().unwrap_or("technician"), src),
         "satisfaction" => satisfaction(tx, &f, src),
-        "fault-prone-assets" => fault_prone_assets(tx, &f),
+        "fault-prone-assets" => fault_prone_assets(tx, &f, src),
         "frequent-findings" => frequent_findings(tx, &f),
         "overdue-inspections" => overdue_inspections(tx, &f),
         "expiring-contracts" => {
@@ -592,10 +663,11 @@ pub async fn report(State(s): State<AppState>, _u: ConsoleUser, Path(name): Path
         Some(f) => return Err(Error::Invalid(format!("format '{f}': use csv or leave it out for JSON"))),
     };
     let zh = q.lang.as_deref() == Some("zh");
+    let limit = Filters::parse(&q)?.rows.unwrap_or(usize::MAX);
     let n = name.clone();
     let report = s.db.run(Mode::Read, move |tx| run(tx, &n, &q)).await?;
     if csv_out {
         return Ok(csv::table(&format!("{name}.csv"), &report.columns, &report.rows, zh));
     }
-    Ok(Json(report.json()).into_response())
+    Ok(Json(report.json_first(limit)).into_response())
 }

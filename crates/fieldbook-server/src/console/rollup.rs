@@ -1,4 +1,4 @@
-//! Per-day rollups of the projections (migration 0004) and each order's first-time-fix flag
+//! Per-day rollups of the projections (migrations 0004 and 0005) and each order's first-time-fix flag
 //! (`work_order_index.not_fixed`), so that a report over a whole year of a million orders reads
 //! a few tens of thousands of rows instead of half a million.
 //!
@@ -54,18 +54,30 @@ pub const ORDERS_BY_AREA: Rollup = Rollup {
     only: "1 = 1",
 };
 
+const MINUTES_VALUES: &[(&str, &str)] = &[
+    ("entries", "CASE WHEN t.deleted = 0 THEN 1 ELSE 0 END"),
+    ("a", "CASE WHEN t.deleted = 0 AND t.category = 'A' THEN COALESCE(t.minutes, 0) ELSE 0 END"),
+    ("b", "CASE WHEN t.deleted = 0 AND t.category = 'B' THEN COALESCE(t.minutes, 0) ELSE 0 END"),
+    ("c", "CASE WHEN t.deleted = 0 AND t.category = 'C' THEN COALESCE(t.minutes, 0) ELSE 0 END"),
+    ("d", "CASE WHEN t.deleted = 0 AND t.category = 'D' THEN COALESCE(t.minutes, 0) ELSE 0 END"),
+    ("total", "CASE WHEN t.deleted = 0 THEN COALESCE(t.minutes, 0) ELSE 0 END"),
+];
+
+/// Time entries count under their own technician (they carry it).
 pub const MINUTES: Rollup = Rollup {
     table: "minutes_day",
     keys: &[("work_date", "COALESCE(t.work_date, '')"), ("technician", "COALESCE(t.technician, '')")],
-    values: &[
-        ("entries", "CASE WHEN t.deleted = 0 THEN 1 ELSE 0 END"),
-        ("a", "CASE WHEN t.deleted = 0 AND t.category = 'A' THEN COALESCE(t.minutes, 0) ELSE 0 END"),
-        ("b", "CASE WHEN t.deleted = 0 AND t.category = 'B' THEN COALESCE(t.minutes, 0) ELSE 0 END"),
-        ("c", "CASE WHEN t.deleted = 0 AND t.category = 'C' THEN COALESCE(t.minutes, 0) ELSE 0 END"),
-        ("d", "CASE WHEN t.deleted = 0 AND t.category = 'D' THEN COALESCE(t.minutes, 0) ELSE 0 END"),
-        ("total", "CASE WHEN t.deleted = 0 THEN COALESCE(t.minutes, 0) ELSE 0 END"),
-    ],
+    values: MINUTES_VALUES,
     from: "work_item_index t",
+    only: "t.entity = 'time_entries'",
+};
+
+/// The same by the region of the entry's order (an entry without a known order is in none).
+pub const MINUTES_BY_REGION: Rollup = Rollup {
+    table: "minutes_day_by_region",
+    keys: &[("region", "COALESCE(w.region, '')"), ("work_date", "COALESCE(t.work_date, '')"), ("technician", "COALESCE(t.technician, '')")],
+    values: MINUTES_VALUES,
+    from: "work_item_index t JOIN work_order_index w ON w.id = t.work_order_id",
     only: "t.entity = 'time_entries'",
 };
 
@@ -74,7 +86,20 @@ pub const MINUTES: Rollup = Rollup {
 pub const SATISFACTION: Rollup = Rollup {
     table: "satisfaction_day",
     keys: &[("day", "COALESCE(s.work_date, '')"), ("technician", "COALESCE(w.technician, '')")],
-    values: &[
+    values: SATISFACTION_VALUES,
+    from: "work_item_index s JOIN work_order_index w ON w.id = s.work_order_id",
+    only: "s.entity = 'satisfaction_cards'",
+};
+
+pub const SATISFACTION_BY_REGION: Rollup = Rollup {
+    table: "satisfaction_day_by_region",
+    keys: &[("region", "COALESCE(w.region, '')"), ("day", "COALESCE(s.work_date, '')"), ("technician", "COALESCE(w.technician, '')")],
+    values: SATISFACTION_VALUES,
+    from: "work_item_index s JOIN work_order_index w ON w.id = s.work_order_id",
+    only: "s.entity = 'satisfaction_cards'",
+};
+
+const SATISFACTION_VALUES: &[(&str, &str)] = &[
         ("cards", "CASE WHEN s.deleted = 0 THEN 1 ELSE 0 END"),
         ("attitude", "CASE WHEN s.deleted = 0 THEN COALESCE(s.attitude, 0) ELSE 0 END"),
         ("attitude_n", "CASE WHEN s.deleted = 0 AND s.attitude IS NOT NULL THEN 1 ELSE 0 END"),
@@ -84,12 +109,33 @@ pub const SATISFACTION: Rollup = Rollup {
         ("arrival_n", "CASE WHEN s.deleted = 0 AND s.arrival IS NOT NULL THEN 1 ELSE 0 END"),
         ("promise", "CASE WHEN s.deleted = 0 THEN COALESCE(s.promise, 0) ELSE 0 END"),
         ("promise_n", "CASE WHEN s.deleted = 0 AND s.promise IS NOT NULL THEN 1 ELSE 0 END"),
-    ],
-    from: "work_item_index s JOIN work_order_index w ON w.id = s.work_order_id",
-    only: "s.entity = 'satisfaction_cards'",
+];
+
+const ASSET_VALUES: &[(&str, &str)] = &[
+    ("repairs", "CASE WHEN i.deleted = 0 AND i.entity = 'repair_records' THEN 1 ELSE 0 END"),
+    ("findings", "CASE WHEN i.deleted = 0 AND i.entity = 'inspection_answers' THEN 1 ELSE 0 END"),
+];
+
+/// Repairs and findings (answers that are findings have a projection row; others have none).
+pub const ASSETS: Rollup = Rollup {
+    table: "asset_day",
+    keys: &[("day", "COALESCE(i.work_date, '')"), ("asset_id", "i.asset_id")],
+    values: ASSET_VALUES,
+    from: "work_item_index i",
+    only: "i.entity IN ('repair_records', 'inspection_answers') AND i.asset_id IS NOT NULL",
 };
 
-pub const ALL: [&Rollup; 4] = [&ORDERS_BY_TECHNICIAN, &ORDERS_BY_AREA, &MINUTES, &SATISFACTION];
+/// The same by the region of the record's order.
+pub const ASSETS_BY_REGION: Rollup = Rollup {
+    table: "asset_day_by_region",
+    keys: &[("region", "COALESCE(w.region, '')"), ("day", "COALESCE(i.work_date, '')"), ("asset_id", "i.asset_id")],
+    values: ASSET_VALUES,
+    from: "work_item_index i JOIN work_order_index w ON w.id = i.work_order_id",
+    only: "i.entity IN ('repair_records', 'inspection_answers') AND i.asset_id IS NOT NULL",
+};
+
+pub const ALL: [&Rollup; 8] =
+    [&ORDERS_BY_TECHNICIAN, &ORDERS_BY_AREA, &MINUTES, &MINUTES_BY_REGION, &SATISFACTION, &SATISFACTION_BY_REGION, &ASSETS, &ASSETS_BY_REGION];
 
 /// Statement texts, built once per (rollup, selector, list size, sign): a handful in all.
 fn statement(r: &'static Rollup, column: Option<&'static str>, size: usize, sign: i64) -> &'static str {
@@ -146,7 +192,8 @@ fn apply(tx: &mut dyn Tx, r: &'static Rollup, column: &'static str, values: &[&s
 /// Which projection rows a change touches, to bracket it: call [`Change::before`] just before
 /// the rows change and [`Change::after`] just after.
 pub enum Change<'a> {
-    /// Work orders by id (their order rollups, and their cards under their technician).
+    /// Work orders by id (their order rollups, their cards under their technician, and what
+    /// hangs off them under their region).
     Orders(&'a [&'a str]),
     /// The work orders of one site (its region or zone changes).
     Site(&'a str),
@@ -154,6 +201,9 @@ pub enum Change<'a> {
     TimeEntries(&'a [&'a str]),
     /// Satisfaction cards by id.
     Cards(&'a [&'a str]),
+    /// Repair records and inspection answers by id (an answer that stops being a finding loses
+    /// its projection row inside the bracket).
+    RepairsAndAnswers(&'a [&'a str]),
 }
 
 impl Change<'_> {
@@ -162,14 +212,31 @@ impl Change<'_> {
             Change::Orders(ids) if !ids.is_empty() => {
                 apply(tx, &ORDERS_BY_TECHNICIAN, "w.id", ids, sign)?;
                 apply(tx, &ORDERS_BY_AREA, "w.id", ids, sign)?;
-                apply(tx, &SATISFACTION, "s.work_order_id", ids, sign)
+                apply(tx, &SATISFACTION, "s.work_order_id", ids, sign)?;
+                // What counts under the order's region.
+                apply(tx, &SATISFACTION_BY_REGION, "s.work_order_id", ids, sign)?;
+                apply(tx, &MINUTES_BY_REGION, "t.work_order_id", ids, sign)?;
+                apply(tx, &ASSETS_BY_REGION, "i.work_order_id", ids, sign)
             }
             Change::Site(id) => {
                 apply(tx, &ORDERS_BY_TECHNICIAN, "w.site_id", &[id], sign)?;
-                apply(tx, &ORDERS_BY_AREA, "w.site_id", &[id], sign)
+                apply(tx, &ORDERS_BY_AREA, "w.site_id", &[id], sign)?;
+                apply(tx, &SATISFACTION_BY_REGION, "w.site_id", &[id], sign)?;
+                apply(tx, &MINUTES_BY_REGION, "w.site_id", &[id], sign)?;
+                apply(tx, &ASSETS_BY_REGION, "w.site_id", &[id], sign)
             }
-            Change::TimeEntries(ids) if !ids.is_empty() => apply(tx, &MINUTES, "t.id", ids, sign),
-            Change::Cards(ids) if !ids.is_empty() => apply(tx, &SATISFACTION, "s.id", ids, sign),
+            Change::TimeEntries(ids) if !ids.is_empty() => {
+                apply(tx, &MINUTES, "t.id", ids, sign)?;
+                apply(tx, &MINUTES_BY_REGION, "t.id", ids, sign)
+            }
+            Change::Cards(ids) if !ids.is_empty() => {
+                apply(tx, &SATISFACTION, "s.id", ids, sign)?;
+                apply(tx, &SATISFACTION_BY_REGION, "s.id", ids, sign)
+            }
+            Change::RepairsAndAnswers(ids) if !ids.is_empty() => {
+                apply(tx, &ASSETS, "i.id", ids, sign)?;
+                apply(tx, &ASSETS_BY_REGION, "i.id", ids, sign)
+            }
             _ => Ok(()),
         }
     }

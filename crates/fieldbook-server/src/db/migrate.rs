@@ -13,13 +13,14 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, include_str!("../../../../migrations/server-sqlite/0002_console.sql"), include_str!("../../../../migrations/server-postgres/0002_console.sql")),
     (3, include_str!("../../../../migrations/server-sqlite/0003_acked_hlc.sql"), include_str!("../../../../migrations/server-postgres/0003_acked_hlc.sql")),
     (4, include_str!("../../../../migrations/server-sqlite/0004_report_rollups.sql"), include_str!("../../../../migrations/server-postgres/0004_report_rollups.sql")),
+    (5, include_str!("../../../../migrations/server-sqlite/0005_more_rollups.sql"), include_str!("../../../../migrations/server-postgres/0005_more_rollups.sql")),
 ];
 
 /// The version that added the console's projections; reaching it fills them from `records`.
 const CONSOLE_PROJECTIONS: i64 = 2;
 
-/// The version that added the reports' rollups; reaching it fills them from the projections.
-const REPORT_ROLLUPS: i64 = 4;
+/// The last version that added a report rollup; reaching it fills them all from the projections.
+const REPORT_ROLLUPS: i64 = 5;
 
 /// The PostgreSQL advisory lock held while migrating ("FBMIGRAT").
 const MIGRATION_LOCK_KEY: i64 = 0x4642_4d49_4752_4154;

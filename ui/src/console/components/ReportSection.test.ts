@@ -33,6 +33,13 @@ describe("ReportSection", () => {
     );
   });
 
+  it("says when the page shows only the first rows and the CSV has them all", async () => {
+    stubFetch({ "GET /console/api/reports/response": { ...report, total_rows: 73000 } });
+    render(ReportSection, { props: { name: "response", title: "x", filters: {} } });
+    expect((await screen.findByTestId("first-rows-response")).textContent).toBe("仅显示前 1 行（共 73000 行）；导出的 CSV 含全部数据。");
+    expect(screen.getByText("数据表（73000 行）")).toBeTruthy();
+  });
+
   it("says so when the report cannot be loaded", async () => {
     stubFetch({ "GET /console/api/reports/response": reply(422, { error: { kind: "invalid", message: "from: not a date; use YYYY-MM-DD" } }) });
     render(ReportSection, { props: { name: "response", title: "x", filters: { from: "bad" } } });

@@ -205,7 +205,10 @@ export interface ReportColumn {
 
 export interface Report {
   columns: ReportColumn[];
+  /** The first rows (1,000 unless `limit` asks otherwise); the CSV has every row. */
   rows: Record<string, unknown>[];
+  /** How many rows the report has in all. */
+  total_rows?: number;
 }
 
 export type ReportName =

@@ -231,6 +231,7 @@ const table = {
   "reports.overdue": ["Inspections overdue", "逾期未完成的巡检"],
   "reports.expiring": ["Maintenance contracts expiring within 30 days", "30 天内到期的维保合同"],
   "reports.table": ["Table ({count} rows)", "数据表（{count} 行）"],
+  "reports.first_rows": ["Showing the first {shown} of {total} rows; the CSV has every row.", "仅显示前 {shown} 行（共 {total} 行）；导出的 CSV 含全部数据。"],
 
   "templates.title": ["Checklist templates", "巡检表模板"],
   "templates.list": ["Templates", "模板"],
