@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use fieldbook_core::sync::protocol::{EnrollRequest, EnrollResponse, PullResponse, PushRequest, PushResponse, Rejection, MAX_PUSH_BATCH};
+use fieldbook_core::sync::protocol::{EnrollRequest, EnrollResponse, PullResponse, PushRequest, PushResponse, Rejection, MAX_PULL_PAGE, MAX_PUSH_BATCH};
 use fieldbook_core::Store;
 use serde::Serialize;
 
@@ -24,8 +24,10 @@ pub struct ClientOptions {
     pub connect_timeout: Duration,
     /// For a whole request, body included.
     pub request_timeout: Duration,
-    /// Changes asked for per pull page. Each page is applied in one store transaction while the
-    /// store is locked, so pages are kept small enough for that to stay unnoticeable.
+    /// Changes asked for in the first pull page of a run. Each page is applied in one store
+    /// transaction while the store is locked, so a run starts small (an everyday sync is a few
+    /// changes); while pages come back full, each asks for twice as many, up to the protocol's
+    /// `MAX_PULL_PAGE`, so a first pull of a whole year's work runs at full speed.
     pub pull_limit: usize,
     /// Attachment upload chunk. A cut loses at most one chunk of progress.
     pub chunk_size: usize,
@@ -245,24 +247,37 @@ impl SyncClient {
         // page is asked for by the cursor this page ends at, which is exactly where the store's
         // cursor will be once this page commits; if applying fails, the early page is dropped
         // and the next run starts again from the store's cursor.
-        let page_path = |cursor: i64| format!("/api/sync/pull?cursor={cursor}&limit={}", self.options.pull_limit);
+        let page_path = |cursor: i64, limit: usize| format!("/api/sync/pull?cursor={cursor}&limit={limit}");
+        let mut limit = self.options.pull_limit.clamp(1, MAX_PULL_PAGE);
         let mut cursor = self.with_store(|s| s.pull_cursor())?;
-        let mut fetched = self.http.get_json::<PullResponse>(&ep, &page_path(cursor), "a pull").await;
+        let mut fetched = self.http.get_json::<PullResponse>(&ep, &page_path(cursor, limit), "a pull").await;
         loop {
             let (page, t) = fetched?;
             report.add(t);
             let (more, next_cursor, received) = (page.more, page.next_cursor, page.changes.len() as u32);
+            if more && received as usize >= limit {
+                limit = (limit * 2).min(MAX_PULL_PAGE);
+            }
             let store = self.store.clone();
             let apply = async move {
-                match tokio::task::spawn_blocking(move || store.lock().unwrap_or_else(PoisonError::into_inner).apply_pull(&page)).await {
-                    Ok(applied) => applied,
+                let applied = tokio::task::spawn_blocking(move || {
+                    let applied = store.lock().unwrap_or_else(PoisonError::into_inner).apply_pull(&page);
+                    // Freeing a page of thousands of parsed changes takes a while: not with the
+                    // store locked, and off the thread the next page's apply will need.
+                    (applied, page)
+                });
+                match applied.await {
+                    Ok((applied, page)) => {
+                        tokio::task::spawn_blocking(move || drop(page));
+                        applied
+                    }
                     // Only a panic in the store (or a runtime shutting down) ends up here.
                     Err(e) => std::panic::resume_unwind(e.try_into_panic().unwrap_or_else(|_| Box::new("the runtime shut down during a pull"))),
                 }
             };
             let next = async {
                 match more && next_cursor > cursor {
-                    true => Some(self.http.get_json::<PullResponse>(&ep, &page_path(next_cursor), "a pull").await),
+                    true => Some(self.http.get_json::<PullResponse>(&ep, &page_path(next_cursor, limit), "a pull").await),
                     false => None,
                 }
             };

@@ -142,13 +142,16 @@ async fn an_interrupted_pull_resumes_from_the_stored_cursor() {
     let e = a.client.sync_once().await.unwrap_err();
     assert!(matches!(e, SyncError::ServerFailed { status: 500, .. }), "{e:?}");
     assert!(e.to_string().contains("the database went away"));
-    assert_eq!(a.store().pull_cursor().unwrap(), 10, "two pages of five committed with their cursor");
+    // A full page makes the next one twice as large: pages of 5 and 10.
+    assert_eq!(a.store().pull_cursor().unwrap(), 15, "two pages committed with their cursor");
 
     let r = a.client.sync_once().await.unwrap();
-    assert_eq!(r.pulled as i64, feed_len - 10, "only what was missing is pulled again");
+    assert_eq!(r.pulled as i64, feed_len - 15, "only what was missing is pulled again");
     let cursors = mock.state().pull_cursors.clone();
-    assert_eq!(&cursors[..4], &[0, 5, 10, 10], "the retry starts from the stored cursor");
+    assert_eq!(&cursors[..4], &[0, 5, 15, 15], "the retry starts from the stored cursor");
     assert_eq!(a.store().pull_cursor().unwrap(), feed_len);
+    let limits: Vec<String> = mock.state().requests.iter().filter(|r| r.contains("/pull?")).map(|r| r.rsplit("limit=").next().unwrap().to_owned()).collect();
+    assert_eq!(&limits[..5], &["5", "10", "20", "5", "10"], "each run starts small and grows while pages come back full");
 }
 
 #[tokio::test]

@@ -355,16 +355,21 @@ impl<'p> NewRecords<'p> {
         let spec = entity::spec(&c.entity).expect("checked before the transaction");
         let mut fields = Vec::with_capacity(c.fields.len());
         let mut values = Vec::with_capacity(c.fields.len());
-        let whole = c.fields.len() == spec.fields.len() && c.fields.keys().all(|f| spec.field(f).is_some());
-        let (encoded, newest) = match stamps::single(&c.clocks).filter(|_| whole) {
-            // Most of a first pull: every field of the entity, stamped in one write, is stored
-            // as the one stamp it came with.
+        let known = c.fields.keys().all(|f| spec.field(f).is_some());
+        let (encoded, newest) = match stamps::single(&c.clocks).filter(|_| known) {
+            // Most of a first pull: a record stamped in one write is stored with the one stamp
+            // it came with (and `null` for fields of the entity it does not carry).
             Some(stamp) => {
                 for (field, value) in &c.fields {
                     fields.push(field.as_str());
                     values.push(value);
                 }
-                (format!("{{\"{}\":{}}}", stamps::EVERY_OTHER, Value::from(stamp)), stamp)
+                let mut encoded = format!("{{\"{}\":{}", stamps::EVERY_OTHER, Value::from(stamp));
+                for (field, _) in spec.fields.iter().filter(|(f, _)| !c.fields.contains_key(*f)) {
+                    encoded.push_str(&format!(",\"{field}\":null"));
+                }
+                encoded.push('}');
+                (encoded, stamp)
             }
             None => {
                 let mut listed = Map::new();
