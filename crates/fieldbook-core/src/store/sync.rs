@@ -154,10 +154,14 @@ impl Store {
         // A page of thousands of records dirties more pages than SQLite's default 2 MiB cache
         // holds, and a transaction that outgrows its cache spills pages to the WAL mid-way (a
         // third of a first pull's time went to those writes). The larger cache is for the pull
-        // only: shrinking it back frees the pages, so the app's idle memory stays as it was.
+        // only: shrinking it back after the last page (or a failed one) frees the pages, so the
+        // app's idle memory stays as it was. Between pages of one pull it stays, warm: emptied
+        // after every page, the next one faulted in and read back all it needed again.
         self.conn.pragma_update(None, "cache_size", PULL_CACHE_KIB)?;
         let applied = self.apply_page(page);
-        self.conn.pragma_update(None, "cache_size", DEFAULT_CACHE_KIB)?;
+        if !page.more || applied.is_err() {
+            self.conn.pragma_update(None, "cache_size", DEFAULT_CACHE_KIB)?;
+        }
         applied
     }
 
@@ -556,6 +560,17 @@ mod tests {
         assert!(stamps.values().all(|v| v == newer));
         assert_eq!(clocks::read(&s.conn, "work_orders", &o.id)["problem"], json!(newer));
         assert_eq!(s.apply_pull(&page).unwrap(), 0, "the same page again changes nothing");
+    }
+
+    #[test]
+    fn the_pull_cache_lasts_until_the_last_page() {
+        let (_d, mut s) = store();
+        let cache = |s: &Store| -> i64 { s.conn.query_row("PRAGMA cache_size", [], |r| r.get(0)).unwrap() };
+        let page = |more| PullResponse { changes: vec![], next_cursor: 0, more, server_hlc: "000000000000001-0000000000-server".into() };
+        s.apply_pull(&page(true)).unwrap();
+        assert_eq!(cache(&s), PULL_CACHE_KIB, "more pages follow: the cache stays warm");
+        s.apply_pull(&page(false)).unwrap();
+        assert_eq!(cache(&s), DEFAULT_CACHE_KIB, "the last page gives the memory back");
     }
 
     #[test]
