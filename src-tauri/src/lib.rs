@@ -5,6 +5,8 @@ pub mod commands;
 mod error;
 mod lookup;
 pub mod sync;
+#[cfg(target_os = "linux")]
+pub mod webkit_memory;
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -157,6 +159,8 @@ pub fn app_builder<R: tauri::Runtime>(
 }
 
 pub fn run() {
+    #[cfg(target_os = "linux")]
+    webkit_memory::install_memory_pressure_settings();
     let path = db_path(
         std::env::var_os("FIELDBOOK_DB"),
         std::env::args_os().skip(1),

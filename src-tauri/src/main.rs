@@ -3,14 +3,9 @@
 
 fn main() {
     fieldbook_desktop::mark_start();
-    // WebKitGTK's accelerated compositing keeps extra GPU/shared-memory surfaces per page for a
-    // forms UI that has nothing to composite; without it the web process's idle memory is lower
-    // (about 10 MB measured; see scripts/measure-desktop.sh), and it avoids the blank window
-    // some GPU drivers show. Set only here, before any thread starts, and never over a value
-    // the user chose.
+    // WebKitGTK and GDK read these once, so they are set here, before GTK or any thread starts
+    // (see webkit_memory for what each one saves); a value the user set wins.
     #[cfg(target_os = "linux")]
-    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
-        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
-    }
+    fieldbook_desktop::webkit_memory::configure_env();
     fieldbook_desktop::run()
 }
