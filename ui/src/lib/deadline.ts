@@ -4,6 +4,7 @@
  * them on a timer.
  */
 import { translate, type Locale } from "./i18n";
+import { dateTimeFormat } from "./intl";
 
 export type ResponseState =
   /** Not yet on site, deadline ahead. */
@@ -66,7 +67,7 @@ export function formatResponse(s: ResponseState, locale: Locale): string {
 
 /** The deadline as local wall-clock time, e.g. `03/14 16:30`. */
 export function formatDeadline(iso: string, locale: Locale): string {
-  return new Intl.DateTimeFormat(locale, {
+  return dateTimeFormat(locale, {
     month: "2-digit",
     day: "2-digit",
     hour: "2-digit",

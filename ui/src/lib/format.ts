@@ -2,19 +2,20 @@
 import type { TextPair } from "./api";
 import { formatDuration } from "./deadline";
 import type { Locale } from "./i18n";
+import { dateTimeFormat, numberFormat } from "./intl";
 
 /** A moment as local date and time, e.g. `2026/3/14 16:30` or `Mar 14, 2026, 16:30`. */
 export function formatDateTime(iso: string | null | undefined, locale: Locale): string {
   if (!iso) return "—";
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short", hourCycle: "h23" }).format(d);
+  return dateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short", hourCycle: "h23" }).format(d);
 }
 
 /** A local time of day, e.g. `16:30`. */
 export function formatTime(iso: string | null | undefined, locale: Locale): string {
   if (!iso) return "—";
-  return new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(new Date(iso));
+  return dateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(new Date(iso));
 }
 
 /** A calendar day given as `YYYY-MM-DD`, e.g. `2026年3月14日` / `Mar 14, 2026`. */
@@ -24,12 +25,12 @@ export function formatDay(day: string | null | undefined, locale: Locale): strin
   if (!m) return day;
   // Noon local time: the same calendar day in every time zone.
   const d = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]), 12);
-  return new Intl.DateTimeFormat(locale, { dateStyle: "medium" }).format(d);
+  return dateTimeFormat(locale, { dateStyle: "medium" }).format(d);
 }
 
 /** Yuan from cents, e.g. `¥560.00`. */
 export function formatYuan(cents: number, locale: Locale): string {
-  return new Intl.NumberFormat(locale, { style: "currency", currency: "CNY", currencyDisplay: "narrowSymbol" }).format(cents / 100);
+  return numberFormat(locale, { style: "currency", currency: "CNY", currencyDisplay: "narrowSymbol" }).format(cents / 100);
 }
 
 /** Minutes as `1 h 35 min` / `1小时35分钟`. */

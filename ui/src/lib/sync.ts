@@ -6,6 +6,7 @@
 import type { Rejection, Revocation, SyncEvent, SyncReport, SyncStatusView } from "./api";
 import { formatDateTime, formatTime } from "./format";
 import { translate, type Locale, type MessageKey } from "./i18n";
+import { numberFormat } from "./intl";
 
 export interface Progress {
   pushed: number;
@@ -142,7 +143,7 @@ export function formatBytes(n: number, locale: Locale): string {
     i++;
   }
   const digits = i === 0 ? 0 : v < 10 ? 1 : 0;
-  return `${new Intl.NumberFormat(locale, { maximumFractionDigits: digits, minimumFractionDigits: digits }).format(v)} ${units[i]}`;
+  return `${numberFormat(locale, { maximumFractionDigits: digits, minimumFractionDigits: digits }).format(v)} ${units[i]}`;
 }
 
 /** "Last synced 16:30" today, with the date on other days; "Never synced" before the first. */
