@@ -20,14 +20,15 @@ fn change(seq: i64, entity: &str, id: &str, fields: Value) -> FeedChange {
     FeedChange { seq, entity: entity.into(), record_id: id.into(), fields, clocks }
 }
 
-/// What the server sends a new laptop: its customer and site, then the work orders.
+/// What the server sends a new laptop: its customer and site, then the work orders, with ids as
+/// the office's import makes them (hashes of the order number, so in no particular order).
 fn pages() -> Vec<PullResponse> {
     let mut changes = vec![
         change(1, "customers", "c-1", json!({"code": "C-JINQIAO", "name": "金桥商场", "contact": "王经理", "phone": "021-5000", "email": null, "deleted": false})),
         change(2, "sites", "s-1", json!({"code": "S-JQ-MALL", "customer_id": "c-1", "name": "金桥商场 主楼", "address": "上海市浦东新区金桥路 1 号", "region": "浦东", "zone": "urban", "deleted": false})),
     ];
     for i in 0..ORDERS {
-        changes.push(change(3 + i as i64, "work_orders", &format!("00000000-0000-7000-8000-{i:012}"), json!({
+        changes.push(change(3 + i as i64, "work_orders", &fieldbook_core::import::stable_id("work_orders", &format!("B-li.wei-{i:06}")), json!({
             "number": format!("B-li.wei-{i:06}"), "kind": "patrol_inspection", "customer_id": "c-1", "site_id": "s-1",
             "asset_ids": [], "technician": "li.wei", "priority": "normal", "category": "B", "status": "dispatched",
             "template_id": null, "problem": "月度巡检", "scheduled_on": "2026-11-24", "reported_at": "2026-11-24T00:00:00Z",

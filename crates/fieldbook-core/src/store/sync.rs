@@ -407,9 +407,15 @@ impl<'p> NewRecords<'p> {
 
     /// Writes and forgets what is held.
     fn write(&mut self, tx: &mut super::Tx<'_>) -> Result<()> {
-        for group in std::mem::take(&mut self.groups) {
+        for mut group in std::mem::take(&mut self.groups) {
             let spec = entity::spec(group.entity).expect("checked before the transaction");
             let types: Vec<entity::FieldType> = group.fields.iter().map(|f| spec.field(f).expect("known field")).collect();
+            // In id order: ids are hashes (imported records) or random, so in feed order each
+            // insert lands on a random leaf of the id indexes (the table's, `record_clocks`',
+            // `search_docs`'), and a page cost more the larger the store grew. Sorted, the
+            // inserts sweep each index once. (A group holds each record once, and references
+            // are checked at commit, so the order is free.)
+            group.rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
             let mut rows = group.rows.as_slice();
             while !rows.is_empty() {
                 let n = ROW_CHUNKS.into_iter().find(|&n| n <= rows.len()).unwrap_or(1);
