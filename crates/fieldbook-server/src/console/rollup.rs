@@ -100,15 +100,15 @@ pub const SATISFACTION_BY_REGION: Rollup = Rollup {
 };
 
 const SATISFACTION_VALUES: &[(&str, &str)] = &[
-        ("cards", "CASE WHEN s.deleted = 0 THEN 1 ELSE 0 END"),
-        ("attitude", "CASE WHEN s.deleted = 0 THEN COALESCE(s.attitude, 0) ELSE 0 END"),
-        ("attitude_n", "CASE WHEN s.deleted = 0 AND s.attitude IS NOT NULL THEN 1 ELSE 0 END"),
-        ("skill", "CASE WHEN s.deleted = 0 THEN COALESCE(s.skill, 0) ELSE 0 END"),
-        ("skill_n", "CASE WHEN s.deleted = 0 AND s.skill IS NOT NULL THEN 1 ELSE 0 END"),
-        ("arrival", "CASE WHEN s.deleted = 0 THEN COALESCE(s.arrival, 0) ELSE 0 END"),
-        ("arrival_n", "CASE WHEN s.deleted = 0 AND s.arrival IS NOT NULL THEN 1 ELSE 0 END"),
-        ("promise", "CASE WHEN s.deleted = 0 THEN COALESCE(s.promise, 0) ELSE 0 END"),
-        ("promise_n", "CASE WHEN s.deleted = 0 AND s.promise IS NOT NULL THEN 1 ELSE 0 END"),
+    ("cards", "CASE WHEN s.deleted = 0 THEN 1 ELSE 0 END"),
+    ("attitude", "CASE WHEN s.deleted = 0 THEN COALESCE(s.attitude, 0) ELSE 0 END"),
+    ("attitude_n", "CASE WHEN s.deleted = 0 AND s.attitude IS NOT NULL THEN 1 ELSE 0 END"),
+    ("skill", "CASE WHEN s.deleted = 0 THEN COALESCE(s.skill, 0) ELSE 0 END"),
+    ("skill_n", "CASE WHEN s.deleted = 0 AND s.skill IS NOT NULL THEN 1 ELSE 0 END"),
+    ("arrival", "CASE WHEN s.deleted = 0 THEN COALESCE(s.arrival, 0) ELSE 0 END"),
+    ("arrival_n", "CASE WHEN s.deleted = 0 AND s.arrival IS NOT NULL THEN 1 ELSE 0 END"),
+    ("promise", "CASE WHEN s.deleted = 0 THEN COALESCE(s.promise, 0) ELSE 0 END"),
+    ("promise_n", "CASE WHEN s.deleted = 0 AND s.promise IS NOT NULL THEN 1 ELSE 0 END"),
 ];
 
 const ASSET_VALUES: &[(&str, &str)] = &[
