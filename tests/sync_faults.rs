@@ -86,8 +86,11 @@ async fn killed_mid_push_and_mid_pull(backend: Backend) {
     let db = pusher.db();
     let kills = tokio::task::spawn_blocking(move || {
         let mut kills = 0;
-        for _ in 0..15 {
-            if !sync_killed_after(&db, Some(rng.next(400))) {
+        // Kill windows start short and grow: a kill can only land mid-way while work is left,
+        // and a fast sync may finish all of it in its first run; later, longer runs let the
+        // push make progress between kills.
+        for i in 0..15 {
+            if !sync_killed_after(&db, Some(rng.next(40 + 25 * i))) {
                 kills += 1;
             }
         }
@@ -110,8 +113,8 @@ async fn killed_mid_push_and_mid_pull(backend: Backend) {
     let db = puller.db();
     let kills = tokio::task::spawn_blocking(move || {
         let mut kills = 0;
-        for _ in 0..10 {
-            if !sync_killed_after(&db, Some(rng.next(300))) {
+        for i in 0..10 {
+            if !sync_killed_after(&db, Some(rng.next(40 + 30 * i))) {
                 kills += 1;
             }
         }
