@@ -53,4 +53,22 @@ describe("Templates", () => {
     expect(alert.textContent).toContain("Please correct this — section pump, item pump.leak");
     expect(alert.closest("#tpl-problems")).not.toBeNull();
   });
+
+  it("keeps the new-template form when the first template loads after the click", async () => {
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    stubFetch({
+      "GET /console/api/templates": [{ code: "FP", latest_version: 3, title_en: "Fire patrol", title_zh: "消防巡检", published_at: "2026-03-01T00:00:00Z", versions: [1, 2, 3] }],
+      "GET /console/api/templates/FP/versions/3": () => held.then(() => ({ code: "FP", version: 3, body, published_at: "2026-03-01T00:00:00Z" })),
+    });
+    render(Templates, { props: { me: { login: "office", display_name: "Office", role: "office" } } });
+    await screen.findByRole("link", { name: /FP · Fire patrol/ });
+    await fireEvent.click(screen.getByRole("button", { name: "New template" }));
+    release();
+    await held;
+    await new Promise((r) => setTimeout(r, 20));
+    expect(screen.getByLabelText("Template code")).toBeTruthy();
+    expect((screen.getByLabelText("Item (English) 1.1") as HTMLInputElement).value).toBe("Equipment runs normally");
+    expect(screen.queryByDisplayValue("No leaks")).toBeNull();
+  });
 });

@@ -16,7 +16,8 @@ export function reply(status: number, body?: unknown) {
   return { __reply: true, status, body };
 }
 
-export function stubFetch(routes: Record<string, Answer | ((sent: Sent) => Answer)>): Sent[] {
+/** A route may answer later: give a function returning a promise to hold a response back. */
+export function stubFetch(routes: Record<string, Answer | ((sent: Sent) => Answer | Promise<Answer>)>): Sent[] {
   const sent: Sent[] = [];
   vi.stubGlobal(
     "fetch",
@@ -32,7 +33,7 @@ export function stubFetch(routes: Record<string, Answer | ((sent: Sent) => Answe
       const bare = url.split("?")[0];
       const route = routes[`${method} ${url}`] ?? routes[`${method} ${bare}`];
       if (route === undefined) return new Response(JSON.stringify({ error: { kind: "not_found", message: `no stub for ${method} ${url}` } }), { status: 404 });
-      let answer = typeof route === "function" ? (route as (s: Sent) => Answer)(s) : route;
+      let answer = typeof route === "function" ? await (route as (s: Sent) => Answer | Promise<Answer>)(s) : route;
       let status = 200;
       if (answer && typeof answer === "object" && "__reply" in answer) {
         status = (answer as unknown as { status: number }).status;
