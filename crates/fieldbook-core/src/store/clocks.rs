@@ -1,8 +1,8 @@
-//! How a laptop stores a record's field stamps in `record_clocks.clocks`: the compact form of
-//! [`crate::sync::stamps`] relative to the entity's fields. Stored field by field, a work
-//! order's twenty stamps made a ~1 KB row, past what a WITHOUT ROWID B-tree keeps on its page:
-//! every row took an overflow page, and a first pull of 50,000 orders wrote 220 MB of stamps.
-//! Rows written before the compact form (every stamp listed) read the same.
+//! How a laptop stores a record's field stamps: in the `clocks` column of the record's own row
+//! (migration 0006; before, a row of `record_clocks` under a second random key), in the compact
+//! form of [`crate::sync::stamps`] relative to the entity's fields. Stored field by field, a
+//! work order's twenty stamps made a ~1 KB value and a first pull of 50,000 orders wrote 220 MB
+//! of stamps. Values written before the compact form (every stamp listed) read the same.
 
 use serde_json::{Map, Value};
 
@@ -24,16 +24,17 @@ pub(crate) fn decode(spec: &EntitySpec, record: &str, text: &str) -> Result<Map<
     Ok(stamps::expand(map, spec.fields.iter().map(|(f, _)| *f)))
 }
 
-/// SQL for `ON CONFLICT … DO UPDATE SET clocks = …`: stamps written onto a row that exists are
-/// merged in key by key (json_patch; listed stamps override `"*"`). The patch must list its
-/// stamps as they are, never in the `"*"` form, which would give its shared stamp to every field
-/// it does not list. Stamps are never null in a patch, so it deletes nothing.
-pub(crate) const MERGE_ON_CONFLICT: &str = "json_patch(clocks, ?4)";
+/// SQL for `UPDATE … SET clocks = …`: a row without stamps takes `?2`, the compact form of the
+/// new stamps; onto stamps already there `?3` is merged key by key (json_patch; listed stamps
+/// override `"*"`). That patch must list its stamps as they are, never in the `"*"` form, which
+/// would give its shared stamp to every field it does not list. Stamps are never null in a
+/// patch, so it deletes nothing.
+pub(crate) const MERGE: &str = "CASE WHEN clocks IS NULL THEN ?2 ELSE json_patch(clocks, ?3) END";
 
 /// A record's stamps as stored, for tests.
 #[cfg(test)]
 pub(crate) fn read(conn: &rusqlite::Connection, entity: &str, id: &str) -> Map<String, Value> {
-    let text: String = conn.query_row("SELECT clocks FROM record_clocks WHERE entity = ?1 AND record_id = ?2", [entity, id], |r| r.get(0)).unwrap();
+    let text: String = conn.query_row(&format!("SELECT clocks FROM {entity} WHERE id = ?1"), [id], |r| r.get(0)).unwrap();
     decode(crate::entity::spec(entity).unwrap(), id, &text).unwrap()
 }
 
@@ -91,19 +92,19 @@ mod tests {
     #[test]
     fn stamps_merged_onto_a_compact_row_override_only_their_fields() {
         let conn = rusqlite::Connection::open_in_memory().unwrap();
-        conn.execute_batch("CREATE TABLE record_clocks (entity TEXT, record_id TEXT, clocks TEXT, PRIMARY KEY (entity, record_id))").unwrap();
-        let sql = format!(
-            "INSERT INTO record_clocks VALUES ('customers', 'c-1', ?3) ON CONFLICT(entity, record_id) DO UPDATE SET clocks = {MERGE_ON_CONFLICT}"
-        );
+        conn.execute_batch("CREATE TABLE customers (id TEXT PRIMARY KEY, clocks TEXT); INSERT INTO customers VALUES ('c-1', NULL)").unwrap();
+        let sql = format!("UPDATE customers SET clocks = {MERGE} WHERE id = ?1");
         let write = |patch: Value| {
             let patch = stamps(patch);
-            conn.execute(&sql, rusqlite::params![None::<String>, None::<String>, encode(customers(), &patch), Value::Object(patch).to_string()]).unwrap();
+            conn.execute(&sql, rusqlite::params!["c-1", encode(customers(), &patch), Value::Object(patch).to_string()]).unwrap();
         };
         let read = || -> Map<String, Value> {
-            let text: String = conn.query_row("SELECT clocks FROM record_clocks", [], |r| r.get(0)).unwrap();
+            let text: String = conn.query_row("SELECT clocks FROM customers", [], |r| r.get(0)).unwrap();
             decode(customers(), "c-1", &text).unwrap()
         };
         write(json!({"code": "s1", "name": "s1", "contact": "s1"}));
+        let first: String = conn.query_row("SELECT clocks FROM customers", [], |r| r.get(0)).unwrap();
+        assert!(first.contains(r#""*":"s1""#), "the first stamps are stored compact: {first}");
         write(json!({"name": "s2", "phone": "s2"}));
         assert_eq!(read(), stamps(json!({"code": "s1", "name": "s2", "contact": "s1", "phone": "s2"})));
     }

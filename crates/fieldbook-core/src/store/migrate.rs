@@ -14,6 +14,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../../../../migrations/client/0003_search.sql")),
     (4, include_str!("../../../../migrations/client/0004_review.sql")),
     (5, include_str!("../../../../migrations/client/0005_record_clocks.sql")),
+    (6, include_str!("../../../../migrations/client/0006_stamps_in_row.sql")),
 ];
 
 pub fn latest() -> i64 {

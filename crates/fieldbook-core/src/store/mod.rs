@@ -166,11 +166,13 @@ impl Store {
     /// does not have).
     pub fn record_stamps(&self, entity: &str, id: &str) -> Result<Map<String, Value>> {
         let spec = entity::spec(entity).ok_or_else(|| Error::invalid(format!("{entity} {id}"), "entity", format!("'{entity}' is not a synced entity")))?;
+        // The entity name comes from the whitelist (`spec`), never from input as such.
         let text: Option<String> = self
             .conn
-            .prepare_cached("SELECT clocks FROM record_clocks WHERE entity = ?1 AND record_id = ?2")?
-            .query_row(params![entity, id], |r| r.get(0))
-            .optional()?;
+            .prepare_cached(&format!("SELECT clocks FROM {} WHERE id = ?1", spec.name))?
+            .query_row([id], |r| r.get(0))
+            .optional()?
+            .flatten();
         text.map_or_else(|| Ok(Map::new()), |t| clocks::decode(spec, id, &t))
     }
 
@@ -389,9 +391,10 @@ impl Tx<'_> {
         let spec = entity::spec(entity).unwrap_or_else(|| panic!("'{entity}' is not a synced entity"));
         let clocks: Option<String> = self
             .tx
-            .prepare_cached("SELECT clocks FROM record_clocks WHERE entity = ?1 AND record_id = ?2")?
-            .query_row(params![entity, id], |r| r.get(0))
-            .optional()?;
+            .prepare_cached(&format!("SELECT clocks FROM {} WHERE id = ?1", spec.name))?
+            .query_row([id], |r| r.get(0))
+            .optional()?
+            .flatten();
         match clocks {
             None => Ok(Map::new()),
             Some(text) => clocks::decode(spec, id, &text),
@@ -402,13 +405,14 @@ impl Tx<'_> {
     pub(crate) fn set_clocks<'a>(&mut self, entity: &str, id: &str, stamps: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<()> {
         let spec = entity::spec(entity).unwrap_or_else(|| panic!("'{entity}' is not a synced entity"));
         let stamps: Map<String, Value> = stamps.into_iter().map(|(f, s)| (f.to_owned(), Value::String(s.to_owned()))).collect();
-        let sql = format!(
-            "INSERT INTO record_clocks(entity, record_id, clocks) VALUES (?1, ?2, ?3)
-             ON CONFLICT(entity, record_id) DO UPDATE SET clocks = {}",
-            clocks::MERGE_ON_CONFLICT
-        );
+        let sql = format!("UPDATE {} SET clocks = {} WHERE id = ?1", spec.name, clocks::MERGE);
         let compact = clocks::encode(spec, &stamps);
-        self.tx.prepare_cached(&sql)?.execute(params![entity, id, compact, Value::Object(stamps).to_string()])?;
+        let updated = self.tx.prepare_cached(&sql)?.execute(params![id, compact, Value::Object(stamps).to_string()])?;
+        // Stamps live in the record's row, which `write_row` wrote in this transaction; stamps
+        // with nowhere to go must fail the write rather than vanish.
+        if updated != 1 {
+            return Err(Error::invalid(format!("{entity} {id}"), "clocks", "the record has no row to hold its field stamps; this is a bug in Fieldbook, please report it"));
+        }
         Ok(())
     }
 

@@ -276,13 +276,14 @@ fn stamps_of_page<'p>(tx: &super::Tx<'_>, page: &'p PullResponse) -> Result<Hash
         ids.entry(c.entity.as_str()).or_default().push(c.record_id.as_str());
     }
     let mut known: HashMap<&str, HashMap<String, Map<String, Value>>> = HashMap::new();
-    let mut stmt = tx
-        .conn()
-        .prepare_cached("SELECT record_id, clocks FROM record_clocks WHERE entity = ?1 AND record_id IN (SELECT value FROM json_each(?2))")?;
     for (entity, ids) in ids {
         let spec = entity::spec(entity).expect("checked before the transaction");
         let list = serde_json::to_string(&ids).expect("strings serialize");
-        let mut rows = stmt.query(params![entity, list])?;
+        let mut stmt = tx.conn().prepare_cached(&format!(
+            "SELECT id, clocks FROM {} WHERE id IN (SELECT value FROM json_each(?1)) AND clocks IS NOT NULL",
+            spec.name
+        ))?;
+        let mut rows = stmt.query([list])?;
         while let Some(row) = rows.next()? {
             let id: String = row.get(0)?;
             let text: &str = row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
@@ -411,54 +412,37 @@ impl<'p> NewRecords<'p> {
             let spec = entity::spec(group.entity).expect("checked before the transaction");
             let types: Vec<entity::FieldType> = group.fields.iter().map(|f| spec.field(f).expect("known field")).collect();
             // In id order: ids are hashes (imported records) or random, so in feed order each
-            // insert lands on a random leaf of the id indexes (the table's, `record_clocks`',
-            // `search_docs`'), and a page cost more the larger the store grew. Sorted, the
-            // inserts sweep each index once. (A group holds each record once, and references
-            // are checked at commit, so the order is free.)
+            // insert lands on a random leaf of the id indexes (the table's and `search_docs`'),
+            // and a page cost more the larger the store grew. Sorted, the inserts sweep each
+            // index once. (A group holds each record once, and references are checked at
+            // commit, so the order is free.)
             group.rows.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            // A row already here holds no stamps (these records had none: written outside
+            // Fieldbook's write path), so it takes the carried fields and their stamps whole.
+            let upsert: Vec<String> = group.fields.iter().chain(["clocks"].iter()).map(|f| format!("{f} = excluded.{f}")).collect();
             let mut rows = group.rows.as_slice();
             while !rows.is_empty() {
                 let n = ROW_CHUNKS.into_iter().find(|&n| n <= rows.len()).unwrap_or(1);
                 let (chunk, rest) = rows.split_at(n);
                 rows = rest;
-                let per_row = group.fields.len() + 1;
+                let per_row = group.fields.len() + 2;
                 let placeholders: Vec<String> = (0..n)
                     .map(|r| format!("({})", (1..=per_row).map(|i| format!("?{}", r * per_row + i)).collect::<Vec<_>>().join(", ")))
                     .collect();
                 let insert = format!(
-                    "INSERT INTO {} (id, {}) VALUES {} ON CONFLICT(id) DO NOTHING",
+                    "INSERT INTO {} (id, {}, clocks) VALUES {} ON CONFLICT(id) DO UPDATE SET {}",
                     group.entity,
                     group.fields.join(", "),
-                    placeholders.join(", ")
+                    placeholders.join(", "),
+                    upsert.join(", "),
                 );
                 let mut values: Vec<rusqlite::types::Value> = Vec::with_capacity(n * per_row);
-                for (id, vals, ..) in chunk {
+                for (id, vals, stamps, _) in chunk {
                     values.push((*id).to_owned().into());
                     values.extend(vals.iter().zip(&types).map(|(v, t)| entity::to_sql(*t, v)));
+                    values.push(stamps.clone().into());
                 }
-                let inserted = tx.conn().prepare_cached(&insert)?.execute(rusqlite::params_from_iter(&values))?;
-                if inserted < n {
-                    // Some were here after all, without stamps (written outside Fieldbook's
-                    // write path): write those field by field, as any update.
-                    for (id, vals, ..) in chunk {
-                        let fields: Vec<(&str, Value)> = group.fields.iter().copied().zip(vals.iter().map(|v| (*v).clone())).collect();
-                        tx.write_row(group.entity, id, &fields)?;
-                    }
-                }
-                let clocks_sql = format!(
-                    // A row already here holds no stamp (these records had none), so the new
-                    // stamps replace it.
-                    "INSERT INTO record_clocks (entity, record_id, clocks) VALUES {} \
-                     ON CONFLICT(entity, record_id) DO UPDATE SET clocks = excluded.clocks",
-                    (0..n).map(|r| format!("(?1, ?{}, ?{})", 2 * r + 2, 2 * r + 3)).collect::<Vec<_>>().join(", "),
-                );
-                let mut params: Vec<&str> = Vec::with_capacity(2 * n + 1);
-                params.push(group.entity);
-                for (id, _, stamps, _) in chunk {
-                    params.push(id);
-                    params.push(stamps);
-                }
-                tx.conn().prepare_cached(&clocks_sql)?.execute(rusqlite::params_from_iter(params))?;
+                tx.conn().prepare_cached(&insert)?.execute(rusqlite::params_from_iter(&values))?;
                 // Stamps order as strings (the merge compares them so): observe the newest.
                 if let Some(newest) = chunk.iter().map(|row| row.3).max() {
                     tx.observe(newest);
@@ -619,6 +603,30 @@ mod tests {
             s.conn.query_row("SELECT name, contact FROM customers WHERE id = 'c-twice'", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
         assert_eq!((name.as_str(), contact.as_str()), ("新名", "王"));
         assert_eq!(clocks::read(&s.conn, "customers", "c-twice")["name"], json!(second));
+        assert_eq!(s.apply_pull(&page).unwrap(), 0, "the same page again changes nothing");
+    }
+
+    #[test]
+    fn a_row_written_outside_fieldbook_takes_a_pulled_record_whole_with_its_stamps() {
+        let (_d, mut s) = store();
+        let stamp = "099999999999999-0000000000-server";
+        // A row with no stamps: typed in with a SQLite tool, or restored from a copy.
+        s.conn.execute("INSERT INTO customers (id, code, name) VALUES ('c-hand', 'C-HAND', '手工录入')", []).unwrap();
+        let customer = json!({"code": "C-HAND", "name": "华安消防", "contact": "王工", "phone": null, "email": null, "deleted": false});
+        let page = PullResponse {
+            changes: vec![FeedChange {
+                seq: 1, entity: "customers".into(), record_id: "c-hand".into(),
+                fields: customer.as_object().unwrap().clone(), clocks: json!({"*": stamp}).as_object().unwrap().clone(),
+            }],
+            next_cursor: 1, more: false, server_hlc: stamp.into(),
+        };
+        assert_eq!(s.apply_pull(&page).unwrap(), 1);
+        let (name, contact): (String, String) =
+            s.conn.query_row("SELECT name, contact FROM customers WHERE id = 'c-hand'", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+        assert_eq!((name.as_str(), contact.as_str()), ("华安消防", "王工"));
+        assert_eq!(s.record_stamps("customers", "c-hand").unwrap().len(), 6, "every field now carries the pulled stamp");
+        let hits = s.search("华安消防", 10).unwrap();
+        assert!(hits.iter().any(|h| h.record_id == "c-hand"), "the search document follows the pulled name: {hits:?}");
         assert_eq!(s.apply_pull(&page).unwrap(), 0, "the same page again changes nothing");
     }
 

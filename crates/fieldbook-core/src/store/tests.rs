@@ -71,15 +71,34 @@ fn a_new_file_gets_the_whole_schema_and_reopening_changes_nothing() {
     assert_eq!(again.orders_for_day(day()).unwrap().len(), 4);
 }
 
-#[test]
-fn field_stamps_written_one_row_per_field_move_to_one_object_per_record() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("old.db");
-    let conn = raw(&path);
-    // A laptop on schema 4, stamps still in field_clocks.
-    for (v, sql) in migrate::MIGRATIONS.iter().filter(|(v, _)| *v <= 4) {
+/// A raw connection with the migrations up to `version` applied, as a laptop on that schema.
+fn schema_at(path: &Path, version: i64) -> Connection {
+    let conn = raw(path);
+    for (v, sql) in migrate::MIGRATIONS.iter().filter(|(v, _)| *v <= version) {
         conn.execute_batch(&format!("BEGIN; {sql}\nPRAGMA user_version = {v}; COMMIT;")).unwrap();
     }
+    conn
+}
+
+fn stored_clocks(conn: &Connection, table: &str, id: &str) -> Option<Value> {
+    let text: Option<String> = conn.query_row(&format!("SELECT clocks FROM {table} WHERE id = ?1"), [id], |r| r.get(0)).unwrap();
+    text.map(|t| serde_json::from_str(&t).unwrap())
+}
+
+fn table_exists(conn: &Connection, name: &str) -> bool {
+    conn.query_row("SELECT count(*) FROM sqlite_schema WHERE name = ?1", [name], |r| r.get::<_, i64>(0)).unwrap() > 0
+}
+
+const OLD_RECORDS: &str = "INSERT INTO customers (id, code, name) VALUES ('c-1', 'C1', 'Huaan'), ('c-2', 'C2', 'Never stamped');
+     INSERT INTO sites (id, code, customer_id, name, address, region, zone) VALUES ('s-1', 'S1', 'c-1', 'Plant', 'Road 1', 'East', 'urban');";
+
+#[test]
+fn field_stamps_written_one_row_per_field_end_up_in_the_records_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    // A laptop on schema 4, stamps still in field_clocks.
+    let conn = schema_at(&path, 4);
+    conn.execute_batch(OLD_RECORDS).unwrap();
     conn.execute_batch(
         "INSERT INTO field_clocks VALUES ('customers', 'c-1', 'name', '000000000000002-0000000000-a'),
                                          ('customers', 'c-1', 'phone', '000000000000001-0000000000-a'),
@@ -87,19 +106,54 @@ fn field_stamps_written_one_row_per_field_move_to_one_object_per_record() {
     )
     .unwrap();
     migrate::apply_all(&conn).unwrap();
-    let moved: Vec<(String, String, String)> = conn
-        .prepare("SELECT entity, record_id, clocks FROM record_clocks ORDER BY entity")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-        .unwrap()
-        .collect::<rusqlite::Result<_>>()
-        .unwrap();
-    assert_eq!(moved.len(), 2);
-    let c1: Value = serde_json::from_str(&moved[0].2).unwrap();
-    assert_eq!(c1, json!({"name": "000000000000002-0000000000-a", "phone": "000000000000001-0000000000-a"}));
-    assert_eq!((moved[1].0.as_str(), moved[1].1.as_str()), ("sites", "s-1"));
-    let gone: i64 = conn.query_row("SELECT count(*) FROM sqlite_schema WHERE name = 'field_clocks'", [], |r| r.get(0)).unwrap();
-    assert_eq!(gone, 0);
+    assert_eq!(
+        stored_clocks(&conn, "customers", "c-1"),
+        Some(json!({"name": "000000000000002-0000000000-a", "phone": "000000000000001-0000000000-a"}))
+    );
+    assert_eq!(stored_clocks(&conn, "sites", "s-1"), Some(json!({"name": "000000000000003-0000000000-b"})));
+    assert_eq!(stored_clocks(&conn, "customers", "c-2"), None, "a record never stamped stays unstamped");
+    assert!(!table_exists(&conn, "field_clocks") && !table_exists(&conn, "record_clocks"));
+}
+
+#[test]
+fn compact_stamps_move_from_record_clocks_into_the_records_rows_and_read_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v5.db");
+    // A laptop on schema 5: one `record_clocks` row per record, some in the compact form.
+    let conn = schema_at(&path, 5);
+    conn.execute_batch(OLD_RECORDS).unwrap();
+    conn.execute_batch(
+        r#"INSERT INTO record_clocks VALUES ('customers', 'c-1', '{"*":"000000000000004-0000000000-a","phone":"000000000000005-0000000000-a","email":null}'),
+                                           ('sites', 's-1', '{"name":"000000000000003-0000000000-b"}');"#,
+    )
+    .unwrap();
+    drop(conn);
+    let store = Store::open(&path).unwrap();
+    assert!(!table_exists(&store.conn, "record_clocks"));
+    let c1 = store.record_stamps("customers", "c-1").unwrap();
+    assert_eq!(c1["phone"], json!("000000000000005-0000000000-a"));
+    assert_eq!(c1["name"], json!("000000000000004-0000000000-a"));
+    assert!(!c1.contains_key("email"), "a null stamp stays no stamp");
+    assert_eq!(c1.len(), 5, "code, name, contact, phone and deleted: {c1:?}");
+    assert_eq!(Value::Object(store.record_stamps("sites", "s-1").unwrap()), json!({"name": "000000000000003-0000000000-b"}));
+    assert!(store.record_stamps("customers", "c-2").unwrap().is_empty());
+}
+
+#[test]
+fn every_synced_entity_keeps_its_stamps_in_its_own_row() {
+    let f = demo_store();
+    for spec in crate::entity::ENTITIES {
+        let has: bool = f
+            .store
+            .conn
+            .query_row(&format!("SELECT count(*) FROM pragma_table_info('{}') WHERE name = 'clocks'", spec.name), [], |r| r.get::<_, i64>(0))
+            .unwrap()
+            > 0;
+        assert!(has, "{} has no clocks column: a migration adding the entity must add one", spec.name);
+    }
+    // Every record the demo import wrote carries its stamps.
+    let unstamped: i64 = f.store.conn.query_row("SELECT count(*) FROM work_orders WHERE clocks IS NULL", [], |r| r.get(0)).unwrap();
+    assert_eq!(unstamped, 0);
 }
 
 #[test]

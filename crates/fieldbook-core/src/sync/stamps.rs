@@ -1,5 +1,5 @@
 //! The compact form of a record's field stamps, used on the wire (a feed change's `clocks`) and
-//! in storage (the laptop's `record_clocks`, the server's `records.clocks`).
+//! in storage (the `clocks` column of a laptop's records, the server's `records.clocks`).
 //!
 //! The merge keeps one HLC stamp per field, and most records have the same stamp on most
 //! fields (a record created in one write, or imported). Listed field by field, a work order's
