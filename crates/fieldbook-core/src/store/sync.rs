@@ -157,10 +157,13 @@ impl Store {
         // only: shrinking it back after the last page (or a failed one) frees the pages, so the
         // app's idle memory stays as it was. Between pages of one pull it stays, warm: emptied
         // after every page, the next one faulted in and read back all it needed again.
+        // Its checkpoints wait until after the pull, off this thread (see `checkpoint`).
         self.conn.pragma_update(None, "cache_size", PULL_CACHE_KIB)?;
+        self.checkpoints.pause(&self.conn)?;
         let applied = self.apply_page(page);
         if !page.more || applied.is_err() {
             self.conn.pragma_update(None, "cache_size", DEFAULT_CACHE_KIB)?;
+            self.checkpoints.pull_done(&self.conn, &self.path)?;
         }
         applied
     }
@@ -346,8 +349,10 @@ struct NewGroup<'p> {
 }
 
 /// Rows per multi-row statement; a group is written as greedy pieces of these sizes so that a
-/// few statement texts per entity stay prepared.
-const ROW_CHUNKS: [usize; 4] = [256, 32, 8, 1];
+/// few statement texts per entity stay prepared. Each statement is a savepoint at which FTS5
+/// flushes its pending index, so the fewer the statements, the fewer small index segments to
+/// merge later. The largest must keep a statement within SQLite's 32,766 parameters (tested).
+const ROW_CHUNKS: [usize; 4] = [1024, 128, 16, 1];
 
 impl<'p> NewRecords<'p> {
     fn holds(&self, c: &FeedChange) -> bool {
@@ -420,29 +425,43 @@ impl<'p> NewRecords<'p> {
             // A row already here holds no stamps (these records had none: written outside
             // Fieldbook's write path), so it takes the carried fields and their stamps whole.
             let upsert: Vec<String> = group.fields.iter().chain(["clocks"].iter()).map(|f| format!("{f} = excluded.{f}")).collect();
+            let per_row = group.fields.len() + 2;
+            // The statement text for a chunk of n rows, built once per size and group: the
+            // prepared-statement cache is keyed by the text, so it is looked up, not rebuilt.
+            let mut texts: [Option<String>; ROW_CHUNKS.len()] = Default::default();
             let mut rows = group.rows.as_slice();
             while !rows.is_empty() {
-                let n = ROW_CHUNKS.into_iter().find(|&n| n <= rows.len()).unwrap_or(1);
+                let size = ROW_CHUNKS.iter().position(|&n| n <= rows.len()).unwrap_or(ROW_CHUNKS.len() - 1);
+                let n = ROW_CHUNKS[size];
                 let (chunk, rest) = rows.split_at(n);
                 rows = rest;
-                let per_row = group.fields.len() + 2;
-                let placeholders: Vec<String> = (0..n)
-                    .map(|r| format!("({})", (1..=per_row).map(|i| format!("?{}", r * per_row + i)).collect::<Vec<_>>().join(", ")))
-                    .collect();
-                let insert = format!(
-                    "INSERT INTO {} (id, {}, clocks) VALUES {} ON CONFLICT(id) DO UPDATE SET {}",
-                    group.entity,
-                    group.fields.join(", "),
-                    placeholders.join(", "),
-                    upsert.join(", "),
-                );
-                let mut values: Vec<rusqlite::types::Value> = Vec::with_capacity(n * per_row);
-                for (id, vals, stamps, _) in chunk {
-                    values.push((*id).to_owned().into());
-                    values.extend(vals.iter().zip(&types).map(|(v, t)| entity::to_sql(*t, v)));
-                    values.push(stamps.clone().into());
+                let insert = texts[size].get_or_insert_with(|| {
+                    let placeholders: Vec<String> = (0..n)
+                        .map(|r| format!("({})", (1..=per_row).map(|i| format!("?{}", r * per_row + i)).collect::<Vec<_>>().join(", ")))
+                        .collect();
+                    format!(
+                        "INSERT INTO {} (id, {}, clocks) VALUES {} ON CONFLICT(id) DO UPDATE SET {}",
+                        group.entity,
+                        group.fields.join(", "),
+                        placeholders.join(", "),
+                        upsert.join(", "),
+                    )
+                });
+                {
+                    // Bound in place: the values borrow the page's text rather than copy it.
+                    let mut stmt = tx.conn().prepare_cached(insert)?;
+                    let mut at = 1;
+                    for (id, vals, stamps, _) in chunk {
+                        stmt.raw_bind_parameter(at, id)?;
+                        for (v, t) in vals.iter().zip(&types) {
+                            at += 1;
+                            stmt.raw_bind_parameter(at, entity::to_sql_ref(*t, v))?;
+                        }
+                        stmt.raw_bind_parameter(at + 1, stamps)?;
+                        at += 2;
+                    }
+                    stmt.raw_execute()?;
                 }
-                tx.conn().prepare_cached(&insert)?.execute(rusqlite::params_from_iter(&values))?;
                 // Stamps order as strings (the merge compares them so): observe the newest.
                 if let Some(newest) = chunk.iter().map(|row| row.3).max() {
                     tx.observe(newest);
@@ -564,6 +583,36 @@ mod tests {
     }
 
     #[test]
+    fn a_pulls_checkpoint_runs_after_its_last_page_in_the_background_then_automatic_ones_resume() {
+        let (_d, mut s) = store();
+        let autocheckpoint = |s: &Store| -> i64 { s.conn.query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0)).unwrap() };
+        s.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).unwrap();
+        let file_size = |s: &Store| std::fs::metadata(s.path()).unwrap().len();
+        let before = file_size(&s);
+        let stamp = "099999999999999-0000000000-server";
+        let page = |from: i64, more: bool| PullResponse {
+            changes: (from..from + 300)
+                .map(|i| FeedChange {
+                    seq: i, entity: "customers".into(), record_id: format!("c-bulk-{i}"),
+                    fields: json!({"code": format!("C-BULK-{i}"), "name": format!("批量客户 {i}"), "contact": null, "phone": null, "email": null, "deleted": false}).as_object().unwrap().clone(),
+                    clocks: json!({"*": stamp}).as_object().unwrap().clone(),
+                })
+                .collect(),
+            next_cursor: from + 299, more, server_hlc: stamp.into(),
+        };
+        s.apply_pull(&page(1, true)).unwrap();
+        assert_eq!(autocheckpoint(&s), 0, "no checkpoint at the commit of a page while more follow");
+        s.apply_pull(&page(301, false)).unwrap();
+        s.checkpoints.finish();
+        assert!(file_size(&s) > before, "the background checkpoint copied the pulled pages into the database file");
+        assert_eq!(autocheckpoint(&s), 0, "until the next write sees the checkpoint done");
+        s.set_status("WO-1001", crate::model::Status::EnRoute).unwrap();
+        assert_eq!(autocheckpoint(&s), super::super::checkpoint::AUTOCHECKPOINT_PAGES, "automatic checkpoints resume");
+        let count: i64 = s.conn.query_row("SELECT count(*) FROM customers WHERE id LIKE 'c-bulk-%'", [], |r| r.get(0)).unwrap();
+        assert_eq!(count, 600);
+    }
+
+    #[test]
     fn a_new_record_can_arrive_before_its_parent_in_one_page() {
         let (_d, mut s) = store();
         let stamp = "099999999999999-0000000000-server";
@@ -604,6 +653,16 @@ mod tests {
         assert_eq!((name.as_str(), contact.as_str()), ("新名", "王"));
         assert_eq!(clocks::read(&s.conn, "customers", "c-twice")["name"], json!(second));
         assert_eq!(s.apply_pull(&page).unwrap(), 0, "the same page again changes nothing");
+    }
+
+    #[test]
+    fn the_largest_chunk_of_every_entity_fits_in_one_statement() {
+        const MAX_PARAMETERS: usize = 32_766;
+        for spec in entity::ENTITIES {
+            // id, the fields, clocks.
+            let per_row = spec.fields.len() + 2;
+            assert!(ROW_CHUNKS[0] * per_row <= MAX_PARAMETERS, "{}: {} rows of {per_row} parameters", spec.name, ROW_CHUNKS[0]);
+        }
     }
 
     #[test]
