@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { render, screen, within } from "@testing-library/svelte";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
-import TodayOrders from "./TodayOrders.svelte";
+import TodayOrders, { PAGE_ROWS } from "./TodayOrders.svelte";
 import { i18n } from "./locale.svelte";
 import { sync } from "./sync.svelte";
 import type { SyncEvent, WorkOrderSummary } from "./api";
@@ -57,6 +57,31 @@ describe("TodayOrders", () => {
     expect(calls[0].cmd).toBe("today_orders");
     expect(calls[0].args).toEqual({ date: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/) });
     expect(screen.getByLabelText("Day")).toBeTruthy();
+  });
+
+  it("puts the first PAGE_ROWS rows on screen and the rest on request, counting them all", async () => {
+    const total = PAGE_ROWS * 2 + 7;
+    const pad = (i: number) => String(i).padStart(4, "0");
+    mockIPC(() =>
+      Array.from({ length: total }, (_, i) =>
+        summary(`WO-2026-${pad(i)}`, i < 3 ? "2026-03-14T07:00:00Z" : "2026-03-14T11:00:00Z"),
+      ),
+    );
+    render(TodayOrders, { props: { clock: () => now } });
+    await screen.findByText("WO-2026-0000");
+    const rows = () => screen.getAllByRole("row").length - 1; // less the header row
+    expect(rows()).toBe(PAGE_ROWS);
+    expect(screen.queryByText(`WO-2026-${pad(PAGE_ROWS)}`)).toBeNull();
+    // The count and the breached ones are the whole day's, not the rows shown.
+    expect(screen.getByRole("status").textContent).toContain(`${total} work orders, 3 past`);
+
+    screen.getByRole("button", { name: `Show ${PAGE_ROWS} more (${total - PAGE_ROWS} not shown)` }).click();
+    expect(await screen.findByText(`WO-2026-${pad(PAGE_ROWS)}`)).toBeTruthy();
+    expect(rows()).toBe(PAGE_ROWS * 2);
+    screen.getByRole("button", { name: "Show 7 more (7 not shown)" }).click();
+    expect(await screen.findByText(`WO-2026-${pad(total - 1)}`)).toBeTruthy();
+    expect(rows()).toBe(total);
+    expect(screen.queryByRole("button", { name: /^Show \d+ more/ })).toBeNull();
   });
 
   it("shows the command's error message", async () => {

@@ -32,6 +32,7 @@ const en = {
   "day.filtered_none": "— none on this day.",
   "day.show_all": "Show all",
   "day.open": "Open work order {number}",
+  "day.more": "Show {count} more ({left} not shown)",
 
   "search.label": "Search",
   "search.placeholder": "Order no., customer, site, asset, serial, fault…",
@@ -392,6 +393,7 @@ const zhCN: Messages = {
   "day.filtered_none": "— 当天没有。",
   "day.show_all": "显示全部",
   "day.open": "打开工单 {number}",
+  "day.more": "再显示 {count} 张（还有 {left} 张未显示）",
 
   "search.label": "搜索",
   "search.placeholder": "工单号、客户、现场、设备、序列号、故障…",
