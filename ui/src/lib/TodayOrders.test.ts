@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { render, screen, within } from "@testing-library/svelte";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import TodayOrders, { PAGE_ROWS } from "./TodayOrders.svelte";
@@ -82,6 +82,41 @@ describe("TodayOrders", () => {
     expect(await screen.findByText(`WO-2026-${pad(total - 1)}`)).toBeTruthy();
     expect(rows()).toBe(total);
     expect(screen.queryByRole("button", { name: /^Show \d+ more/ })).toBeNull();
+  });
+
+  it("shows the next rows when the list is scrolled to its end", async () => {
+    // jsdom has no IntersectionObserver: this stand-in reports what the browser would.
+    const observers: { root: Element | null; fire: (visible: boolean) => void }[] = [];
+    class StandIn {
+      constructor(
+        private callback: (entries: { isIntersecting: boolean }[]) => void,
+        private options: { root?: Element | null } = {},
+      ) {}
+      observe() {
+        observers.push({ root: this.options.root ?? null, fire: (v) => this.callback([{ isIntersecting: v }]) });
+      }
+      disconnect() {}
+    }
+    vi.stubGlobal("IntersectionObserver", StandIn);
+    try {
+      mockIPC(() => Array.from({ length: PAGE_ROWS + 3 }, (_, i) => summary(`WO-S-${i}`, "2026-03-14T11:00:00Z")));
+      render(TodayOrders, { props: { clock: () => now } });
+      await screen.findByText("WO-S-0");
+      const rows = () => screen.getAllByRole("row").length - 1;
+      expect(rows()).toBe(PAGE_ROWS);
+      const watching = observers.at(-1)!;
+      // Watched within the list's own scrolling region.
+      expect(watching.root).toBe(screen.getByText("WO-S-0").closest("[role=region]"));
+      expect(watching.root).not.toBeNull();
+      watching.fire(false);
+      await new Promise((r) => setTimeout(r, 10));
+      expect(rows()).toBe(PAGE_ROWS);
+      watching.fire(true);
+      expect(await screen.findByText(`WO-S-${PAGE_ROWS + 2}`)).toBeTruthy();
+      expect(rows()).toBe(PAGE_ROWS + 3);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 
   it("shows the command's error message", async () => {
