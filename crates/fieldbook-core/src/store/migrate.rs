@@ -15,6 +15,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../../../../migrations/client/0004_review.sql")),
     (5, include_str!("../../../../migrations/client/0005_record_clocks.sql")),
     (6, include_str!("../../../../migrations/client/0006_stamps_in_row.sql")),
+    (7, include_str!("../../../../migrations/client/0007_search_after_pull.sql")),
 ];
 
 pub fn latest() -> i64 {

@@ -5,7 +5,7 @@
 //! record, stamps each changed field with the hybrid logical clock and appends one outbox entry —
 //! all in the one transaction, so a failed write leaves neither a record nor an outbox entry.
 
-mod checkpoint;
+mod after_pull;
 mod clocks;
 pub mod migrate;
 mod orders;
@@ -102,8 +102,8 @@ pub struct Store {
     templates: HashMap<String, Arc<ChecklistTemplate>>,
     /// The clock used for "now"; tests and benchmarks may pin it.
     now: fn() -> DateTime<Utc>,
-    /// WAL checkpoints paused during a pull and run in the background after it.
-    checkpoints: checkpoint::WalCheckpoints,
+    /// Search documents and the WAL checkpoint a pull leaves for a background thread.
+    after_pull: after_pull::AfterPull,
 }
 
 /// Timestamps as stored: RFC 3339, UTC, millisecond precision.
@@ -139,8 +139,11 @@ impl Store {
         // One statement text per entity and set of fields written: more than the default 16.
         conn.set_prepared_statement_cache_capacity(256);
         migrate::apply_all(&conn)?;
+        // Records a pull inserted whose search documents a crash kept from being built.
+        let mut conn = conn;
+        after_pull::index_backlog(&mut conn)?;
         let device = load_or_create_device(&conn)?;
-        Ok(Store { conn, path: path.to_owned(), device, templates: HashMap::new(), now: Utc::now, checkpoints: Default::default() })
+        Ok(Store { conn, path: path.to_owned(), device, templates: HashMap::new(), now: Utc::now, after_pull: Default::default() })
     }
 
     pub fn path(&self) -> &Path {
@@ -215,7 +218,7 @@ impl Store {
     /// commits together or not at all.
     pub fn write<T>(&mut self, f: impl FnOnce(&mut Tx<'_>) -> Result<T>) -> Result<T> {
         let now = (self.now)();
-        self.checkpoints.settle(&self.conn)?;
+        self.after_pull.settle(&self.conn)?;
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         // The clock's last stamp is read inside the transaction, so two processes writing the
         // same file (the app and the CLI) still issue increasing stamps.

@@ -31,6 +31,7 @@ impl Store {
         if terms.is_empty() {
             return Ok(Vec::new());
         }
+        self.after_pull.wait_for_search();
         let (long, short): (Vec<&str>, Vec<&str>) = terms.iter().partition(|t| t.chars().count() >= 3);
         let mut args: Vec<String> = Vec::new();
         let like = |args: &mut Vec<String>, t: &str| {

@@ -12,7 +12,7 @@ use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::{clocks, ts, Store};
+use super::{after_pull, clocks, ts, Store};
 use crate::entity;
 use crate::error::{Error, Result};
 use crate::sync::merge::{merge_into, IncomingWrite, RecordState, Stamps};
@@ -157,9 +157,9 @@ impl Store {
         // only: shrinking it back after the last page (or a failed one) frees the pages, so the
         // app's idle memory stays as it was. Between pages of one pull it stays, warm: emptied
         // after every page, the next one faulted in and read back all it needed again.
-        // Its checkpoints wait until after the pull, off this thread (see `checkpoint`).
+        // Its checkpoints wait until after the pull, off this thread (see `after_pull`).
         self.conn.pragma_update(None, "cache_size", PULL_CACHE_KIB)?;
-        self.checkpoints.pause(&self.conn)?;
+        self.after_pull.pause(&self.conn)?;
         // A pulled page is committed without waiting for the disk (synchronous=NORMAL: in WAL
         // mode a power cut may roll back the last commits, never tear one). Unlike the
         // technician's typing, a page lost that way is pulled again: its cursor rolls back
@@ -169,7 +169,7 @@ impl Store {
         self.conn.pragma_update(None, "synchronous", "FULL")?;
         if !page.more || applied.is_err() {
             self.conn.pragma_update(None, "cache_size", DEFAULT_CACHE_KIB)?;
-            self.checkpoints.pull_done(&self.conn, &self.path)?;
+            self.after_pull.pull_done(&mut self.conn, &self.path)?;
         }
         applied
     }
@@ -212,10 +212,15 @@ impl Store {
     /// Notes the outcome of a sync attempt for the status line.
     pub fn record_sync_attempt(&mut self, error: Option<&str>) -> Result<()> {
         let now = ts(self.now());
-        match error {
-            None => self.conn.execute("UPDATE sync_state SET last_attempt_at = ?1, last_success_at = ?1, last_error = NULL WHERE id = 1", [now])?,
-            Some(e) => self.conn.execute("UPDATE sync_state SET last_attempt_at = ?1, last_error = ?2 WHERE id = 1", params![now, e])?,
+        // Bookkeeping, not work: it need not wait for the disk (after a pull that would mean
+        // waiting for every page the pull left unsynced; the background checkpoint syncs them).
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        let noted = match error {
+            None => self.conn.execute("UPDATE sync_state SET last_attempt_at = ?1, last_success_at = ?1, last_error = NULL WHERE id = 1", [now]),
+            Some(e) => self.conn.execute("UPDATE sync_state SET last_attempt_at = ?1, last_error = ?2 WHERE id = 1", params![now, e]),
         };
+        self.conn.pragma_update(None, "synchronous", "FULL")?;
+        noted?;
         Ok(())
     }
 
@@ -432,6 +437,18 @@ impl<'p> NewRecords<'p> {
             // Fieldbook's write path), so it takes the carried fields and their stamps whole.
             let upsert: Vec<String> = group.fields.iter().chain(["clocks"].iter()).map(|f| format!("{f} = excluded.{f}")).collect();
             let per_row = group.fields.len() + 2;
+            // Many new records of a searched entity: their search documents are built after
+            // the pull (see `after_pull`), from the rowids they get here.
+            let bulk = group.rows.len() >= after_pull::BULK_MIN_ROWS && after_pull::SEARCHED.contains(&group.entity);
+            let max_row = |tx: &super::Tx<'_>| -> Result<i64> {
+                Ok(tx.conn().query_row(&format!("SELECT coalesce(max(rowid), 0) FROM {}", group.entity), [], |r| r.get(0))?)
+            };
+            let first_row = if bulk {
+                tx.conn().execute("INSERT INTO search_bulk(id) VALUES (1)", [])?;
+                max_row(tx)? + 1
+            } else {
+                0
+            };
             // The statement text for a chunk of n rows, built once per size and group: the
             // prepared-statement cache is keyed by the text, so it is looked up, not rebuilt.
             let mut texts: [Option<String>; ROW_CHUNKS.len()] = Default::default();
@@ -471,6 +488,16 @@ impl<'p> NewRecords<'p> {
                 // Stamps order as strings (the merge compares them so): observe the newest.
                 if let Some(newest) = chunk.iter().map(|row| row.3).max() {
                     tx.observe(newest);
+                }
+            }
+            if bulk {
+                // New rows take rowids past the largest (SQLite's rule while it is below
+                // 2^63), so those from `first_row` on are exactly this group's new records;
+                // rows it updated instead kept their documents through the update triggers.
+                let last_row = max_row(tx)?;
+                tx.conn().execute("DELETE FROM search_bulk", [])?;
+                if last_row >= first_row {
+                    tx.conn().execute("INSERT INTO search_backlog(entity, from_row, to_row) VALUES (?1, ?2, ?3)", params![group.entity, first_row, last_row])?;
                 }
             }
         }
@@ -611,13 +638,52 @@ mod tests {
         let synchronous: i64 = s.conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
         assert_eq!(synchronous, 2, "only pulled pages commit without an fsync; the technician's writes are FULL");
         s.apply_pull(&page(301, false)).unwrap();
-        s.checkpoints.finish();
+        s.after_pull.finish();
         assert!(file_size(&s) > before, "the background checkpoint copied the pulled pages into the database file");
         assert_eq!(autocheckpoint(&s), 0, "until the next write sees the checkpoint done");
         s.set_status("WO-1001", crate::model::Status::EnRoute).unwrap();
-        assert_eq!(autocheckpoint(&s), super::super::checkpoint::AUTOCHECKPOINT_PAGES, "automatic checkpoints resume");
+        assert_eq!(autocheckpoint(&s), super::super::after_pull::AUTOCHECKPOINT_PAGES, "automatic checkpoints resume");
         let count: i64 = s.conn.query_row("SELECT count(*) FROM customers WHERE id LIKE 'c-bulk-%'", [], |r| r.get(0)).unwrap();
         assert_eq!(count, 600);
+    }
+
+    #[test]
+    fn a_bulk_pull_is_searchable_when_it_returns_with_the_documents_the_triggers_would_write() {
+        let (_d, mut s) = store();
+        // One repair written through the triggers, so every kind of document is compared below.
+        s.add_repair("WO-1002", &crate::model::NewRepairRecord {
+            asset_id: None, fault: "压力表失灵".into(), cause: "老化".into(), action: "更换".into(), parts: vec![],
+            labour_minutes: 20, category: crate::model::Category::Paid, fee_cents: 0, fee_collected: false, taken_to_workshop: false, receipt_number: None,
+        }).unwrap();
+        let o = s.find_order("WO-1001").unwrap();
+        let stamp = "099999999999999-0000000000-server";
+        let mut changes: Vec<FeedChange> = (0..after_pull::BULK_MIN_ROWS as i64 + 10)
+            .map(|i| FeedChange {
+                seq: i + 1, entity: "customers".into(), record_id: format!("c-bulk-{i:04}"),
+                fields: json!({"code": format!("C-BULK-{i:04}"), "name": format!("批量客户 {i:04}"), "contact": "张工", "phone": null, "email": null, "deleted": i == 7}).as_object().unwrap().clone(),
+                clocks: json!({"*": stamp}).as_object().unwrap().clone(),
+            })
+            .collect();
+        // A known record changed in the same page: merged and re-indexed by its update trigger.
+        changes.push(FeedChange {
+            seq: 1000, entity: "work_orders".into(), record_id: o.id.clone(),
+            fields: json!({"problem": "喷淋头漏水 / sprinkler head leaking"}).as_object().unwrap().clone(),
+            clocks: json!({"problem": stamp}).as_object().unwrap().clone(),
+        });
+        let page = PullResponse { changes, next_cursor: 1000, more: false, server_hlc: stamp.into() };
+        s.apply_pull(&page).unwrap();
+        let hits = s.search("批量客户 0123", 10).unwrap();
+        assert_eq!(hits.iter().map(|h| h.record_id.as_str()).collect::<Vec<_>>(), ["c-bulk-0123"], "found as soon as the pull returned");
+        assert!(s.search("批量客户 0007", 10).unwrap().is_empty(), "a record pulled as deleted has no document");
+        assert_eq!(s.search("sprinkler", 10).unwrap()[0].record_id, o.id);
+        let backlog: i64 = s.conn.query_row("SELECT count(*) FROM search_backlog", [], |r| r.get(0)).unwrap();
+        assert_eq!(backlog, 0);
+        let differ = |a: &str, b: &str| -> i64 {
+            let cols = "kind, record_id, order_id, title, body";
+            s.conn.query_row(&format!("SELECT count(*) FROM (SELECT {cols} FROM {a} EXCEPT SELECT {cols} FROM {b})"), [], |r| r.get(0)).unwrap()
+        };
+        assert_eq!(differ("search_docs", "search_source"), 0, "every document is the one the view describes");
+        assert_eq!(differ("search_source", "search_docs"), 0, "every record has its document");
     }
 
     #[test]

@@ -157,6 +157,29 @@ fn every_synced_entity_keeps_its_stamps_in_its_own_row() {
 }
 
 #[test]
+fn search_documents_a_crash_kept_from_being_built_are_built_when_the_store_opens() {
+    let f = demo_store();
+    drop(f.store);
+    // As a pull leaves it when the app dies before the background run: the rows committed with
+    // their backlog entry, no documents.
+    let conn = raw(&f.path);
+    conn.execute_batch(
+        "INSERT INTO search_bulk(id) VALUES (1);
+         INSERT INTO customers (id, code, name) VALUES ('c-late', 'C-LATE', '迟到的客户');
+         DELETE FROM search_bulk;
+         INSERT INTO search_backlog(entity, from_row, to_row) SELECT 'customers', rowid, rowid FROM customers WHERE id = 'c-late';",
+    )
+    .unwrap();
+    let docs: i64 = conn.query_row("SELECT count(*) FROM search_docs WHERE record_id = 'c-late'", [], |r| r.get(0)).unwrap();
+    assert_eq!(docs, 0);
+    drop(conn);
+    let store = Store::open(&f.path).unwrap();
+    assert_eq!(store.search("迟到的客户", 5).unwrap()[0].record_id, "c-late");
+    let backlog: i64 = store.conn.query_row("SELECT count(*) FROM search_backlog", [], |r| r.get(0)).unwrap();
+    assert_eq!(backlog, 0);
+}
+
+#[test]
 fn a_newer_schema_is_refused_and_the_file_left_as_it_was() {
     let f = demo_store();
     drop(f.store);
