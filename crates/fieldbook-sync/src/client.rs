@@ -197,6 +197,8 @@ impl SyncClient {
                     if let SyncError::Revoked { reason, .. } = &e {
                         s.mark_revoked(reason)?;
                     }
+                    // A pull cut between pages: its records become searchable now.
+                    s.end_pull()?;
                     s.record_sync_attempt(Some(&e.to_string()))
                 });
                 return Err(e);

@@ -95,16 +95,15 @@ impl AfterPull {
             // Failures cost nothing but time: a backlog left is indexed at the next open or
             // pull, and the automatic checkpoints retry a checkpoint.
             let conn = Connection::open(&path).and_then(|c| c.busy_timeout(std::time::Duration::from_secs(10)).map(|_| c));
-            if let Ok(mut conn) = conn {
-                let _ = index_backlog(&mut conn);
-                let (done, wake) = &*signal;
-                *done.lock().unwrap_or_else(PoisonError::into_inner) = true;
-                wake.notify_all();
+            let mut conn = conn.ok();
+            if let Some(conn) = conn.as_mut() {
+                let _ = index_backlog(conn);
+            }
+            let (done, wake) = &*signal;
+            *done.lock().unwrap_or_else(PoisonError::into_inner) = true;
+            wake.notify_all();
+            if let Some(conn) = conn {
                 let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
-            } else {
-                let (done, wake) = &*signal;
-                *done.lock().unwrap_or_else(PoisonError::into_inner) = true;
-                wake.notify_all();
             }
         });
         match spawned {
@@ -118,7 +117,17 @@ impl AfterPull {
         Ok(())
     }
 
-    /// Before a search: the documents of the last pull are built.
+    /// A pull stopped before its last page (the network went, the server refused): what its
+    /// pages left is done now, not at the end of some later pull.
+    pub(crate) fn end(&mut self, conn: &mut Connection, path: &Path) -> Result<()> {
+        if self.pulling {
+            self.pull_done(conn, path)?;
+        }
+        Ok(())
+    }
+
+    /// Before a search: the documents of the last finished pull are built. (Records of a pull
+    /// still under way become searchable when it ends.)
     pub(crate) fn wait_for_search(&self) {
         if let Some(b) = &self.background {
             let (done, wake) = &*b.indexed;

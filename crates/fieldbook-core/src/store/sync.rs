@@ -174,6 +174,14 @@ impl Store {
         applied
     }
 
+    /// Ends a pull that stopped before its last page (a network cut, a refusal): gives back
+    /// the pull's page cache and does now what its pages left for after the pull (search
+    /// documents, the WAL checkpoint). Does nothing when no pull is under way.
+    pub fn end_pull(&mut self) -> Result<()> {
+        self.conn.pragma_update(None, "cache_size", DEFAULT_CACHE_KIB)?;
+        self.after_pull.end(&mut self.conn, &self.path)
+    }
+
     fn apply_page(&mut self, page: &PullResponse) -> Result<usize> {
         self.write(|tx| {
             // A page may carry a child before its parent (e.g. a scope grant); the references are
@@ -684,6 +692,33 @@ mod tests {
         };
         assert_eq!(differ("search_docs", "search_source"), 0, "every document is the one the view describes");
         assert_eq!(differ("search_source", "search_docs"), 0, "every record has its document");
+    }
+
+    #[test]
+    fn a_pull_cut_before_its_last_page_is_ended_and_its_records_become_searchable() {
+        let (_d, mut s) = store();
+        let stamp = "099999999999999-0000000000-server";
+        let page = PullResponse {
+            changes: (0..after_pull::BULK_MIN_ROWS as i64)
+                .map(|i| FeedChange {
+                    seq: i + 1, entity: "customers".into(), record_id: format!("c-cut-{i:04}"),
+                    fields: json!({"code": format!("C-CUT-{i:04}"), "name": format!("断网客户 {i:04}"), "contact": null, "phone": null, "email": null, "deleted": false}).as_object().unwrap().clone(),
+                    clocks: json!({"*": stamp}).as_object().unwrap().clone(),
+                })
+                .collect(),
+            next_cursor: 300, more: true, server_hlc: stamp.into(),
+        };
+        s.apply_pull(&page).unwrap();
+        // The next page never comes.
+        s.end_pull().unwrap();
+        assert_eq!(s.search("断网客户 0042", 5).unwrap().len(), 1);
+        let cache: i64 = s.conn.query_row("PRAGMA cache_size", [], |r| r.get(0)).unwrap();
+        assert_eq!(cache, DEFAULT_CACHE_KIB);
+        s.after_pull.finish();
+        s.set_status("WO-1001", crate::model::Status::EnRoute).unwrap();
+        let autocheckpoint: i64 = s.conn.query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0)).unwrap();
+        assert_eq!(autocheckpoint, after_pull::AUTOCHECKPOINT_PAGES, "automatic checkpoints resume");
+        s.end_pull().unwrap();
     }
 
     #[test]
