@@ -94,14 +94,14 @@ impl AfterPull {
         let spawned = std::thread::Builder::new().name("fieldbook-after-pull".into()).spawn(move || {
             // Failures cost nothing but time: a backlog left is indexed at the next open or
             // pull, and the automatic checkpoints retry a checkpoint.
+            // Searches are let go however this ends, a panic included.
+            let indexed = Indexed(signal);
             let conn = Connection::open(&path).and_then(|c| c.busy_timeout(std::time::Duration::from_secs(10)).map(|_| c));
             let mut conn = conn.ok();
             if let Some(conn) = conn.as_mut() {
                 let _ = index_backlog(conn);
             }
-            let (done, wake) = &*signal;
-            *done.lock().unwrap_or_else(PoisonError::into_inner) = true;
-            wake.notify_all();
+            drop(indexed);
             if let Some(conn) = conn {
                 let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
             }
@@ -162,6 +162,17 @@ impl AfterPull {
         if let Some(b) = self.background.take() {
             let _ = b.thread.join();
         }
+    }
+}
+
+/// Marks the backlog indexed and wakes the searches waiting for it, when dropped.
+struct Indexed(Arc<(Mutex<bool>, Condvar)>);
+
+impl Drop for Indexed {
+    fn drop(&mut self) {
+        let (done, wake) = &*self.0;
+        *done.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        wake.notify_all();
     }
 }
 
