@@ -46,6 +46,13 @@ fn pages() -> Vec<PullResponse> {
         .collect()
 }
 
+/// A new laptop's store in a temporary folder (kept alive alongside it).
+fn fresh_store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("laptop.db")).unwrap();
+    (dir, store)
+}
+
 fn benches(c: &mut Criterion) {
     let pages = pages();
     let mut group = c.benchmark_group("pull");
@@ -53,11 +60,7 @@ fn benches(c: &mut Criterion) {
     group.sample_size(10).measurement_time(Duration::from_secs(40));
     group.bench_function("apply 50,000 pulled work orders to a fresh store", |b| {
         b.iter_batched(
-            || {
-                let dir = tempfile::tempdir().unwrap();
-                let store = Store::open(&dir.path().join("laptop.db")).unwrap();
-                (dir, store)
-            },
+            fresh_store,
             |(dir, mut store)| {
                 for page in &pages {
                     store.apply_pull(page).unwrap();
@@ -71,11 +74,7 @@ fn benches(c: &mut Criterion) {
     // on a background thread, and a search waits for that.
     group.bench_function("apply 50,000 pulled work orders until they are searchable", |b| {
         b.iter_batched(
-            || {
-                let dir = tempfile::tempdir().unwrap();
-                let store = Store::open(&dir.path().join("laptop.db")).unwrap();
-                (dir, store)
-            },
+            fresh_store,
             |(dir, mut store)| {
                 for page in &pages {
                     store.apply_pull(page).unwrap();
