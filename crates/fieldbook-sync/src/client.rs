@@ -198,8 +198,8 @@ impl SyncClient {
                         s.mark_revoked(reason)?;
                     }
                     // A pull cut between pages: its records become searchable now.
-                    s.end_pull()?;
-                    s.record_sync_attempt(Some(&e.to_string()))
+                    let ended = s.end_pull();
+                    s.record_sync_attempt(Some(&e.to_string())).and(ended)
                 });
                 return Err(e);
             }

@@ -24,6 +24,16 @@ pub(crate) fn decode(spec: &EntitySpec, record: &str, text: &str) -> Result<Map<
     Ok(stamps::expand(map, spec.fields.iter().map(|(f, _)| *f)))
 }
 
+/// A record's stamps as stored in its row (empty for a record this store does not have, or one
+/// never stamped).
+pub(crate) fn load(conn: &rusqlite::Connection, spec: &EntitySpec, id: &str) -> Result<Map<String, Value>> {
+    use rusqlite::OptionalExtension;
+    // The table name comes from the entity whitelist, never from input.
+    let text: Option<String> =
+        conn.prepare_cached(&format!("SELECT clocks FROM {} WHERE id = ?1", spec.name))?.query_row([id], |r| r.get(0)).optional()?.flatten();
+    text.map_or_else(|| Ok(Map::new()), |t| decode(spec, id, &t))
+}
+
 /// SQL for `UPDATE … SET clocks = …`: a row without stamps takes `?2`, the compact form of the
 /// new stamps; onto stamps already there `?3` is merged key by key (json_patch; listed stamps
 /// override `"*"`). That patch must list its stamps as they are, never in the `"*"` form, which

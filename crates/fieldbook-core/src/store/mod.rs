@@ -123,7 +123,7 @@ impl Store {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         }
-        let conn = Connection::open(path).map_err(|e| Error::io(path, std::io::Error::other(format!("cannot open the database: {e}. Check the --db path"))))?;
+        let mut conn = Connection::open(path).map_err(|e| Error::io(path, std::io::Error::other(format!("cannot open the database: {e}. Check the --db path"))))?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         // Fails on a file that is not SQLite before anything is written to it.
         migrate::check_not_newer(&conn, path).map_err(|e| match e {
@@ -140,7 +140,6 @@ impl Store {
         conn.set_prepared_statement_cache_capacity(256);
         migrate::apply_all(&conn)?;
         // Records a pull inserted whose search documents a crash kept from being built.
-        let mut conn = conn;
         after_pull::index_backlog(&mut conn)?;
         let device = load_or_create_device(&conn)?;
         Ok(Store { conn, path: path.to_owned(), device, templates: HashMap::new(), now: Utc::now, after_pull: Default::default() })
@@ -172,14 +171,7 @@ impl Store {
     /// does not have).
     pub fn record_stamps(&self, entity: &str, id: &str) -> Result<Map<String, Value>> {
         let spec = entity::spec(entity).ok_or_else(|| Error::invalid(format!("{entity} {id}"), "entity", format!("'{entity}' is not a synced entity")))?;
-        // The entity name comes from the whitelist (`spec`), never from input as such.
-        let text: Option<String> = self
-            .conn
-            .prepare_cached(&format!("SELECT clocks FROM {} WHERE id = ?1", spec.name))?
-            .query_row([id], |r| r.get(0))
-            .optional()?
-            .flatten();
-        text.map_or_else(|| Ok(Map::new()), |t| clocks::decode(spec, id, &t))
+        clocks::load(&self.conn, spec, id)
     }
 
     /// The folder beside the database where attachments are kept by content hash.
@@ -396,16 +388,7 @@ impl Tx<'_> {
     /// The stamp of every field of a record on this laptop.
     pub(crate) fn field_clocks(&self, entity: &str, id: &str) -> Result<Map<String, Value>> {
         let spec = entity::spec(entity).unwrap_or_else(|| panic!("'{entity}' is not a synced entity"));
-        let clocks: Option<String> = self
-            .tx
-            .prepare_cached(&format!("SELECT clocks FROM {} WHERE id = ?1", spec.name))?
-            .query_row([id], |r| r.get(0))
-            .optional()?
-            .flatten();
-        match clocks {
-            None => Ok(Map::new()),
-            Some(text) => clocks::decode(spec, id, &text),
-        }
+        clocks::load(&self.tx, spec, id)
     }
 
     /// Stamps the given fields of a record, keeping the stamps of its other fields.
