@@ -5,6 +5,9 @@
 #   idle_memory_mb  after 10 s idle: the sum of PSS (/proc/PID/smaps_rollup; RSS if unreadable)
 #                   of the app and all its descendants (WebKitWebProcess, WebKitNetworkProcess)
 # Targets: startup < 1500 ms, idle memory < 200 MB.
+# The app is the one `scripts/run.sh` starts: the `desktop` profile (release, built for size).
+# Another WebKitGTK program running at the same time shares library pages with this one and
+# so halves their share in its PSS: the script refuses to measure then.
 #
 # Usage: scripts/measure-desktop.sh [RUNS]   (default 3; one JSON line per run)
 # Env:   SKIP_BUILD=1 to reuse the release binaries; ORDERS=N (default 10000); IDLE_S (default 10).
@@ -23,10 +26,17 @@ done
 if [[ "${SKIP_BUILD:-}" != 1 ]]; then
   echo "measure-desktop: building the UI and the release binaries…" >&2
   (cd ui && npm run build --silent >/dev/null)
-  cargo build --release -p fieldbook-desktop -p fieldbook-cli >&2
+  cargo build --release -p fieldbook-cli >&2
+  cargo build --profile desktop -p fieldbook-desktop >&2
 fi
-APP=$ROOT/target/release/fieldbook-desktop
+APP=$ROOT/target/desktop/fieldbook-desktop
 CLI=$ROOT/target/release/fieldbook
+
+if pgrep -x WebKitWebProces >/dev/null || pgrep -x WebKitNetworkPr >/dev/null; then
+  echo "measure-desktop: another WebKitGTK program is running (pgrep WebKitWebProcess); its shared" >&2
+  echo "pages would make this app's PSS look smaller. Close it and run again." >&2
+  exit 2
+fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/fieldbook-measure.XXXXXX")
 APP_PGID=""
