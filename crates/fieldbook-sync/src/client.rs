@@ -8,6 +8,7 @@
 
 use std::collections::HashSet;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -252,6 +253,7 @@ impl SyncClient {
         let page_path = |cursor: i64, limit: usize| format!("/api/sync/pull?cursor={cursor}&limit={limit}");
         let mut limit = self.options.pull_limit.clamp(1, MAX_PULL_PAGE);
         let mut cursor = self.with_store(|s| s.pull_cursor())?;
+        let mut abandoned = AbandonedPull { store: self.store.clone(), flag: Arc::new(AtomicBool::new(false)), armed: true };
         let mut fetched = self.http.get_json::<PullResponse>(&ep, &page_path(cursor, limit), "a pull").await;
         loop {
             let (page, t) = fetched?;
@@ -261,9 +263,16 @@ impl SyncClient {
                 limit = (limit * 2).min(MAX_PULL_PAGE);
             }
             let store = self.store.clone();
+            let dropped = abandoned.flag.clone();
             let apply = async move {
                 let applied = tokio::task::spawn_blocking(move || {
-                    let applied = store.lock().unwrap_or_else(PoisonError::into_inner).apply_pull(&page);
+                    let mut s = store.lock().unwrap_or_else(PoisonError::into_inner);
+                    let applied = s.apply_pull(&page);
+                    if dropped.load(Ordering::SeqCst) {
+                        // The sync was dropped while this page was on its way in.
+                        let _ = s.end_pull();
+                    }
+                    drop(s);
                     // Freeing a page of thousands of parsed changes takes a while: not with the
                     // store locked, and off the thread the next page's apply will need.
                     (applied, page)
@@ -296,6 +305,7 @@ impl SyncClient {
             fetched = next.expect("asked for whenever more pages wait and the cursor moved");
             cursor = next_cursor;
         }
+        abandoned.armed = false;
         Ok(ep)
     }
 
@@ -321,6 +331,27 @@ fn hostname() -> Option<String> {
         std::process::Command::new("hostname").output().ok().filter(|o| o.status.success()).map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
     };
     from_env().or_else(from_proc).or_else(from_cmd).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
+}
+
+/// Ends a pull whose sync future is dropped between pages (the app closing mid-pull, a caller's
+/// timeout), as the error path ends one the network cut: the pages already in become searchable
+/// and the paused checkpoints resume now, not at the next start. A page still being applied on
+/// its blocking thread sees `flag` and ends the pull itself once it is in; whichever of the two
+/// takes the store second finds the pull ended (`end_pull` then does nothing).
+struct AbandonedPull {
+    store: Arc<Mutex<Store>>,
+    flag: Arc<AtomicBool>,
+    /// Cleared when the pull reached its last page.
+    armed: bool,
+}
+
+impl Drop for AbandonedPull {
+    fn drop(&mut self) {
+        if self.armed {
+            self.flag.store(true, Ordering::SeqCst);
+            let _ = self.store.lock().unwrap_or_else(PoisonError::into_inner).end_pull();
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! The background loop: offline → retries with the seeded backoff → the server comes up on the
-//! same port → online and synced; changes and `sync_now` trigger syncs; revocation stops it.
+//! same port → online and synced; changes and `sync_now` trigger syncs; revocation stops it; stopping mid-pull ends the pull.
 
 mod support;
 
@@ -7,9 +7,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use fieldbook_core::model::Status;
+use fieldbook_core::sync::protocol::FeedChange;
 use fieldbook_core::Store;
 use fieldbook_sync::{Backoff, LoopOptions, SyncEvent, SyncLoop};
 use support::{demo_state, Mock};
+use serde_json::{json, Map, Value};
 use tokio::sync::mpsc;
 
 fn options(seed: u64) -> LoopOptions {
@@ -158,4 +160,51 @@ async fn a_revocation_is_reported_and_ends_the_loop() {
     }
     assert!(handle.is_finished());
     assert_eq!(store.lock().unwrap().sync_status().unwrap().revoked_reason.as_deref(), Some("technician left the company"));
+}
+
+/// The app closing while a first pull is between pages: the pages already in are searchable at
+/// once (not only after the next start), like those of a pull the network cut.
+#[tokio::test]
+async fn stopping_in_the_middle_of_a_pull_ends_it() {
+    // 300 customers before the demo data: the first page (300) is big enough to leave its search
+    // documents for after the pull; the second page never comes.
+    let mut state = demo_state();
+    let stamp = "000000000000001-0000000000-server";
+    let mut feed: Vec<FeedChange> = (0..300)
+        .map(|i| {
+            let fields = json!({"code": format!("C-BULK-{i:03}"), "name": format!("批量客户 {i:03}"), "contact": null, "phone": null, "email": null, "deleted": false});
+            let fields: Map<String, Value> = fields.as_object().unwrap().clone();
+            let clocks = fields.keys().map(|k| (k.clone(), json!(stamp))).collect();
+            FeedChange { seq: 0, entity: "customers".into(), record_id: format!("c-bulk-{i:03}"), fields, clocks }
+        })
+        .collect();
+    feed.append(&mut state.feed);
+    for (n, c) in feed.iter_mut().enumerate() {
+        c.seq = n as i64 + 1;
+    }
+    state.feed = feed;
+    state.stall_pull_number = Some(2);
+    let mock = Mock::start_on(0, state).await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(&dir);
+    let device_id = store.lock().unwrap().device().id.clone();
+    let token = mock.device(&device_id, "li.wei");
+    store.lock().unwrap().set_enrolment(&mock.url, &token, "li.wei").unwrap();
+    let mut options = options(3);
+    options.client.pull_limit = 300;
+    let handle = SyncLoop::spawn_with(store.clone(), options, |_| {});
+    // The first page is being applied while the second is asked for, which never comes.
+    for _ in 0..2000 {
+        if mock.state().pulls == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(mock.state().pull_cursors, [0, 300], "the second page was asked for");
+
+    handle.stop();
+    let hits = store.lock().unwrap().search("批量客户 123", 5).unwrap();
+    assert_eq!(hits.len(), 1, "a customer of the first page is found: {hits:?}");
+    assert_eq!(hits[0].record_id, "c-bulk-123");
 }

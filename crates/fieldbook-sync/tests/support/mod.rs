@@ -54,6 +54,8 @@ pub struct MockState {
     pub stall_next_push: Option<Duration>,
     /// The n-th pull request from now on (1-based) fails with 500.
     pub fail_pull_number: Option<usize>,
+    /// The n-th pull request (1-based) gets no answer for a minute.
+    pub stall_pull_number: Option<usize>,
     pub pulls: usize,
     /// Cursor of every pull request.
     pub pull_cursors: Vec<i64>,
@@ -305,21 +307,27 @@ async fn push(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> R
 }
 
 async fn pull(State(state): State<Shared>, headers: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
-    let mut s = state.lock().unwrap();
-    if let Err(e) = authorize(&s, &headers) {
-        return e;
+    {
+        let mut s = state.lock().unwrap();
+        if let Err(e) = authorize(&s, &headers) {
+            return e;
+        }
+        let cursor: i64 = q.get("cursor").and_then(|c| c.parse().ok()).unwrap_or(0);
+        let limit: usize = q.get("limit").and_then(|c| c.parse().ok()).unwrap_or(MAX_PULL_PAGE).min(MAX_PULL_PAGE);
+        s.pulls += 1;
+        s.pull_cursors.push(cursor);
+        if s.fail_pull_number == Some(s.pulls) {
+            return error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the database went away");
+        }
+        if s.stall_pull_number != Some(s.pulls) {
+            let changes: Vec<FeedChange> = s.feed.iter().filter(|c| c.seq > cursor).take(limit).cloned().collect();
+            let next_cursor = changes.last().map(|c| c.seq).unwrap_or(cursor);
+            let more = s.feed.iter().any(|c| c.seq > next_cursor);
+            return reply(&headers, json!(PullResponse { changes, next_cursor, more, server_hlc: server_hlc() }));
+        }
     }
-    let cursor: i64 = q.get("cursor").and_then(|c| c.parse().ok()).unwrap_or(0);
-    let limit: usize = q.get("limit").and_then(|c| c.parse().ok()).unwrap_or(MAX_PULL_PAGE).min(MAX_PULL_PAGE);
-    s.pulls += 1;
-    s.pull_cursors.push(cursor);
-    if s.fail_pull_number == Some(s.pulls) {
-        return error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "the database went away");
-    }
-    let changes: Vec<FeedChange> = s.feed.iter().filter(|c| c.seq > cursor).take(limit).cloned().collect();
-    let next_cursor = changes.last().map(|c| c.seq).unwrap_or(cursor);
-    let more = s.feed.iter().any(|c| c.seq > next_cursor);
-    reply(&headers, json!(PullResponse { changes, next_cursor, more, server_hlc: server_hlc() }))
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    error(StatusCode::GATEWAY_TIMEOUT, "timeout", "the pull page never came")
 }
 
 async fn attachment_head(State(state): State<Shared>, headers: HeaderMap, UrlPath(id): UrlPath<String>) -> Response {
