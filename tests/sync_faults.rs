@@ -2,6 +2,7 @@
 //! - the `fieldbook sync` process killed (SIGKILL) at random points of a large push and of a
 //!   large pull, many times over;
 //! - a network that cuts connections at random, mid-request and mid-response.
+//!
 //! Afterwards every change is on the server exactly once and on the pulling laptop exactly once.
 
 use std::process::{Command, Stdio};

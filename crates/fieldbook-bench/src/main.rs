@@ -234,7 +234,8 @@ impl Laptop {
         };
         let mut total = 0;
         let mut latencies = Vec::new();
-        let mut fetched = fetch(self.store.lock().unwrap().pull_cursor()?).await;
+        let cursor = self.store.lock().unwrap().pull_cursor()?;
+        let mut fetched = fetch(cursor).await;
         loop {
             let (page, latency) = fetched?;
             latencies.push(latency);

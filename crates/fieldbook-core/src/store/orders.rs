@@ -348,7 +348,7 @@ impl Store {
                 }
             }
         }
-        out.sort_by(|a, b| b.date.cmp(&a.date));
+        out.sort_by_key(|e| std::cmp::Reverse(e.date));
         Ok(out)
     }
 

@@ -290,14 +290,17 @@ impl Store {
     }
 }
 
+/// Entity → record id → the record's field stamps.
+type PageStamps<'p> = HashMap<&'p str, HashMap<String, Map<String, Value>>>;
+
 /// The field stamps this laptop has for the records of a page (those it has), one query per
 /// entity rather than one per record.
-fn stamps_of_page<'p>(tx: &super::Tx<'_>, page: &'p PullResponse) -> Result<HashMap<&'p str, HashMap<String, Map<String, Value>>>> {
+fn stamps_of_page<'p>(tx: &super::Tx<'_>, page: &'p PullResponse) -> Result<PageStamps<'p>> {
     let mut ids: HashMap<&str, Vec<&str>> = HashMap::new();
     for c in &page.changes {
         ids.entry(c.entity.as_str()).or_default().push(c.record_id.as_str());
     }
-    let mut known: HashMap<&str, HashMap<String, Map<String, Value>>> = HashMap::new();
+    let mut known: PageStamps = HashMap::new();
     for (entity, ids) in ids {
         let spec = entity::spec(entity).expect("checked before the transaction");
         let list = serde_json::to_string(&ids).expect("strings serialize");

@@ -11,12 +11,15 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use super::{dollar_to_question, Backend, Connection, Mode, Row, Tx, Value};
 use crate::error::{Error, Result};
 
+/// (address, length) of a statement's text → (that text, its SQLite form).
+type Rewritten = HashMap<(usize, usize), (Box<str>, Box<str>)>;
+
 pub(super) struct SqliteConn {
     conn: rusqlite::Connection,
     healthy: bool,
     /// `$N` SQL as the server writes it → the `?N` SQL SQLite runs, keyed by where the text lives
     /// (nearly every statement is a `&'static str`) and checked against the text itself.
-    rewritten: HashMap<(usize, usize), (Box<str>, Box<str>)>,
+    rewritten: Rewritten,
 }
 
 impl SqliteConn {
@@ -150,7 +153,7 @@ fn read_value(v: ValueRef<'_>) -> Value {
 
 impl SqliteConn {
     /// The statement rewritten for SQLite, rewriting each distinct text once per connection.
-    fn rewrite<'a>(rewritten: &'a mut HashMap<(usize, usize), (Box<str>, Box<str>)>, sql: &str) -> &'a str {
+    fn rewrite<'a>(rewritten: &'a mut Rewritten, sql: &str) -> &'a str {
         let key = (sql.as_ptr() as usize, sql.len());
         let hit = rewritten.get(&key).is_some_and(|(original, _)| **original == *sql);
         if !hit {
