@@ -194,13 +194,12 @@ impl SyncClient {
             }
             Err(e) => {
                 // Best effort: the error being returned matters more than noting it.
+                // (A pull cut between pages was ended as `exchange` returned: `AbandonedPull`.)
                 let _ = self.with_store(|s| {
                     if let SyncError::Revoked { reason, .. } = &e {
                         s.mark_revoked(reason)?;
                     }
-                    // A pull cut between pages: its records become searchable now.
-                    let ended = s.end_pull();
-                    s.record_sync_attempt(Some(&e.to_string())).and(ended)
+                    s.record_sync_attempt(Some(&e.to_string()))
                 });
                 return Err(e);
             }
@@ -333,9 +332,10 @@ fn hostname() -> Option<String> {
     from_env().or_else(from_proc).or_else(from_cmd).map(|s| s.trim().to_owned()).filter(|s| !s.is_empty())
 }
 
-/// Ends a pull whose sync future is dropped between pages (the app closing mid-pull, a caller's
-/// timeout), as the error path ends one the network cut: the pages already in become searchable
-/// and the paused checkpoints resume now, not at the next start. A page still being applied on
+/// Ends a pull that stops between pages, whether an error returns from it (the network cut, a
+/// refusal) or its sync future is dropped (the app closing mid-pull, a caller's timeout): the
+/// pages already in become searchable and the paused checkpoints resume now, not at the next
+/// start. A page still being applied on
 /// its blocking thread sees `flag` and ends the pull itself once it is in; whichever of the two
 /// takes the store second finds the pull ended (`end_pull` then does nothing).
 struct AbandonedPull {

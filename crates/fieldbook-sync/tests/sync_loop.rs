@@ -1,5 +1,5 @@
 //! The background loop: offline → retries with the seeded backoff → the server comes up on the
-//! same port → online and synced; changes and `sync_now` trigger syncs; revocation stops it; stopping mid-pull ends the pull.
+//! same port → online and synced; changes and `sync_now` trigger syncs; revocation stops it; a pull stopped or failed between pages is ended.
 
 mod support;
 
@@ -9,7 +9,7 @@ use std::time::Duration;
 use fieldbook_core::model::Status;
 use fieldbook_core::sync::protocol::FeedChange;
 use fieldbook_core::Store;
-use fieldbook_sync::{Backoff, LoopOptions, SyncEvent, SyncLoop};
+use fieldbook_sync::{Backoff, ClientOptions, LoopOptions, SyncClient, SyncEvent, SyncLoop};
 use support::{demo_state, Mock};
 use serde_json::{json, Map, Value};
 use tokio::sync::mpsc;
@@ -162,12 +162,9 @@ async fn a_revocation_is_reported_and_ends_the_loop() {
     assert_eq!(store.lock().unwrap().sync_status().unwrap().revoked_reason.as_deref(), Some("technician left the company"));
 }
 
-/// The app closing while a first pull is between pages: the pages already in are searchable at
-/// once (not only after the next start), like those of a pull the network cut.
-#[tokio::test]
-async fn stopping_in_the_middle_of_a_pull_ends_it() {
-    // 300 customers before the demo data: the first page (300) is big enough to leave its search
-    // documents for after the pull; the second page never comes.
+/// The demo data behind 300 new customers: a first page of 300 is big enough to leave its search
+/// documents for after the pull.
+fn bulk_customers_first() -> support::MockState {
     let mut state = demo_state();
     let stamp = "000000000000001-0000000000-server";
     let mut feed: Vec<FeedChange> = (0..300)
@@ -183,14 +180,32 @@ async fn stopping_in_the_middle_of_a_pull_ends_it() {
         c.seq = n as i64 + 1;
     }
     state.feed = feed;
-    state.stall_pull_number = Some(2);
-    let mock = Mock::start_on(0, state).await;
+    state
+}
 
-    let dir = tempfile::tempdir().unwrap();
-    let store = store_at(&dir);
+fn enrolled_store(mock: &Mock, dir: &tempfile::TempDir) -> Arc<Mutex<Store>> {
+    let store = store_at(dir);
     let device_id = store.lock().unwrap().device().id.clone();
     let token = mock.device(&device_id, "li.wei");
     store.lock().unwrap().set_enrolment(&mock.url, &token, "li.wei").unwrap();
+    store
+}
+
+fn assert_first_page_searchable(store: &Mutex<Store>) {
+    let hits = store.lock().unwrap().search("批量客户 123", 5).unwrap();
+    assert_eq!(hits.len(), 1, "a customer of the first page is found: {hits:?}");
+    assert_eq!(hits[0].record_id, "c-bulk-123");
+}
+
+/// The app closing while a first pull is between pages: the pages already in are searchable at
+/// once (not only after the next start).
+#[tokio::test]
+async fn stopping_in_the_middle_of_a_pull_ends_it() {
+    let mut state = bulk_customers_first();
+    state.stall_pull_number = Some(2);
+    let mock = Mock::start_on(0, state).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = enrolled_store(&mock, &dir);
     let mut options = options(3);
     options.client.pull_limit = 300;
     let handle = SyncLoop::spawn_with(store.clone(), options, |_| {});
@@ -204,7 +219,19 @@ async fn stopping_in_the_middle_of_a_pull_ends_it() {
     assert_eq!(mock.state().pull_cursors, [0, 300], "the second page was asked for");
 
     handle.stop();
-    let hits = store.lock().unwrap().search("批量客户 123", 5).unwrap();
-    assert_eq!(hits.len(), 1, "a customer of the first page is found: {hits:?}");
-    assert_eq!(hits[0].record_id, "c-bulk-123");
+    assert_first_page_searchable(&store);
+}
+
+/// The network failing on the second page: the sync fails, and the first page is searchable.
+#[tokio::test]
+async fn a_pull_that_fails_between_pages_is_ended() {
+    let mut state = bulk_customers_first();
+    state.fail_pull_number = Some(2);
+    let mock = Mock::start_on(0, state).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = enrolled_store(&mock, &dir);
+    let client = SyncClient::with_options(store.clone(), ClientOptions { pull_limit: 300, ..ClientOptions::default() }).unwrap();
+    assert!(client.sync_once().await.is_err(), "the second page failed");
+    assert_eq!(mock.state().pull_cursors, [0, 300]);
+    assert_first_page_searchable(&store);
 }
