@@ -1,5 +1,6 @@
 //! The background loop: offline → retries with the seeded backoff → the server comes up on the
-//! same port → online and synced; changes and `sync_now` trigger syncs; revocation stops it; a pull stopped or failed between pages is ended.
+//! same port → online and synced; changes and `sync_now` trigger syncs; revocation stops it; a
+//! pull stopped or failed between pages is ended.
 
 mod support;
 
