@@ -184,12 +184,18 @@ fn bulk_customers_first() -> support::MockState {
     state
 }
 
-fn enrolled_store(mock: &Mock, dir: &tempfile::TempDir) -> Arc<Mutex<Store>> {
-    let store = store_at(dir);
+/// The test server holding [`bulk_customers_first`], its second pull page set up by `second`, and
+/// a laptop store enrolled with it.
+async fn server_and_laptop(second: impl FnOnce(&mut support::MockState)) -> (Mock, tempfile::TempDir, Arc<Mutex<Store>>) {
+    let mut state = bulk_customers_first();
+    second(&mut state);
+    let mock = Mock::start_on(0, state).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_at(&dir);
     let device_id = store.lock().unwrap().device().id.clone();
     let token = mock.device(&device_id, "li.wei");
     store.lock().unwrap().set_enrolment(&mock.url, &token, "li.wei").unwrap();
-    store
+    (mock, dir, store)
 }
 
 fn assert_first_page_searchable(store: &Mutex<Store>) {
@@ -202,11 +208,7 @@ fn assert_first_page_searchable(store: &Mutex<Store>) {
 /// once (not only after the next start).
 #[tokio::test]
 async fn stopping_in_the_middle_of_a_pull_ends_it() {
-    let mut state = bulk_customers_first();
-    state.stall_pull_number = Some(2);
-    let mock = Mock::start_on(0, state).await;
-    let dir = tempfile::tempdir().unwrap();
-    let store = enrolled_store(&mock, &dir);
+    let (mock, _dir, store) = server_and_laptop(|s| s.stall_pull_number = Some(2)).await;
     let mut options = options(3);
     options.client.pull_limit = 300;
     let handle = SyncLoop::spawn_with(store.clone(), options, |_| {});
@@ -226,11 +228,7 @@ async fn stopping_in_the_middle_of_a_pull_ends_it() {
 /// The network failing on the second page: the sync fails, and the first page is searchable.
 #[tokio::test]
 async fn a_pull_that_fails_between_pages_is_ended() {
-    let mut state = bulk_customers_first();
-    state.fail_pull_number = Some(2);
-    let mock = Mock::start_on(0, state).await;
-    let dir = tempfile::tempdir().unwrap();
-    let store = enrolled_store(&mock, &dir);
+    let (mock, _dir, store) = server_and_laptop(|s| s.fail_pull_number = Some(2)).await;
     let client = SyncClient::with_options(store.clone(), ClientOptions { pull_limit: 300, ..ClientOptions::default() }).unwrap();
     assert!(client.sync_once().await.is_err(), "the second page failed");
     assert_eq!(mock.state().pull_cursors, [0, 300]);
