@@ -85,6 +85,352 @@ pub const ENTITIES: &[EntitySpec] = &[
     EntitySpec { name: "attachments", fields: &[("media_type", Text), ("byte_size", Integer), ("original_name", Text), ("added_at", Text), ("deleted", Bool)] },
 ];
 
+// ---------------------------------------------------------------------------------------------
+// The write policy: who may write what. One table, read by the server's push (every pushed
+// change is checked against it before anything is merged) and by the laptop's write path (so
+// that a laptop never produces a change the server will refuse). docs/sync.md shows it as a
+// table; `crate::policy` is its interpreter.
+
+/// Who may write a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Writer {
+    /// The technician the record belongs to, from their laptop, at any time the record is theirs
+    /// to write (and the office).
+    Technician,
+    /// The technician only when their laptop creates the record; afterwards only the office.
+    /// A laptop may repeat the stored value (its writes carry whole records), never change it.
+    TechnicianCreates,
+    /// The office only (console, import); a laptop never.
+    Office,
+}
+
+/// What a written value must be. Checked on every laptop write; the laptop's schema CHECKs are
+/// the floor (a pulled value a laptop cannot store would stop its sync), lengths the ceiling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueRule {
+    /// Any value of the field's type.
+    Any,
+    /// Text of at most this many characters, without control characters other than newline/tab.
+    Text(usize),
+    /// One of these words.
+    OneOf(&'static [&'static str]),
+    /// A whole number in this range (inclusive).
+    Int(i64, i64),
+    /// An RFC 3339 date and time.
+    Timestamp,
+    /// A calendar date, YYYY-MM-DD.
+    Date,
+    /// Lowercase hex of exactly this many characters (digests, keys, signatures).
+    Hex(usize),
+    /// JSON of at most this many bytes.
+    Json(usize),
+    /// An id that must name a record the writer may refer to; the server checks the reference.
+    Refers(Ref),
+}
+
+/// The references the server checks against its records (`fieldbook-server`'s `push.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ref {
+    /// The pushing technician's own login.
+    TheTechnician,
+    /// One of the technician's own work orders.
+    OwnOrder,
+    /// A site where the technician already has a work order.
+    ServedSite,
+    /// The customer of the record's site.
+    CustomerOfSite,
+    /// A JSON array of ids of assets at the record's site.
+    AssetsOfSite,
+    /// One of the record's order's assets (or '' / null: not per asset).
+    AssetOfOrder,
+    /// A repair record of the same order (or null).
+    RepairOfOrder,
+    /// A checklist template the server holds (or null).
+    Template,
+    /// A work order number no other order has.
+    UnusedOrderNumber,
+    /// A finding key (`order-id/item[/asset]`) of one of the technician's own orders.
+    FindingOfOwnOrder,
+    /// The order's one satisfaction card: no other card exists for the order.
+    OnlyCardOfOrder,
+}
+
+/// How a record's id is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdRule {
+    /// Any id of 1 to 200 characters (the laptop makes UUIDv7s).
+    Chosen,
+    /// Derived from the answer's order, item and asset ([`crate::policy::answer_id`]): nobody can
+    /// take another order's answer id.
+    AnswerSlot,
+    /// The SHA-256 of the content, as 64 lowercase hex characters.
+    Sha256,
+}
+
+/// Whose a record is, for a laptop's write to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    /// Reference data: no laptop writes it.
+    Office,
+    /// A work order: the technician it is assigned to.
+    Assigned,
+    /// A record under a work order (`work_order_id`): that order's technician. It never moves.
+    OrderOf,
+    /// A time entry: its `technician`, and its order's technician when it names one.
+    TimeOf,
+    /// An attachment: the technician who first pushed its record.
+    FirstAuthor,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldRule {
+    pub name: &'static str,
+    pub writer: Writer,
+    pub value: ValueRule,
+    /// Never null (the laptop's column is NOT NULL).
+    pub not_null: bool,
+    /// A laptop creating the record must give it (NOT NULL without a default).
+    pub required: bool,
+    /// Restamped by every edit of the record (`answered_at`): a concurrent edit of it is not a
+    /// conflict of its own, only the fields people typed are.
+    pub incidental: bool,
+}
+
+const fn rule(name: &'static str, writer: Writer, value: ValueRule) -> FieldRule {
+    FieldRule { name, writer, value, not_null: false, required: false, incidental: false }
+}
+
+impl FieldRule {
+    const fn not_null(mut self) -> Self {
+        self.not_null = true;
+        self
+    }
+    const fn required(mut self) -> Self {
+        self.not_null = true;
+        self.required = true;
+        self
+    }
+    const fn incidental(mut self) -> Self {
+        self.incidental = true;
+        self
+    }
+}
+
+#[derive(Debug)]
+pub struct EntityPolicy {
+    pub entity: &'static str,
+    pub owner: Owner,
+    pub id: IdRule,
+    /// Every field of the entity's [`EntitySpec`], in the same order.
+    pub fields: &'static [FieldRule],
+}
+
+impl EntityPolicy {
+    pub fn field(&self, name: &str) -> Option<&FieldRule> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+}
+
+const CATEGORIES: &[&str] = &["A", "B", "C", "D"];
+const SHORT: usize = 200;
+const LONG: usize = 4_000;
+const MINUTES_A_DAY: i64 = 24 * 60;
+
+use Ref::*;
+use Writer::*;
+
+/// Reference data: written by the office only.
+const fn office(name: &'static str) -> FieldRule {
+    rule(name, Office, ValueRule::Any)
+}
+
+pub const POLICY: &[EntityPolicy] = {
+    // Scoped here: `Text` and `Json` are also field types above.
+    use ValueRule::*;
+    &[
+    EntityPolicy { entity: "customers", owner: Owner::Office, id: IdRule::Chosen, fields: &[office("code"), office("name"), office("contact"), office("phone"), office("email"), office("deleted")] },
+    EntityPolicy {
+        entity: "sites",
+        owner: Owner::Office,
+        id: IdRule::Chosen,
+        fields: &[office("code"), office("customer_id"), office("name"), office("address"), office("region"), office("zone"), office("deleted")],
+    },
+    EntityPolicy {
+        entity: "assets",
+        owner: Owner::Office,
+        id: IdRule::Chosen,
+        fields: &[
+            office("code"), office("site_id"), office("asset_type"), office("name"), office("model"), office("serial"), office("location"),
+            office("installed_on"), office("warranty_ends"), office("deleted"),
+        ],
+    },
+    EntityPolicy {
+        entity: "contracts",
+        owner: Owner::Office,
+        id: IdRule::Chosen,
+        fields: &[office("number"), office("customer_id"), office("starts_on"), office("ends_on"), office("asset_ids"), office("deleted")],
+    },
+    EntityPolicy {
+        entity: "parts",
+        owner: Owner::Office,
+        id: IdRule::Chosen,
+        fields: &[office("sku"), office("name_zh"), office("name_en"), office("unit"), office("price_cents"), office("deleted")],
+    },
+    EntityPolicy {
+        entity: "checklist_templates",
+        owner: Owner::Office,
+        id: IdRule::Chosen,
+        fields: &[office("code"), office("version"), office("body"), office("published_at"), office("deleted")],
+    },
+    // A laptop creates an order only as a follow-up of a finding on one of its own orders; the
+    // office dispatches, moves, reassigns, prioritises, reviews and deletes orders.
+    EntityPolicy {
+        entity: "work_orders",
+        owner: Owner::Assigned,
+        id: IdRule::Chosen,
+        fields: &[
+            rule("number", TechnicianCreates, Refers(UnusedOrderNumber)).required(),
+            rule("kind", TechnicianCreates, OneOf(&["repair_call"])).required(),
+            rule("customer_id", TechnicianCreates, Refers(CustomerOfSite)).required(),
+            rule("site_id", TechnicianCreates, Refers(ServedSite)).required(),
+            rule("asset_ids", TechnicianCreates, Refers(AssetsOfSite)).not_null(),
+            rule("technician", TechnicianCreates, Refers(TheTechnician)).required(),
+            rule("priority", TechnicianCreates, OneOf(&["low", "normal", "high", "urgent"])).not_null(),
+            rule("category", TechnicianCreates, OneOf(CATEGORIES)).required(),
+            rule("status", Technician, OneOf(&["new", "dispatched", "en_route", "on_site", "completed", "signed"])).required(),
+            rule("template_id", TechnicianCreates, Refers(Template)),
+            rule("problem", TechnicianCreates, Text(LONG)),
+            rule("scheduled_on", TechnicianCreates, Date).required(),
+            rule("reported_at", TechnicianCreates, Timestamp).required(),
+            rule("response_deadline", TechnicianCreates, Timestamp).required(),
+            rule("en_route_at", Technician, Timestamp),
+            rule("arrived_at", Technician, Timestamp),
+            rule("completed_at", Technician, Timestamp),
+            rule("revision", Technician, Int(1, 1_000_000)).not_null(),
+            rule("follow_up_of", TechnicianCreates, Refers(FindingOfOwnOrder)).required(),
+            rule("review_state", Office, Any),
+            rule("review_note", Office, Any),
+            rule("deleted", TechnicianCreates, Any).not_null(),
+        ],
+    },
+    EntityPolicy {
+        entity: "inspection_answers",
+        owner: Owner::OrderOf,
+        id: IdRule::AnswerSlot,
+        fields: &[
+            rule("work_order_id", TechnicianCreates, Refers(OwnOrder)).required(),
+            rule("item_key", TechnicianCreates, Text(SHORT)).required(),
+            rule("asset_id", TechnicianCreates, Refers(AssetOfOrder)).not_null(),
+            rule("value", Technician, Json(64 * 1024)).required(),
+            rule("note", Technician, Text(LONG)),
+            rule("answered_at", Technician, Timestamp).required().incidental(),
+            rule("deleted", Technician, Any).not_null(),
+        ],
+    },
+    EntityPolicy {
+        entity: "repair_records",
+        owner: Owner::OrderOf,
+        id: IdRule::Chosen,
+        fields: &[
+            rule("work_order_id", TechnicianCreates, Refers(OwnOrder)).required(),
+            rule("asset_id", Technician, Refers(AssetOfOrder)),
+            rule("fault", Technician, Text(LONG)).required(),
+            rule("cause", Technician, Text(LONG)).required(),
+            rule("action", Technician, Text(LONG)).required(),
+            rule("parts", Technician, Json(64 * 1024)).not_null(),
+            rule("labour_minutes", Technician, Int(0, 100 * MINUTES_A_DAY)).required(),
+            rule("category", Technician, OneOf(CATEGORIES)).required(),
+            rule("fee_cents", Technician, Int(0, 10_000_000_000)).not_null(),
+            rule("fee_collected", Technician, Any).not_null(),
+            rule("taken_to_workshop", Technician, Any).not_null(),
+            rule("receipt_number", Technician, Text(SHORT)),
+            rule("recorded_at", TechnicianCreates, Timestamp).required(),
+            rule("deleted", Technician, Any).not_null(),
+        ],
+    },
+    EntityPolicy {
+        entity: "time_entries",
+        owner: Owner::TimeOf,
+        id: IdRule::Chosen,
+        fields: &[
+            rule("technician", TechnicianCreates, Refers(TheTechnician)).required(),
+            rule("work_order_id", TechnicianCreates, Refers(OwnOrder)),
+            rule("repair_record_id", TechnicianCreates, Refers(RepairOfOrder)),
+            rule("work_date", Technician, Date).required(),
+            rule("category", Technician, OneOf(CATEGORIES)).required(),
+            rule("minutes", Technician, Int(1, MINUTES_A_DAY)).required(),
+            rule("note", Technician, Text(LONG)),
+            rule("deleted", Technician, Any).not_null(),
+        ],
+    },
+    EntityPolicy {
+        entity: "satisfaction_cards",
+        owner: Owner::OrderOf,
+        id: IdRule::Chosen,
+        fields: &[
+            rule("work_order_id", TechnicianCreates, Refers(OnlyCardOfOrder)).required(),
+            rule("attitude", Technician, Int(1, 4)).required(),
+            rule("skill", Technician, Int(1, 4)).required(),
+            rule("arrival", Technician, Int(1, 4)).required(),
+            rule("promise", Technician, Int(1, 4)).required(),
+            rule("comment", Technician, Text(LONG)),
+            rule("rated_at", Technician, Timestamp).required().incidental(),
+            rule("deleted", Technician, Any).not_null(),
+        ],
+    },
+    // A signature never changes once given: every field is the creator's.
+    EntityPolicy {
+        entity: "signatures",
+        owner: Owner::OrderOf,
+        id: IdRule::Chosen,
+        fields: &[
+            rule("work_order_id", TechnicianCreates, Refers(OwnOrder)).required(),
+            rule("revision", TechnicianCreates, Int(1, 1_000_000)).required(),
+            rule("signer_name", TechnicianCreates, Text(SHORT)).required(),
+            rule("signer_title", TechnicianCreates, Text(SHORT)),
+            rule("signed_at", TechnicianCreates, Timestamp).required(),
+            rule("strokes", TechnicianCreates, Json(1024 * 1024)).required(),
+            rule("signed_content", TechnicianCreates, Text(1024 * 1024)).required(),
+            rule("digest", TechnicianCreates, Hex(64)).required(),
+            rule("device_id", TechnicianCreates, Text(SHORT)).required(),
+            rule("device_public_key", TechnicianCreates, Hex(64)).required(),
+            rule("device_signature", TechnicianCreates, Hex(128)).required(),
+            rule("deleted", TechnicianCreates, Any).not_null(),
+        ],
+    },
+    EntityPolicy {
+        entity: "amendments",
+        owner: Owner::OrderOf,
+        id: IdRule::Chosen,
+        fields: &[
+            rule("work_order_id", TechnicianCreates, Refers(OwnOrder)).required(),
+            rule("from_revision", TechnicianCreates, Int(1, 1_000_000)).required(),
+            rule("reason", TechnicianCreates, Text(LONG)).required(),
+            rule("amended_by", TechnicianCreates, Refers(TheTechnician)),
+            rule("amended_at", TechnicianCreates, Timestamp).required(),
+            rule("deleted", TechnicianCreates, Any).not_null(),
+        ],
+    },
+    EntityPolicy {
+        entity: "attachments",
+        owner: Owner::FirstAuthor,
+        id: IdRule::Sha256,
+        fields: &[
+            rule("media_type", TechnicianCreates, Text(SHORT)).required(),
+            rule("byte_size", TechnicianCreates, Int(0, i64::MAX)).required(),
+            rule("original_name", TechnicianCreates, Text(SHORT)),
+            rule("added_at", TechnicianCreates, Timestamp).required(),
+            rule("deleted", Technician, Any).not_null(),
+        ],
+    },
+    ]
+};
+
+/// The write policy of an entity.
+pub fn policy(entity: &str) -> Option<&'static EntityPolicy> {
+    POLICY.iter().find(|p| p.entity == entity)
+}
+
 pub fn spec(entity: &str) -> Option<&'static EntitySpec> {
     ENTITIES.iter().find(|e| e.name == entity)
 }
@@ -147,6 +493,22 @@ mod tests {
                 assert!(cols.contains(&f.to_string()), "{}.{} is not in the schema", e.name, f);
             }
             assert_eq!(e.fields.last().unwrap().0, "deleted", "{}: tombstone last", e.name);
+        }
+    }
+
+    /// The policy names every synced field, in the whitelist's order, and nothing else: a field
+    /// added to the whitelist without a rule would be writable by nobody (or, worse, unchecked).
+    #[test]
+    fn the_write_policy_covers_every_field_of_every_entity() {
+        assert_eq!(POLICY.len(), ENTITIES.len());
+        for (e, p) in ENTITIES.iter().zip(POLICY) {
+            assert_eq!(e.name, p.entity);
+            let names: Vec<&str> = p.fields.iter().map(|f| f.name).collect();
+            let expected: Vec<&str> = e.fields.iter().map(|(n, _)| *n).collect();
+            assert_eq!(names, expected, "{}", e.name);
+            if p.owner == Owner::Office {
+                assert!(p.fields.iter().all(|f| f.writer == Writer::Office), "{}: reference data is the office's", e.name);
+            }
         }
     }
 

@@ -36,17 +36,34 @@ impl fmt::Display for Hlc {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("'{0}' is not a clock stamp (expected WALLMS-COUNTER-NODE, e.g. 001764000000000-0000000000-laptop1)")]
+#[error("'{0}' is not a clock stamp (expected 15 digits of milliseconds, 10 of counter and the writer's id: 001764000000000-0000000000-laptop1)")]
 pub struct ParseHlcError(pub String);
+
+/// How far ahead of the server's clock a pushed stamp may be. Laptop clocks drift by seconds;
+/// a stamp further ahead would let that write outlast the office's later ones, so the server
+/// keeps such a change for review instead of applying it, and the laptop says its clock is wrong.
+pub const MAX_AHEAD_MS: u64 = 10 * 60 * 1000;
+
+/// Longest writer id in a stamp (device ids are UUIDs; the server is `server`).
+pub const MAX_NODE_LEN: usize = 64;
 
 impl FromStr for Hlc {
     type Err = ParseHlcError;
+    /// Only the canonical form is a stamp: stamps are compared as text wherever they are stored,
+    /// so `9-0-x` (which sorts after every real stamp) must not pass for one.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let err = || ParseHlcError(s.to_owned());
-        let mut parts = s.splitn(3, '-');
-        let wall = parts.next().ok_or_else(err)?.parse().map_err(|_| err())?;
-        let counter = parts.next().ok_or_else(err)?.parse().map_err(|_| err())?;
-        let node = parts.next().ok_or_else(err)?;
+        let err = || ParseHlcError(crate::policy::clip(s));
+        let b = s.as_bytes();
+        let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+        if b.len() < 28 || !digits(0..15) || b[15] != b'-' || !digits(16..26) || b[26] != b'-' {
+            return Err(err());
+        }
+        let node = &s[27..];
+        if node.len() > MAX_NODE_LEN || !node.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b':')) {
+            return Err(err());
+        }
+        let wall = s[..15].parse().map_err(|_| err())?;
+        let counter = s[16..26].parse().map_err(|_| err())?;
         Ok(Hlc::new(wall, counter, node))
     }
 }
@@ -71,11 +88,7 @@ impl HlcClock {
 
     /// A stamp for a local write, later than every stamp issued or observed so far.
     pub fn tick(&mut self, now_ms: u64) -> Hlc {
-        let (wall, counter) = if now_ms > self.last.wall_ms {
-            (now_ms, 0)
-        } else {
-            (self.last.wall_ms, self.last.counter + 1)
-        };
+        let (wall, counter) = if now_ms > self.last.wall_ms { (now_ms, 0) } else { next(self.last.wall_ms, self.last.counter) };
         self.last = Hlc::new(wall, counter, self.node.clone());
         self.last.clone()
     }
@@ -83,16 +96,28 @@ impl HlcClock {
     /// Takes in a stamp from another replica so that later local stamps sort after it.
     pub fn observe(&mut self, remote: &Hlc, now_ms: u64) {
         let wall = now_ms.max(self.last.wall_ms).max(remote.wall_ms);
-        let counter = if wall == self.last.wall_ms && wall == remote.wall_ms {
-            self.last.counter.max(remote.counter) + 1
+        let (wall, counter) = if wall == self.last.wall_ms && wall == remote.wall_ms {
+            next(wall, self.last.counter.max(remote.counter))
         } else if wall == self.last.wall_ms {
-            self.last.counter + 1
+            next(wall, self.last.counter)
         } else if wall == remote.wall_ms {
-            remote.counter + 1
+            next(wall, remote.counter)
         } else {
-            0
+            (wall, 0)
         };
         self.last = Hlc::new(wall, counter, self.node.clone());
+    }
+}
+
+/// The stamp after (wall, counter) at the same wall time; a full counter moves on to the next
+/// millisecond instead of overflowing, which keeps the order (and the text form) intact.
+fn next(wall: u64, counter: u32) -> (u64, u32) {
+    /// The largest wall time the 15-digit text form holds (about the year 33658).
+    const MAX_WALL_MS: u64 = 999_999_999_999_999;
+    match counter.checked_add(1) {
+        Some(c) => (wall, c),
+        None if wall < MAX_WALL_MS => (wall + 1, 0),
+        None => (wall, counter),
     }
 }
 
@@ -133,6 +158,28 @@ mod tests {
         assert!(a < b);
         assert_eq!(a.to_string().parse::<Hlc>().unwrap(), a);
         assert!("nonsense".parse::<Hlc>().is_err());
+    }
+
+    #[test]
+    fn only_the_canonical_form_parses() {
+        for bad in ["9-0-dev", "1-1-a", "000000000000001-0000000000-", "000000000000001-00000000001-a", "000000000000001-9999999999-a",
+                    "000000000000001-0000000000-a b", "00000000000000中-0000000000-a", "+00000000000001-0000000000-a", ""] {
+            assert!(bad.parse::<Hlc>().is_err(), "{bad} parsed");
+        }
+        let ok: Hlc = "001764000000000-4294967295-0190a0b1-c2d3-7e4f-8a9b-0c1d2e3f4a5b".parse().unwrap();
+        assert_eq!(ok.counter, u32::MAX);
+        assert_eq!(ok.to_string().parse::<Hlc>().unwrap(), ok);
+    }
+
+    #[test]
+    fn a_full_counter_moves_to_the_next_millisecond_instead_of_overflowing() {
+        let mut c = HlcClock::new("server", None);
+        let max = Hlc::new(5, u32::MAX, "laptop");
+        c.observe(&max, 0);
+        assert_eq!((c.last().wall_ms, c.last().counter), (6, 0));
+        assert!(c.last() > &max);
+        let mut c = HlcClock::new("a", Some(Hlc::new(7, u32::MAX, "a")));
+        assert!(c.tick(7) > Hlc::new(7, u32::MAX, "a"));
     }
 
     proptest! {

@@ -18,6 +18,7 @@ pub mod error;
 pub mod hlc;
 pub mod import;
 pub mod model;
+pub mod policy;
 pub mod report;
 pub mod signature;
 pub mod store;

@@ -405,7 +405,9 @@ impl<'t> Writer<'t> {
             None => RecordState::default(),
         };
         let outcome = merge_into(&mut state, &IncomingWrite { fields: change.fields, clocks: change.stamps.clone(), base: change.base });
-        for c in &outcome.conflicts {
+        // A field restamped by every edit (an answer's `answered_at`) is no disagreement of its
+        // own: the office decides on what the people typed, once.
+        for c in outcome.conflicts.iter().filter(|c| !fieldbook_core::policy::is_incidental(change.entity, &c.field)) {
             self.tx.execute(
                 "INSERT INTO conflicts (id, entity, record_id, field, kept_value, kept_hlc, other_value, other_hlc, kept_device, other_device, detected_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -415,7 +417,7 @@ impl<'t> Writer<'t> {
                 ],
             )?;
         }
-        let conflicts = outcome.conflicts.len() as u32;
+        let conflicts = outcome.conflicts.iter().filter(|c| !fieldbook_core::policy::is_incidental(change.entity, &c.field)).count() as u32;
         if outcome.changed.is_empty() {
             self.slot_mut(change.entity, change.id).rec = current.map(|mut s| {
                 s.restore(state);

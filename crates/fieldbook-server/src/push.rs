@@ -6,13 +6,14 @@
 //! merged through [`crate::feed::Writer`] or refused for good: recorded in `rejected_changes`,
 //! reported back, and acknowledged all the same, since resending it can never succeed.
 
-use fieldbook_core::entity::{self, FieldType};
-use fieldbook_core::hlc::Hlc;
+use fieldbook_core::entity::{self, Owner, Ref};
+use fieldbook_core::hlc::{wall_clock_ms, Hlc, MAX_AHEAD_MS};
+use fieldbook_core::policy;
 use fieldbook_core::signature::{sha256_hex, verify_digest};
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use fieldbook_core::sync::merge::{stamp_node, Stamps};
+use fieldbook_core::sync::merge::Stamps;
 use fieldbook_core::sync::protocol::{PushEntry, PushRequest, PushResponse, Rejection, MAX_PUSH_BATCH};
 use serde_json::{Map, Value};
 
@@ -172,59 +173,186 @@ macro_rules! refuse {
 }
 
 /// Decides whether an entry may be applied. The outer `Result` is for database failures.
+///
+/// In this order: the stamp (canonical, this laptop's, not ahead of the server's clock), the
+/// write policy of `fieldbook_core::entity::POLICY` (may a laptop write these fields, are the
+/// values storable), whose record it is, then every reference the policy lists.
 fn check(w: &mut Writer<'_>, device: &DeviceIdentity, e: &PushEntry) -> Result<Verdict> {
-    let Some(spec) = entity::spec(&e.entity) else { refuse!("'{}' is not a kind of record this server knows", e.entity) };
-    if e.record_id.trim().is_empty() || e.record_id.len() > 200 {
-        refuse!("the record id is empty or longer than 200 characters");
+    let stamp = match check_stamp(device, e) {
+        Ok(s) => s,
+        Err(reason) => return Ok(Err(reason)),
+    };
+    let stored = match entity::policy(&e.entity) {
+        Some(p) if p.owner != Owner::Office && e.record_id.len() <= policy::MAX_ID_LEN => w.load(&e.entity, &e.record_id)?,
+        _ => None,
+    };
+    let stored_fields = match &stored {
+        Some(s) => Some(s.fields()?),
+        None => None,
+    };
+    // Whose record it is comes first: "not yours" is the answer a thief should get, whatever
+    // the fields.
+    let tech = device.technician.as_str();
+    let owner = match entity::policy(&e.entity).map(|p| p.owner) {
+        Some(Owner::Assigned) => check_order(w, tech, e, stored_fields)?,
+        Some(Owner::OrderOf) => check_child(w, device, &e.entity, e)?,
+        Some(Owner::TimeOf) => check_time_entry(w, tech, e)?,
+        Some(Owner::FirstAuthor | Owner::Office) | None => Ok(()),
+    };
+    if let Err(reason) = owner {
+        return Ok(Err(reason));
     }
-    for (field, value) in &e.fields {
-        let Some(ty) = spec.field(field) else { refuse!("{} has no field '{field}'", e.entity) };
-        if !value_fits(ty, value) {
-            refuse!("{}.{field}: {value} is not a {}", e.entity, type_name(ty));
+    let allowed = match policy::check_laptop_write(&e.entity, &e.record_id, &e.fields, stored_fields) {
+        Ok(a) => a,
+        Err(reason) => return Ok(Err(reason)),
+    };
+    for (rule, kind, value) in &allowed.refs {
+        if let Err(reason) = check_ref(w, tech, e, stored_fields, rule.name, *kind, value)? {
+            return Ok(Err(reason));
         }
     }
-    let stamp: Hlc = match e.hlc.parse() {
-        Ok(h) => h,
-        Err(err) => refuse!("{err}"),
-    };
-    if stamp_node(&e.hlc) != device.id {
-        refuse!("the change is stamped by '{}', not by this laptop ('{}')", stamp_node(&e.hlc), device.id);
+    Ok(Ok(stamp))
+}
+
+/// A pushed stamp is taken only in canonical form, from this laptop, and no further ahead of
+/// the server's clock than [`MAX_AHEAD_MS`]: stamps are compared as text, and one from the far
+/// future would outlast every later office decision. `base` holds stamps too.
+fn check_stamp(device: &DeviceIdentity, e: &PushEntry) -> std::result::Result<Hlc, String> {
+    let stamp: Hlc = e.hlc.parse().map_err(|err: fieldbook_core::hlc::ParseHlcError| err.to_string())?;
+    if stamp.node != device.id {
+        return Err(format!("the change is stamped by '{}', not by this laptop ('{}')", policy::clip(&stamp.node), device.id));
     }
-    let tech = device.technician.as_str();
-    let verdict = match e.entity.as_str() {
-        r if REFERENCE.contains(&r) => Err(format!("{r} are reference data kept by the office; a laptop cannot change them")),
-        "work_orders" => check_order(w, tech, e)?,
-        "time_entries" => check_time_entry(w, tech, e)?,
-        "attachments" => {
-            if e.record_id.len() == 64 && e.record_id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
-                Ok(())
-            } else {
-                Err("an attachment's id must be the SHA-256 of its content (64 lowercase hex characters)".to_owned())
+    let now = wall_clock_ms();
+    if stamp.wall_ms > now.saturating_add(MAX_AHEAD_MS) {
+        let minutes = (stamp.wall_ms - now) / 60_000;
+        return Err(format!(
+            "this laptop's clock is {minutes} minutes ahead of the server's; the change is kept for the office to review. \
+             Set the laptop's date and time to automatic, then sync again"
+        ));
+    }
+    for (field, seen) in &e.base {
+        if !e.fields.contains_key(field) || !(seen.is_null() || seen.as_str().is_some_and(|s| s.parse::<Hlc>().is_ok())) {
+            return Err(format!("the change's base for '{}' is not a stamp of a field it writes", policy::clip(field)));
+        }
+    }
+    Ok(stamp)
+}
+
+/// A field value that names another record, checked against the server's records.
+fn check_ref(w: &mut Writer<'_>, tech: &str, e: &PushEntry, stored: Option<&Fields>, field: &str, kind: Ref, value: &Value) -> Check {
+    // The record as it will stand: the pushed fields over the stored ones.
+    let get = |f: &str| e.fields.get(f).or_else(|| stored.and_then(|s| s.get(f))).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned);
+    let text = value.as_str().unwrap_or_default();
+    let name = format!("{} {}", policy::singular(&e.entity), policy::clip(&e.record_id));
+    match kind {
+        Ref::TheTechnician => {
+            if text != tech {
+                refuse!("{name}: {field} must be the technician of this laptop ({tech}), not '{}'", policy::clip(text));
             }
         }
-        child => check_child(w, device, child, e)?,
-    };
-    Ok(verdict.map(|()| stamp))
-}
-
-fn value_fits(ty: FieldType, v: &Value) -> bool {
-    match (ty, v) {
-        (_, Value::Null) | (FieldType::Json, _) => true,
-        (FieldType::Text, Value::String(_)) | (FieldType::Bool, Value::Bool(_)) => true,
-        (FieldType::Integer, Value::Number(n)) => n.is_i64(),
-        (FieldType::Real, Value::Number(_)) => true,
-        _ => false,
+        Ref::OwnOrder => return Ok(own_order(w, tech, text)?.map(|_| ())),
+        Ref::OnlyCardOfOrder => {
+            if let Err(r) = own_order(w, tech, text)? {
+                return Ok(Err(r));
+            }
+            for (id, card) in w.by_owner("satisfaction_cards", text)? {
+                if id != e.record_id && card.fields()?.get("deleted") != Some(&Value::Bool(true)) {
+                    refuse!("{name}: the order already has a satisfaction card ({id}); give the card again on the laptop to change it");
+                }
+            }
+        }
+        Ref::ServedSite => {
+            let serves = w
+                .tx_unbuffered()
+                .query_opt("SELECT 1 FROM order_refs WHERE ref_entity = 'sites' AND ref_id = $1 AND technician = $2", params![text, tech])?
+                .is_some();
+            if !serves {
+                refuse!("{name}: a new work order may only be raised at a site of one of your own work orders");
+            }
+        }
+        Ref::CustomerOfSite => {
+            let site = match get("site_id") {
+                Some(s) => w.load("sites", &s)?,
+                None => None,
+            };
+            let customer = match &site {
+                Some(s) => s.text("customer_id")?,
+                None => None,
+            };
+            if customer != Some(text) {
+                refuse!("{name}: its customer is not the customer of its site");
+            }
+        }
+        Ref::AssetsOfSite => {
+            let site = get("site_id").unwrap_or_default();
+            let ids: Vec<&str> = value.as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
+            w.prefetch("assets", ids.iter().copied())?;
+            for a in ids {
+                let at = match w.load("assets", a)? {
+                    Some(asset) => asset.text("site_id")?.map(str::to_owned),
+                    None => None,
+                };
+                if at.as_deref() != Some(site.as_str()) {
+                    refuse!("{name}: asset {} is not at the order's site", policy::clip(a));
+                }
+            }
+        }
+        Ref::AssetOfOrder => {
+            if text.is_empty() {
+                return Ok(Ok(()));
+            }
+            let order = match get("work_order_id") {
+                Some(o) => w.load("work_orders", &o)?,
+                None => None,
+            };
+            let listed = match &order {
+                Some(o) => o.fields()?.get("asset_ids").and_then(Value::as_array).is_some_and(|a| a.iter().any(|x| x.as_str() == Some(text))),
+                None => false,
+            };
+            if !listed {
+                refuse!("{name}: asset {} is not one of its work order's assets", policy::clip(text));
+            }
+        }
+        Ref::RepairOfOrder => {
+            let Some(repair) = w.load("repair_records", text)? else { refuse!("{name}: repair record {} is not known to the server", policy::clip(text)) };
+            let repair_order = repair.text("work_order_id")?.map(str::to_owned).unwrap_or_default();
+            if get("work_order_id").is_some_and(|o| o != repair_order) {
+                refuse!("{name}: its repair record belongs to another work order");
+            }
+            return Ok(own_order(w, tech, &repair_order)?.map(|_| ()));
+        }
+        Ref::Template => {
+            if w.load("checklist_templates", text)?.is_none() {
+                refuse!("{name}: checklist template {} is not known to the server", policy::clip(text));
+            }
+        }
+        Ref::FindingOfOwnOrder => {
+            let order_id = text.split('/').next().unwrap_or_default();
+            if !text.contains('/') {
+                refuse!("{name}: follow_up_of must name a finding as ORDER-ID/ITEM[/ASSET]");
+            }
+            return Ok(own_order(w, tech, order_id)?.map(|_| ()));
+        }
+        Ref::UnusedOrderNumber => {
+            // A follow-up is numbered after the order it came from (WO-1001-F1): a laptop cannot
+            // take a number the office will give a new call, which every laptop's store holds
+            // unique.
+            let parent = get("follow_up_of").and_then(|f| f.split('/').next().map(str::to_owned)).unwrap_or_default();
+            let parent_number = match w.load("work_orders", &parent)? {
+                Some(p) => p.text("number")?.map(str::to_owned),
+                None => None,
+            };
+            let suffix = parent_number.as_deref().and_then(|p| text.strip_prefix(p)).and_then(|rest| rest.strip_prefix("-F"));
+            if !suffix.is_some_and(|n| !n.is_empty() && n.len() <= 6 && n.bytes().all(|b| b.is_ascii_digit())) {
+                refuse!("{name}: a follow-up's number is its order's number with -F and a count (e.g. WO-1001-F1), not '{}'", policy::clip(text));
+            }
+            let taken = w.tx()?.query_opt("SELECT 1 FROM work_order_index WHERE number = $1 AND id <> $2", params![text, e.record_id.as_str()])?.is_some();
+            if taken {
+                refuse!("{name}: number {} is already another work order's; sync, and raise the follow-up again", policy::clip(text));
+            }
+        }
     }
-}
-
-fn type_name(ty: FieldType) -> &'static str {
-    match ty {
-        FieldType::Text => "text",
-        FieldType::Integer => "whole number",
-        FieldType::Real => "number",
-        FieldType::Bool => "true/false",
-        FieldType::Json => "JSON value",
-    }
+    Ok(Ok(()))
 }
 
 fn is_signed(order: &Fields) -> bool {
@@ -247,55 +375,19 @@ fn assigned_to(order: &Fields) -> String {
     }
 }
 
-fn check_order(w: &mut Writer<'_>, tech: &str, e: &PushEntry) -> Check {
-    let existing = w.load("work_orders", &e.record_id)?;
-    let existing = match &existing {
-        Some(s) => Some(s.fields()?),
-        None => None,
-    };
+/// An order's own rules beyond its fields' (which the policy checked): it is this technician's,
+/// and a signed order changes only by its amendment.
+fn check_order(w: &mut Writer<'_>, tech: &str, e: &PushEntry, existing: Option<&Fields>) -> Check {
     let name = records::order_name(&e.record_id, existing.or(Some(&e.fields)));
-    if e.fields.contains_key("review_state") || e.fields.contains_key("review_note") {
-        refuse!("{name}: the review (approved or returned, and its note) is the office's decision; a laptop cannot set it");
-    }
-    let new_tech = e.fields.get("technician");
-    match existing {
-        Some(order) => {
-            if records::text_of(order, "technician") != Some(tech) {
-                refuse!("{name} is {}, not to {tech}", assigned_to(order));
-            }
-            if new_tech.is_some_and(|t| t.as_str() != Some(tech)) {
-                refuse!("{name}: a technician cannot hand an order to someone else; the office reassigns orders");
-            }
-            if is_signed(order) {
-                // The one change a signed order accepts is its amendment: the revision bump.
-                let bump = e.fields.get("revision").and_then(Value::as_i64) == Some(revision(order) + 1);
-                if !bump {
-                    refuse!("{}", locked(&name, order));
-                }
-            }
+    if let Some(order) = existing {
+        if records::text_of(order, "technician") != Some(tech) {
+            refuse!("{name} is {}, not to {tech}", assigned_to(order));
         }
-        None => {
-            // A new order raised on the laptop (a follow-up): it must be the technician's own,
-            // at a site they already serve; otherwise a laptop could pull any customer's data
-            // by raising an order for it.
-            if new_tech.and_then(Value::as_str) != Some(tech) {
-                refuse!("{name}: a new work order raised on a laptop must be assigned to its technician ({tech})");
-            }
-            let site_id = e.fields.get("site_id").and_then(Value::as_str).unwrap_or_default();
-            let serves = w
-                .tx_unbuffered()
-                .query_opt("SELECT 1 FROM order_refs WHERE ref_entity = 'sites' AND ref_id = $1 AND technician = $2", params![site_id, tech])?
-                .is_some();
-            if !serves {
-                refuse!("{name}: a new work order may only be raised at a site of one of your own work orders");
-            }
-            let site = w.load("sites", site_id)?;
-            let site_customer = match &site {
-                Some(s) => s.text("customer_id")?,
-                None => None,
-            };
-            if site_customer != e.fields.get("customer_id").and_then(Value::as_str) {
-                refuse!("{name}: its customer is not the customer of its site");
+        if is_signed(order) {
+            // The one change a signed order accepts is its amendment: the revision bump.
+            let bump = e.fields.get("revision").and_then(Value::as_i64) == Some(revision(order) + 1);
+            if !bump {
+                refuse!("{}", locked(&name, order));
             }
         }
     }

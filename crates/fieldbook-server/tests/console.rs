@@ -273,7 +273,9 @@ async fn calls_get_deadlines_and_carried_over_calls_come_first(b: Backend) {
     let s = TestServer::with_demo(b).await;
     let c = office(&s).await;
     let now = chrono::Utc::now();
-    let t = |h: i64| fieldbook_server::store_ts(now - chrono::Duration::hours(h));
+    // Today's calls stay after the server's local midnight whatever the hour the test runs at.
+    let midnight = chrono::Local::now().date_naive().and_hms_opt(0, 0, 0).unwrap().and_local_timezone(chrono::Local).earliest().unwrap().to_utc();
+    let t = |h: i64| fieldbook_server::store_ts((now - chrono::Duration::hours(h)).max(midnight + chrono::Duration::minutes(h)));
     let urban = c.post("/console/api/calls", call("S-JQ-MALL", "C-JINQIAO", &t(1), "报警控制器显示故障")).await;
     assert_eq!(urban["status"], "new");
     assert_eq!(urban["zone"], "urban");
@@ -283,7 +285,7 @@ async fn calls_get_deadlines_and_carried_over_calls_come_first(b: Backend) {
     assert_eq!(hours_between(suburban["reported_at"].as_str().unwrap(), suburban["response_deadline"].as_str().unwrap()), 7);
     assert_ne!(urban["number"], suburban["number"], "numbers are unique");
     // A call from two days ago that nobody dispatched: carried over, at the top.
-    let old = c.post("/console/api/calls", call("S-RJ-SCHOOL", "C-RUIJIN", &t(48), "烟感误报")).await;
+    let old = c.post("/console/api/calls", call("S-RJ-SCHOOL", "C-RUIJIN", &fieldbook_server::store_ts(now - chrono::Duration::hours(48)), "烟感误报")).await;
     let calls = c.get("/console/api/calls").await;
     let order: Vec<(&str, bool)> = calls.as_array().unwrap().iter().map(|c| (c["id"].as_str().unwrap(), c["carried_over"].as_bool().unwrap())).collect();
     let ids = |v: &Value| v["id"].as_str().unwrap().to_owned();
@@ -481,25 +483,24 @@ async fn conflicts_are_resolved_back_to_the_laptops(b: Backend) {
     let mut li = Laptop::enroll(&s, "li.wei").await;
     li.pull_all(&s).await;
     let order = id("work_orders", "WO-1002");
-    let mut doc = common::demo_doc();
-    doc.work_orders.iter_mut().find(|w| w.number == "WO-1002").unwrap().problem = Some("office: pump leaks at the seal".into());
-    s.import(doc).await.unwrap();
+    // The office sends the job back on site while the technician, offline, sets off.
+    s.office_write("work_orders", &order, json!({"status": "on_site"})).await;
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    let edit = li.entry("work_orders", &order, json!({"problem": "laptop: seal replaced, still leaking"}));
+    let edit = li.entry("work_orders", &order, json!({"status": "en_route"}));
     assert_eq!(li.push(&s, &[edit]).await.conflicts, 1);
     let open = c.get("/console/api/conflicts?state=open").await;
     let conflict = &open.as_array().unwrap()[0];
-    assert_eq!(conflict["field"], "problem");
+    assert_eq!(conflict["field"], "status");
     assert_eq!(conflict["work_order_number"], "WO-1002");
-    assert_eq!(conflict["kept"]["value"], "laptop: seal replaced, still leaking");
+    assert_eq!(conflict["kept"]["value"], "en_route");
     assert_eq!(conflict["kept"]["technician"], "li.wei");
-    assert_eq!(conflict["other"]["value"], "office: pump leaks at the seal");
+    assert_eq!(conflict["other"]["value"], "on_site");
     assert!(conflict["kept"]["at"].is_string());
     let cid = conflict["id"].as_str().unwrap().to_owned();
     // A value of the wrong type is refused.
     let r = c.send(Method::POST, &format!("/console/api/conflicts/{cid}/resolve"), json!({"value": 42})).await;
     assert_eq!(r.status(), 400);
-    let merged = "seal leaks; replaced once, to be replaced again";
+    let merged = "on_site";
     let done = c.post(&format!("/console/api/conflicts/{cid}/resolve"), json!({"value": merged})).await;
     assert_eq!(done["resolved_by"], "office.wang");
     assert_eq!(done["resolution"], merged);
@@ -510,11 +511,11 @@ async fn conflicts_are_resolved_back_to_the_laptops(b: Backend) {
     // The decision syncs back with a server stamp newer than both.
     let pulled = li.pull_all(&s).await;
     let change = pulled.iter().rev().find(|ch| ch.record_id == order).expect("the order comes back");
-    assert_eq!(change.fields["problem"], merged);
-    let stamp = change.stamp("problem").unwrap();
+    assert_eq!(change.fields["status"], merged);
+    let stamp = change.stamp("status").unwrap();
     assert!(stamp.ends_with("-server"), "{stamp}");
     assert!(stamp > conflict["kept"]["hlc"].as_str().unwrap());
-    assert_eq!(s.record("work_orders", &order).await.unwrap()["problem"], merged);
+    assert_eq!(s.record("work_orders", &order).await.unwrap()["status"], merged);
     assert_eq!(s.count("SELECT COUNT(*) FROM audit_log WHERE action = 'conflict_resolved'").await, 1);
     // A laptop cannot approve its own work.
     let sneaky = li.entry("work_orders", &order, json!({"review_state": "approved"}));

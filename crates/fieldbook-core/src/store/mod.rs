@@ -370,6 +370,9 @@ impl Tx<'_> {
         // The stamps this laptop had before the write: the outbox's `base`, which lets the
         // server tell an informed overwrite from a concurrent one.
         let base = if outbox { self.field_clocks(entity, id)? } else { Map::new() };
+        if outbox {
+            self.check_policy(entity, id, fields)?;
+        }
         self.write_row(entity, id, fields)?;
         let stamp = self.clock.tick(hlc::wall_clock_ms()).to_string();
         self.dirty_clock = true;
@@ -383,6 +386,33 @@ impl Tx<'_> {
             .prepare_cached("INSERT INTO outbox(entity, record_id, fields, hlc, created_at, base) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")?
             .execute(params![entity, id, Value::Object(map).to_string(), stamp, ts(self.now), Value::Object(base).to_string()])?;
         Ok(())
+    }
+
+    /// Refuses a technician's write that the server's write policy would refuse
+    /// (`crate::policy`), before it reaches the outbox: what the laptop cannot get accepted it
+    /// must not promise the technician. References to other records are the server's to check.
+    fn check_policy(&self, entity: &str, id: &str, fields: &[(&str, Value)]) -> Result<()> {
+        let map: Map<String, Value> = fields.iter().map(|(f, v)| ((*f).to_owned(), v.clone())).collect();
+        let policy = entity::policy(entity).unwrap_or_else(|| panic!("'{entity}' has no write policy"));
+        let spec = entity::spec(entity).expect("every policy has its entity");
+        // Only the fields that may not change are compared with the stored record.
+        let fixed: Vec<&str> = fields.iter().map(|(f, _)| *f).filter(|f| policy.field(f).is_some_and(|r| r.writer != entity::Writer::Technician)).collect();
+        let sql = format!("SELECT id{} FROM {entity} WHERE id = ?1", fixed.iter().map(|f| format!(", {f}")).collect::<String>());
+        let stored = self
+            .tx
+            .prepare_cached(&sql)?
+            .query_row([id], |r| {
+                let mut m = Map::new();
+                for (i, f) in fixed.iter().enumerate() {
+                    let ty = spec.field(f).expect("policy fields are whitelisted");
+                    m.insert((*f).to_owned(), entity::from_sql(ty, r.get_ref(i + 1)?));
+                }
+                Ok(m)
+            })
+            .optional()?;
+        crate::policy::check_laptop_write(entity, id, &map, stored.as_ref())
+            .map(|_| ())
+            .map_err(|why| Error::invalid(format!("{} {id}", crate::policy::singular(entity)), fields.first().map_or("", |(f, _)| *f), format!("the server would refuse this change: {why}")))
     }
 
     /// The stamp of every field of a record on this laptop.

@@ -156,8 +156,7 @@ pub(crate) const REPAIR_SELECT: &str = "SELECT id, work_order_id, asset_id, faul
 
 /// The id of the answer to `slot` of an order: the same on every replica.
 pub(crate) fn answer_id(order_id: &str, slot: &Slot) -> String {
-    const NS: uuid::Uuid = uuid::Uuid::from_u128(0x6669_656c_6462_6f6f_6b2d_616e_7377_6572);
-    uuid::Uuid::new_v5(&NS, format!("{order_id}/{}/{}", slot.item_key, slot.asset_id).as_bytes()).to_string()
+    crate::policy::answer_id(order_id, &slot.item_key, &slot.asset_id)
 }
 
 /// The key a finding is known by when a follow-up repair is raised from it.

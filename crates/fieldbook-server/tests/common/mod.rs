@@ -109,11 +109,44 @@ impl TestServer {
         self.run_db(move |db| db.transaction(Mode::Read, |tx| tx.query(sql, &[])?[0].int(0))).await.unwrap()
     }
 
+    /// A write by the office (as the console's dispatch, return or conflict resolution makes
+    /// it): through the feed writer, stamped by the server's clock.
+    pub async fn office_write(&self, entity: &'static str, id: &str, fields: Value) {
+        let id = id.to_owned();
+        self.run_db(move |db| {
+            db.transaction(Mode::Feed, |tx| {
+                let mut w = fieldbook_server::feed::Writer::begin(tx)?;
+                let stamp = w.tick();
+                let fields = fields.as_object().unwrap().clone();
+                w.apply(&fieldbook_server::feed::Change {
+                    entity,
+                    id: &id,
+                    fields: &fields,
+                    stamps: fieldbook_core::sync::merge::Stamps::All(&stamp),
+                    base: None,
+                    author: None,
+                })?;
+                w.finish().map(|_| ())
+            })
+        })
+        .await
+        .unwrap()
+    }
+
     /// The server's current state of a record (fields only).
     pub async fn record(&self, entity: &'static str, id: &str) -> Option<Map<String, Value>> {
         let id = id.to_owned();
         self.run_db(move |db| db.transaction(Mode::Read, |tx| fieldbook_server::records::load(tx, entity, &id))).await.unwrap().map(|s| s.fields)
     }
+}
+
+/// A whole repair record as the laptop writes it, with `extra` fields over the defaults.
+pub fn repair_record(order: &str, extra: Value) -> Value {
+    let mut r = json!({"work_order_id": order, "asset_id": null, "fault": "泄漏", "cause": "密封老化", "action": "更换机械密封", "parts": [],
+                       "labour_minutes": 90, "category": "A", "fee_cents": 0, "fee_collected": false, "taken_to_workshop": false,
+                       "receipt_number": null, "recorded_at": "2026-03-02T09:00:00.000Z", "deleted": false});
+    r.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    r
 }
 
 pub fn demo_doc() -> ImportDocument {

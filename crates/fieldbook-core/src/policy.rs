@@ -1,0 +1,288 @@
+//! Reads the write policy ([`crate::entity::POLICY`]) for one write: may a laptop write these
+//! fields of this record, and are the values ones every laptop can store? Pure: the caller says
+//! what it holds of the record. What needs other records (is this order the technician's, is
+//! this asset the order's) comes back as the list of references to check, which the server does
+//! against its records; the laptop, which only writes what its own screens allow, checks the
+//! rest before a write reaches its outbox.
+
+use serde_json::{Map, Value};
+
+use crate::entity::{self, EntityPolicy, FieldRule, FieldType, IdRule, Owner, Ref, ValueRule, Writer};
+
+/// A write the policy allows, with what is left for the caller to check.
+#[derive(Debug)]
+pub struct Allowed<'a> {
+    pub policy: &'static EntityPolicy,
+    /// Every written field whose rule is a reference, with its (non-null) value.
+    pub refs: Vec<(&'static FieldRule, Ref, &'a Value)>,
+}
+
+/// Longest record id.
+pub const MAX_ID_LEN: usize = 200;
+
+/// Checks one write of `fields` to record `id` of `entity` by a technician's laptop. `stored` is
+/// the record as the checker holds it (`None`: the write creates it). The error is the reason, in
+/// words that name the record, the field and what to do.
+pub fn check_laptop_write<'a>(entity: &str, id: &str, fields: &'a Map<String, Value>, stored: Option<&Map<String, Value>>) -> Result<Allowed<'a>, String> {
+    let Some(policy) = entity::policy(entity) else { return Err(format!("'{}' is not a kind of record Fieldbook syncs", clip(entity))) };
+    let spec = entity::spec(entity).expect("every policy has its entity");
+    if policy.owner == Owner::Office {
+        return Err(format!("{entity} are reference data kept by the office; a laptop cannot change them (ask the office to correct the record)"));
+    }
+    check_id_shape(policy.id, id)?;
+    let name = format!("{} {}", singular(entity), clip(id));
+    if fields.is_empty() {
+        return Err(format!("{name}: the change carries no fields"));
+    }
+    for (field, value) in fields {
+        let Some(rule) = policy.field(field) else { return Err(format!("{name}: {entity} have no field '{}'", clip(field))) };
+        let ty = spec.field(field).expect("the policy covers the whitelist");
+        match rule.writer {
+            Writer::Technician => {}
+            Writer::Office => return Err(format!("{name}: {field} is the office's to set; a laptop cannot change it")),
+            Writer::TechnicianCreates => {
+                if let Some(stored) = stored {
+                    if stored.get(field).unwrap_or(&Value::Null) != value {
+                        return Err(format!("{name}: {field} is fixed once the record exists; ask the office to change it"));
+                    }
+                }
+            }
+        }
+        if value.is_null() {
+            if rule.not_null {
+                return Err(format!("{name}: {field} cannot be empty"));
+            }
+            continue;
+        }
+        if !fits(ty, value) {
+            return Err(format!("{name}: {field} must be {}, not {}", type_words(ty), clip(&value.to_string())));
+        }
+        check_value(rule, value).map_err(|why| format!("{name}: {field} {why}"))?;
+    }
+    if stored.is_none() {
+        if let Some(missing) = policy.fields.iter().find(|r| r.required && fields.get(r.name).is_none_or(Value::is_null)) {
+            return Err(format!("{name}: a new {} must give {}", singular(entity), missing.name));
+        }
+    }
+    if policy.id == IdRule::AnswerSlot {
+        let get = |f: &str| fields.get(f).or_else(|| stored.and_then(|s| s.get(f))).and_then(Value::as_str).unwrap_or_default();
+        let expected = answer_id(get("work_order_id"), get("item_key"), get("asset_id"));
+        if id != expected {
+            return Err(format!("{name}: an answer's id is made from its order, item and asset; this one should be {expected}"));
+        }
+    }
+    // In the table's order, so that the same write is always refused for the same reason.
+    let refs = policy
+        .fields
+        .iter()
+        .filter_map(|rule| match rule.value {
+            ValueRule::Refers(kind) => fields.get(rule.name).filter(|v| !v.is_null()).map(|v| (rule, kind, v)),
+            _ => None,
+        })
+        .collect();
+    Ok(Allowed { policy, refs })
+}
+
+/// The id of the answer to an item (for one asset, or '' for the order) of an order: the same
+/// on every replica, so two laptops answering the same item write the same record.
+pub fn answer_id(order_id: &str, item_key: &str, asset_id: &str) -> String {
+    const NS: uuid::Uuid = uuid::Uuid::from_u128(0x6669_656c_6462_6f6f_6b2d_616e_7377_6572);
+    uuid::Uuid::new_v5(&NS, format!("{order_id}/{item_key}/{asset_id}").as_bytes()).to_string()
+}
+
+/// Is a field's value of a change merely restamped by every edit (see [`FieldRule::incidental`])?
+pub fn is_incidental(entity: &str, field: &str) -> bool {
+    entity::policy(entity).and_then(|p| p.field(field)).is_some_and(|r| r.incidental)
+}
+
+fn check_id_shape(rule: IdRule, id: &str) -> Result<(), String> {
+    if id.trim().is_empty() || id.len() > MAX_ID_LEN || id.chars().any(char::is_control) {
+        return Err(format!("the record id must be 1 to {MAX_ID_LEN} characters without control characters"));
+    }
+    if rule == IdRule::Sha256 && !is_hex(id, 64) {
+        return Err("an attachment's id must be the SHA-256 of its content (64 lowercase hex characters)".into());
+    }
+    Ok(())
+}
+
+/// Does a JSON value have the field's type?
+pub fn fits(ty: FieldType, v: &Value) -> bool {
+    match (ty, v) {
+        (_, Value::Null) | (FieldType::Json, _) => true,
+        (FieldType::Text, Value::String(_)) | (FieldType::Bool, Value::Bool(_)) => true,
+        (FieldType::Integer, Value::Number(n)) => n.is_i64(),
+        (FieldType::Real, Value::Number(_)) => true,
+        _ => false,
+    }
+}
+
+fn type_words(ty: FieldType) -> &'static str {
+    match ty {
+        FieldType::Text => "text",
+        FieldType::Integer => "a whole number",
+        FieldType::Real => "a number",
+        FieldType::Bool => "true or false",
+        FieldType::Json => "a JSON value",
+    }
+}
+
+/// Checks a non-null value against its rule; the error completes "FIELD …".
+fn check_value(rule: &FieldRule, v: &Value) -> Result<(), String> {
+    let text = || v.as_str().unwrap_or_default();
+    match rule.value {
+        ValueRule::Any => Ok(()),
+        ValueRule::Text(max) => plain_text(text(), max),
+        ValueRule::OneOf(words) => match words.contains(&text()) {
+            true => Ok(()),
+            false => Err(format!("must be one of {}, not '{}'", words.join(", "), clip(text()))),
+        },
+        ValueRule::Int(lo, hi) => match v.as_i64() {
+            Some(n) if (lo..=hi).contains(&n) => Ok(()),
+            _ => Err(format!("must be a whole number from {lo} to {hi}, not {}", clip(&v.to_string()))),
+        },
+        ValueRule::Timestamp => match text().len() <= 40 && chrono::DateTime::parse_from_rfc3339(text()).is_ok() {
+            true => Ok(()),
+            false => Err(format!("must be a date and time like 2026-03-02T08:00:00.000Z, not '{}'", clip(text()))),
+        },
+        ValueRule::Date => match text().len() == 10 && chrono::NaiveDate::parse_from_str(text(), "%Y-%m-%d").is_ok() {
+            true => Ok(()),
+            false => Err(format!("must be a calendar date like 2026-03-02, not '{}'", clip(text()))),
+        },
+        ValueRule::Hex(n) => match is_hex(text(), n) {
+            true => Ok(()),
+            false => Err(format!("must be {n} lowercase hex characters")),
+        },
+        ValueRule::Json(max) => match v.to_string().len() <= max {
+            true => Ok(()),
+            false => Err(format!("is larger than {max} bytes")),
+        },
+        ValueRule::Refers(Ref::AssetsOfSite) => match v.as_array() {
+            Some(ids) if ids.len() <= 1_000 && ids.iter().all(|i| i.as_str().is_some_and(|s| plain_text(s, MAX_ID_LEN).is_ok())) => Ok(()),
+            _ => Err("must be a list of at most 1000 asset ids".into()),
+        },
+        ValueRule::Refers(_) => match v.as_str() {
+            Some(s) => plain_text(s, MAX_ID_LEN + 400),
+            None => Err("must be text".into()),
+        },
+    }
+}
+
+fn plain_text(s: &str, max: usize) -> Result<(), String> {
+    if s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r')) {
+        return Err("contains control characters".into());
+    }
+    // Counting characters only when the bytes could be too many keeps the common case cheap.
+    if s.len() > max && s.chars().count() > max {
+        return Err(format!("is longer than {max} characters"));
+    }
+    Ok(())
+}
+
+fn is_hex(s: &str, len: usize) -> bool {
+    s.len() == len && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// "work order", "inspection answer", …: an entity named in a message.
+pub fn singular(entity: &str) -> &str {
+    match entity {
+        "work_orders" => "work order",
+        "inspection_answers" => "inspection answer",
+        "repair_records" => "repair record",
+        "time_entries" => "time entry",
+        "satisfaction_cards" => "satisfaction card",
+        "signatures" => "signature",
+        "amendments" => "amendment",
+        "attachments" => "attachment",
+        other => other,
+    }
+}
+
+/// Untrusted text quoted in a message, cut to a readable length on a character boundary.
+pub fn clip(s: &str) -> String {
+    const MAX: usize = 80;
+    match s.char_indices().nth(MAX) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn map(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    fn answer(order: &str) -> Map<String, Value> {
+        map(json!({"work_order_id": order, "item_key": "pressure", "asset_id": "", "value": 0.6, "note": null,
+                   "answered_at": "2026-03-02T08:00:00.000Z", "deleted": false}))
+    }
+
+    #[test]
+    fn a_new_answer_with_its_derived_id_is_allowed_and_its_order_is_left_to_check() {
+        let f = answer("o1");
+        let ok = check_laptop_write("inspection_answers", &answer_id("o1", "pressure", ""), &f, None).unwrap();
+        let refs: Vec<_> = ok.refs.iter().map(|(r, kind, _)| (r.name, *kind)).collect();
+        assert_eq!(refs, [("work_order_id", Ref::OwnOrder), ("asset_id", Ref::AssetOfOrder)]);
+    }
+
+    #[test]
+    fn an_answer_under_another_orders_derived_id_is_refused() {
+        // B's order o2, A's future answer id of o1: squatting it would block A forever.
+        let err = check_laptop_write("inspection_answers", &answer_id("o1", "pressure", ""), &answer("o2"), None).unwrap_err();
+        assert!(err.contains("should be"), "{err}");
+    }
+
+    #[test]
+    fn office_fields_and_moves_are_refused() {
+        let stored = map(json!({"technician": "li.wei", "site_id": "s1", "customer_id": "c1", "status": "on_site"}));
+        for fields in [json!({"site_id": "s2"}), json!({"customer_id": "c2"}), json!({"response_deadline": "2030-01-01T00:00:00Z"}),
+                       json!({"review_state": "approved"}), json!({"deleted": true}), json!({"priority": "urgent"})] {
+            let err = check_laptop_write("work_orders", "o1", &map(fields.clone()), Some(&stored)).unwrap_err();
+            assert!(err.contains("work order o1"), "{fields}: {err}");
+        }
+        // Repeating a fixed value is not a change.
+        check_laptop_write("work_orders", "o1", &map(json!({"site_id": "s1", "status": "completed"})), Some(&stored)).unwrap();
+    }
+
+    #[test]
+    fn values_no_laptop_can_store_are_refused() {
+        let stored = map(json!({"status": "on_site"}));
+        for (entity, fields) in [
+            ("work_orders", json!({"status": "bogus"})),
+            ("work_orders", json!({"revision": -7})),
+            ("work_orders", json!({"arrived_at": "2026-02-30T08:00:00Z"})),
+            ("work_orders", json!({"arrived_at": "2026-03-0中"})),
+            ("time_entries", json!({"minutes": -5})),
+            ("time_entries", json!({"work_date": "2026-02-30"})),
+            ("satisfaction_cards", json!({"attitude": 99})),
+            ("repair_records", json!({"category": "Z"})),
+            ("repair_records", json!({"fault": "a\u{0}b"})),
+            ("repair_records", json!({"fault": "x".repeat(5000)})),
+            ("inspection_answers", json!({"value": null})),
+        ] {
+            assert!(check_laptop_write(entity, "r1", &map(fields.clone()), Some(&stored)).is_err(), "{entity} {fields} was allowed");
+        }
+    }
+
+    #[test]
+    fn a_new_record_must_give_what_the_laptop_schema_requires() {
+        let err = check_laptop_write("time_entries", "t1", &map(json!({"technician": "li.wei", "minutes": 30})), None).unwrap_err();
+        assert!(err.contains("must give work_date"), "{err}");
+    }
+
+    #[test]
+    fn reference_data_and_unknown_entities_are_refused() {
+        assert!(check_laptop_write("customers", "c1", &map(json!({"name": "x"})), None).unwrap_err().contains("reference data"));
+        assert!(check_laptop_write("users", "u1", &map(json!({"name": "x"})), None).is_err());
+        assert!(check_laptop_write("attachments", "not-a-hash", &map(json!({"deleted": true})), None).unwrap_err().contains("SHA-256"));
+    }
+
+    #[test]
+    fn clipping_never_splits_a_character() {
+        let s = "中".repeat(100);
+        assert_eq!(clip(&s).chars().count(), 81);
+    }
+}
