@@ -195,13 +195,7 @@ fn check(w: &mut Writer<'_>, device: &DeviceIdentity, e: &PushEntry) -> Result<V
         r if REFERENCE.contains(&r) => Err(format!("{r} are reference data kept by the office; a laptop cannot change them")),
         "work_orders" => check_order(w, tech, e)?,
         "time_entries" => check_time_entry(w, tech, e)?,
-        "attachments" => {
-            if e.record_id.len() == 64 && e.record_id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
-                Ok(())
-            } else {
-                Err("an attachment's id must be the SHA-256 of its content (64 lowercase hex characters)".to_owned())
-            }
-        }
+        "attachments" => crate::attachments::check_record(w, tech, e)?,
         child => check_child(w, device, child, e)?,
     };
     Ok(verdict.map(|()| stamp))
