@@ -64,6 +64,27 @@ pub fn describe_bytes(n: i64) -> String {
     }
 }
 
+/// A size as people write it: `2147483648`, `500MiB`, `4 GiB`, `800MB` (MB and GB are read as
+/// MiB and GiB).
+pub fn parse_size(text: &str) -> Result<i64> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = (&t[..split], t[split..].trim().to_ascii_lowercase());
+    let factor: i64 = match unit.as_str() {
+        "" | "b" | "bytes" => 1,
+        "k" | "kb" | "kib" => 1024,
+        "m" | "mb" | "mib" => 1024 * 1024,
+        "g" | "gb" | "gib" => 1024 * 1024 * 1024,
+        _ => 0,
+    };
+    number
+        .parse::<i64>()
+        .ok()
+        .filter(|_| factor > 0)
+        .and_then(|n| n.checked_mul(factor))
+        .ok_or_else(|| Error::Invalid(format!("'{text}' is not a size; give bytes or a number with KiB, MiB or GiB (e.g. 4GiB)")))
+}
+
 /// The per-laptop quota of stored attachment bytes.
 pub fn quota(tx: &mut dyn Tx) -> Result<i64> {
     let row = tx.query_opt("SELECT value FROM settings WHERE key = $1", params![QUOTA_SETTING])?;
@@ -468,4 +489,22 @@ pub fn missing(tx: &mut dyn Tx) -> Result<Vec<Missing>> {
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_are_read_and_written_as_people_write_them() {
+        assert_eq!(parse_size("2147483648").unwrap(), DEFAULT_QUOTA_BYTES);
+        assert_eq!(parse_size("2GiB").unwrap(), DEFAULT_QUOTA_BYTES);
+        assert_eq!(parse_size(" 500 MiB ").unwrap(), 500 * 1024 * 1024);
+        assert!(parse_size("lots").unwrap_err().to_string().contains("4GiB"));
+        assert!(parse_size("-5").is_err());
+        assert!(parse_size("99999999999GiB").is_err());
+        assert_eq!(describe_bytes(DEFAULT_QUOTA_BYTES), "2 GiB");
+        assert_eq!(describe_bytes(MAX_ATTACHMENT_BYTES), "256 MiB");
+        assert_eq!(describe_bytes(600), "600 bytes");
+    }
 }
