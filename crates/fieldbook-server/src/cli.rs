@@ -13,7 +13,7 @@ use crate::db::{Db, Mode};
 use crate::error::{Error, Result};
 use crate::tls::TlsFiles;
 use crate::users::{self, Role};
-use crate::{demo, devices, enrolment, import, server};
+use crate::{attachments, demo, devices, enrolment, import, server};
 
 #[derive(Debug, Parser)]
 #[command(name = "fieldbook-server", version, about = "Fieldbook's central server: technicians' laptops sync with it")]
@@ -58,6 +58,16 @@ pub enum Command {
     /// Manage enrolled laptops.
     #[command(subcommand)]
     Device(DeviceCommand),
+    /// Show or set how many bytes of photos and files each laptop may store on the server
+    /// (default 2 GiB).
+    AttachmentQuota {
+        /// The new limit per laptop: bytes, or with a unit (500MiB, 4GiB).
+        #[arg(long, value_name = "SIZE", conflicts_with = "default")]
+        set: Option<String>,
+        /// Back to the default (2 GiB).
+        #[arg(long)]
+        default: bool,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -219,6 +229,17 @@ pub fn run(cli: Cli) -> Result<()> {
             let db = open(&cli.database)?;
             db.transaction(Mode::Write, |tx| devices::revoke(tx, &device_id, &reason, wipe))?;
             say(out, format!("revoked {device_id}{}", if wipe { "; it will wipe its data at its next sync" } else { "" }))
+        }
+        Some(Command::AttachmentQuota { set, default }) => {
+            let db = open(&cli.database)?;
+            let limit = set.as_deref().map(attachments::parse_size).transpose()?;
+            let now = db.transaction(Mode::Write, |tx| {
+                if limit.is_some() || default {
+                    attachments::set_quota(tx, limit)?;
+                }
+                attachments::quota(tx)
+            })?;
+            say(out, format!("each laptop may store {} of photos and files on the server ({now} bytes)", attachments::describe_bytes(now)))
         }
     }
 }

@@ -609,7 +609,7 @@ fn entry<'m, V: Default>(map: &'m mut HashMap<String, V>, key: &str) -> &'m mut 
 }
 
 /// Attachment ids (64 hex characters) anywhere in an answer's value.
-fn collect_attachment_ids(v: &Value, out: &mut BTreeSet<String>) {
+pub(crate) fn collect_attachment_ids(v: &Value, out: &mut BTreeSet<String>) {
     match v {
         Value::String(s) if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) => {
             out.insert(s.to_ascii_lowercase());

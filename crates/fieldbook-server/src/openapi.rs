@@ -217,18 +217,18 @@ fn sync_document() -> Value {
             },
             "/api/attachments/{sha256}": {
                 "head": {
-                    "operationId": "attachmentOffset", "summary": "How many bytes of the attachment the server holds",
+                    "operationId": "attachmentOffset", "summary": "How many bytes of this laptop's upload the server holds (complete: the attachment is there and this laptop may read it, or sent it all)",
                     "security": device,
                     "parameters": [{"$ref": "#/components/parameters/protocol"}, sha_param()],
                     "responses": responses(("200", json!({"description": "The upload's state", "headers": upload_headers()})), &["400", "401", "403", "500"]),
                 },
                 "patch": {
-                    "operationId": "uploadChunk", "summary": "Append the next chunk at Upload-Offset; complete when the bytes hash to the name",
+                    "operationId": "uploadChunk", "summary": "Append the next chunk of this laptop's own upload at Upload-Offset; complete when the bytes hash to the name; 413 past the per-file limit or the laptop's quota",
                     "security": device,
                     "parameters": [
                         {"$ref": "#/components/parameters/protocol"}, sha_param(),
                         {"name": "Upload-Offset", "in": "header", "required": true, "schema": {"type": "integer", "minimum": 0}},
-                        {"name": "Upload-Length", "in": "header", "required": false, "description": "The whole attachment's size, if the laptop wants it checked", "schema": {"type": "integer", "minimum": 0}}
+                        {"name": "Upload-Length", "in": "header", "required": false, "description": "The whole attachment's size, checked for this laptop's upload only (no other laptop's declaration affects it)", "schema": {"type": "integer", "minimum": 0}}
                     ],
                     "requestBody": {"required": true, "content": {"application/offset+octet-stream": {"schema": {"type": "string", "contentMediaType": "application/octet-stream"}}}},
                     "responses": responses(("200", json!({
@@ -237,7 +237,7 @@ fn sync_document() -> Value {
                     })), &["400", "401", "403", "409", "413", "500"]),
                 },
                 "get": {
-                    "operationId": "downloadAttachment", "summary": "The attachment's bytes",
+                    "operationId": "downloadAttachment", "summary": "The attachment's bytes: for the office, and for a laptop whose technician has a current work order whose answers name it or who uploaded it (anyone else: 404)",
                     "security": [{"device": []}, {"office": []}],
                     "parameters": [{"$ref": "#/components/parameters/protocol"}, sha_param()],
                     "responses": responses(("200", json!({"description": "The content", "content": {"application/octet-stream": {"schema": {"type": "string", "contentMediaType": "application/octet-stream"}}}})), &["400", "401", "403", "404", "500"]),

@@ -197,7 +197,8 @@ fn check(w: &mut Writer<'_>, device: &DeviceIdentity, e: &PushEntry) -> Result<V
         Some(Owner::Assigned) => check_order(w, tech, e, stored_fields)?,
         Some(Owner::OrderOf) => check_child(w, device, &e.entity, e)?,
         Some(Owner::TimeOf) => check_time_entry(w, tech, e)?,
-        Some(Owner::FirstAuthor | Owner::Office) | None => Ok(()),
+        Some(Owner::FirstAuthor) => crate::attachments::check_record(w, tech, e)?,
+        Some(Owner::Office) | None => Ok(()),
     };
     if let Err(reason) = owner {
         return Ok(Err(reason));
@@ -210,6 +211,10 @@ fn check(w: &mut Writer<'_>, device: &DeviceIdentity, e: &PushEntry) -> Result<V
         if let Err(reason) = check_ref(w, tech, e, stored_fields, rule.name, *kind, value)? {
             return Ok(Err(reason));
         }
+    }
+    if allowed.policy.owner == Owner::FirstAuthor {
+        // Last: a first push that passed every check makes its technician the author.
+        crate::attachments::claim_author(w, tech, &e.record_id)?;
     }
     Ok(Ok(stamp))
 }

@@ -266,6 +266,8 @@ async fn the_migration_fills_the_rollups_of_a_database_with_data(b: Backend) {
             tx.execute_batch(
                 "DROP TABLE order_day_by_technician; DROP TABLE order_day_by_area; DROP TABLE minutes_day; DROP TABLE satisfaction_day; \
                  DROP TABLE asset_day; DROP TABLE asset_day_by_region; DROP TABLE minutes_day_by_region; DROP TABLE satisfaction_day_by_region; DROP INDEX woi_not_arrived; DROP INDEX work_item_asset_day; ALTER TABLE work_order_index DROP COLUMN not_fixed; \
+                 DROP INDEX attachments_uploaded_device; ALTER TABLE attachments DROP COLUMN author; ALTER TABLE attachments DROP COLUMN uploaded_device; \
+                 DROP TABLE attachment_uploads; DROP TABLE attachment_upload_chunks; \
                  DELETE FROM schema_migrations WHERE version >= 4",
             )
         })

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::{parse_ts, ts, Store, Tx};
-use crate::checklist::{ChecklistTemplate, Finding, Slot};
+use crate::checklist::{ChecklistTemplate, Finding, ItemKind, Slot};
 use crate::error::{Error, FieldProblem, Result};
 use crate::model::*;
 
@@ -381,7 +381,7 @@ impl Store {
                 },
             };
             let slot = Slot { item_key: input.item.clone(), asset_id };
-            match template.check_answer(&record, &slot, &assets, &input.value) {
+            match template.check_answer(&record, &slot, &assets, &input.value).and_then(|v| self.photos_held(&record, &template, &slot, &assets, v)) {
                 Ok(value) => checked.push((slot, value, input.note.clone())),
                 Err(p) => problems.push(p),
             }
@@ -404,8 +404,41 @@ impl Store {
         Self::ensure_unlocked(&order, "checklist answers")?;
         let template = self.order_template(&order)?;
         let assets = self.order_assets(&order)?;
-        let value = template.check_answer(&format!("work order {}", order.number), slot, &assets, raw).map_err(|p| Error::Invalid(vec![p]))?;
+        let record = format!("work order {}", order.number);
+        let value = template
+            .check_answer(&record, slot, &assets, raw)
+            .and_then(|v| self.photos_held(&record, &template, slot, &assets, v))
+            .map_err(|p| Error::Invalid(vec![p]))?;
         self.write(|tx| write_answer(tx, &order.id, slot, &value, None))?;
+        Ok(value)
+    }
+
+    /// A photo answer may name only attachments this store holds: an id of anything else could
+    /// never be uploaded, and the office would wait for it for ever. Passes `value` on.
+    fn photos_held(&self, record: &str, template: &ChecklistTemplate, slot: &Slot, assets: &[Asset], value: Value) -> Result<Value, FieldProblem> {
+        if !matches!(template.item(&slot.item_key).map(|i| &i.kind), Some(ItemKind::Photo)) {
+            return Ok(value);
+        }
+        let field = match assets.iter().find(|a| a.id == slot.asset_id) {
+            None if slot.asset_id.is_empty() => slot.item_key.clone(),
+            None => format!("{} (asset {})", slot.item_key, slot.asset_id),
+            Some(a) => format!("{} (asset {})", slot.item_key, a.code),
+        };
+        for id in value.as_array().into_iter().flatten().filter_map(Value::as_str) {
+            let held = self
+                .conn
+                .query_row("SELECT count(*) FROM attachments WHERE id = ?1 AND deleted = 0", [id], |r| r.get::<_, i64>(0))
+                .map_err(|e| FieldProblem::new(record, &field, format!("could not look up photo {id}: {e}")))?;
+            if held == 0 {
+                return Err(FieldProblem::new(
+                    record,
+                    &field,
+                    format!(
+                        "photo {id} is not on this laptop; add the photo first (`fieldbook attach FILE` prints the id to answer with; in the app, take or choose the photo in this item)"
+                    ),
+                ));
+            }
+        }
         Ok(value)
     }
 

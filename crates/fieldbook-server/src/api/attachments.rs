@@ -1,18 +1,19 @@
-//! HTTP for attachments: `HEAD` (how much is here), `PATCH` (append a chunk at `Upload-Offset`),
-//! `GET` (download, streamed chunk by chunk), and the office's list of missing ones. The rules
-//! live in [`crate::attachments`].
+//! HTTP for attachments: `HEAD` (how much of this laptop's upload is here), `PATCH` (append a
+//! chunk at `Upload-Offset`), `GET` (download, streamed chunk by chunk, for the office and for
+//! laptops whose technician may read it), and the office's list of missing ones. The rules live
+//! in [`crate::attachments`].
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
-use axum::http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, ETAG};
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG, X_CONTENT_TYPE_OPTIONS};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::auth::{AuthDevice, Caller, OfficeUser};
 use super::AppState;
-use crate::attachments::{self as store, Appended, UploadState, MAX_CHUNK_BYTES};
+use crate::attachments::{self as store, Appended, UploadState, Uploader, MAX_CHUNK_BYTES};
 use crate::db::Mode;
 use crate::error::{Error, Result};
 
@@ -45,9 +46,9 @@ fn number_header(headers: &HeaderMap, name: &str) -> Result<Option<i64>> {
     }
 }
 
-pub async fn head(State(s): State<AppState>, _device: AuthDevice, Path(sha): Path<String>) -> Result<Response> {
+pub async fn head(State(s): State<AppState>, AuthDevice(device): AuthDevice, Path(sha): Path<String>) -> Result<Response> {
     let sha = store::parse_name(&sha)?;
-    let st = s.db.run(Mode::Read, move |tx| store::state(tx, &sha)).await?;
+    let st = s.db.run(Mode::Read, move |tx| store::state(tx, &sha, &Uploader { device_id: &device.id, technician: &device.technician })).await?;
     Ok((StatusCode::OK, upload_headers(&st), super::empty()).into_response())
 }
 
@@ -66,7 +67,8 @@ pub async fn patch(
         _ => Error::Invalid(r.body_text()),
     })?;
     let name = sha.clone();
-    let outcome = s.db.run(Mode::Write, move |tx| store::append(tx, &name, offset, length, &bytes, &device.technician)).await?;
+    let outcome =
+        s.db.run(Mode::Write, move |tx| store::append(tx, &name, offset, length, &bytes, &Uploader { device_id: &device.id, technician: &device.technician })).await?;
     match outcome {
         Appended::Held(st) => Ok((StatusCode::OK, upload_headers(&st), Json(st)).into_response()),
         Appended::WrongContent { expected_size } => Err(Error::Invalid(format!(
@@ -75,13 +77,31 @@ pub async fn patch(
     }
 }
 
-pub async fn download(State(s): State<AppState>, _caller: Caller, Path(sha): Path<String>) -> Result<Response> {
+/// Media types served as themselves; anything else is sent as `application/octet-stream`, so
+/// that a laptop naming its file `text/html` or `image/svg+xml` cannot have a browser run it on
+/// the server's origin (the office console's).
+const SERVED_AS_IS: &[&str] = &["image/jpeg", "image/png", "image/webp", "image/gif", "image/heic", "application/pdf"];
+
+pub async fn download(State(s): State<AppState>, caller: Caller, Path(sha): Path<String>) -> Result<Response> {
     let sha = store::parse_name(&sha)?;
     let name = sha.clone();
-    let st = s.db.run(Mode::Read, move |tx| store::state(tx, &name)).await?;
-    if !st.complete {
-        return Err(Error::NotFound(format!("attachment {sha} is not (completely) uploaded yet ({} bytes here)", st.offset)));
-    }
+    let st = s
+        .db
+        .run(Mode::Read, move |tx| {
+            let allowed = match &caller {
+                Caller::Office(_) => true,
+                Caller::Device(d) => store::may_read(tx, &d.technician, &name)?,
+            };
+            if allowed { store::download_state(tx, &name) } else { Ok(None) }
+        })
+        .await?;
+    // Not there, not finished, or not this caller's to read: the same answer, so that a
+    // laptop cannot learn which content the server holds (see `crate::attachments`).
+    let Some(st) = st else {
+        return Err(Error::NotFound(format!(
+            "attachment {sha} is not on the server, or none of your work orders refers to it (a photo is readable by the technician whose order's answers name it, and by the office)"
+        )));
+    };
     // Streamed one chunk at a time from a blocking task, so a large file never sits in memory.
     let (send, recv) = tokio::sync::mpsc::channel::<std::result::Result<Bytes, std::io::Error>>(2);
     let db = s.db.clone();
@@ -107,7 +127,13 @@ pub async fn download(State(s): State<AppState>, _caller: Caller, Path(sha): Pat
     let stream = futures_util::stream::unfold(recv, |mut r| async move { r.recv().await.map(|item| (item, r)) });
     let mut resp = Body::from_stream(stream).into_response();
     let h = resp.headers_mut();
-    h.insert(CONTENT_TYPE, st.media_type.as_deref().and_then(|m| HeaderValue::from_str(m).ok()).unwrap_or(HeaderValue::from_static("application/octet-stream")));
+    let media_type = st.media_type.as_deref().map(str::to_ascii_lowercase).filter(|m| SERVED_AS_IS.contains(&m.as_str()));
+    h.insert(CONTENT_TYPE, media_type.and_then(|m| HeaderValue::from_str(&m).ok()).unwrap_or(HeaderValue::from_static("application/octet-stream")));
+    h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; sandbox"));
+    if h.get(CONTENT_TYPE).is_some_and(|v| v == "application/octet-stream") {
+        h.insert(CONTENT_DISPOSITION, HeaderValue::from_static("attachment"));
+    }
     if let Some(n) = st.byte_size {
         h.insert(CONTENT_LENGTH, HeaderValue::from(n));
     }
