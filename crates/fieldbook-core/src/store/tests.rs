@@ -471,3 +471,35 @@ fn attachments_are_stored_once_by_content() {
     assert_eq!(f.store.outbox_len().unwrap(), 1);
     f.store.record_answers(INSPECTION, &answers(json!([{"item": "pump.photo", "asset": "JQ-PUMP-01", "value": a.id}]))).unwrap();
 }
+
+/// The exact bytes a signature covers must never change: signatures already given are checked
+/// against content rebuilt from the records, by the laptop and by the server. The digests below
+/// were taken from the laptop's snapshot code before it moved to `signed_record`.
+#[test]
+fn signed_content_is_byte_for_byte_what_it_always_was() {
+    let mut f = demo_store();
+    signed_inspection(&mut f);
+    f.store.set_status(REPAIR, Status::OnSite).unwrap();
+    for (asset, parts, workshop) in [
+        (Some(crate::import::stable_id("assets", "XH-PUMP-01")), vec![PartUsed { sku: "SEAL-PUMP-45".into(), quantity: 1, serials: vec!["MS45-8812".into()], faulty_returned: true }], None),
+        (None, vec![PartUsed { sku: "SEAL-PUMP-45".into(), quantity: 2, serials: vec![], faulty_returned: false }], Some("R-0042")),
+    ] {
+        f.store.add_repair(REPAIR, &NewRepairRecord {
+            asset_id: asset, fault: "泵体漏水".into(), cause: "机械密封磨损".into(), action: "更换机械密封并试压".into(), parts,
+            labour_minutes: 95, category: Category::Paid, fee_cents: 56000, fee_collected: true, taken_to_workshop: workshop.is_some(),
+            receipt_number: workshop.map(str::to_owned),
+        }).unwrap();
+    }
+    f.store.complete(REPAIR).unwrap();
+    f.store.sign(REPAIR, &SignRequest { signer_name: " 王 ".into(), signer_title: None, strokes: strokes() }).unwrap();
+    // Repair ids are fresh UUIDs: masked so that the digest is the same on every run.
+    let mut content = f.store.order_detail(REPAIR).unwrap().signatures[0].signed_content.clone();
+    for (i, r) in f.store.order_detail(REPAIR).unwrap().repairs.iter().enumerate() {
+        content = content.replace(&r.id, &format!("repair-{i}"));
+    }
+    let inspection = f.store.order_detail(INSPECTION).unwrap().signatures[0].digest.clone();
+    assert_eq!(
+        [inspection, crate::signature::sha256_hex(content.as_bytes())],
+        ["18bda381af1bc9cadb7da48858d6f2f3bdd4eab4441cf468a74d249b4eceff15", "fe75b16793e2bd05330761d43f1a939d07f3b18fe9b74a2aca30f388230d5970"],
+    );
+}
