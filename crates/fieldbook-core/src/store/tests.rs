@@ -503,3 +503,46 @@ fn signed_content_is_byte_for_byte_what_it_always_was() {
         ["18bda381af1bc9cadb7da48858d6f2f3bdd4eab4441cf468a74d249b4eceff15", "fe75b16793e2bd05330761d43f1a939d07f3b18fe9b74a2aca30f388230d5970"],
     );
 }
+
+/// Issue 10, finding 12: the signer a row shows must be the signer signed. The row's name,
+/// title, time and strokes are outside the digest, so an edit of them alone left digest and
+/// device signature valid and `verify` said "intact".
+#[test]
+fn verify_fails_when_the_signature_row_shows_another_signer() {
+    for (column, sql) in [
+        ("signer_name", "UPDATE signatures SET signer_name = 'Mallory'"),
+        ("signer_title", "UPDATE signatures SET signer_title = NULL"),
+        ("signed_at", "UPDATE signatures SET signed_at = '2026-03-01T03:00:00.000Z'"),
+        ("strokes", "UPDATE signatures SET strokes = '[[{\"x\":1.0,\"y\":1.0,\"t\":0},{\"x\":2.0,\"y\":2.0,\"t\":9}]]'"),
+    ] {
+        let mut f = demo_store();
+        signed_inspection(&mut f);
+        assert!(f.store.verify(INSPECTION).unwrap().intact);
+        raw(&f.path).execute(sql, []).unwrap();
+        let v = f.store.verify(INSPECTION).unwrap();
+        assert!(!v.intact, "{column}: {v:?}");
+        let c = &v.signatures[0];
+        assert!(c.digest_ok && c.device_signature_ok && c.records_match == Some(true), "only the row was touched: {c:?}");
+        assert!(!c.signer_ok, "{column}");
+        assert!(v.problems.iter().any(|p| p.contains(column) && p.contains("differ from what was signed")), "{column}: {:?}", v.problems);
+    }
+}
+
+/// A signature row filed under another order, or another revision, is not that order's
+/// signature even when its digest and device signature verify.
+#[test]
+fn verify_fails_for_a_signature_of_another_order_or_revision() {
+    let mut f = demo_store();
+    signed_inspection(&mut f);
+    let inspection = f.store.find_order(INSPECTION).unwrap().id;
+    let repair = f.store.find_order(REPAIR).unwrap().id;
+    raw(&f.path).execute("UPDATE signatures SET revision = 2", []).unwrap();
+    raw(&f.path).execute("UPDATE work_orders SET revision = 2 WHERE id = ?1", [&inspection]).unwrap();
+    let v = f.store.verify(INSPECTION).unwrap();
+    assert!(!v.intact && v.problems.iter().any(|p| p.contains("of revision 1, but the signature is filed as revision 2")), "{:?}", v.problems);
+
+    raw(&f.path).execute("UPDATE work_orders SET revision = 1, status = 'signed' WHERE id = ?1", [&repair]).unwrap();
+    raw(&f.path).execute("UPDATE signatures SET revision = 1, work_order_id = ?1", [&repair]).unwrap();
+    let v = f.store.verify(REPAIR).unwrap();
+    assert!(!v.intact && v.problems.iter().any(|p| p.contains("of WO-1001, not of this work order")), "{:?}", v.problems);
+}
