@@ -93,12 +93,14 @@ pub fn records_content(r: &OrderRecords<'_>) -> Value {
         None => Value::Null,
     };
     // The laptop lists answers by (item_key, asset_id) and repairs by (recorded_at, id), as
-    // SQLite orders text (bytewise, which is how Rust orders strings).
+    // SQLite orders text (bytewise, which is how Rust orders strings). Times are compared in
+    // the laptop's one form, which is how its own rows hold them, so that a server copy written
+    // in another RFC 3339 form sorts the same.
     let mut answers: Vec<&Record<'_>> = r.answers.iter().filter(|a| !deleted(a)).collect();
     let key = |a: &Record<'_>| (get(a.fields, "item_key").as_str().unwrap_or_default().to_owned(), get(a.fields, "asset_id").as_str().unwrap_or_default().to_owned());
     answers.sort_by_cached_key(|a| key(a));
     let mut repairs: Vec<&Record<'_>> = r.repairs.iter().filter(|a| !deleted(a)).collect();
-    repairs.sort_by_cached_key(|x| (get(x.fields, "recorded_at").as_str().unwrap_or_default().to_owned(), x.id.to_owned()));
+    repairs.sort_by_cached_key(|x| (normalise_ts(get(x.fields, "recorded_at")).as_str().unwrap_or_default().to_owned(), x.id.to_owned()));
     json!({
         "format": SIGNED_FORMAT,
         "work_order": {
@@ -284,7 +286,8 @@ mod tests {
         let a2 = map(json!({"item_key": "a", "value": 1.5}));
         let gone = map(json!({"item_key": "c", "value": 1, "deleted": true}));
         let r1 = map(json!({"fault": "f", "cause": "c", "action": "a", "parts": [{"sku": "S", "quantity": 1}], "labour_minutes": 5, "category": "A", "recorded_at": "2026-03-02T04:00:00.000Z"}));
-        let r0 = map(json!({"fault": "g", "cause": "c", "action": "a", "labour_minutes": 5, "category": "A", "fee_cents": 100, "recorded_at": "2026-03-02T03:00:00.000Z"}));
+        // Recorded first, written in another RFC 3339 form (which sorts after r1 as text).
+        let r0 = map(json!({"fault": "g", "cause": "c", "action": "a", "labour_minutes": 5, "category": "A", "fee_cents": 100, "recorded_at": "2026-03-02T11:00:00+08:00"}));
         let recs = OrderRecords {
             order: Record { id: "o1", fields: &o },
             answers: vec![Record { id: "1", fields: &a1 }, Record { id: "2", fields: &a2 }, Record { id: "3", fields: &gone }],
