@@ -115,6 +115,12 @@ pub fn check_signing(w: &mut Writer<'_>, e: &PushEntry, name: &str) -> Verdict {
         return Ok(Ok(()));
     }
     let rev = revision(&after);
+    if let Some(before) = stored.as_deref().map(|s| s.fields()).transpose()?.map(revision).filter(|&b| b > rev) {
+        // Back to an earlier revision whose signature would match: an amendment is never undone.
+        return Ok(Err(format!(
+            "{name}: marked signed at revision {rev}, but the order is at revision {before}; an amended order is signed again only at its new revision"
+        )));
+    }
     let live = live_content_in(w, &e.record_id, &after)?;
     let mut closest: Option<Vec<String>> = None;
     for (_, s) in w.by_owner("signatures", &e.record_id)? {

@@ -320,6 +320,10 @@ async fn signed_status_needs_a_signature_of_these_records(b: Backend) {
     assert_eq!((r.applied, why.len()), (0, 2), "{why:?}");
     assert!(why[0].contains("of revision 1, but the signature is filed as revision 2"), "{why:?}");
     assert!(why[1].contains("no customer signature of this order's revision 2"), "{why:?}");
+    // Nor is the amendment undone by going back to revision 1, whose signature would match.
+    let back = li.entry("work_orders", &wo3, json!({"status": "signed", "revision": 1}));
+    let r = li.push(&s, &[back]).await;
+    assert!(reasons(&r)[0].contains("the order is at revision 2"), "{:?}", r.rejected);
     assert_eq!(s.record("work_orders", &wo3).await.unwrap()["status"], "on_site");
 }
 
