@@ -121,12 +121,13 @@ pub fn verification(v: &Verification) -> String {
     let mut s = format!("{} revision {} ({}): {}\n", v.order, v.revision, v.status, if v.intact { "INTACT — the signed record is unaltered" } else { "NOT INTACT" });
     for c in &v.signatures {
         s.push_str(&format!(
-            "  revision {} signed by {} at {}: digest {}, device signature {}{}\n",
+            "  revision {} signed by {} at {}: digest {}, device signature {}{}{}\n",
             c.revision,
             c.signer_name,
             c.signed_at,
             if c.digest_ok { "ok" } else { "MISMATCH" },
             if c.device_signature_ok { "ok" } else { "INVALID" },
+            if c.signer_ok { "" } else { ", SIGNER OR ORDER NOT AS SIGNED" },
             match c.records_match {
                 Some(true) => ", records unchanged",
                 Some(false) => ", RECORDS CHANGED",

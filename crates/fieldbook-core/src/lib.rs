@@ -5,6 +5,8 @@
 //! - [`checklist`]: versioned patrol-inspection templates, answer checking, findings.
 //! - [`store`]: the SQLite store; every write appends to the outbox in the same transaction.
 //! - [`signature`]: canonical signed content, digests and device signatures.
+//! - [`signed_record`]: what a signature covers, built from plain records; the check of a
+//!   signature against the live records that the laptop and the server share.
 //! - [`import`]: the `fieldbook-import/1` file format.
 //! - [`report`]: the bilingual PDF service report.
 //! - [`hlc`], [`entity`]: clocks and the field whitelist the outbox and sync are built on.
@@ -21,6 +23,7 @@ pub mod model;
 pub mod policy;
 pub mod report;
 pub mod signature;
+pub mod signed_record;
 pub mod store;
 pub mod sync;
 

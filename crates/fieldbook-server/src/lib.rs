@@ -6,7 +6,8 @@
 //! - [`db`]: storage on SQLite or PostgreSQL behind one small synchronous interface.
 //! - [`records`], [`clock`], [`feed`]: records as the server holds them, the server's clock, and
 //!   the one write path that merges a change and appends it to the feed for the right people.
-//! - [`push`], [`pull`]: the two halves of sync; [`group`]: pushes applied many per transaction.
+//! - [`push`], [`pull`]: the two halves of sync; [`group`]: pushes applied many per transaction;
+//!   [`signed`]: signed means locked, checked against the signed records.
 //! - [`enrolment`], [`devices`], [`users`]: who may sync, and who may log in.
 //! - [`attachments`]: resumable, content-addressed uploads.
 //! - [`import`], [`demo`]: loading office data (the `fieldbook-import/1` format).
@@ -33,6 +34,7 @@ pub mod pull;
 pub mod push;
 pub mod records;
 pub mod server;
+pub mod signed;
 pub mod tls;
 pub mod users;
 

@@ -22,6 +22,7 @@ use crate::devices::DeviceIdentity;
 use crate::error::{Error, Result};
 use crate::feed::{Change, Leftovers, Writer};
 use crate::records::{self, Stored, ORDER_CHILDREN, REFERENCE};
+use crate::signed;
 use crate::params;
 
 /// A record's fields.
@@ -368,10 +369,6 @@ fn revision(order: &Fields) -> i64 {
     records::int_of(order, "revision").unwrap_or(1)
 }
 
-fn locked(name: &str, order: &Fields) -> String {
-    format!("{name} is signed (revision {}) and locked; open an amendment on the laptop to change it", revision(order))
-}
-
 /// Whose an order is, for messages.
 fn assigned_to(order: &Fields) -> String {
     match records::text_of(order, "technician") {
@@ -389,25 +386,20 @@ fn check_order(w: &mut Writer<'_>, tech: &str, e: &PushEntry, existing: Option<&
             refuse!("{name} is {}, not to {tech}", assigned_to(order));
         }
         if is_signed(order) {
-            // The one change a signed order accepts is its amendment: the revision bump.
-            let bump = e.fields.get("revision").and_then(Value::as_i64) == Some(revision(order) + 1);
-            if !bump {
-                refuse!("{}", locked(&name, order));
+            // The one change a signed order accepts is its amendment, the revision bump
+            // alone, exactly as the laptop's `fieldbook amend` pushes it (see signed.rs).
+            let Some(stored) = w.load("work_orders", &e.record_id)? else { refuse!("{name} is not known to the server") };
+            if let Err(r) = signed::check_amendment(&stored, e, &name)? {
+                refuse!("{r}");
             }
         }
     }
     if e.fields.get("status").and_then(Value::as_str) == Some("signed") {
         // Signing is the signature record and this status together (the laptop pushes the
-        // signature first): a signed status without a signature of the revision is refused.
-        let rev = e.fields.get("revision").and_then(Value::as_i64).or(existing.map(revision)).unwrap_or(1);
-        let name = name.clone();
-        let mut signed = false;
-        for (_, s) in w.by_owner("signatures", &e.record_id)? {
-            let f = s.fields()?;
-            signed |= records::int_of(f, "revision") == Some(rev) && f.get("deleted") != Some(&Value::Bool(true));
-        }
-        if !signed {
-            refuse!("{name}: marked signed, but the server has no customer signature for revision {rev}");
+        // signature first): the status is accepted only when a signature of this order and
+        // revision covers the records as they will stand after this entry (see signed.rs).
+        if let Err(r) = signed::check_signing(w, e, &name)? {
+            refuse!("{r}");
         }
     }
     Ok(Ok(()))
@@ -451,8 +443,9 @@ fn check_child(w: &mut Writer<'_>, device: &DeviceIdentity, entity: &str, e: &Pu
         Err(r) => return Ok(Err(r)),
     };
     let order = order.fields()?;
-    if matches!(entity, "inspection_answers" | "repair_records") && is_signed(order) {
-        refuse!("{}", locked(&records::order_name(&order_id, Some(order)), order));
+    // Answers, repair records and amendment records of a signed order are locked (signed.rs).
+    if let Err(r) = signed::check_locked_child(entity, e, existing.as_deref(), order, &records::order_name(&order_id, Some(order)))? {
+        return Ok(Err(r));
     }
     if entity == "signatures" {
         let existing = match &existing {
@@ -465,8 +458,9 @@ fn check_child(w: &mut Writer<'_>, device: &DeviceIdentity, entity: &str, e: &Pu
 }
 
 /// A signature is checked on arrival: its digest is the SHA-256 of the signed content, it is
-/// signed by the key this laptop registered at enrolment, and it signs the order's current
-/// revision. Once received it never changes.
+/// signed by the key this laptop registered at enrolment, it signs the order's current
+/// revision, its content names this order and revision, and its row shows the signer signed.
+/// Once received it never changes.
 fn check_signature(device: &DeviceIdentity, e: &PushEntry, existing: Option<&Fields>, order: &Fields, name: &str) -> Check {
     if let Some(stored) = existing {
         if e.fields.iter().all(|(k, v)| stored.get(k) == Some(v)) {
@@ -497,6 +491,11 @@ fn check_signature(device: &DeviceIdentity, e: &PushEntry, existing: Option<&Fie
     }
     if is_signed(order) {
         refuse!("{name}: revision {rev} is already signed");
+    }
+    // Tied to what was signed: the content is of this order and revision, and the row shows
+    // the signer who signed (issue 10, finding 12).
+    if let Some(why) = signed::check_signature_row(e, rev, name) {
+        refuse!("{why}");
     }
     Ok(Ok(()))
 }

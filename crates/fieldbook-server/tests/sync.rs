@@ -196,7 +196,7 @@ async fn signed_orders_are_locked_until_amended(b: Backend) {
     // Marking it signed without a signature is refused; with one it is accepted.
     let premature = li.entry("work_orders", &order, json!({"status": "signed"}));
     assert!(li.push(&s, &[premature]).await.rejected[0].reason.contains("no customer signature"));
-    let sign = [li.signature(&order, 1, r#"{"format":"fieldbook-signed-record/1"}"#), li.entry("work_orders", &order, json!({"status": "signed"}))];
+    let sign = [li.signature(&order, 1, &common::signable(&s, &order).await), li.entry("work_orders", &order, json!({"status": "signed"}))];
     let r = li.push(&s, &sign).await;
     assert_eq!((r.applied, r.rejected.len()), (2, 0), "{:?}", r.rejected);
     assert_eq!(s.record("work_orders", &order).await.unwrap()["status"], "signed");
@@ -230,20 +230,21 @@ async fn signatures_are_verified_on_arrival(b: Backend) {
     let mut li = Laptop::enroll(&s, "li.wei").await;
     li.pull_all(&s).await;
     let order = id("work_orders", "WO-1003");
+    let content = common::signable(&s, &order).await;
     // The content changed after the digest was taken.
-    let mut tampered = li.signature(&order, 1, "the content the customer saw");
+    let mut tampered = li.signature(&order, 1, &content);
     tampered.fields.insert("signed_content".into(), json!("something else"));
     // Signed by a key that is not this laptop's.
     let mut other = Laptop::enroll(&s, "li.wei").await;
-    let mut foreign = other.signature(&order, 1, "content");
+    let mut foreign = other.signature(&order, 1, &content);
     let fresh = li.entry("signatures", "x", json!({}));
     foreign.seq = fresh.seq;
     foreign.hlc = fresh.hlc.clone();
     // A signature that does not verify (digest signed by someone else, key claimed as ours).
-    let mut forged = li.signature(&order, 1, "content");
+    let mut forged = li.signature(&order, 1, &content);
     forged.fields.insert("device_signature".into(), json!(fieldbook_core::signature::sign_digest(&other.key, forged.fields["digest"].as_str().unwrap())));
     // For a revision the order is not at.
-    let wrong_revision = li.signature(&order, 7, "content");
+    let wrong_revision = li.signature(&order, 7, &content);
     let r = li.push(&s, &[tampered, foreign, forged, wrong_revision]).await;
     assert_eq!(r.applied, 0);
     let reasons: Vec<&str> = r.rejected.iter().map(|x| x.reason.as_str()).collect();

@@ -257,6 +257,8 @@ export interface SignatureCheck {
   device_public_key: string;
   digest_ok: boolean;
   device_signature_ok: boolean;
+  /** The signed content names this order and revision, and the row shows the signer signed. */
+  signer_ok: boolean;
   records_match: boolean | null;
   changed: string[];
 }

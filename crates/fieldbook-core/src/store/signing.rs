@@ -7,14 +7,14 @@
 
 use rusqlite::Row;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::{parse_ts, ts, Store};
 use crate::error::{Error, FieldProblem, Result};
 use crate::model::{Signature, Status, Stroke, WorkOrder};
-use crate::signature::{canonical_json, differences, sha256_hex, sign_digest, verify_digest};
+use crate::signature::{canonical_json, sha256_hex, sign_digest, verify_digest};
+use crate::signed_record::{records_content, signer_block, OrderRecords, Record, SignedContent, SignerRow};
 
-pub const SIGNED_FORMAT: &str = "fieldbook-signed-record/1";
 
 /// What the customer gives when signing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -37,6 +37,9 @@ pub struct SignatureCheck {
     pub digest_ok: bool,
     /// The device's Ed25519 signature over the digest is valid.
     pub device_signature_ok: bool,
+    /// The signed content names this order and this revision, and the row's signer (name,
+    /// title, time, strokes) is the one in the signed content.
+    pub signer_ok: bool,
     /// For the signature of the order's current, signed revision: the records in the database
     /// still equal the snapshot. `None` for superseded revisions.
     pub records_match: Option<bool>,
@@ -85,7 +88,9 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// The technician's records of an order as they are now, in signed-content form.
+    /// The technician's records of an order as they are now, in signed-content form: the
+    /// comparable content built by [`signed_record::records_content`] (the same function the
+    /// server checks with), plus the names of customer, site and assets the customer is shown.
     fn records_snapshot(&mut self, order: &WorkOrder) -> Result<Value> {
         let assets = self.order_assets(order)?;
         let (customer_code, customer_name): (String, String) =
@@ -93,43 +98,45 @@ impl Store {
         let (site_code, site_name, address): (String, String, String) =
             self.conn.query_row("SELECT code, name, address FROM sites WHERE id = ?1", [&order.site_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
         let template = match &order.template_id {
-            Some(id) => {
-                let t = self.template(id)?;
-                json!({"code": t.code, "version": t.version})
-            }
-            None => Value::Null,
+            Some(id) => Some(self.template(id)?),
+            None => None,
         };
-        let answers: Vec<Value> = self
+        let order_fields = fields(json!({
+            "number": order.number, "kind": order.kind, "revision": order.revision, "category": order.category, "problem": order.problem,
+            "technician": order.technician, "template_id": order.template_id, "reported_at": ts(order.reported_at),
+            "arrived_at": order.arrived_at.map(ts), "completed_at": order.completed_at.map(ts),
+        }));
+        let answers: Vec<(String, Map<String, Value>)> = self
             .answers_of(&order.id)?
             .into_iter()
-            .map(|a| json!({"item": a.item_key, "asset_id": a.asset_id, "value": a.value, "note": a.note}))
+            .map(|a| (String::new(), fields(json!({"item_key": a.item_key, "asset_id": a.asset_id, "value": a.value, "note": a.note}))))
             .collect();
-        let repairs: Vec<Value> = self
+        let repairs: Vec<(String, Map<String, Value>)> = self
             .repairs_of(&order.id)?
             .into_iter()
             .map(|r| {
-                json!({
-                    "id": r.id, "asset_id": r.asset_id, "fault": r.fault, "cause": r.cause, "action": r.action, "parts": r.parts,
+                let f = fields(json!({
+                    "asset_id": r.asset_id, "fault": r.fault, "cause": r.cause, "action": r.action, "parts": r.parts,
                     "labour_minutes": r.labour_minutes, "category": r.category, "fee_cents": r.fee_cents, "fee_collected": r.fee_collected,
-                    "taken_to_workshop": r.taken_to_workshop, "receipt_number": r.receipt_number,
-                })
+                    "taken_to_workshop": r.taken_to_workshop, "receipt_number": r.receipt_number, "recorded_at": ts(r.recorded_at),
+                }));
+                (r.id, f)
             })
             .collect();
-        Ok(json!({
-            "format": SIGNED_FORMAT,
-            "work_order": {
-                "id": order.id, "number": order.number, "kind": order.kind, "revision": order.revision, "category": order.category,
-                "problem": order.problem, "technician": order.technician, "template": template,
-                "reported_at": ts(order.reported_at), "arrived_at": order.arrived_at.map(ts), "completed_at": order.completed_at.map(ts),
-                // Names as the customer saw them; reference data may be renamed later, so these
-                // are not compared with the live database.
-                "customer": {"code": customer_code, "name": customer_name},
-                "site": {"code": site_code, "name": site_name, "address": address},
-                "assets": assets.iter().map(|a| json!({"id": a.id, "code": a.code, "name": a.name, "serial": a.serial})).collect::<Vec<_>>(),
-            },
-            "answers": answers,
-            "repair_records": repairs,
-        }))
+        let records = OrderRecords {
+            order: Record { id: &order.id, fields: &order_fields },
+            answers: answers.iter().map(|(id, fields)| Record { id, fields }).collect(),
+            repairs: repairs.iter().map(|(id, fields)| Record { id, fields }).collect(),
+            template: template.as_deref().map(|t| (t.code.as_str(), t.version)),
+        };
+        let mut content = records_content(&records);
+        // Names as the customer saw them; reference data may be renamed later, so these are not
+        // compared with the live database.
+        let w = &mut content["work_order"];
+        w["customer"] = json!({"code": customer_code, "name": customer_name});
+        w["site"] = json!({"code": site_code, "name": site_name, "address": address});
+        w["assets"] = assets.iter().map(|a| json!({"id": a.id, "code": a.code, "name": a.name, "serial": a.serial})).collect();
+        Ok(content)
     }
 
     /// Takes the customer's signature on a completed order and locks it.
@@ -165,10 +172,7 @@ impl Store {
         let signed_at = self.now();
         let strokes_json = serde_json::to_value(&req.strokes).expect("strokes serialize");
         let mut content = self.records_snapshot(&order)?;
-        content["signer"] = json!({
-            "name": req.signer_name.trim(), "title": req.signer_title, "signed_at": ts(signed_at),
-            "strokes_sha256": sha256_hex(canonical_json(&strokes_json).as_bytes()),
-        });
+        content["signer"] = signer_block(req.signer_name.trim(), req.signer_title.as_deref(), &ts(signed_at), &strokes_json);
         let signed_content = canonical_json(&content);
         let digest = sha256_hex(signed_content.as_bytes());
         let device_signature = sign_digest(self.device.signing_key(), &digest);
@@ -220,10 +224,25 @@ impl Store {
                     false
                 }
             };
+            let content = SignedContent::parse(&s.signed_content);
+            // The row must be tied to what was signed: the content names this order and the
+            // row's revision, and the signer the row shows (which the order detail, the report
+            // and the console print) is the one in the signed block (finding 12 of issue 10: a
+            // row whose signer was changed to someone else otherwise still verified).
+            let strokes = serde_json::to_value(&s.strokes).expect("strokes serialize");
+            let signed_at = ts(s.signed_at);
+            let row = SignerRow { name: Some(&s.signer_name), title: s.signer_title.as_deref(), signed_at: Some(&signed_at), strokes: &strokes };
+            let row_problems = match &content {
+                Some(c) => c.row_problems(&order.id, s.revision, &row),
+                None => vec!["the signed content is not a JSON document".to_owned()],
+            };
+            let signer_ok = row_problems.is_empty();
+            problems.extend(row_problems.into_iter().map(|p| format!("revision {}: {p}", s.revision)));
             let (records_match, changed) = if s.revision == order.revision && order.status == Status::Signed {
-                let signed: Value = serde_json::from_str(&s.signed_content).unwrap_or(Value::Null);
-                let mut changed = differences(&strip_for_compare(&signed), &strip_for_compare(&live));
-                changed.retain(|p| !p.is_empty());
+                let changed = match &content {
+                    Some(c) => c.changes(&live),
+                    None => vec!["(signed content)".to_owned()],
+                };
                 if !changed.is_empty() {
                     problems.push(format!("revision {}: records changed after signing: {}", s.revision, changed.join(", ")));
                 }
@@ -239,6 +258,7 @@ impl Store {
                 device_public_key: s.device_public_key.clone(),
                 digest_ok,
                 device_signature_ok,
+                signer_ok,
                 records_match,
                 changed,
             });
@@ -256,17 +276,10 @@ impl Store {
     }
 }
 
-/// The parts of a snapshot compared with the live records: everything but the signer block and
-/// the reference-data names the customer was shown.
-fn strip_for_compare(v: &Value) -> Value {
-    let mut v = v.clone();
-    if let Some(o) = v.as_object_mut() {
-        o.remove("signer");
+/// A JSON object's fields (the snapshot's inputs are built as `json!` objects).
+fn fields(v: Value) -> Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => unreachable!("built as an object"),
     }
-    if let Some(w) = v.get_mut("work_order").and_then(Value::as_object_mut) {
-        for k in ["customer", "site", "assets"] {
-            w.remove(k);
-        }
-    }
-    v
 }

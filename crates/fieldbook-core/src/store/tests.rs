@@ -471,3 +471,78 @@ fn attachments_are_stored_once_by_content() {
     assert_eq!(f.store.outbox_len().unwrap(), 1);
     f.store.record_answers(INSPECTION, &answers(json!([{"item": "pump.photo", "asset": "JQ-PUMP-01", "value": a.id}]))).unwrap();
 }
+
+/// The exact bytes a signature covers must never change: signatures already given are checked
+/// against content rebuilt from the records, by the laptop and by the server. The digests below
+/// were taken from the laptop's snapshot code before it moved to `signed_record`.
+#[test]
+fn signed_content_is_byte_for_byte_what_it_always_was() {
+    let mut f = demo_store();
+    signed_inspection(&mut f);
+    f.store.set_status(REPAIR, Status::OnSite).unwrap();
+    for (asset, parts, workshop) in [
+        (Some(crate::import::stable_id("assets", "XH-PUMP-01")), vec![PartUsed { sku: "SEAL-PUMP-45".into(), quantity: 1, serials: vec!["MS45-8812".into()], faulty_returned: true }], None),
+        (None, vec![PartUsed { sku: "SEAL-PUMP-45".into(), quantity: 2, serials: vec![], faulty_returned: false }], Some("R-0042")),
+    ] {
+        f.store.add_repair(REPAIR, &NewRepairRecord {
+            asset_id: asset, fault: "泵体漏水".into(), cause: "机械密封磨损".into(), action: "更换机械密封并试压".into(), parts,
+            labour_minutes: 95, category: Category::Paid, fee_cents: 56000, fee_collected: true, taken_to_workshop: workshop.is_some(),
+            receipt_number: workshop.map(str::to_owned),
+        }).unwrap();
+    }
+    f.store.complete(REPAIR).unwrap();
+    f.store.sign(REPAIR, &SignRequest { signer_name: " 王 ".into(), signer_title: None, strokes: strokes() }).unwrap();
+    // Repair ids are fresh UUIDs: masked so that the digest is the same on every run.
+    let mut content = f.store.order_detail(REPAIR).unwrap().signatures[0].signed_content.clone();
+    for (i, r) in f.store.order_detail(REPAIR).unwrap().repairs.iter().enumerate() {
+        content = content.replace(&r.id, &format!("repair-{i}"));
+    }
+    let inspection = f.store.order_detail(INSPECTION).unwrap().signatures[0].digest.clone();
+    assert_eq!(
+        [inspection, crate::signature::sha256_hex(content.as_bytes())],
+        ["18bda381af1bc9cadb7da48858d6f2f3bdd4eab4441cf468a74d249b4eceff15", "fe75b16793e2bd05330761d43f1a939d07f3b18fe9b74a2aca30f388230d5970"],
+    );
+}
+
+/// Issue 10, finding 12: the signer a row shows must be the signer signed. The row's name,
+/// title, time and strokes are outside the digest, so an edit of them alone left digest and
+/// device signature valid and `verify` said "intact".
+#[test]
+fn verify_fails_when_the_signature_row_shows_another_signer() {
+    for (column, sql) in [
+        ("signer_name", "UPDATE signatures SET signer_name = 'Mallory'"),
+        ("signer_title", "UPDATE signatures SET signer_title = NULL"),
+        ("signed_at", "UPDATE signatures SET signed_at = '2026-03-01T03:00:00.000Z'"),
+        ("strokes", "UPDATE signatures SET strokes = '[[{\"x\":1.0,\"y\":1.0,\"t\":0},{\"x\":2.0,\"y\":2.0,\"t\":9}]]'"),
+    ] {
+        let mut f = demo_store();
+        signed_inspection(&mut f);
+        assert!(f.store.verify(INSPECTION).unwrap().intact);
+        raw(&f.path).execute(sql, []).unwrap();
+        let v = f.store.verify(INSPECTION).unwrap();
+        assert!(!v.intact, "{column}: {v:?}");
+        let c = &v.signatures[0];
+        assert!(c.digest_ok && c.device_signature_ok && c.records_match == Some(true), "only the row was touched: {c:?}");
+        assert!(!c.signer_ok, "{column}");
+        assert!(v.problems.iter().any(|p| p.contains(column) && p.contains("differ from what was signed")), "{column}: {:?}", v.problems);
+    }
+}
+
+/// A signature row filed under another order, or another revision, is not that order's
+/// signature even when its digest and device signature verify.
+#[test]
+fn verify_fails_for_a_signature_of_another_order_or_revision() {
+    let mut f = demo_store();
+    signed_inspection(&mut f);
+    let inspection = f.store.find_order(INSPECTION).unwrap().id;
+    let repair = f.store.find_order(REPAIR).unwrap().id;
+    raw(&f.path).execute("UPDATE signatures SET revision = 2", []).unwrap();
+    raw(&f.path).execute("UPDATE work_orders SET revision = 2 WHERE id = ?1", [&inspection]).unwrap();
+    let v = f.store.verify(INSPECTION).unwrap();
+    assert!(!v.intact && v.problems.iter().any(|p| p.contains("of revision 1, but the signature is filed as revision 2")), "{:?}", v.problems);
+
+    raw(&f.path).execute("UPDATE work_orders SET revision = 1, status = 'signed' WHERE id = ?1", [&repair]).unwrap();
+    raw(&f.path).execute("UPDATE signatures SET revision = 1, work_order_id = ?1", [&repair]).unwrap();
+    let v = f.store.verify(REPAIR).unwrap();
+    assert!(!v.intact && v.problems.iter().any(|p| p.contains("of WO-1001, not of this work order")), "{:?}", v.problems);
+}

@@ -1,8 +1,9 @@
 //! Work orders as the office sees them: the filtered, keyset-paginated list (from
 //! `work_order_index`) and one order's full record: customer, site, assets, inspection answers
 //! and findings, repairs with parts, time, the satisfaction card, every signature checked again
-//! (digest and the device's Ed25519 signature, as pushes are checked), attachments and which
-//! are still missing, and the audit trail.
+//! (digest, the device's Ed25519 signature, the row tied to what was signed, and the live records
+//! compared with the snapshot, as pushes are checked), attachments and which are still missing,
+//! and the audit trail.
 
 use std::collections::BTreeSet;
 
@@ -12,6 +13,7 @@ use axum::Json;
 use fieldbook_core::checklist::ChecklistTemplate;
 use fieldbook_core::import::stable_id;
 use fieldbook_core::signature::{sha256_hex, verify_digest};
+use fieldbook_core::signed_record::{SignedContent, SignerRow};
 use fieldbook_core::sync::merge::RecordState;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
@@ -22,6 +24,7 @@ use crate::db::{Mode, Row, Tx};
 use crate::error::{Error, Result};
 use crate::params;
 use crate::records;
+use crate::signed;
 
 /// An order in lists (docs/console-api.md, "Summary shape").
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -251,7 +254,9 @@ fn attachment_ids(v: &Value, out: &mut BTreeSet<String>) {
     }
 }
 
-/// A signature checked again: digest, device signature, and the key the device registered.
+/// A signature checked again: digest, device signature, the key the device registered, that
+/// its row is tied to what was signed, and (for the order's current revision) that the records
+/// still equal what was signed.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct SignatureCheck {
     pub id: String,
@@ -262,7 +267,17 @@ pub struct SignatureCheck {
     pub digest: Option<String>,
     pub device_id: Option<String>,
     pub digest_ok: bool,
+    /// Digest, device signature and registered key all check, and the row is tied to the
+    /// signed content (`signer_ok`).
     pub signature_ok: bool,
+    /// The signed content names this order and this revision, and the row shows the signer who
+    /// signed: name, title, time and strokes (issue 10, finding 12).
+    pub signer_ok: bool,
+    /// For a signature of the order's current revision: the live records still equal what was
+    /// signed. `null` for superseded revisions.
+    pub records_match: Option<bool>,
+    /// Where the live records differ from what was signed (`repair_records[0].action`).
+    pub changed: Vec<String>,
     pub problem: Option<String>,
 }
 
@@ -273,27 +288,68 @@ pub fn check_signature(tx: &mut dyn Tx, id: &str, f: &Map<String, Value>) -> Res
     let registered = tx.query_opt("SELECT public_key FROM devices WHERE id = $1", params![device.as_str()])?.map(|r| r.text(0)).transpose()?;
     let verified = verify_digest(&key, &digest, &sig);
     let key_ok = registered.as_deref().is_some_and(|k| k.eq_ignore_ascii_case(&key));
+    let revision = records::int_of(f, "revision").unwrap_or(0);
+    let row_problems = match SignedContent::parse(&content) {
+        Some(c) => c.row_problems(&text("work_order_id"), revision, &SignerRow::of(f)),
+        None => vec!["the signed content is not a signed-record document".to_owned()],
+    };
     let problem = if !digest_ok {
         Some("the signed content does not match its digest (changed after signing)".to_owned())
     } else if let Err(why) = &verified {
         Some(why.clone())
     } else if !key_ok {
         Some(format!("the signing key is not the one laptop {device} registered at enrolment"))
+    } else if !row_problems.is_empty() {
+        Some(row_problems.join("; "))
     } else {
         None
     };
     Ok(SignatureCheck {
         id: id.to_owned(),
-        revision: records::int_of(f, "revision").unwrap_or(0),
+        revision,
         signer_name: f.get("signer_name").and_then(Value::as_str).map(str::to_owned),
         signer_title: f.get("signer_title").and_then(Value::as_str).map(str::to_owned),
         signed_at: f.get("signed_at").and_then(Value::as_str).map(str::to_owned),
         digest: Some(digest).filter(|d| !d.is_empty()),
         device_id: Some(device).filter(|d| !d.is_empty()),
         digest_ok,
-        signature_ok: digest_ok && verified.is_ok() && key_ok,
+        signature_ok: digest_ok && verified.is_ok() && key_ok && row_problems.is_empty(),
+        signer_ok: row_problems.is_empty(),
+        records_match: None,
+        changed: Vec::new(),
         problem,
     })
+}
+
+/// Compares a signature of the order's current revision with the order's records as they are
+/// now (the same comparison the server makes before it accepts a signed status, and the laptop's
+/// `fieldbook verify`): the office sees "changed since signing" where they differ, whoever
+/// changed them.
+pub fn compare_with_records(check: &mut SignatureCheck, signed_content: &str, order_revision: i64, live: &Value) {
+    if check.revision != order_revision {
+        return;
+    }
+    check.changed = match SignedContent::parse(signed_content) {
+        Some(c) => c.changes(live),
+        None => vec!["(signed content)".to_owned()],
+    };
+    check.records_match = Some(check.changed.is_empty());
+    if !check.changed.is_empty() && check.problem.is_none() {
+        check.problem = Some(format!("the records changed since signing: {}", check.changed.join(", ")));
+    }
+}
+
+/// An order's records as the server holds them now, in signed-content form.
+pub fn live_signed_content(tx: &mut dyn Tx, id: &str, order: &Map<String, Value>) -> Result<Value> {
+    let mut children = Vec::new();
+    for entity in ["inspection_answers", "repair_records"] {
+        children.push(records::by_owner(tx, entity, id)?.into_iter().map(|(rid, s)| (rid, s.fields)).collect::<Vec<_>>());
+    }
+    let template = match records::text_of(order, "template_id") {
+        Some(t) => records::load(tx, "checklist_templates", t)?.map(|s| s.fields),
+        None => None,
+    };
+    Ok(signed::live_content(id, order, &children[0], &children[1], template.as_ref()))
 }
 
 /// The whole record of one order (docs/console-api.md, `GET /console/api/work-orders/{id}`).
@@ -384,8 +440,12 @@ pub fn detail_of(tx: &mut dyn Tx, id: &str) -> Result<Value> {
     let mut signatures = Vec::new();
     let mut sigs = live(records::by_owner(tx, "signatures", id)?);
     sigs.sort_by_key(|(_, s)| records::int_of(&s.fields, "revision").unwrap_or(0));
+    let live_content = if sigs.is_empty() { Value::Null } else { live_signed_content(tx, id, f)? };
+    let order_revision = records::int_of(f, "revision").unwrap_or(1);
     for (sid, s) in &sigs {
-        signatures.push(serde_json::to_value(check_signature(tx, sid, &s.fields)?).expect("serialises"));
+        let mut check = check_signature(tx, sid, &s.fields)?;
+        compare_with_records(&mut check, records::text_of(&s.fields, "signed_content").unwrap_or_default(), order_revision, &live_content);
+        signatures.push(serde_json::to_value(check).expect("serialises"));
     }
     let mut attachments = Vec::new();
     let mut missing = 0;

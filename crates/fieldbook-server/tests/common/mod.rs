@@ -278,3 +278,43 @@ pub async fn error_of(resp: reqwest::Response, status: u16) -> fieldbook_core::s
     let body: fieldbook_core::sync::protocol::ErrorBody = resp.json().await.expect("an ErrorBody");
     body.error
 }
+
+// ---------------------------------------------------------------------------------------------
+// Signed content
+
+/// The signer block that [`Laptop::signature`] rows show.
+pub fn test_signer() -> Value {
+    let strokes = json!([[{"x": 1.0, "y": 2.0, "t": 0}, {"x": 3.0, "y": 4.0, "t": 5}]]);
+    fieldbook_core::signed_record::signer_block("陈经理", None, "2026-03-02T08:00:00.000Z", &strokes)
+}
+
+/// The comparable signed content of an order's records as the server holds them now.
+pub async fn records_now(s: &TestServer, order_id: &str) -> Value {
+    use fieldbook_server::records;
+    let id = order_id.to_owned();
+    s.run_db(move |db| {
+        db.transaction(Mode::Read, |tx| {
+            let order = records::load(tx, "work_orders", &id)?.expect("the order exists").fields;
+            let children = |tx: &mut dyn fieldbook_server::db::Tx, entity| -> fieldbook_server::Result<Vec<(String, Map<String, Value>)>> {
+                Ok(records::by_owner(tx, entity, &id)?.into_iter().map(|(id, s)| (id, s.fields)).collect())
+            };
+            let answers = children(tx, "inspection_answers")?;
+            let repairs = children(tx, "repair_records")?;
+            let template = match records::text_of(&order, "template_id") {
+                Some(t) => records::load(tx, "checklist_templates", t)?.map(|s| s.fields),
+                None => None,
+            };
+            Ok(fieldbook_server::signed::live_content(&id, &order, &answers, &repairs, template.as_ref()))
+        })
+    })
+    .await
+    .unwrap()
+}
+
+/// What a laptop would sign for an order as the server holds it now, with the signer of
+/// [`Laptop::signature`]: pass it to that to make a signature the server accepts.
+pub async fn signable(s: &TestServer, order_id: &str) -> String {
+    let mut content = records_now(s, order_id).await;
+    content["signer"] = test_signer();
+    fieldbook_core::signature::canonical_json(&content)
+}

@@ -142,6 +142,12 @@ export interface SignatureCheck {
   device_id: string;
   digest_ok: boolean;
   signature_ok: boolean;
+  /** The signed content names this order and revision, and the row shows the signer signed. */
+  signer_ok: boolean;
+  /** For the order's current revision: the live records equal what was signed; null otherwise. */
+  records_match: boolean | null;
+  /** Where the live records differ from what was signed. */
+  changed: string[];
   problem: string | null;
 }
 
