@@ -224,37 +224,142 @@ pub fn report_bytes(state: State<'_, AppState>, order: String) -> Result<Respons
     Ok(Response::new(state.store()?.lock().service_report(&order)?))
 }
 
-/// Writes the service report PDF to `path` (absolute, or starting with `~/`). The file appears
-/// whole or not at all: it is written beside the target under a temporary name, synced, then
-/// renamed. Returns the path written.
+/// Asks where to save a report: `(suggested file name, folder)` → the path chosen, or `None`
+/// when the technician cancelled. In the app this is the native save dialog
+/// (tauri-plugin-dialog, called from here, so the web view never names a path); tests manage a
+/// stand-in.
+pub struct SaveAs(pub Box<AskSavePath>);
+
+/// `(suggested file name, folder)` → the path chosen, `None` when cancelled.
+pub type AskSavePath = dyn Fn(&str, &Path) -> Option<PathBuf> + Send + Sync;
+
+/// Opens a file in a viewer.
+pub type OpenFile = dyn Fn(&Path) -> std::io::Result<()> + Send + Sync;
+
+/// Opens a file in the system's viewer. In the app, `open::that_detached`; tests manage a
+/// stand-in.
+pub struct OpenWith(pub Box<OpenFile>);
+
+/// Saves the service report PDF where the technician chooses in the native save dialog
+/// (suggested: the order's number in the Documents folder). The web view cannot name the path,
+/// so a compromised page cannot make the app write anywhere else. The file appears whole or not
+/// at all (written beside the target under a temporary name, synced, renamed). Returns the path
+/// written, or `None` when the dialog was cancelled.
 #[tauri::command(async)]
-pub fn save_report(state: State<'_, AppState>, order: String, path: String) -> Result<String> {
-    let target = expand_home(&path)?;
-    let bytes = state.store()?.lock().service_report(&order)?;
-    write_atomically(&target, &bytes)?;
-    Ok(target.to_string_lossy().into_owned())
+pub fn save_report<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    order: String,
+) -> Result<Option<String>> {
+    let (bytes, number) = report_of(&state, &order)?;
+    let name = format!("{}.pdf", safe_file_stem(&number));
+    let folder = documents_dir(&app);
+    let chosen = match app.try_state::<SaveAs>() {
+        Some(ask) => (ask.0)(&name, &folder),
+        None => ask_where_to_save(&app, &name, &folder)?,
+    };
+    let Some(target) = chosen else { return Ok(None) };
+    write_atomically(&target, &bytes, false)?;
+    Ok(Some(target.to_string_lossy().into_owned()))
+}
+
+fn ask_where_to_save<R: Runtime>(
+    app: &tauri::AppHandle<R>,
+    name: &str,
+    folder: &Path,
+) -> Result<Option<PathBuf>> {
+    use tauri_plugin_dialog::DialogExt;
+    if app.try_state::<tauri_plugin_dialog::Dialog<R>>().is_none() {
+        return Err(Error::invalid(
+            "service report",
+            "path",
+            "this window has no save dialog; restart Fieldbook",
+        )
+        .into());
+    }
+    let picked = app
+        .dialog()
+        .file()
+        .set_file_name(name)
+        .set_directory(folder)
+        .add_filter("PDF", &["pdf"])
+        .blocking_save_file();
+    match picked {
+        None => Ok(None),
+        Some(p) => p.into_path().map(Some).map_err(|e| {
+            Error::invalid(
+                "service report",
+                "path",
+                format!("the place chosen is not a file on this computer ({e}); choose a folder on this computer"),
+            )
+            .into()
+        }),
+    }
 }
 
 /// Writes the report to a temporary file and opens it in the system's PDF viewer, for printing.
+/// The file (0600) is in a folder only this user can enter (0700, see `private_report_dir`), so
+/// no other account on the laptop can read a customer's report or plant a file in its place.
 /// Returns the path of the file opened.
 #[tauri::command(async)]
-pub fn open_report(state: State<'_, AppState>, order: String) -> Result<String> {
-    let (bytes, number) = {
-        let shared = state.store()?;
-        let mut store = shared.lock();
-        let number = store.find_order(&order)?.number;
-        (store.service_report(&order)?, number)
-    };
-    let dir = std::env::temp_dir().join("fieldbook-reports");
+pub fn open_report<R: Runtime>(
+    app: tauri::AppHandle<R>,
+    state: State<'_, AppState>,
+    order: String,
+) -> Result<String> {
+    let (bytes, number) = report_of(&state, &order)?;
+    let dir = private_report_dir()?;
     let target = dir.join(format!("{}.pdf", safe_file_stem(&number)));
-    write_atomically(&target, &bytes)?;
-    open::that_detached(&target).map_err(|e| {
+    write_atomically(&target, &bytes, true)?;
+    let opened = match app.try_state::<OpenWith>() {
+        Some(open) => (open.0)(&target),
+        None => open::that_detached(&target),
+    };
+    opened.map_err(|e| {
         Error::io(
             &target,
             std::io::Error::other(format!("saved, but no PDF viewer could be opened: {e}")),
         )
     })?;
     Ok(target.to_string_lossy().into_owned())
+}
+
+/// The order's report and its number.
+fn report_of(state: &AppState, order: &str) -> Result<(Vec<u8>, String)> {
+    let shared = state.store()?;
+    let mut store = shared.lock();
+    let number = store.find_order(order)?.number;
+    Ok((store.service_report(order)?, number))
+}
+
+/// The folder of this app run's temporary reports: made once per run, readable by this user
+/// only (0700), with a random name nobody can take in advance (a shared, predictable
+/// `/tmp/fieldbook-reports` could be created first by another account, or be a link). In
+/// `$XDG_RUNTIME_DIR` (the user's own, emptied at logout) when there is one, else in the temp
+/// folder.
+pub fn private_report_dir() -> Result<PathBuf> {
+    static DIR: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
+    let mut dir = DIR.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(d) = dir.as_ref().filter(|d| d.is_dir()) {
+        return Ok(d.clone());
+    }
+    let base = std::env::var_os("XDG_RUNTIME_DIR")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute() && p.is_dir())
+        .unwrap_or_else(std::env::temp_dir);
+    let made = tempfile::Builder::new()
+        .prefix("fieldbook-reports-")
+        .tempdir_in(&base)
+        .map_err(|e| Error::io(&base, e))?
+        .keep();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&made, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| Error::io(&made, e))?;
+    }
+    *dir = Some(made.clone());
+    Ok(made)
 }
 
 /// Minutes per service category A–D for a day (default today), per technician and in total.
@@ -285,11 +390,7 @@ pub fn app_info<R: Runtime>(
     let shared = state.store()?;
     let store = shared.lock();
     let db = store.path();
-    let documents = app
-        .path()
-        .document_dir()
-        .or_else(|_| app.path().home_dir())
-        .unwrap_or_else(|_| std::env::temp_dir());
+    let documents = documents_dir(&app);
     Ok(AppInfo {
         version: env!("CARGO_PKG_VERSION"),
         db_path: db.to_string_lossy().into_owned(),
@@ -306,6 +407,14 @@ pub fn app_info<R: Runtime>(
 }
 
 // ---------------------------------------------------------------------------------------------
+
+/// The user's Documents folder, else home.
+fn documents_dir<R: Runtime>(app: &tauri::AppHandle<R>) -> PathBuf {
+    app.path()
+        .document_dir()
+        .or_else(|_| app.path().home_dir())
+        .unwrap_or_else(|_| std::env::temp_dir())
+}
 
 fn day_or_today(date: Option<&str>, record: &str) -> Result<NaiveDate> {
     match date.map(str::trim).filter(|d| !d.is_empty()) {
@@ -330,40 +439,10 @@ fn from_json<T: DeserializeOwned>(order: &str, field: &str, value: Value) -> Res
         .map_err(|e| Error::invalid(format!("work order {order}"), field, e.to_string()).into())
 }
 
-fn expand_home(path: &str) -> Result<PathBuf> {
-    let path = path.trim();
-    let expanded = match path
-        .strip_prefix("~/")
-        .or(if path == "~" { Some("") } else { None })
-    {
-        Some(rest) => match std::env::var_os("HOME").or_else(|| std::env::var_os("USERPROFILE")) {
-            Some(home) => PathBuf::from(home).join(rest),
-            None => PathBuf::from(path),
-        },
-        None => PathBuf::from(path),
-    };
-    if path.is_empty() || !expanded.is_absolute() {
-        return Err(Error::invalid(
-            "service report",
-            "path",
-            format!("'{path}' is not a full path; give one like ~/Documents/WO-1001.pdf"),
-        )
-        .into());
-    }
-    if expanded.file_name().is_none() {
-        return Err(Error::invalid(
-            "service report",
-            "path",
-            "the path names a folder; add a file name",
-        )
-        .into());
-    }
-    Ok(expanded)
-}
-
 /// Writes `bytes` to `target` under a temporary name in the same folder, syncs it, then renames
 /// it over `target`: a crash or full disk never leaves a half-written file under that name.
-fn write_atomically(target: &Path, bytes: &[u8]) -> Result<()> {
+/// `private`: readable by this user only (0600), from its creation on.
+fn write_atomically(target: &Path, bytes: &[u8], private: bool) -> Result<()> {
     let dir = target
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -375,7 +454,16 @@ fn write_atomically(target: &Path, bytes: &[u8]) -> Result<()> {
         .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.partial", std::process::id()));
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        if private {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        #[cfg(not(unix))]
+        let _ = private;
+        let mut f = options.open(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
         std::fs::rename(&tmp, target)
@@ -429,23 +517,6 @@ mod tests {
         assert_eq!(percent_decode("a%2Fb"), "a/b");
         assert_eq!(percent_decode("100%"), "100%");
         assert_eq!(percent_decode("%zz"), "%zz");
-    }
-
-    #[test]
-    fn report_paths_must_be_full_file_paths() {
-        assert!(expand_home("WO-1.pdf").is_err());
-        assert!(expand_home("").is_err());
-        assert!(expand_home("/").is_err());
-        assert_eq!(
-            expand_home("/tmp/x.pdf").unwrap(),
-            PathBuf::from("/tmp/x.pdf")
-        );
-        if let Some(home) = std::env::var_os("HOME") {
-            assert_eq!(
-                expand_home("~/Documents/a.pdf").unwrap(),
-                PathBuf::from(home).join("Documents/a.pdf")
-            );
-        }
     }
 
     #[test]

@@ -166,6 +166,9 @@ pub fn run() {
         std::env::args_os().skip(1),
     );
     app_builder(tauri::Builder::default(), AppState::open(&path))
+        // The save dialog of `save_report`, used from Rust only (no capability grants the web
+        // view any dialog command).
+        .plugin(tauri_plugin_dialog::init())
         .run(tauri::generate_context!())
         .expect("error while running Fieldbook");
 }

@@ -4,6 +4,7 @@
 
 use fieldbook_core::import::ImportDocument;
 use fieldbook_core::Store;
+use fieldbook_desktop::commands::{OpenWith, SaveAs};
 use fieldbook_desktop::AppState;
 use serde_json::{json, Value};
 use tauri::http::{HeaderMap, HeaderValue};
@@ -311,38 +312,67 @@ fn a_repair_call_from_arrival_to_signature_verifies_intact_and_amends() {
     assert_eq!(day["totals"]["A"], 95, "{day}");
 }
 
+/// The path comes from the save dialog (here a stand-in), never from the web view: a `path`
+/// the page sends is ignored (issue 10, desktop Low item).
 #[test]
-fn save_report_writes_a_whole_pdf_and_report_bytes_previews_it() {
+fn save_report_writes_a_whole_pdf_where_the_dialog_says_never_where_the_page_says() {
     let app = App::demo();
-    let target = app.dir.path().join("out").join("WO-1002.pdf");
-    let written = app.ok("save_report", json!({ "order": "WO-1002", "path": target }));
-    assert_eq!(written, json!(target.to_string_lossy()));
-    let pdf = std::fs::read(&target).unwrap();
+    let chosen = app.dir.path().join("out").join("chosen.pdf");
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (answer, seen) = (chosen.clone(), asked.clone());
+    app.mock.manage(SaveAs(Box::new(move |name, folder| {
+        seen.lock().unwrap().push((name.to_owned(), folder.to_owned()));
+        Some(answer.clone())
+    })));
+    let named_by_page = app.dir.path().join("page-named.pdf");
+    let written = app.ok("save_report", json!({ "order": "WO-1002", "path": named_by_page }));
+    assert_eq!(written, json!(chosen.to_string_lossy()));
+    assert!(!named_by_page.exists(), "nothing is written where the page says");
+    assert_eq!(asked.lock().unwrap()[0].0, "WO-1002.pdf", "the dialog suggests the order's number");
+    let pdf = std::fs::read(&chosen).unwrap();
     assert!(pdf.starts_with(b"%PDF-"), "a PDF");
-    let leftovers: Vec<_> = std::fs::read_dir(target.parent().unwrap())
+    let leftovers: Vec<_> = std::fs::read_dir(chosen.parent().unwrap())
         .unwrap()
         .map(|e| e.unwrap().file_name())
-        .filter(|n| n != "WO-1002.pdf")
+        .filter(|n| n != "chosen.pdf")
         .collect();
-    assert!(
-        leftovers.is_empty(),
-        "no temporary file left: {leftovers:?}"
-    );
+    assert!(leftovers.is_empty(), "no temporary file left: {leftovers:?}");
 
     let preview = app.bytes("report_bytes", json!({ "order": "WO-1002" }));
     assert!(preview.starts_with(b"%PDF-"));
-
-    let err = app
-        .call(
-            "save_report",
-            json!({ "order": "WO-1002", "path": "WO-1002.pdf" }),
-        )
-        .unwrap_err();
-    assert_eq!(fields(&err), ["path"]);
-    let err = app
-        .call("report_bytes", json!({ "order": "WO-9999" }))
-        .unwrap_err();
+    let err = app.call("report_bytes", json!({ "order": "WO-9999" })).unwrap_err();
     assert_eq!(err["kind"], "not_found", "{err}");
+}
+
+#[test]
+fn a_cancelled_save_dialog_writes_nothing() {
+    let app = App::demo();
+    app.mock.manage(SaveAs(Box::new(|_, _| None)));
+    assert_eq!(app.ok("save_report", json!({ "order": "WO-1002" })), Value::Null);
+}
+
+/// The report opened for printing is in a folder of this user's only (0700), not the shared,
+/// predictable /tmp/fieldbook-reports, and readable by this user only (0600).
+#[cfg(unix)]
+#[test]
+fn a_report_opened_for_printing_is_private_to_this_user() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = App::demo();
+    let opened = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let seen = opened.clone();
+    app.mock.manage(OpenWith(Box::new(move |p| {
+        *seen.lock().unwrap() = Some(p.to_owned());
+        Ok(())
+    })));
+    let path = app.ok("open_report", json!({ "order": "WO-1002" }));
+    let path = std::path::PathBuf::from(path.as_str().unwrap());
+    assert_eq!(opened.lock().unwrap().as_deref(), Some(path.as_path()), "the viewer got that file");
+    assert!(std::fs::read(&path).unwrap().starts_with(b"%PDF-"));
+    let dir = path.parent().unwrap();
+    assert_ne!(dir, std::env::temp_dir().join("fieldbook-reports"));
+    assert!(dir.file_name().unwrap().to_string_lossy().starts_with("fieldbook-reports-"), "{dir:?}");
+    assert_eq!(std::fs::metadata(dir).unwrap().permissions().mode() & 0o777, 0o700, "{dir:?}");
+    assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600, "{path:?}");
 }
 
 #[test]

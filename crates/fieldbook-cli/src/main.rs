@@ -13,7 +13,7 @@ use fieldbook_core::import::ImportDocument;
 use fieldbook_core::model::{Category, NewRepairRecord, PartUsed, SatisfactionCard, Status, Stroke};
 use fieldbook_core::store::{AnswerInput, OrderFilter, SignRequest};
 use fieldbook_core::{Error, Store};
-use fieldbook_sync::{SyncClient, SyncError};
+use fieldbook_sync::{ClientOptions, SyncClient, SyncError};
 use serde_json::json;
 
 mod print;
@@ -156,9 +156,18 @@ enum Command {
         server: String,
         #[arg(long)]
         code: String,
+        /// Allow an unencrypted http:// address of another computer (only on a trusted office
+        /// network): stored with the enrolment, and every sync warns about it.
+        #[arg(long)]
+        allow_insecure_http: bool,
     },
     /// Push this laptop's changes and pull the office's until caught up, then upload photos.
-    Sync,
+    Sync {
+        /// Allow an unencrypted http:// server address of another computer for this sync (only
+        /// on a trusted office network); it warns.
+        #[arg(long)]
+        allow_insecure_http: bool,
+    },
     /// Sync state: changes waiting, last successful sync, last error, refused changes.
     Status,
 }
@@ -417,14 +426,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let entries = store.outbox()?;
             out.show(&entries, || print::outbox(&entries));
         }
-        Command::Enroll { server, code } => {
-            let client = SyncClient::new(Arc::new(Mutex::new(store)))?;
+        Command::Enroll { server, code, allow_insecure_http } => {
+            let client = SyncClient::with_options(Arc::new(Mutex::new(store)), ClientOptions { allow_insecure_http, ..ClientOptions::default() })?;
             let e = runtime()?.block_on(client.enroll(&server, &code))?;
             out.show(&e, || format!("Enrolled with {} as {} (device {}).\nRun `fieldbook sync` to fetch your work.\n", e.server_url, e.technician, e.device_id));
         }
-        Command::Sync => {
+        Command::Sync { allow_insecure_http } => {
             let path = store.path().to_owned();
-            let client = SyncClient::new(Arc::new(Mutex::new(store)))?;
+            let client = SyncClient::with_options(Arc::new(Mutex::new(store)), ClientOptions { allow_insecure_http, ..ClientOptions::default() })?;
             match runtime()?.block_on(client.sync_once()) {
                 Ok(r) => out.show(&r, || print::sync_report(&r)),
                 Err(SyncError::Revoked { reason, wipe }) => {

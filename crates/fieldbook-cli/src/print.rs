@@ -166,6 +166,9 @@ fn local_ts(s: &str) -> String {
 
 pub fn sync_report(r: &SyncReport) -> String {
     let mut s = String::new();
+    for w in &r.warnings {
+        s.push_str(&format!("WARNING: {w}\n"));
+    }
     if r.pushed == 0 && r.pulled == 0 {
         s.push_str("Already up to date.\n");
     }
@@ -188,6 +191,9 @@ pub fn sync_report(r: &SyncReport) -> String {
     if r.pulled > 0 {
         s.push_str(&format!("Pulled {} change(s) from the server ({} record(s) changed here)\n", r.pulled, r.changed));
     }
+    if r.refused > 0 {
+        s.push_str(&format!("{} pulled record(s) could not be stored on this laptop; the rest synced. `fieldbook status` lists them\n", r.refused));
+    }
     if r.attachments_uploaded > 0 || !r.attachments_pending.is_empty() {
         s.push_str(&format!("Photos and files: {} uploaded, {} still to upload\n", r.attachments_uploaded, r.attachments_pending.len()));
         for p in &r.attachments_pending {
@@ -203,6 +209,13 @@ pub fn sync_status(st: &SyncStatus) -> String {
         (Some(url), true) => format!("Server:      {url} (technician {})\n", st.technician.as_deref().unwrap_or("?")),
         _ => "Server:      not enrolled — run `fieldbook enroll --server URL --code CODE` with the code from the office\n".to_owned(),
     };
+    if let Some(url) = st.server_url.as_deref().filter(|_| st.enrolled) {
+        match fieldbook_sync::check_transport(url, st.allow_insecure_http) {
+            Ok(true) => s.push_str(&format!("WARNING:     {}\n", fieldbook_sync::insecure_warning(url))),
+            Ok(false) => {}
+            Err(e) => s.push_str(&format!("NOT SYNCING: {e}\n")),
+        }
+    }
     if let Some(reason) = &st.revoked_reason {
         s.push_str(&format!("REVOKED:     the office revoked this laptop's access: {reason}\n"));
     }
@@ -216,6 +229,18 @@ pub fn sync_status(st: &SyncStatus) -> String {
         s.push_str(&format!("Refused by the server ({}):\n", st.rejections.len()));
         for x in &st.rejections {
             s.push_str(&format!("  ✗ #{} {} {}: {}\n", x.seq, x.entity, x.record_id, x.reason));
+        }
+    }
+    if st.pull_refused_total > 0 {
+        s.push_str(&format!(
+            "Not stored here ({}): pulled from the server but refused by this laptop; everything else synced, and a corrected version from the office replaces each:\n",
+            st.pull_refused_total
+        ));
+        for x in &st.pull_refused {
+            s.push_str(&format!("  ✗ feed #{} {} {}: {}\n", x.feed_seq, x.entity, x.record_id, x.reason));
+        }
+        if st.pull_refused_total > st.pull_refused.len() as i64 {
+            s.push_str(&format!("  … and {} more\n", st.pull_refused_total - st.pull_refused.len() as i64));
         }
     }
     s

@@ -7,6 +7,7 @@
 //! every `Send` future; see the `futures_are_send` test.)
 
 use std::collections::HashSet;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -17,7 +18,7 @@ use fieldbook_core::Store;
 use serde::Serialize;
 
 use crate::error::{Result, SyncError};
-use crate::http::{normalize_base_url, Endpoint, Http, Purpose, Transfer};
+use crate::http::{check_transport, insecure_warning, normalize_base_url, Endpoint, Http, Limits, Purpose, Transfer, MAX_DECOMPRESSED_BYTES, MAX_RESPONSE_BYTES};
 
 /// Tunables; the defaults are the product's.
 #[derive(Debug, Clone)]
@@ -32,11 +33,31 @@ pub struct ClientOptions {
     pub pull_limit: usize,
     /// Attachment upload chunk. A cut loses at most one chunk of progress.
     pub chunk_size: usize,
+    /// Allow plain `http://` to a server that is not this computer for this client (`fieldbook
+    /// sync --allow-insecure-http`); every sync then warns. An enrolment made with it stores
+    /// the permission with the enrolment (`Store::set_allow_insecure_http`).
+    pub allow_insecure_http: bool,
+    /// The largest answer body accepted as received ([`MAX_RESPONSE_BYTES`]).
+    pub max_response_bytes: u64,
+    /// The largest answer body accepted once decompressed ([`MAX_DECOMPRESSED_BYTES`]).
+    pub max_decompressed_bytes: u64,
+    /// Host names answered without DNS, for tests.
+    #[doc(hidden)]
+    pub resolve: Vec<(String, SocketAddr)>,
 }
 
 impl Default for ClientOptions {
     fn default() -> Self {
-        Self { connect_timeout: Duration::from_secs(5), request_timeout: Duration::from_secs(60), pull_limit: 500, chunk_size: 256 * 1024 }
+        Self {
+            connect_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(60),
+            pull_limit: 500,
+            chunk_size: 256 * 1024,
+            allow_insecure_http: false,
+            max_response_bytes: MAX_RESPONSE_BYTES,
+            max_decompressed_bytes: MAX_DECOMPRESSED_BYTES,
+            resolve: Vec::new(),
+        }
     }
 }
 
@@ -81,6 +102,9 @@ pub struct SyncReport {
     pub pulled: u32,
     /// Local records those changed.
     pub changed: u32,
+    /// Pulled records this laptop could not store (its schema refuses them); the rest of their
+    /// pages applied. Kept and listed by `fieldbook status` until a valid version arrives.
+    pub refused: u32,
     /// Unsynced changes given new numbers because the store had been restored from a backup
     /// (the server had applied numbers the store was handing out again).
     pub renumbered: u32,
@@ -92,6 +116,8 @@ pub struct SyncReport {
     pub bytes_down: u64,
     #[serde(rename = "duration_ms", serialize_with = "as_millis")]
     pub duration: Duration,
+    /// Said with every sync while it holds: plain http:// to another computer is allowed.
+    pub warnings: Vec<String>,
 }
 
 pub(crate) fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -125,7 +151,8 @@ impl SyncClient {
     }
 
     pub fn with_options(store: Arc<Mutex<Store>>, options: ClientOptions) -> Result<Self> {
-        let http = Http::new(options.connect_timeout, options.request_timeout)?;
+        let limits = Limits { max_response_bytes: options.max_response_bytes, max_decompressed_bytes: options.max_decompressed_bytes };
+        let http = Http::new(options.connect_timeout, options.request_timeout, limits, &options.resolve)?;
         Ok(Self { store, http, options, confirmed: Mutex::new(HashSet::new()) })
     }
 
@@ -146,15 +173,20 @@ impl SyncClient {
         self.with_store(|s| s.outbox_len())
     }
 
-    fn endpoint(&self) -> Result<Endpoint> {
+    /// Where to sync, once its transport is acceptable ([`check_transport`]); with the warning
+    /// to give when it is plain HTTP to another computer, allowed.
+    fn endpoint(&self) -> Result<(Endpoint, Option<String>)> {
         let e = self.with_store(|s| s.enrolment())?.ok_or(SyncError::NotEnrolled)?;
-        Ok(Endpoint { base: e.server_url, token: Some(e.device_token) })
+        let insecure = check_transport(&e.server_url, e.allow_insecure_http || self.options.allow_insecure_http)?;
+        let warning = insecure.then(|| insecure_warning(&e.server_url));
+        Ok((Endpoint { base: e.server_url, token: Some(e.device_token) }, warning))
     }
 
     /// Enrols this laptop with `server_url` using the office's one-time `code`, and stores the
     /// device token. Enrolling again (a new code) replaces the token.
     pub async fn enroll(&self, server_url: &str, code: &str) -> Result<Enrollment> {
         let base = normalize_base_url(server_url)?;
+        let insecure = check_transport(&base, self.options.allow_insecure_http)?;
         let code = code.trim();
         if code.is_empty() {
             return Err(SyncError::EnrollmentRefused { message: "the code is empty".into() });
@@ -163,13 +195,16 @@ impl SyncClient {
         let req = EnrollRequest { code: code.to_owned(), device_id: device_id.clone(), public_key, device_name: hostname() };
         let ep = Endpoint { base: base.clone(), token: None };
         let (resp, _): (EnrollResponse, _) = self.http.post_json(&ep, "/api/enroll", &req, "the enrolment", Purpose::Enroll).await?;
-        self.with_store(|s| s.set_enrolment(&base, &resp.device_token, &resp.technician))?;
+        self.with_store(|s| {
+            s.set_enrolment(&base, &resp.device_token, &resp.technician)?;
+            s.set_allow_insecure_http(insecure)
+        })?;
         Ok(Enrollment { server_url: base, technician: resp.technician, device_id })
     }
 
     /// Cheap reachability check (`GET /api/status`): `Ok` when the server answers at all.
     pub async fn probe(&self) -> Result<()> {
-        let ep = self.endpoint()?;
+        let (ep, _) = self.endpoint()?;
         self.http.probe(&ep).await
     }
 
@@ -210,7 +245,8 @@ impl SyncClient {
 
     /// Push then pull. Returns the endpoint for the attachment phase.
     async fn exchange(&self, report: &mut SyncReport, progress: &mut impl FnMut(&Progress)) -> Result<Endpoint> {
-        let ep = self.endpoint()?;
+        let (ep, warning) = self.endpoint()?;
+        report.warnings.extend(warning);
         let mut renumbered = false;
         loop {
             let batch = self.with_store(|s| s.pending_push(MAX_PUSH_BATCH))?;
@@ -266,7 +302,7 @@ impl SyncClient {
             let apply = async move {
                 let applied = tokio::task::spawn_blocking(move || {
                     let mut s = store.lock().unwrap_or_else(PoisonError::into_inner);
-                    let applied = s.apply_pull(&page);
+                    let applied = s.apply_pull_page(&page);
                     if dropped.load(Ordering::SeqCst) {
                         // The sync was dropped while this page was on its way in.
                         let _ = s.end_pull();
@@ -293,7 +329,9 @@ impl SyncClient {
             };
             let (applied, next) = tokio::join!(apply, next);
             report.pulled += received;
-            report.changed += applied? as u32;
+            let applied = applied?;
+            report.changed += applied.changed as u32;
+            report.refused += applied.refused as u32;
             progress(&report.progress());
             if !more {
                 break;

@@ -16,6 +16,15 @@ pub enum SyncError {
     #[error("'{url}' is not a server address: {reason} (expected e.g. https://fieldbook.example.com)")]
     InvalidUrl { url: String, reason: String },
 
+    /// A plain `http://` address of another computer, not allowed on this laptop: nothing was
+    /// sent (see `check_transport`).
+    #[error("refusing to sync with {url} over unencrypted http://: on a shared or open network anyone could read this laptop's data and answer in the server's name (even order its data wiped). Use the server's https:// address (`fieldbook enroll --server https://… --code CODE`); only on a trusted office network, allow plain http:// explicitly with `--allow-insecure-http` (`fieldbook enroll` or `fieldbook sync`) or the app's Settings")]
+    InsecureHttp { url: String },
+
+    /// An answer larger than this laptop accepts; refused while it arrived.
+    #[error("the answer of {url} to {what} is larger than this laptop accepts (more than {} {}); a Fieldbook server's answers stay far below that, so check the server address (is something else answering?) or ask the office to check the server", mib(*.limit), if *.decompressed { "once decompressed" } else { "as received" })]
+    TooLarge { url: String, what: &'static str, limit: u64, decompressed: bool },
+
     /// No HTTP answer at all: no network, DNS failure, connection refused or cut, timeout.
     #[error("cannot reach the server at {url}: {detail}{}", if *.enrolling { " — check the address and the network, then enrol again" } else { " — your changes are kept and will sync when the connection returns" })]
     Unreachable { url: String, detail: String, enrolling: bool },
@@ -61,6 +70,14 @@ pub enum SyncError {
     Store(#[from] fieldbook_core::Error),
 }
 
+fn mib(bytes: u64) -> String {
+    if bytes >= 1024 * 1024 && bytes % (1024 * 1024) == 0 {
+        format!("{} MiB", bytes / (1024 * 1024))
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
 fn server_says(message: &str) -> String {
     if message.trim().is_empty() {
         String::new()
@@ -75,6 +92,8 @@ impl SyncError {
         match self {
             SyncError::NotEnrolled => "not_enrolled",
             SyncError::InvalidUrl { .. } => "invalid_url",
+            SyncError::InsecureHttp { .. } => "insecure_http",
+            SyncError::TooLarge { .. } => "too_large",
             SyncError::Unreachable { .. } => "unreachable",
             SyncError::UpgradeRequired { .. } => "protocol_unsupported",
             SyncError::Unauthorized => "unauthorized",

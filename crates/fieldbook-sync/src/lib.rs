@@ -22,6 +22,6 @@ pub mod sync_loop;
 pub use backoff::Backoff;
 pub use client::{ClientOptions, Enrollment, PendingAttachment, Progress, SyncClient, SyncReport};
 pub use error::{Result, SyncError};
-pub use http::{UPLOAD_LENGTH, UPLOAD_OFFSET};
+pub use http::{check_transport, insecure_warning, MAX_DECOMPRESSED_BYTES, MAX_RESPONSE_BYTES, UPLOAD_LENGTH, UPLOAD_OFFSET};
 pub use revocation::{handle_revocation, Revocation};
 pub use sync_loop::{LoopOptions, SyncEvent, SyncHandle, SyncLoop};

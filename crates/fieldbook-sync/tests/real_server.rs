@@ -12,6 +12,7 @@ use fieldbook_server::db::{Db, Mode};
 use fieldbook_server::server::{self, Running};
 use fieldbook_server::{attachments, devices, enrolment, import, records, users};
 use fieldbook_sync::{ClientOptions, SyncClient, SyncError};
+use serde_json::json;
 
 struct Office {
     db: Db,
@@ -166,4 +167,84 @@ async fn a_used_enrolment_code_is_refused_by_the_real_server() {
     // A mistyped address: nothing is kept "for later" because nothing was enrolled.
     let e = laptop(&d2).enroll("http://127.0.0.1:9", &code).await.unwrap_err();
     assert!(e.to_string().ends_with("— check the address and the network, then enrol again"), "{e}");
+}
+
+/// Writes `fields` of one record as the office would (an import, a console decision): through
+/// the server's feed writer with the server's clock, no checks but the writer's own. Values the
+/// laptop's schema refuses get into the feed this way.
+async fn office_writes(office: &Office, entity: &'static str, id: String, fields: serde_json::Value) {
+    office
+        .db(move |db| {
+            db.transaction(Mode::Feed, |tx| {
+                let mut w = fieldbook_server::feed::Writer::begin(tx)?;
+                let stamp = w.tick();
+                let fields = fields.as_object().unwrap().clone();
+                w.apply(&fieldbook_server::feed::Change { entity, id: &id, fields: &fields, stamps: fieldbook_core::sync::merge::Stamps::All(&stamp), base: None, author: None })?;
+                w.finish().map(|_| ())
+            })
+            .unwrap()
+        })
+        .await
+}
+
+/// Issue 10, finding 10: one record in a technician's feed that no laptop can store (status
+/// "bogus") used to fail that page on every sync of every laptop of theirs, for good. Now each
+/// laptop syncs everything else, reports the one, and takes its corrected version.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_no_laptop_can_store_does_not_stop_their_sync_and_is_reported() {
+    let office = Office::with_demo().await;
+    let dir = tempfile::tempdir().unwrap();
+    let client = laptop(&dir);
+    client.enroll(&office.url(), &office.code_for("li.wei").await).await.unwrap();
+    client.sync_once().await.unwrap();
+    let (bad, other) = {
+        let s = client.store().lock().unwrap();
+        (s.find_order("WO-1001").unwrap(), s.find_order("WO-1002").unwrap())
+    };
+
+    // The office writes a status no laptop knows on one order, and a change to another.
+    office_writes(&office, "work_orders", bad.id.clone(), json!({"status": "bogus"})).await;
+    office_writes(&office, "work_orders", other.id.clone(), json!({"problem": "客户来电：水泵漏水"})).await;
+    let r = client.sync_once().await.expect("the sync goes on past the record");
+    assert_eq!((r.pulled, r.changed, r.refused), (2, 1, 1), "{r:?}");
+    {
+        let s = client.store().lock().unwrap();
+        assert_eq!(s.find_order("WO-1002").unwrap().problem.as_deref(), Some("客户来电：水泵漏水"), "the rest of the page applied");
+        assert_eq!(s.find_order("WO-1001").unwrap().status, bad.status, "the refused change wrote nothing");
+        let st = s.sync_status().unwrap();
+        assert!(st.last_error.is_none(), "{:?}", st.last_error);
+        assert_eq!(st.pull_refused.len(), 1);
+        assert_eq!(st.pull_refused[0].record_id, bad.id);
+        assert!(st.pull_refused[0].reason.contains("CHECK constraint failed"), "{}", st.pull_refused[0].reason);
+    }
+    // The next sync is not stuck behind it either.
+    let r = client.sync_once().await.unwrap();
+    assert_eq!((r.pulled, r.refused), (0, 0));
+
+    // A laptop enrolled now syncs too: it has the order as it stood before that change (an
+    // earlier change of the feed), and everything else.
+    let dir2 = tempfile::tempdir().unwrap();
+    let second = laptop(&dir2);
+    second.enroll(&office.url(), &office.code_for("li.wei").await).await.unwrap();
+    let r = second.sync_once().await.expect("a new laptop syncs too");
+    assert_eq!(r.refused, 1, "{r:?}");
+    {
+        let s = second.store().lock().unwrap();
+        assert_eq!(s.find_order("WO-1001").unwrap().status, bad.status);
+        assert_eq!(s.find_order("WO-1002").unwrap().problem.as_deref(), Some("客户来电：水泵漏水"));
+        let st = s.sync_status().unwrap();
+        assert_eq!(st.pull_refused_total as u32, r.refused);
+        assert!(st.pull_refused.iter().any(|x| x.record_id == bad.id));
+    }
+
+    // The office corrects it: both laptops take it and clear the refusal.
+    office_writes(&office, "work_orders", bad.id.clone(), json!({"status": "dispatched"})).await;
+    let r = client.sync_once().await.unwrap();
+    assert_eq!((r.changed, r.refused), (1, 0), "{r:?}");
+    let st = client.store().lock().unwrap().sync_status().unwrap();
+    assert_eq!(st.pull_refused_total, 0, "{:?}", st.pull_refused);
+    second.sync_once().await.unwrap();
+    let s = second.store().lock().unwrap();
+    assert_eq!(s.find_order("WO-1001").unwrap().status, Status::Dispatched);
+    assert!(s.sync_status().unwrap().pull_refused.iter().all(|x| x.record_id != bad.id));
 }

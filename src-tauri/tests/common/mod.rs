@@ -23,6 +23,11 @@ impl MockApp {
         MockApp { _app: app, webview }
     }
 
+    /// Puts `value` in the app's state (e.g. a stand-in for a native dialog).
+    pub fn manage<T: Send + Sync + 'static>(&self, value: T) {
+        tauri::Manager::manage(&self._app, value);
+    }
+
     /// One IPC request as the UI sends it.
     pub fn raw(&self, cmd: &str, body: InvokeBody, headers: HeaderMap) -> Result<InvokeResponseBody, Value> {
         get_ipc_response(

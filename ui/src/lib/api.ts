@@ -395,9 +395,12 @@ export async function reportBytes(order: string): Promise<Uint8Array> {
   return toBytes(await invoke<unknown>("report_bytes", { order }));
 }
 
-/** Writes the report PDF to `path`; resolves to the path written. */
-export function saveReport(order: string, path: string): Promise<string> {
-  return invoke<string>("save_report", { order, path });
+/**
+ * Asks where to save the report PDF in the native save dialog, and writes it there; resolves to
+ * the path written, or null when the dialog was cancelled. The page never names the path.
+ */
+export function saveReport(order: string): Promise<string | null> {
+  return invoke<string | null>("save_report", { order });
 }
 
 /** Opens the report in the system PDF viewer; resolves to the temporary file's path. */

@@ -16,6 +16,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../../../../migrations/client/0005_record_clocks.sql")),
     (6, include_str!("../../../../migrations/client/0006_stamps_in_row.sql")),
     (7, include_str!("../../../../migrations/client/0007_search_after_pull.sql")),
+    (8, include_str!("../../../../migrations/client/0008_pull_refused.sql")),
 ];
 
 pub fn latest() -> i64 {

@@ -31,6 +31,8 @@ pub struct Enrolment {
     #[serde(skip_serializing)]
     pub device_token: String,
     pub technician: String,
+    /// The user allowed plain `http://` to this server although it is not this computer.
+    pub allow_insecure_http: bool,
 }
 
 /// Everything the "sync status" line shows.
@@ -49,14 +51,43 @@ pub struct SyncStatus {
     pub revoked_reason: Option<String>,
     /// Entries the server refused for good, newest first.
     pub rejections: Vec<Rejection>,
+    /// Plain `http://` to a server that is not this computer is allowed (and warned about).
+    pub allow_insecure_http: bool,
+    /// Pulled records this laptop could not store, newest first (at most 50 listed).
+    pub pull_refused: Vec<PullRefusal>,
+    /// How many there are in all.
+    pub pull_refused_total: i64,
+}
+
+/// A pulled record this laptop could not store: the rest of its page applied and the cursor
+/// moved on; the record waits here until a version that applies arrives.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PullRefusal {
+    pub entity: String,
+    pub record_id: String,
+    /// The feed change refused (the latest of this record).
+    pub feed_seq: i64,
+    pub reason: String,
+    pub refused_at: String,
+}
+
+/// What applying one pulled page did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct PullApplied {
+    /// Local records changed.
+    pub changed: usize,
+    /// Records of the page this laptop could not store (kept in `pull_refused`).
+    pub refused: usize,
+    /// Records kept aside before that the page brought in a form that applies.
+    pub cleared: usize,
 }
 
 impl Store {
     pub fn enrolment(&self) -> Result<Option<Enrolment>> {
         Ok(self
             .conn
-            .query_row("SELECT server_url, device_token, technician FROM sync_state WHERE id = 1 AND device_token IS NOT NULL", [], |r| {
-                Ok(Enrolment { server_url: r.get(0)?, device_token: r.get(1)?, technician: r.get(2)? })
+            .query_row("SELECT server_url, device_token, technician, allow_insecure_http FROM sync_state WHERE id = 1 AND device_token IS NOT NULL", [], |r| {
+                Ok(Enrolment { server_url: r.get(0)?, device_token: r.get(1)?, technician: r.get(2)?, allow_insecure_http: r.get(3)? })
             })
             .optional()?)
     }
@@ -79,8 +110,17 @@ impl Store {
         )?;
         if !same_feed {
             self.conn.execute("DELETE FROM sync_rejections", [])?;
+            self.conn.execute("DELETE FROM pull_refused", [])?;
         }
         self.set_technician(technician)
+    }
+
+    /// Allows (or no longer allows) plain `http://` to the enrolled server although it is not
+    /// this computer. The sync client refuses such an address otherwise, and warns at every
+    /// sync while it is allowed.
+    pub fn set_allow_insecure_http(&mut self, allow: bool) -> Result<()> {
+        self.conn.execute("UPDATE sync_state SET allow_insecure_http = ?1 WHERE id = 1", [allow])?;
+        Ok(())
     }
 
     /// The oldest outbox entries, in sequence order, as the protocol sends them.
@@ -144,8 +184,16 @@ impl Store {
     }
 
     /// Applies one pulled page and moves the cursor, in one transaction. Returns how many
-    /// records changed here.
+    /// records changed here; see [`Store::apply_pull_page`].
     pub fn apply_pull(&mut self, page: &PullResponse) -> Result<usize> {
+        Ok(self.apply_pull_page(page)?.changed)
+    }
+
+    /// Applies one pulled page and moves the cursor, in one transaction. A record this laptop's
+    /// schema refuses (a value outside its CHECK constraints) does not hold the page up: the
+    /// rest applies, and the record is kept in `pull_refused` with the reason (see
+    /// `sync_status`) until a version of it that applies arrives.
+    pub fn apply_pull_page(&mut self, page: &PullResponse) -> Result<PullApplied> {
         for c in &page.changes {
             if entity::spec(&c.entity).is_none() {
                 return Err(Error::invalid(format!("pulled change {}", c.seq), "entity", format!("'{}' is unknown to this Fieldbook; update Fieldbook", c.entity)));
@@ -165,7 +213,7 @@ impl Store {
         // technician's typing, a page lost that way is pulled again: its cursor rolls back
         // with it. Saves an fsync per page, ~10 % of a first pull.
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
-        let applied = self.apply_page(page);
+        let applied = self.apply_page(page).and_then(|a| self.retry_refused(a));
         self.conn.pragma_update(None, "synchronous", "FULL")?;
         if !page.more || applied.is_err() {
             self.conn.pragma_update(None, "cache_size", DEFAULT_CACHE_KIB)?;
@@ -182,7 +230,54 @@ impl Store {
         self.after_pull.end(&mut self.conn, &self.path)
     }
 
-    fn apply_page(&mut self, page: &PullResponse) -> Result<usize> {
+    fn apply_page(&mut self, page: &PullResponse) -> Result<PullApplied> {
+        match self.apply_page_with(page, false) {
+            // A record of this page refers to one that is not here (typically a child of a
+            // record refused here or in an earlier page): only the commit finds out, since
+            // references are checked then. Applied again, such new records are refused too.
+            Err(Error::Sqlite(e)) if is_foreign_key_violation(&e) => self.apply_page_with(page, true),
+            other => other,
+        }
+    }
+
+    /// After a page that cleared refusals (a record arrived in a form that applies), tries the
+    /// records still kept aside again, as they came: those that refer to it (its children,
+    /// refused because it was missing) go in now rather than waiting for a change of their own.
+    /// Costs nothing unless a refusal was cleared.
+    fn retry_refused(&mut self, mut applied: PullApplied) -> Result<PullApplied> {
+        let mut cleared = applied.cleared;
+        // Each round may let the next generation in (a site, then its assets, …).
+        for _ in 0..8 {
+            if cleared == 0 {
+                break;
+            }
+            let again = self.apply_refused_again()?;
+            applied.changed += again.changed;
+            cleared = again.cleared;
+        }
+        Ok(applied)
+    }
+
+    fn apply_refused_again(&mut self) -> Result<PullApplied> {
+        let mut stmt = self.conn.prepare("SELECT feed_seq, entity, record_id, fields, clocks FROM pull_refused ORDER BY feed_seq")?;
+        let kept: Vec<FeedChange> = stmt
+            .query_map([], |r| {
+                let json = |i: usize, s: String| serde_json::from_str::<Map<String, Value>>(&s).map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)));
+                Ok(FeedChange { seq: r.get(0)?, entity: r.get(1)?, record_id: r.get(2)?, fields: json(3, r.get(3)?)?, clocks: json(4, r.get(4)?)? })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        drop(stmt);
+        if kept.is_empty() || kept.iter().any(|c| entity::spec(&c.entity).is_none()) {
+            return Ok(PullApplied::default());
+        }
+        let cursor = self.pull_cursor()?;
+        let hlc: String = self.conn.query_row("SELECT coalesce((SELECT value FROM settings WHERE key = 'hlc'), '')", [], |r| r.get(0))?;
+        self.apply_page(&PullResponse { changes: kept, next_cursor: cursor, more: false, server_hlc: hlc })
+    }
+
+    /// `repair_references`: before committing, refuse (and remove) the new records of this
+    /// page whose references do not resolve.
+    fn apply_page_with(&mut self, page: &PullResponse, repair_references: bool) -> Result<PullApplied> {
         self.write(|tx| {
             // A page may carry a child before its parent (e.g. a scope grant); the references are
             // checked when the whole page is in.
@@ -191,6 +286,12 @@ impl Store {
             let mut known = stamps_of_page(tx, page)?;
             let mut seen = HashSet::new();
             let mut new_records = NewRecords::default();
+            // Changes this laptop cannot store, with the reason; rare, so nothing is spent on
+            // them unless one happens.
+            let mut refused: Vec<(&FeedChange, String)> = Vec::new();
+            // Refused after being counted as changed (new records refused at their insert).
+            let mut uncounted = 0;
+            let mut inserted: HashSet<(&str, &str)> = HashSet::new();
             for c in &page.changes {
                 let key = (c.entity.as_str(), c.record_id.as_str());
                 let clocks = if seen.insert(key) {
@@ -199,21 +300,47 @@ impl Store {
                     // The same record again in this page: the earlier change must be in before
                     // this one merges with it.
                     if new_records.holds(c) {
-                        new_records.write(tx)?;
+                        uncounted += new_records.write(tx, &mut refused)?;
                     }
                     tx.field_clocks(&c.entity, &c.record_id)?
                 };
                 // Every local write stamps its fields, so a record without stamps is new here
                 // (most of a first pull).
-                let applied = if clocks.is_empty() { new_records.add(c) } else { apply_change(tx, c, clocks)? };
+                let applied = if clocks.is_empty() {
+                    let added = new_records.add(c);
+                    if added && repair_references {
+                        inserted.insert(key);
+                    }
+                    added
+                } else {
+                    match apply_change(tx, c, clocks) {
+                        Ok(applied) => applied,
+                        // The statement that failed wrote nothing (SQLite undoes a failed
+                        // statement whole and the transaction goes on), and it was the change's
+                        // first write: the record stays as it was here.
+                        Err(Error::Sqlite(e)) => match refusal(&e) {
+                            Some(reason) => {
+                                refused.push((c, reason));
+                                false
+                            }
+                            None => return Err(e.into()),
+                        },
+                        Err(e) => return Err(e),
+                    }
+                };
                 if applied {
                     changed += 1;
                 }
             }
-            new_records.write(tx)?;
+            uncounted += new_records.write(tx, &mut refused)?;
+            if repair_references {
+                uncounted += refuse_dangling(tx, page, &inserted, &mut refused)?;
+            }
+            let outstanding = !refused.is_empty() || tx.conn().query_row("SELECT EXISTS (SELECT 1 FROM pull_refused)", [], |r| r.get::<_, bool>(0))?;
+            let cleared = if outstanding { note_refusals(tx, page, &refused)? } else { 0 };
             tx.conn().execute("UPDATE sync_state SET pull_cursor = max(pull_cursor, ?1) WHERE id = 1", [page.next_cursor])?;
             tx.observe(&page.server_hlc);
-            Ok(changed)
+            Ok(PullApplied { changed: changed - uncounted, refused: refused.len(), cleared })
         })
     }
 
@@ -241,7 +368,7 @@ impl Store {
     pub fn sync_status(&self) -> Result<SyncStatus> {
         let pending_changes = self.outbox_len()?;
         let mut status = self.conn.query_row(
-            "SELECT server_url, technician, pull_cursor, last_success_at, last_attempt_at, last_error, revoked_reason, device_token IS NOT NULL FROM sync_state WHERE id = 1",
+            "SELECT server_url, technician, pull_cursor, last_success_at, last_attempt_at, last_error, revoked_reason, device_token IS NOT NULL, allow_insecure_http FROM sync_state WHERE id = 1",
             [],
             |r| {
                 Ok(SyncStatus {
@@ -255,6 +382,9 @@ impl Store {
                     enrolled: r.get(7)?,
                     pending_changes,
                     rejections: Vec::new(),
+                    allow_insecure_http: r.get(8)?,
+                    pull_refused: Vec::new(),
+                    pull_refused_total: 0,
                 })
             },
         )?;
@@ -262,6 +392,11 @@ impl Store {
         status.rejections = stmt
             .query_map([], |r| Ok(Rejection { seq: r.get(0)?, entity: r.get(1)?, record_id: r.get(2)?, reason: r.get(3)? }))?
             .collect::<rusqlite::Result<_>>()?;
+        let mut stmt = self.conn.prepare_cached("SELECT entity, record_id, feed_seq, reason, refused_at FROM pull_refused ORDER BY feed_seq DESC LIMIT 50")?;
+        status.pull_refused = stmt
+            .query_map([], |r| Ok(PullRefusal { entity: r.get(0)?, record_id: r.get(1)?, feed_seq: r.get(2)?, reason: r.get(3)?, refused_at: r.get(4)? }))?
+            .collect::<rusqlite::Result<_>>()?;
+        status.pull_refused_total = self.conn.query_row("SELECT count(*) FROM pull_refused", [], |r| r.get(0))?;
         Ok(status)
     }
 
@@ -366,8 +501,9 @@ struct NewRecords<'p> {
 struct NewGroup<'p> {
     entity: &'p str,
     fields: Vec<&'p str>,
-    /// Per record: id, values in `fields` order, the stamps as a JSON object, the newest stamp.
-    rows: Vec<(&'p str, Vec<&'p Value>, String, &'p str)>,
+    /// Per record: id, values in `fields` order, the stamps as a JSON object, the newest stamp,
+    /// the change it came in.
+    rows: Vec<(&'p str, Vec<&'p Value>, String, &'p str, &'p FeedChange)>,
 }
 
 /// Rows per multi-row statement; a group is written as greedy pieces of these sizes so that a
@@ -423,7 +559,7 @@ impl<'p> NewRecords<'p> {
         if fields.is_empty() {
             return false;
         }
-        let row = (c.record_id.as_str(), values, encoded, newest);
+        let row = (c.record_id.as_str(), values, encoded, newest, c);
         // A page holds one group per entity, mostly in runs: look at the latest group first.
         match self.groups.iter_mut().rev().find(|g| g.entity == c.entity && g.fields == fields) {
             Some(g) => g.rows.push(row),
@@ -433,8 +569,10 @@ impl<'p> NewRecords<'p> {
         true
     }
 
-    /// Writes and forgets what is held.
-    fn write(&mut self, tx: &mut super::Tx<'_>) -> Result<()> {
+    /// Writes and forgets what is held. A record the schema refuses is added to `refused`
+    /// instead (the rest of its chunk is written); returns how many.
+    fn write(&mut self, tx: &mut super::Tx<'_>, refused: &mut Vec<(&'p FeedChange, String)>) -> Result<usize> {
+        let mut count = 0;
         for mut group in std::mem::take(&mut self.groups) {
             let spec = entity::spec(group.entity).expect("checked before the transaction");
             let types: Vec<entity::FieldType> = group.fields.iter().map(|f| spec.field(f).expect("known field")).collect();
@@ -469,7 +607,7 @@ impl<'p> NewRecords<'p> {
                 let n = ROW_CHUNKS[size];
                 let (chunk, rest) = rows.split_at(n);
                 rows = rest;
-                let insert = texts[size].get_or_insert_with(|| {
+                let text = |n: usize| {
                     let placeholders: Vec<String> = (0..n)
                         .map(|r| format!("({})", (1..=per_row).map(|i| format!("?{}", r * per_row + i)).collect::<Vec<_>>().join(", ")))
                         .collect();
@@ -480,21 +618,29 @@ impl<'p> NewRecords<'p> {
                         placeholders.join(", "),
                         upsert.join(", "),
                     )
-                });
-                {
-                    // Bound in place: the values borrow the page's text rather than copy it.
-                    let mut stmt = tx.conn().prepare_cached(insert)?;
-                    let mut at = 1;
-                    for (id, vals, stamps, _) in chunk {
-                        stmt.raw_bind_parameter(at, id)?;
-                        for (v, t) in vals.iter().zip(&types) {
-                            at += 1;
-                            stmt.raw_bind_parameter(at, entity::to_sql_ref(*t, v))?;
+                };
+                let insert = texts[size].get_or_insert_with(|| text(n));
+                match insert_rows(tx, insert, chunk, &types) {
+                    Ok(()) => {}
+                    // A record the schema refuses: the failed statement wrote nothing (SQLite
+                    // undoes it whole; the transaction goes on). Only then is the chunk written
+                    // again one row at a time, to keep all but the refused.
+                    Err(e) => {
+                        let Some(reason) = refusal(&e) else { return Err(e.into()) };
+                        if n == 1 {
+                            refused.push((chunk[0].4, reason));
+                            count += 1;
+                        } else {
+                            let single = texts[ROW_CHUNKS.len() - 1].get_or_insert_with(|| text(1)).clone();
+                            for row in chunk {
+                                if let Err(e) = insert_rows(tx, &single, std::slice::from_ref(row), &types) {
+                                    let Some(reason) = refusal(&e) else { return Err(e.into()) };
+                                    refused.push((row.4, reason));
+                                    count += 1;
+                                }
+                            }
                         }
-                        stmt.raw_bind_parameter(at + 1, stamps)?;
-                        at += 2;
                     }
-                    stmt.raw_execute()?;
                 }
                 // Stamps order as strings (the merge compares them so): observe the newest.
                 if let Some(newest) = chunk.iter().map(|row| row.3).max() {
@@ -513,8 +659,111 @@ impl<'p> NewRecords<'p> {
             }
         }
         self.held.clear();
-        Ok(())
+        Ok(count)
     }
+}
+
+/// One multi-row INSERT of `chunk`, its values bound in place: they borrow the page's text
+/// rather than copy it.
+fn insert_rows(tx: &super::Tx<'_>, sql: &str, chunk: &[(&str, Vec<&Value>, String, &str, &FeedChange)], types: &[entity::FieldType]) -> rusqlite::Result<()> {
+    let mut stmt = tx.conn().prepare_cached(sql)?;
+    let mut at = 1;
+    for (id, vals, stamps, _, _) in chunk {
+        stmt.raw_bind_parameter(at, id)?;
+        for (v, t) in vals.iter().zip(types) {
+            at += 1;
+            stmt.raw_bind_parameter(at, entity::to_sql_ref(*t, v))?;
+        }
+        stmt.raw_bind_parameter(at + 1, stamps)?;
+        at += 2;
+    }
+    stmt.raw_execute()?;
+    Ok(())
+}
+
+/// Why this laptop cannot store a record, when a write of it failed on a constraint of the
+/// laptop's schema (CHECK, NOT NULL): the record's fault, not the store's. Other failures
+/// (the disk, a bug) fail the page as before. References are checked at commit, not here.
+fn refusal(e: &rusqlite::Error) -> Option<String> {
+    match e {
+        rusqlite::Error::SqliteFailure(f, message) if f.code == rusqlite::ErrorCode::ConstraintViolation && !is_foreign_key_violation(e) => Some(format!(
+            "this laptop's Fieldbook cannot store it ({}): a value outside what it accepts; the office should correct the record (or, if the server is newer than this laptop, update Fieldbook)",
+            message.as_deref().unwrap_or("constraint failed")
+        )),
+        _ => None,
+    }
+}
+
+fn is_foreign_key_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY)
+}
+
+/// Removes the records inserted by this page whose references do not resolve (children of a
+/// record refused, here or earlier) and refuses them too, until none is left, so that the page
+/// can commit. Returns how many. Runs only after a commit failed on a reference.
+fn refuse_dangling<'p>(tx: &mut super::Tx<'_>, page: &'p PullResponse, inserted: &HashSet<(&str, &str)>, refused: &mut Vec<(&'p FeedChange, String)>) -> Result<usize> {
+    let last: HashMap<(&str, &str), &FeedChange> = page.changes.iter().map(|c| ((c.entity.as_str(), c.record_id.as_str()), c)).collect();
+    let tables: HashSet<&str> = page.changes.iter().map(|c| c.entity.as_str()).collect();
+    let mut count = 0;
+    loop {
+        let mut found: Vec<(&'static str, String, String)> = Vec::new();
+        for spec in entity::ENTITIES.iter().filter(|s| tables.contains(s.name)) {
+            let mut stmt = tx.conn().prepare(&format!(
+                "SELECT t.id, fk.parent FROM pragma_foreign_key_check('{0}') AS fk JOIN {0} AS t ON t.rowid = fk.rowid",
+                spec.name
+            ))?;
+            let rows = stmt.query_map([], |r| Ok((spec.name, r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+            for row in rows {
+                found.push(row?);
+            }
+        }
+        // Only records this page brought are removed: one this laptop had before keeps its
+        // data (and the commit then fails as before).
+        found.retain(|(entity, id, _)| inserted.contains(&(*entity, id.as_str())));
+        if found.is_empty() {
+            return Ok(count);
+        }
+        for (entity, id, parent) in found {
+            tx.conn().execute(&format!("DELETE FROM {entity} WHERE id = ?1"), [&id])?;
+            if let Some(c) = last.get(&(entity, id.as_str())) {
+                refused.push((c, format!("it refers to a record of {parent} that this laptop does not have (refused or never sent); it is stored once that record arrives in a form this laptop accepts")));
+                count += 1;
+            }
+        }
+    }
+}
+
+/// Keeps the refused records of a page and clears the refusals the page supersedes: for each
+/// record of the page, its last change decides (refused: kept with the reason, replacing an
+/// older refusal; applied: any refusal of it is deleted).
+/// Returns how many refusals it cleared.
+fn note_refusals(tx: &mut super::Tx<'_>, page: &PullResponse, refused: &[(&FeedChange, String)]) -> Result<usize> {
+    let mut cleared = 0;
+    let reasons: HashMap<i64, &str> = refused.iter().map(|(c, r)| (c.seq, r.as_str())).collect();
+    let mut last: HashMap<(&str, &str), &FeedChange> = HashMap::new();
+    for c in &page.changes {
+        last.insert((c.entity.as_str(), c.record_id.as_str()), c);
+    }
+    let now = ts(tx.now());
+    for ((entity, id), c) in last {
+        match reasons.get(&c.seq) {
+            Some(reason) => {
+                tx.conn().prepare_cached("INSERT OR REPLACE INTO pull_refused(entity, record_id, feed_seq, fields, clocks, reason, refused_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?.execute(params![
+                    entity,
+                    id,
+                    c.seq,
+                    Value::Object(c.fields.clone()).to_string(),
+                    Value::Object(c.clocks.clone()).to_string(),
+                    reason,
+                    now
+                ])?;
+            }
+            None => {
+                cleared += tx.conn().prepare_cached("DELETE FROM pull_refused WHERE entity = ?1 AND record_id = ?2")?.execute(params![entity, id])?;
+            }
+        }
+    }
+    Ok(cleared)
 }
 
 /// Moves the laptop's clock past the newest stamp of a change. Stamps order as strings (the
@@ -722,6 +971,70 @@ mod tests {
         let autocheckpoint: i64 = s.conn.query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0)).unwrap();
         assert_eq!(autocheckpoint, after_pull::AUTOCHECKPOINT_PAGES, "automatic checkpoints resume");
         s.end_pull().unwrap();
+    }
+
+    /// Issue 10, finding 10: a record the laptop's schema refuses used to fail its whole page,
+    /// forever. Now the rest applies (in bulk, and merged), the cursor moves on, and the record
+    /// is kept aside with the reason until a version that applies arrives.
+    #[test]
+    fn a_pulled_record_this_laptop_cannot_store_is_kept_aside_and_the_rest_of_its_page_applies() {
+        let (_d, mut s) = store();
+        let customer = s.connection().query_row("SELECT id FROM customers ORDER BY id LIMIT 1", [], |r| r.get::<_, String>(0)).unwrap();
+        let o = s.find_order("WO-1001").unwrap();
+        let (stamp, newer) = ("099999999999999-0000000000-server", "099999999999999-0000000001-server");
+        let change = |seq: i64, entity: &str, id: &str, fields: Value, stamp: &str| FeedChange {
+            seq, entity: entity.into(), record_id: id.into(), fields: fields.as_object().unwrap().clone(), clocks: json!({"*": stamp}).as_object().unwrap().clone(),
+        };
+        let site = |i: usize, zone: &str| json!({"code": format!("S-R{i:02}"), "customer_id": customer, "name": "现场", "address": "路 1 号", "region": "徐汇区", "zone": zone, "deleted": false});
+        let asset = json!({"code": "A-R05", "site_id": "s-r05", "asset_type": "fire_pump", "name": "泵", "model": null, "serial": null, "location": null, "installed_on": null, "warranty_ends": null, "deleted": false});
+        // 20 new sites go in as multi-row INSERTs (chunks of 16 and 1); the sixth has a zone
+        // the schema refuses, and an asset of it arrives too. WO-1001 (known here, so merged)
+        // gets a status that does not exist.
+        let mut changes: Vec<FeedChange> = (0..20).map(|i| change(i as i64 + 1, "sites", &format!("s-r{i:02}"), site(i, if i == 5 { "moon" } else { "urban" }), stamp)).collect();
+        changes.push(change(21, "assets", "a-r05", asset, stamp));
+        changes.push(FeedChange {
+            seq: 22, entity: "work_orders".into(), record_id: o.id.clone(),
+            fields: json!({"status": "bogus", "problem": "改过"}).as_object().unwrap().clone(),
+            clocks: json!({"status": stamp, "problem": stamp}).as_object().unwrap().clone(),
+        });
+        let page = PullResponse { changes, next_cursor: 22, more: true, server_hlc: stamp.into() };
+
+        let applied = s.apply_pull_page(&page).unwrap();
+        assert_eq!(applied, PullApplied { changed: 19, refused: 3, cleared: 0 });
+        assert_eq!(s.pull_cursor().unwrap(), 22, "the cursor moved past the page");
+        let sites: i64 = s.connection().query_row("SELECT count(*) FROM sites WHERE code GLOB 'S-R[0-9][0-9]'", [], |r| r.get(0)).unwrap();
+        assert_eq!(sites, 19);
+        let after = s.find_order("WO-1001").unwrap();
+        assert_eq!((after.status, after.problem), (o.status, o.problem.clone()), "the refused change wrote nothing of the record");
+        let st = s.sync_status().unwrap();
+        assert_eq!(st.pull_refused_total, 3);
+        let by_id: HashMap<&str, &PullRefusal> = st.pull_refused.iter().map(|r| (r.record_id.as_str(), r)).collect();
+        assert!(by_id["s-r05"].reason.contains("CHECK constraint failed") && by_id["s-r05"].reason.contains("zone"), "{:?}", by_id["s-r05"]);
+        assert!(by_id[o.id.as_str()].reason.contains("status"), "{:?}", by_id[o.id.as_str()]);
+        assert!(by_id["a-r05"].reason.contains("refers to a record of sites"), "{:?}", by_id["a-r05"]);
+        assert_eq!(by_id["s-r05"].feed_seq, 6);
+        let kept: String = s.connection().query_row("SELECT fields FROM pull_refused WHERE record_id = 's-r05'", [], |r| r.get(0)).unwrap();
+        assert!(kept.contains("moon"), "the record is kept as it came: {kept}");
+
+        // The office corrects both. The next page applies them, and the asset kept aside for
+        // want of its site goes in with it: no refusal is left.
+        let page = PullResponse {
+            changes: vec![
+                change(23, "sites", "s-r05", site(5, "suburban"), newer),
+                FeedChange {
+                    seq: 25, entity: "work_orders".into(), record_id: o.id.clone(),
+                    fields: json!({"status": "en_route"}).as_object().unwrap().clone(),
+                    clocks: json!({"status": newer}).as_object().unwrap().clone(),
+                },
+            ],
+            next_cursor: 25, more: false, server_hlc: newer.into(),
+        };
+        assert_eq!(s.apply_pull_page(&page).unwrap(), PullApplied { changed: 3, refused: 0, cleared: 2 });
+        let asset_site: String = s.connection().query_row("SELECT site_id FROM assets WHERE id = 'a-r05'", [], |r| r.get(0)).unwrap();
+        assert_eq!(asset_site, "s-r05");
+        assert_eq!(s.find_order("WO-1001").unwrap().status, crate::model::Status::EnRoute);
+        let st = s.sync_status().unwrap();
+        assert_eq!((st.pull_refused_total, st.pull_refused.len()), (0, 0), "{:?}", st.pull_refused);
     }
 
     #[test]
