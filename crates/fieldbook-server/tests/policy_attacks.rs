@@ -42,7 +42,7 @@ fn rejected_reasons(r: &fieldbook_core::sync::protocol::PushResponse) -> Vec<Str
 /// order there must neither be applied nor grant that customer's records.
 async fn moving_an_order_to_another_customer_is_refused_and_grants_nothing(b: Backend) {
     let s = TestServer::with_demo(b).await;
-    s.import(private_company()).await.unwrap();
+    s.import(common::private_company()).await.unwrap();
     let mut li = Laptop::enroll(&s, "li.wei").await;
     li.pull_all(&s).await;
     let order = id("work_orders", "WO-1002");
@@ -235,7 +235,7 @@ async fn values_no_laptop_can_store_are_refused(b: Backend) {
 /// site, and not under a number the office will give a call (every laptop holds numbers unique).
 async fn a_follow_up_cannot_take_a_number_or_a_site_it_has_no_right_to(b: Backend) {
     let s = TestServer::with_demo(b).await;
-    s.import(private_company()).await.unwrap();
+    s.import(common::private_company()).await.unwrap();
     let mut li = Laptop::enroll(&s, "li.wei").await;
     li.pull_all(&s).await;
     let parent = id("work_orders", "WO-1002");
@@ -307,16 +307,3 @@ async fn a_second_satisfaction_card_for_an_order_is_refused(b: Backend) {
     assert!(r.rejected[0].reason.contains("already has a satisfaction card"), "{:?}", r.rejected);
 }
 
-fn private_company() -> fieldbook_core::import::ImportDocument {
-    fieldbook_core::import::ImportDocument::from_json(
-        r#"{"format": "fieldbook-import/1",
-            "customers": [{"code": "C-PRIVATE", "name": "私人客户"}],
-            "sites": [{"code": "S-PRIVATE", "customer": "C-PRIVATE", "name": "私人现场", "address": "路 9 号", "region": "浦东新区", "zone": "urban"}],
-            "assets": [{"code": "A-PRIVATE", "site": "S-PRIVATE", "asset_type": "fire_alarm_panel", "name": "报警主机"}],
-            "contracts": [{"number": "HT-PRIVATE", "customer": "C-PRIVATE", "starts_on": "2026-01-01", "ends_on": "2026-12-31", "assets": ["A-PRIVATE"]}],
-            "work_orders": [{"number": "WO-9001", "kind": "repair_call", "site": "S-PRIVATE", "technician": "zhang.min", "category": "A",
-                             "scheduled_on": "2026-03-02", "reported_at": "2026-03-02T01:00:00Z", "problem": "报警"}]}"#,
-        "private.json",
-    )
-    .unwrap()
-}

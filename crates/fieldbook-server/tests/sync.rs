@@ -92,23 +92,10 @@ async fn push_is_applied_exactly_once(b: Backend) {
 }
 
 /// A company only zhang.min serves: li.wei must never see any of it.
-fn private_company() -> fieldbook_core::import::ImportDocument {
-    fieldbook_core::import::ImportDocument::from_json(
-        r#"{"format": "fieldbook-import/1",
-            "customers": [{"code": "C-PRIVATE", "name": "私人客户"}],
-            "sites": [{"code": "S-PRIVATE", "customer": "C-PRIVATE", "name": "私人现场", "address": "路 9 号", "region": "浦东新区", "zone": "urban"}],
-            "assets": [{"code": "A-PRIVATE", "site": "S-PRIVATE", "asset_type": "fire_alarm_panel", "name": "报警主机"}],
-            "contracts": [{"number": "HT-PRIVATE", "customer": "C-PRIVATE", "starts_on": "2026-01-01", "ends_on": "2026-12-31", "assets": ["A-PRIVATE"]}],
-            "work_orders": [{"number": "WO-9001", "kind": "repair_call", "site": "S-PRIVATE", "technician": "zhang.min", "category": "A",
-                             "scheduled_on": "2026-03-02", "reported_at": "2026-03-02T01:00:00Z", "problem": "报警"}]}"#,
-        "private.json",
-    )
-    .unwrap()
-}
 
 async fn pull_pages_in_order_and_only_within_scope(b: Backend) {
     let s = TestServer::with_demo(b).await;
-    s.import(private_company()).await.unwrap();
+    s.import(common::private_company()).await.unwrap();
     let mut li = Laptop::enroll(&s, "li.wei").await;
     let mut pages = 0;
     loop {
@@ -341,7 +328,7 @@ async fn revoked_laptops_are_refused_with_the_wipe_order(b: Backend) {
 
 async fn reassigned_orders_arrive_complete(b: Backend) {
     let s = TestServer::with_demo(b).await;
-    s.import(private_company()).await.unwrap();
+    s.import(common::private_company()).await.unwrap();
     let mut li = Laptop::enroll(&s, "li.wei").await;
     let mut zhang = Laptop::enroll(&s, "zhang.min").await;
     li.pull_all(&s).await;
@@ -350,7 +337,7 @@ async fn reassigned_orders_arrive_complete(b: Backend) {
     let order = id("work_orders", "WO-9001");
     let rr = zhang.entry("repair_records", "rr-z", common::repair_record(&order, json!({"fault": "误报", "cause": "探测器积尘", "action": "清洁"})));
     assert_eq!(zhang.push(&s, &[rr]).await.applied, 1);
-    let mut doc = private_company();
+    let mut doc = common::private_company();
     doc.work_orders[0].technician = Some("li.wei".into());
     s.import(doc).await.unwrap();
 
@@ -376,7 +363,7 @@ async fn reassigned_orders_arrive_complete(b: Backend) {
     let late = zhang.entry("repair_records", "rr-z", json!({"action": "清洁并更换"}));
     assert!(zhang.push(&s, &[late]).await.rejected[0].reason.contains("assigned to li.wei"));
     // Later office changes to the customer reach li.wei, not zhang.min (no other order there).
-    let mut doc = private_company();
+    let mut doc = common::private_company();
     doc.customers[0].phone = Some("+86 21 0000 0000".into());
     doc.work_orders[0].technician = Some("li.wei".into());
     s.import(doc).await.unwrap();

@@ -149,6 +149,21 @@ pub fn repair_record(order: &str, extra: Value) -> Value {
     r
 }
 
+/// A second customer, served only by zhang.min (WO-9001): what li.wei must never see.
+pub fn private_company() -> fieldbook_core::import::ImportDocument {
+    fieldbook_core::import::ImportDocument::from_json(
+        r#"{"format": "fieldbook-import/1",
+            "customers": [{"code": "C-PRIVATE", "name": "私人客户"}],
+            "sites": [{"code": "S-PRIVATE", "customer": "C-PRIVATE", "name": "私人现场", "address": "路 9 号", "region": "浦东新区", "zone": "urban"}],
+            "assets": [{"code": "A-PRIVATE", "site": "S-PRIVATE", "asset_type": "fire_alarm_panel", "name": "报警主机"}],
+            "contracts": [{"number": "HT-PRIVATE", "customer": "C-PRIVATE", "starts_on": "2026-01-01", "ends_on": "2026-12-31", "assets": ["A-PRIVATE"]}],
+            "work_orders": [{"number": "WO-9001", "kind": "repair_call", "site": "S-PRIVATE", "technician": "zhang.min", "category": "A",
+                             "scheduled_on": "2026-03-02", "reported_at": "2026-03-02T01:00:00Z", "problem": "报警"}]}"#,
+        "private.json",
+    )
+    .unwrap()
+}
+
 pub fn demo_doc() -> ImportDocument {
     ImportDocument::from_json(fieldbook_server::demo::DEMO_IMPORT, "demo").unwrap()
 }
