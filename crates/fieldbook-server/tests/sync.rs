@@ -91,8 +91,6 @@ async fn push_is_applied_exactly_once(b: Backend) {
     assert_eq!(error_of(laptop.push_raw(&s, &bad).await, 400).await.kind, "invalid");
 }
 
-/// A company only zhang.min serves: li.wei must never see any of it.
-
 async fn pull_pages_in_order_and_only_within_scope(b: Backend) {
     let s = TestServer::with_demo(b).await;
     s.import(common::private_company()).await.unwrap();
