@@ -102,6 +102,9 @@ fn main() -> Result<()> {
             "many" => rt.block_on(many_scenario(&db, &http, &url, tmp.path(), args.laptops, args.changes, args.many_window_ms))?,
             other => bail!("unknown scenario '{other}': use push, pull or many"),
         };
+        // The machine's floor for the same number of rows, measured now: figures differ by 2x
+        // between machines, ratios to the floor much less.
+        let r = with_floor(r, tmp.path())?;
         eprintln!("{s}: {r}");
         results.insert(s.clone(), r);
     }
@@ -326,6 +329,64 @@ fn percentile(mut xs: Vec<Duration>, p: f64) -> f64 {
     xs.sort();
     let i = ((xs.len() as f64 - 1.0) * p).round() as usize;
     xs[i].as_secs_f64() * 1000.0
+}
+
+/// Rows of about this size stand for one change or record in the floor (a pushed answer change
+/// is ~300 bytes of JSON; a pulled record with its stamps ~700).
+const FLOOR_ROW_BYTES: [(&str, &str, usize); 2] = [("changes_per_s", "changes", 300), ("records_per_s", "records", 700)];
+
+/// Adds to a scenario's figures the raw SQLite floor for as many rows as it moved, and its rate
+/// as a fraction of the floor's.
+fn with_floor(mut r: Value, dir: &Path) -> Result<Value> {
+    let Some((rate_key, rows, bytes)) = FLOOR_ROW_BYTES.iter().find_map(|(rate, count, bytes)| {
+        let rows = r.get(*count)?.as_u64()? as usize;
+        r.get(*rate).map(|_| (*rate, rows, *bytes))
+    }) else {
+        return Ok(r);
+    };
+    let floor = sqlite_floor(dir, rows.max(1), bytes)?;
+    let rate = r[rate_key].as_f64().unwrap_or(0.0);
+    r["ratio_to_floor_insert"] = json!(rate / floor["insert_rows_per_s"].as_f64().unwrap_or(f64::INFINITY));
+    r["sqlite_floor"] = floor;
+    Ok(r)
+}
+
+/// Plain rusqlite on this machine's disk: `rows` rows of `bytes` bytes inserted in one
+/// transaction (WAL, synchronous FULL as the server's commits), then read back. No sync can be
+/// faster than this; the scenarios are quoted as a fraction of it.
+fn sqlite_floor(dir: &Path, rows: usize, bytes: usize) -> Result<Value> {
+    let path = dir.join(format!("floor-{rows}-{bytes}.db"));
+    let _ = std::fs::remove_file(&path);
+    let conn = rusqlite::Connection::open(&path)?;
+    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; CREATE TABLE t (id TEXT PRIMARY KEY, body TEXT NOT NULL)")?;
+    let body = "x".repeat(bytes);
+    let started = Instant::now();
+    let tx = conn.unchecked_transaction()?;
+    {
+        let mut st = tx.prepare("INSERT INTO t (id, body) VALUES (?1, ?2)")?;
+        for i in 0..rows {
+            st.execute(rusqlite::params![format!("{i:012}"), body])?;
+        }
+    }
+    tx.commit()?;
+    let insert = started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let mut read = 0usize;
+    {
+        let mut st = conn.prepare("SELECT id, body FROM t")?;
+        let mut q = st.query([])?;
+        while let Some(row) = q.next()? {
+            read += row.get_ref(1)?.as_str()?.len().min(1);
+        }
+    }
+    let read_secs = started.elapsed().as_secs_f64();
+    if read != rows {
+        bail!("the SQLite floor read back {read} of {rows} rows");
+    }
+    drop(conn);
+    let _ = std::fs::remove_file(&path);
+    Ok(json!({"rows": rows, "row_bytes": bytes, "insert_seconds": insert, "insert_rows_per_s": rows as f64 / insert,
+              "read_seconds": read_secs, "read_rows_per_s": rows as f64 / read_secs}))
 }
 
 async fn push_scenario(db: &Db, http: &reqwest::Client, url: &str, tmp: &Path, changes: usize) -> Result<Value> {

@@ -182,6 +182,62 @@ fn is_hex(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
+/// The write policy as the Markdown table in docs/sync.md ("Who may write what"), made from
+/// [`crate::entity::POLICY`] itself; a test keeps the document equal to it.
+pub fn markdown_table() -> String {
+    let mut out = String::from("| Entity | Whose record (for a laptop) | Id | The technician writes | The technician sets when creating it, the office after | The office only |\n|---|---|---|---|---|---|\n");
+    for p in entity::POLICY {
+        let owner = match p.owner {
+            Owner::Office => "reference data: no laptop",
+            Owner::Assigned => "the technician it is assigned to",
+            Owner::OrderOf => "its work order's technician; never moves",
+            Owner::TimeOf => "its technician (and its order's)",
+            Owner::FirstAuthor => "the technician who first pushed it",
+        };
+        let id = match p.id {
+            IdRule::Chosen => "any",
+            IdRule::AnswerSlot => "derived from order, item, asset",
+            IdRule::Sha256 => "SHA-256 of the bytes",
+        };
+        let list = |w: Writer| p.fields.iter().filter(|f| f.writer == w).map(field_words).collect::<Vec<_>>().join(", ");
+        out.push_str(&format!("| `{}` | {owner} | {id} | {} | {} | {} |\n", p.entity, list(Writer::Technician), list(Writer::TechnicianCreates), list(Writer::Office)));
+    }
+    out
+}
+
+fn field_words(f: &FieldRule) -> String {
+    let rule = match f.value {
+        ValueRule::Any => String::new(),
+        ValueRule::Text(max) => format!(" ≤{max} chars"),
+        ValueRule::OneOf(words) => format!(" ∈ {{{}}}", words.join(", ")),
+        ValueRule::Int(lo, hi) if hi == i64::MAX => format!(" ≥{lo}"),
+        ValueRule::Int(lo, hi) => format!(" {lo}–{hi}"),
+        ValueRule::Timestamp => " RFC 3339".into(),
+        ValueRule::Date => " date".into(),
+        ValueRule::Hex(n) => format!(" {n} hex"),
+        ValueRule::Json(max) => format!(" JSON ≤{} KiB", max / 1024),
+        ValueRule::Refers(r) => format!(
+            " → {}",
+            match r {
+                Ref::TheTechnician => "the technician",
+                Ref::OwnOrder => "own order",
+                Ref::ServedSite => "a site already served",
+                Ref::CustomerOfSite => "the site's customer",
+                Ref::AssetsOfSite => "assets of the site",
+                Ref::AssetOfOrder => "an asset of the order",
+                Ref::RepairOfOrder => "a repair of the order",
+                Ref::Template => "a known template",
+                Ref::UnusedOrderNumber => "ORDER-Fn, unused",
+                Ref::FindingOfOwnOrder => "a finding of own order",
+                Ref::OnlyCardOfOrder => "own order, one card",
+            }
+        ),
+    };
+    let required = if f.required { " (required)" } else { "" };
+    let incidental = if f.incidental { " (no conflict of its own)" } else { "" };
+    format!("`{}`{rule}{required}{incidental}", f.name)
+}
+
 /// "work order", "inspection answer", …: an entity named in a message.
 pub fn singular(entity: &str) -> &str {
     match entity {
@@ -278,6 +334,14 @@ mod tests {
         assert!(check_laptop_write("customers", "c1", &map(json!({"name": "x"})), None).unwrap_err().contains("reference data"));
         assert!(check_laptop_write("users", "u1", &map(json!({"name": "x"})), None).is_err());
         assert!(check_laptop_write("attachments", "not-a-hash", &map(json!({"deleted": true})), None).unwrap_err().contains("SHA-256"));
+    }
+
+    /// docs/sync.md shows the policy as it is in the code.
+    #[test]
+    fn the_documented_policy_table_is_the_policy() {
+        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/sync.md")).unwrap();
+        let table = markdown_table();
+        assert!(doc.contains(&table), "docs/sync.md's \"Who may write what\" table is out of date; replace it with:\n\n{table}");
     }
 
     #[test]
