@@ -225,6 +225,14 @@ pub fn sync_status(st: &SyncStatus) -> String {
         let at = st.last_attempt_at.as_deref().map(local_ts).unwrap_or_default();
         s.push_str(&format!("Last error:  {e} ({at})\n"));
     }
+    if let Some(ms) = st.clock_ahead_ms {
+        s.push_str(&format!(
+            "WARNING:     this laptop's clock is {} minutes ahead of the server's. The server refuses changes stamped more than {} minutes ahead \
+             and keeps them for the office; set the date and time to automatic.\n",
+            ms / 60_000,
+            fieldbook_core::hlc::MAX_AHEAD_MS / 60_000
+        ));
+    }
     if !st.rejections.is_empty() {
         s.push_str(&format!("Refused by the server ({}):\n", st.rejections.len()));
         for x in &st.rejections {

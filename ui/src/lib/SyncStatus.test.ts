@@ -56,4 +56,12 @@ describe("SyncStatus", () => {
     await fireEvent.click(screen.getByRole("button", { name: "Sync now" }));
     await waitFor(() => expect(calls).toContain("sync_now"));
   });
+
+  it("says when this laptop's clock runs ahead of the server's, in both languages", async () => {
+    mockIPC((cmd) => (cmd === "sync_status" ? { ...base, clock_ahead_ms: 47 * 60_000 } : 1));
+    render(SyncStatus);
+    expect((await screen.findByTestId("sync-clock-ahead")).textContent).toContain("47 min ahead");
+    i18n.locale = "zh-CN";
+    await waitFor(() => expect(screen.getByTestId("sync-clock-ahead").textContent).toContain("快 47 分钟"));
+  });
 });

@@ -451,6 +451,9 @@ export interface SyncStatusView {
   last_error: string | null;
   revoked_reason: string | null;
   rejections: Rejection[];
+  /** How far this laptop's clock ran ahead of the server's at the last sync, when by more than
+   * half of what the server accepts (its changes are then refused and kept for the office). */
+  clock_ahead_ms?: number | null;
   running: boolean;
   revocation: Revocation | null;
   /** The shell was started to work without enrolling (`FIELDBOOK_WORK_OFFLINE=1`). */

@@ -57,6 +57,10 @@ pub struct SyncStatus {
     pub pull_refused: Vec<PullRefusal>,
     /// How many there are in all.
     pub pull_refused_total: i64,
+    /// How far this laptop's clock ran ahead of the server's at the last sync, when by more
+    /// than half of what the server accepts (`hlc::MAX_AHEAD_MS`): its changes stamped further
+    /// ahead are refused and kept for the office until the clock is set right.
+    pub clock_ahead_ms: Option<i64>,
 }
 
 /// A pulled record this laptop could not store: the rest of its page applied and the cursor
@@ -155,6 +159,7 @@ impl Store {
             }
             tx.conn().execute("DELETE FROM outbox WHERE seq <= ?1", [resp.acked_seq])?;
             tx.observe(&resp.server_hlc);
+            note_server_clock(tx.conn(), &resp.server_hlc)?;
             Ok(())
         })
     }
@@ -340,6 +345,7 @@ impl Store {
             let cleared = if outstanding { note_refusals(tx, page, &refused)? } else { 0 };
             tx.conn().execute("UPDATE sync_state SET pull_cursor = max(pull_cursor, ?1) WHERE id = 1", [page.next_cursor])?;
             tx.observe(&page.server_hlc);
+            note_server_clock(tx.conn(), &page.server_hlc)?;
             Ok(PullApplied { changed: changed - uncounted, refused: refused.len(), cleared })
         })
     }
@@ -385,9 +391,12 @@ impl Store {
                     allow_insecure_http: r.get(8)?,
                     pull_refused: Vec::new(),
                     pull_refused_total: 0,
+                    clock_ahead_ms: None,
                 })
             },
         )?;
+        let ahead: Option<String> = self.conn.query_row("SELECT value FROM settings WHERE key = 'clock_ahead_ms'", [], |r| r.get(0)).optional()?;
+        status.clock_ahead_ms = ahead.and_then(|a| a.parse::<i64>().ok()).filter(|a| *a > (crate::hlc::MAX_AHEAD_MS / 2) as i64);
         let mut stmt = self.conn.prepare_cached("SELECT seq, entity, record_id, reason FROM sync_rejections ORDER BY seq DESC LIMIT 50")?;
         status.rejections = stmt
             .query_map([], |r| Ok(Rejection { seq: r.get(0)?, entity: r.get(1)?, record_id: r.get(2)?, reason: r.get(3)? }))?
@@ -774,6 +783,20 @@ fn observe_newest(tx: &mut super::Tx<'_>, clocks: &Map<String, Value>) {
     }
 }
 
+/// Remembers how far this laptop's clock is ahead of the server's (negative: behind), from a
+/// stamp the server just answered with: the server refuses changes stamped too far ahead, and
+/// the technician must be told why (`SyncStatus::clock_ahead_ms`).
+fn note_server_clock(conn: &rusqlite::Connection, server_hlc: &str) -> Result<()> {
+    if let Ok(server) = server_hlc.parse::<crate::hlc::Hlc>() {
+        let ahead = crate::hlc::wall_clock_ms() as i64 - server.wall_ms as i64;
+        conn.execute(
+            "INSERT INTO settings (key, value) VALUES ('clock_ahead_ms', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [ahead.to_string()],
+        )?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -809,6 +832,24 @@ mod tests {
         // The clock moved past the server's: the next local write sorts after it.
         s.set_status("WO-1002", crate::model::Status::OnSite).unwrap();
         assert!(s.pending_push(10).unwrap().last().unwrap().hlc.as_str() > "099999999999999-0000000000-server");
+    }
+
+    #[test]
+    fn a_laptop_clock_far_ahead_of_the_servers_is_reported() {
+        let (_d, mut s) = store();
+        s.set_status("WO-1001", crate::model::Status::EnRoute).unwrap();
+        let push = s.pending_push(10).unwrap();
+        let ack = |server_wall: u64| PushResponse {
+            acked_seq: push[0].seq, applied: 1, duplicates: 0, conflicts: 0, rejected: vec![],
+            server_hlc: crate::hlc::Hlc::new(server_wall, 0, "server").to_string(),
+        };
+        let now = crate::hlc::wall_clock_ms();
+        s.acknowledge(&ack(now - 47 * 60_000)).unwrap();
+        let ahead = s.sync_status().unwrap().clock_ahead_ms.expect("47 minutes ahead is reported");
+        assert!((47 * 60_000..48 * 60_000).contains(&ahead), "{ahead}");
+        // A clock a few seconds off, or behind, is nothing to report.
+        s.acknowledge(&ack(now - 3_000)).unwrap();
+        assert_eq!(s.sync_status().unwrap().clock_ahead_ms, None);
     }
 
     #[test]
