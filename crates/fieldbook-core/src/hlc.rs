@@ -52,19 +52,29 @@ impl FromStr for Hlc {
     /// Only the canonical form is a stamp: stamps are compared as text wherever they are stored,
     /// so `9-0-x` (which sorts after every real stamp) must not pass for one.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let err = || ParseHlcError(crate::policy::clip(s));
+        let (wall, counter, node) = Hlc::split_canonical(s).ok_or_else(|| ParseHlcError(crate::policy::clip(s)))?;
+        Ok(Hlc::new(wall, counter, node))
+    }
+}
+
+impl Hlc {
+    /// Is `s` a stamp in canonical form? As parsing it, without allocating (a push checks the
+    /// stamp of every field it writes).
+    pub fn is_canonical(s: &str) -> bool {
+        Hlc::split_canonical(s).is_some()
+    }
+
+    fn split_canonical(s: &str) -> Option<(u64, u32, &str)> {
         let b = s.as_bytes();
         let digits = |r: std::ops::Range<usize>| b.get(r).is_some_and(|d| d.iter().all(u8::is_ascii_digit));
         if b.len() < 28 || !digits(0..15) || b[15] != b'-' || !digits(16..26) || b[26] != b'-' {
-            return Err(err());
+            return None;
         }
         let node = &s[27..];
         if node.len() > MAX_NODE_LEN || !node.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.' | b':')) {
-            return Err(err());
+            return None;
         }
-        let wall = s[..15].parse().map_err(|_| err())?;
-        let counter = s[16..26].parse().map_err(|_| err())?;
-        Ok(Hlc::new(wall, counter, node))
+        Some((s[..15].parse().ok()?, s[16..26].parse().ok()?, node))
     }
 }
 

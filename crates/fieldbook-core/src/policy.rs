@@ -26,49 +26,53 @@ pub const MAX_ID_LEN: usize = 200;
 pub fn check_laptop_write<'a>(entity: &str, id: &str, fields: &'a Map<String, Value>, stored: Option<&Map<String, Value>>) -> Result<Allowed<'a>, String> {
     let Some(policy) = entity::policy(entity) else { return Err(format!("'{}' is not a kind of record Fieldbook syncs", clip(entity))) };
     let spec = entity::spec(entity).expect("every policy has its entity");
+    debug_assert_eq!(spec.fields.len(), policy.fields.len());
     if policy.owner == Owner::Office {
         return Err(format!("{entity} are reference data kept by the office; a laptop cannot change them (ask the office to correct the record)"));
     }
     check_id_shape(policy.id, id)?;
-    let name = format!("{} {}", singular(entity), clip(id));
+    // Named only for a refusal: formatting it for every entry showed in the push profile.
+    let name = || format!("{} {}", singular(entity), clip(id));
     if fields.is_empty() {
-        return Err(format!("{name}: the change carries no fields"));
+        return Err(format!("{}: the change carries no fields", name()));
     }
     for (field, value) in fields {
-        let Some(rule) = policy.field(field) else { return Err(format!("{name}: {entity} have no field '{}'", clip(field))) };
-        let ty = spec.field(field).expect("the policy covers the whitelist");
+        // The policy lists the whitelist's fields in its order (a test in entity.rs), so one
+        // search finds both the rule and the type.
+        let Some(i) = policy.fields.iter().position(|r| r.name == field) else { return Err(format!("{}: {entity} have no field '{}'", name(), clip(field))) };
+        let (rule, ty) = (&policy.fields[i], spec.fields[i].1);
         match rule.writer {
             Writer::Technician => {}
-            Writer::Office => return Err(format!("{name}: {field} is the office's to set; a laptop cannot change it")),
+            Writer::Office => return Err(format!("{}: {field} is the office's to set; a laptop cannot change it", name())),
             Writer::TechnicianCreates => {
                 if let Some(stored) = stored {
                     if stored.get(field).unwrap_or(&Value::Null) != value {
-                        return Err(format!("{name}: {field} is fixed once the record exists; ask the office to change it"));
+                        return Err(format!("{}: {field} is fixed once the record exists; ask the office to change it", name()));
                     }
                 }
             }
         }
         if value.is_null() {
             if rule.not_null {
-                return Err(format!("{name}: {field} cannot be empty"));
+                return Err(format!("{}: {field} cannot be empty", name()));
             }
             continue;
         }
         if !fits(ty, value) {
-            return Err(format!("{name}: {field} must be {}, not {}", type_words(ty), clip(&value.to_string())));
+            return Err(format!("{}: {field} must be {}, not {}", name(), type_words(ty), clip(&value.to_string())));
         }
-        check_value(rule, value).map_err(|why| format!("{name}: {field} {why}"))?;
+        check_value(rule, value).map_err(|why| format!("{}: {field} {why}", name()))?;
     }
     if stored.is_none() {
         if let Some(missing) = policy.fields.iter().find(|r| r.required && fields.get(r.name).is_none_or(Value::is_null)) {
-            return Err(format!("{name}: a new {} must give {}", singular(entity), missing.name));
+            return Err(format!("{}: a new {} must give {}", name(), singular(entity), missing.name));
         }
     }
     if policy.id == IdRule::AnswerSlot {
         let get = |f: &str| fields.get(f).or_else(|| stored.and_then(|s| s.get(f))).and_then(Value::as_str).unwrap_or_default();
         let expected = answer_id(get("work_order_id"), get("item_key"), get("asset_id"));
         if id != expected {
-            return Err(format!("{name}: an answer's id is made from its order, item and asset; this one should be {expected}"));
+            return Err(format!("{}: an answer's id is made from its order, item and asset; this one should be {expected}", name()));
         }
     }
     // In the table's order, so that the same write is always refused for the same reason.
@@ -152,7 +156,7 @@ fn check_value(rule: &FieldRule, v: &Value) -> Result<(), String> {
             true => Ok(()),
             false => Err(format!("must be {n} lowercase hex characters")),
         },
-        ValueRule::Json(max) => match v.to_string().len() <= max {
+        ValueRule::Json(max) => match json_len_within(v, max) {
             true => Ok(()),
             false => Err(format!("is larger than {max} bytes")),
         },
@@ -165,6 +169,35 @@ fn check_value(rule: &FieldRule, v: &Value) -> Result<(), String> {
             None => Err("must be text".into()),
         },
     }
+}
+
+/// Is a value's JSON text at most `max` bytes? Counted without writing it, an upper bound for
+/// strings (escapes counted as written), stopping as soon as it is over.
+fn json_len_within(v: &Value, max: usize) -> bool {
+    fn len(v: &Value, budget: &mut isize) {
+        if *budget < 0 {
+            return;
+        }
+        *budget -= match v {
+            Value::Null | Value::Bool(_) => 5,
+            Value::Number(_) => 24,
+            Value::String(s) => s.len() as isize + 2 + s.bytes().filter(|b| matches!(b, b'"' | b'\\') || *b < 0x20).count() as isize * 5,
+            Value::Array(a) => {
+                a.iter().for_each(|x| len(x, budget));
+                a.len() as isize + 2
+            }
+            Value::Object(o) => {
+                o.iter().for_each(|(k, x)| {
+                    *budget -= k.len() as isize + 4;
+                    len(x, budget)
+                });
+                2
+            }
+        };
+    }
+    let mut budget = max as isize;
+    len(v, &mut budget);
+    budget >= 0
 }
 
 fn plain_text(s: &str, max: usize) -> Result<(), String> {
@@ -342,6 +375,16 @@ mod tests {
         let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/sync.md")).unwrap();
         let table = markdown_table();
         assert!(doc.contains(&table), "docs/sync.md's \"Who may write what\" table is out of date; replace it with:\n\n{table}");
+    }
+
+    /// The size check never lets a value through that is larger than its limit.
+    #[test]
+    fn the_json_size_check_never_counts_less_than_the_text() {
+        for v in [json!(null), json!([1, 2.5, "a\"b"]), json!({"k": ["中文", {"x": true}]}), json!("\u{1}tab\t"), json!(-12345678901_i64)] {
+            let n = v.to_string().len();
+            assert!(!json_len_within(&v, n - 1), "{v} passed a limit of {} bytes", n - 1);
+            assert!(json_len_within(&v, n * 8), "{v}");
+        }
     }
 
     #[test]

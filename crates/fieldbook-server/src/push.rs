@@ -237,7 +237,7 @@ fn check_stamp(device: &DeviceIdentity, e: &PushEntry) -> std::result::Result<Hl
         ));
     }
     for (field, seen) in &e.base {
-        if !e.fields.contains_key(field) || !(seen.is_null() || seen.as_str().is_some_and(|s| s.parse::<Hlc>().is_ok())) {
+        if !e.fields.contains_key(field) || !(seen.is_null() || seen.as_str().is_some_and(Hlc::is_canonical)) {
             return Err(format!("the change's base for '{}' is not a stamp of a field it writes", policy::clip(field)));
         }
     }
@@ -249,21 +249,24 @@ fn check_ref(w: &mut Writer<'_>, tech: &str, e: &PushEntry, stored: Option<&Fiel
     // The record as it will stand: the pushed fields over the stored ones.
     let get = |f: &str| e.fields.get(f).or_else(|| stored.and_then(|s| s.get(f))).and_then(Value::as_str).filter(|s| !s.is_empty()).map(str::to_owned);
     let text = value.as_str().unwrap_or_default();
-    let name = format!("{} {}", policy::singular(&e.entity), policy::clip(&e.record_id));
+    let name = || format!("{} {}", policy::singular(&e.entity), policy::clip(&e.record_id));
     match kind {
         Ref::TheTechnician => {
             if text != tech {
-                refuse!("{name}: {field} must be the technician of this laptop ({tech}), not '{}'", policy::clip(text));
+                refuse!("{}: {field} must be the technician of this laptop ({tech}), not '{}'", name(), policy::clip(text));
             }
         }
-        Ref::OwnOrder => return Ok(own_order(w, tech, text)?.map(|_| ())),
+        // The ownership step above checked this very order already: a record under an order
+        // (check_child) and a time entry (check_time_entry) name it by this field, stored or
+        // pushed, and cannot move.
+        Ref::OwnOrder => {}
         Ref::OnlyCardOfOrder => {
             if let Err(r) = own_order(w, tech, text)? {
                 return Ok(Err(r));
             }
             for (id, card) in w.by_owner("satisfaction_cards", text)? {
                 if id != e.record_id && card.fields()?.get("deleted") != Some(&Value::Bool(true)) {
-                    refuse!("{name}: the order already has a satisfaction card ({id}); give the card again on the laptop to change it");
+                    refuse!("{}: the order already has a satisfaction card ({id}); give the card again on the laptop to change it", name());
                 }
             }
         }
@@ -273,7 +276,7 @@ fn check_ref(w: &mut Writer<'_>, tech: &str, e: &PushEntry, stored: Option<&Fiel
                 .query_opt("SELECT 1 FROM order_refs WHERE ref_entity = 'sites' AND ref_id = $1 AND technician = $2", params![text, tech])?
                 .is_some();
             if !serves {
-                refuse!("{name}: a new work order may only be raised at a site of one of your own work orders");
+                refuse!("{}: a new work order may only be raised at a site of one of your own work orders", name());
             }
         }
         Ref::CustomerOfSite => {
@@ -286,7 +289,7 @@ fn check_ref(w: &mut Writer<'_>, tech: &str, e: &PushEntry, stored: Option<&Fiel
                 None => None,
             };
             if customer != Some(text) {
-                refuse!("{name}: its customer is not the customer of its site");
+                refuse!("{}: its customer is not the customer of its site", name());
             }
         }
         Ref::AssetsOfSite => {
@@ -299,7 +302,7 @@ fn check_ref(w: &mut Writer<'_>, tech: &str, e: &PushEntry, stored: Option<&Fiel
                     None => None,
                 };
                 if at.as_deref() != Some(site.as_str()) {
-                    refuse!("{name}: asset {} is not at the order's site", policy::clip(a));
+                    refuse!("{}: asset {} is not at the order's site", name(), policy::clip(a));
                 }
             }
         }
@@ -316,26 +319,26 @@ fn check_ref(w: &mut Writer<'_>, tech: &str, e: &PushEntry, stored: Option<&Fiel
                 None => false,
             };
             if !listed {
-                refuse!("{name}: asset {} is not one of its work order's assets", policy::clip(text));
+                refuse!("{}: asset {} is not one of its work order's assets", name(), policy::clip(text));
             }
         }
         Ref::RepairOfOrder => {
-            let Some(repair) = w.load("repair_records", text)? else { refuse!("{name}: repair record {} is not known to the server", policy::clip(text)) };
+            let Some(repair) = w.load("repair_records", text)? else { refuse!("{}: repair record {} is not known to the server", name(), policy::clip(text)) };
             let repair_order = repair.text("work_order_id")?.map(str::to_owned).unwrap_or_default();
             if get("work_order_id").is_some_and(|o| o != repair_order) {
-                refuse!("{name}: its repair record belongs to another work order");
+                refuse!("{}: its repair record belongs to another work order", name());
             }
             return Ok(own_order(w, tech, &repair_order)?.map(|_| ()));
         }
         Ref::Template => {
             if w.load("checklist_templates", text)?.is_none() {
-                refuse!("{name}: checklist template {} is not known to the server", policy::clip(text));
+                refuse!("{}: checklist template {} is not known to the server", name(), policy::clip(text));
             }
         }
         Ref::FindingOfOwnOrder => {
             let order_id = text.split('/').next().unwrap_or_default();
             if !text.contains('/') {
-                refuse!("{name}: follow_up_of must name a finding as ORDER-ID/ITEM[/ASSET]");
+                refuse!("{}: follow_up_of must name a finding as ORDER-ID/ITEM[/ASSET]", name());
             }
             return Ok(own_order(w, tech, order_id)?.map(|_| ()));
         }
@@ -350,11 +353,11 @@ fn check_ref(w: &mut Writer<'_>, tech: &str, e: &PushEntry, stored: Option<&Fiel
             };
             let suffix = parent_number.as_deref().and_then(|p| text.strip_prefix(p)).and_then(|rest| rest.strip_prefix("-F"));
             if !suffix.is_some_and(|n| !n.is_empty() && n.len() <= 6 && n.bytes().all(|b| b.is_ascii_digit())) {
-                refuse!("{name}: a follow-up's number is its order's number with -F and a count (e.g. WO-1001-F1), not '{}'", policy::clip(text));
+                refuse!("{}: a follow-up's number is its order's number with -F and a count (e.g. WO-1001-F1), not '{}'", name(), policy::clip(text));
             }
             let taken = w.tx()?.query_opt("SELECT 1 FROM work_order_index WHERE number = $1 AND id <> $2", params![text, e.record_id.as_str()])?.is_some();
             if taken {
-                refuse!("{name}: number {} is already another work order's; sync, and raise the follow-up again", policy::clip(text));
+                refuse!("{}: number {} is already another work order's; sync, and raise the follow-up again", name(), policy::clip(text));
             }
         }
     }
@@ -444,7 +447,7 @@ fn check_child(w: &mut Writer<'_>, device: &DeviceIdentity, entity: &str, e: &Pu
     };
     let order = order.fields()?;
     // Answers, repair records and amendment records of a signed order are locked (signed.rs).
-    if let Err(r) = signed::check_locked_child(entity, e, existing.as_deref(), order, &records::order_name(&order_id, Some(order)))? {
+    if let Err(r) = signed::check_locked_child(entity, e, existing.as_deref(), order, || records::order_name(&order_id, Some(order)))? {
         return Ok(Err(r));
     }
     if entity == "signatures" {

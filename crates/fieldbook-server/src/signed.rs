@@ -199,13 +199,14 @@ pub fn check_amendment(stored: &Stored, e: &PushEntry, name: &str) -> Verdict {
 /// repair records and amendment records of a signed order cannot change. A new amendment record
 /// follows its revision bump (the laptop writes both in one transaction and pushes the bump
 /// first), so it must record the amendment of the revision just before the order's.
-pub fn check_locked_child(entity: &str, e: &PushEntry, existing: Option<&Stored>, order: &Fields, name: &str) -> Verdict {
+pub fn check_locked_child(entity: &str, e: &PushEntry, existing: Option<&Stored>, order: &Fields, name: impl Fn() -> String) -> Verdict {
     if !matches!(entity, "inspection_answers" | "repair_records" | "amendments") {
         return Ok(Ok(()));
     }
     if is_signed(order) {
-        return Ok(Err(locked(name, order)));
+        return Ok(Err(locked(&name(), order)));
     }
+    let name = &*if entity == "amendments" && existing.is_none() { name() } else { String::new() };
     if entity == "amendments" && existing.is_none() {
         let from = e.fields.get("from_revision").and_then(Value::as_i64);
         if from != Some(revision(order) - 1) {
