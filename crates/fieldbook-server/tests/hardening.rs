@@ -353,6 +353,78 @@ async fn csv_cells_that_would_be_formulas_are_neutralised(b: Backend) {
     assert!(!csv.contains(",\"=HYPERLINK") && !csv.contains(",=HYPERLINK"), "{csv}");
 }
 
+/// PostgreSQL over TLS when the URL asks for it (`sslmode=require`, `verify-ca`,
+/// `verify-full` with `sslrootcert`): the test cluster is given a certificate and TLS is turned
+/// on at run time; `pg_stat_ssl` says whether a connection of the server's pool is encrypted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_over_tls_when_the_url_asks_for_it() {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    let url = common::fresh_db(Backend::Postgres).url;
+    // A CA and a server certificate for localhost / 127.0.0.1 signed by it; another CA.
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.clone().self_signed(&ca_key).unwrap();
+    let server_key = KeyPair::generate().unwrap();
+    let server_cert = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap().signed_by(&server_key, &ca, &ca_key).unwrap();
+    let other_key = KeyPair::generate().unwrap();
+    let other_ca = ca_params.self_signed(&other_key).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (ca_file, other_file) = (dir.path().join("ca.pem"), dir.path().join("other-ca.pem"));
+    std::fs::write(&ca_file, ca.pem()).unwrap();
+    std::fs::write(&other_file, other_ca.pem()).unwrap();
+    // The database server writes the files itself (it runs as another OS user), then reloads.
+    let (admin, cert_pem, key_pem) = (url.clone(), server_cert.pem(), server_key.serialize_pem());
+    common::blocking(move || {
+        let mut c = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
+        let data: String = c.query_one("SHOW data_directory", &[]).unwrap().get(0);
+        let write = |c: &mut postgres::Client, name: &str, pem: &str| {
+            let lines: Vec<String> = pem.lines().map(|l| format!("'{l}'")).collect();
+            c.batch_execute(&format!("COPY (SELECT unnest(ARRAY[{}])) TO '{data}/{name}'", lines.join(", "))).unwrap();
+        };
+        write(&mut c, "fb_test_server.crt", &cert_pem);
+        write(&mut c, "fb_test_server.key", &key_pem);
+        // PostgreSQL refuses a key others may read; COPY made it 0644. (The tests run as root
+        // or as the cluster's owner: either may change it.)
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(std::path::Path::new(&data).join("fb_test_server.key"), std::fs::Permissions::from_mode(0o600)).unwrap();
+        for sql in ["ALTER SYSTEM SET ssl_cert_file = 'fb_test_server.crt'", "ALTER SYSTEM SET ssl_key_file = 'fb_test_server.key'", "ALTER SYSTEM SET ssl = on", "SELECT pg_reload_conf()"] {
+            c.batch_execute(sql).unwrap();
+        }
+    })
+    .await;
+    let with = |params: &str| if url.contains('?') { format!("{url}&{params}") } else { format!("{url}?{params}") };
+    let encrypted = |db_url: String| async move {
+        common::blocking(move || {
+            let db = Db::open(&db_url).map_err(|e| e.to_string())?;
+            db.transaction(Mode::Read, |tx| tx.query_one("SELECT CASE WHEN ssl THEN 1 ELSE 0 END FROM pg_stat_ssl WHERE pid = pg_backend_pid()", &[])?.int(0))
+                .map_err(|e| e.to_string())
+        })
+        .await
+    };
+    // The reload takes effect for new connections at once; give it a moment.
+    let mut required = Err(String::new());
+    for _ in 0..50 {
+        required = encrypted(with("sslmode=require")).await;
+        if required == Ok(1) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(required, Ok(1), "sslmode=require");
+    assert_eq!(encrypted(with("sslmode=prefer")).await, Ok(1), "sslmode=prefer");
+    assert_eq!(encrypted(with(&format!("sslmode=verify-full&sslrootcert={}", ca_file.display()))).await, Ok(1), "verify-full");
+    assert_eq!(encrypted(with(&format!("sslmode=verify-ca&sslrootcert={}", ca_file.display()))).await, Ok(1), "verify-ca");
+    // As before: no sslmode (or disable) is plain.
+    assert_eq!(encrypted(url.clone()).await, Ok(0), "no sslmode");
+    assert_eq!(encrypted(with("sslmode=disable")).await, Ok(0), "disable");
+    // A certificate from another CA is refused, and the message says why.
+    let refused = encrypted(with(&format!("sslmode=verify-full&sslrootcert={}", other_file.display()))).await.unwrap_err();
+    assert!(refused.to_lowercase().contains("certificate"), "{refused}");
+    let refused = encrypted(with("sslmode=verify-full")).await.unwrap_err();
+    assert!(refused.contains("sslrootcert="), "{refused}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // An office browser
 
