@@ -11,6 +11,7 @@ use fieldbook_core::import::ImportDocument;
 
 use crate::db::{Db, Mode};
 use crate::error::{Error, Result};
+use crate::security::{Options, PublicUrl};
 use crate::tls::TlsFiles;
 use crate::users::{self, Role};
 use crate::{attachments, demo, devices, enrolment, import, server};
@@ -81,6 +82,11 @@ pub struct ServeArgs {
     /// The certificate's private key (PEM).
     #[arg(long, value_name = "PEM")]
     pub tls_key: Option<PathBuf>,
+    /// The address people and laptops use when a reverse proxy in front of the server changes
+    /// it, e.g. https://fieldbook.example.com for a proxy that terminates TLS. With https://, the
+    /// console's cookie is `Secure` and HSTS is sent, as when serving TLS here.
+    #[arg(long, env = "FIELDBOOK_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -123,6 +129,30 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8780";
 impl ServeArgs {
     fn given(&self) -> bool {
         self.listen.is_some() || self.tls_cert.is_some() || self.tls_key.is_some()
+    }
+}
+
+/// The warning printed when the server speaks plain HTTP on an address other machines reach:
+/// passwords, device tokens and every record cross the network readable.
+pub fn plain_http_warning(listen: SocketAddr, tls: bool, public_url: Option<&PublicUrl>) -> Option<String> {
+    if tls || listen.ip().is_loopback() {
+        return None;
+    }
+    let proxy = match public_url {
+        Some(u) if u.is_https() => format!(
+            " People reach it as {u}: make sure the proxy in front is the only thing that can reach {listen} (same machine or a private link), \
+             or listen on 127.0.0.1."
+        ),
+        _ => " Serve TLS here (--tls-cert and --tls-key), or put a TLS-terminating proxy in front and give --public-url https://….".to_owned(),
+    };
+    Some(format!(
+        "warning: serving plain HTTP on {listen}, which other machines can reach: logins, device tokens and every record cross the network unencrypted.{proxy}"
+    ))
+}
+
+impl ServeArgs {
+    fn public_url(&self) -> Result<Option<PublicUrl>> {
+        self.public_url.as_deref().filter(|u| !u.trim().is_empty()).map(PublicUrl::parse).transpose()
     }
 }
 
@@ -256,7 +286,13 @@ fn serve(database: &Option<String>, args: &ServeArgs) -> Result<()> {
     let described = db.location().describe();
     runtime.block_on(async move {
         let listen = args.listen.unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("a valid address"));
-        let running = server::start(db, listen, tls.as_ref()).await?;
+        let public_url = args.public_url()?;
+        if let Some(warning) = plain_http_warning(listen, tls.is_some(), public_url.as_ref()) {
+            tracing::warn!("{warning}");
+            eprintln!("{warning}");
+        }
+        let options = Options { public_url, ..Options::default() };
+        let running = server::start_with(db, listen, tls.as_ref(), options).await?;
         tracing::info!(url = %running.url(), database = %described, "fieldbook-server is listening");
         println!("fieldbook-server listening on {} ({described})", if running.tls { format!("https://{}", running.addr) } else { running.url() });
         running.run_until(shutdown_signal()).await
@@ -284,4 +320,21 @@ async fn shutdown_signal() {
         () = term => {}
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_beyond_loopback_is_warned_about() {
+        let public = PublicUrl::parse("https://fieldbook.example.com").unwrap();
+        assert_eq!(plain_http_warning("127.0.0.1:8780".parse().unwrap(), false, None), None);
+        assert_eq!(plain_http_warning("[::1]:8780".parse().unwrap(), false, None), None);
+        assert_eq!(plain_http_warning("0.0.0.0:8443".parse().unwrap(), true, None), None);
+        let w = plain_http_warning("0.0.0.0:8780".parse().unwrap(), false, None).unwrap();
+        assert!(w.contains("plain HTTP on 0.0.0.0:8780") && w.contains("--tls-cert"), "{w}");
+        let w = plain_http_warning("10.0.0.5:8780".parse().unwrap(), false, Some(&public)).unwrap();
+        assert!(w.contains("https://fieldbook.example.com") && w.contains("127.0.0.1"), "{w}");
+    }
 }

@@ -59,11 +59,31 @@ pub fn issue_code(tx: &mut dyn Tx, technician: &str, valid_hours: u32) -> Result
     Ok(code)
 }
 
-fn check_request(req: &EnrollRequest) -> Result<()> {
-    let id_ok = !req.device_id.is_empty() && req.device_id.len() <= 100 && req.device_id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    if !id_ok {
-        return Err(Error::Invalid("device_id: use 1 to 100 letters, digits, '-', '_' or '.'".into()));
+/// Device ids no laptop may take: the server's own clock stamps end in `server`
+/// ([`crate::clock::SERVER_NODE`]), and the console reads such a stamp as the office's.
+pub const RESERVED_DEVICE_IDS: &[&str] = &[crate::clock::SERVER_NODE, "office"];
+
+/// A device id a laptop may enrol with: 1 to 100 letters, digits, '-', '_' or '.', starting with
+/// a letter or digit, and not one of [`RESERVED_DEVICE_IDS`] (in any case).
+pub fn check_device_id(id: &str) -> Result<()> {
+    let shape = !id.is_empty()
+        && id.len() <= 100
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && id.as_bytes()[0].is_ascii_alphanumeric();
+    if !shape {
+        let shown: String = id.chars().take(100).collect();
+        return Err(Error::Invalid(format!(
+            "device_id '{shown}': use 1 to 100 letters, digits, '-', '_' or '.', starting with a letter or digit (Fieldbook uses a UUID)"
+        )));
     }
+    if RESERVED_DEVICE_IDS.iter().any(|r| r.eq_ignore_ascii_case(id)) {
+        return Err(Error::Invalid(format!("device_id '{id}' is reserved for the server's own changes; enrol with another id (Fieldbook uses a UUID)")));
+    }
+    Ok(())
+}
+
+fn check_request(req: &EnrollRequest) -> Result<()> {
+    check_device_id(&req.device_id)?;
     let key: Option<[u8; 32]> = hex::decode(&req.public_key).ok().and_then(|b| b.try_into().ok());
     if key.is_none_or(|k| ed25519_dalek::VerifyingKey::from_bytes(&k).is_err()) {
         return Err(Error::Invalid("public_key: expected a hex Ed25519 public key (64 hex characters)".into()));
@@ -132,5 +152,25 @@ mod tests {
         assert_eq!(code.split('-').count(), 4);
         assert_eq!(normalize(&code.to_lowercase().replace('-', " ")), normalize(&code));
         assert_eq!(normalize("o1l0-IiLl"), "01101111");
+    }
+}
+
+#[cfg(test)]
+mod device_id_tests {
+    use super::check_device_id;
+
+    #[test]
+    fn reserved_and_odd_device_ids_are_refused() {
+        for ok in ["0196a1b2-7c3d-7e4f-8a9b-0c1d2e3f4a5b", "cli-laptop", "L1.a_b"] {
+            assert!(check_device_id(ok).is_ok(), "{ok}");
+        }
+        for reserved in ["server", "SERVER", "Office"] {
+            let e = check_device_id(reserved).unwrap_err().to_string();
+            assert!(e.contains("reserved"), "{reserved}: {e}");
+        }
+        for bad in ["", ".", "..", "-x", "a b", "中", "a/b", &"x".repeat(101)] {
+            let e = check_device_id(bad).unwrap_err().to_string();
+            assert!(e.contains("starting with a letter or digit"), "{bad}: {e}");
+        }
     }
 }

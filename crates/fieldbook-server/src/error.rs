@@ -66,6 +66,16 @@ pub enum Error {
     #[error("TLS: {0}")]
     Tls(String),
 
+    /// Too many failed logins for an account or from an address (see [`crate::login`]): 429
+    /// with `Retry-After`.
+    #[error("{message}")]
+    Throttled { message: String, retry_after: u64 },
+
+    /// The server cannot take this on right now (too many password checks at once): 503 with
+    /// `Retry-After`.
+    #[error("{0}")]
+    Busy(String),
+
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -94,6 +104,8 @@ impl Error {
             Error::TooLarge(_) => "too_large",
             Error::Conflict { .. } => "conflict",
             Error::SequenceReset { .. } => "sequence_reset",
+            Error::Throttled { .. } => "throttled",
+            Error::Busy(_) => "busy",
             _ => "internal",
         }
     }
@@ -107,6 +119,8 @@ impl Error {
             "not_found" => StatusCode::NOT_FOUND,
             "too_large" => StatusCode::PAYLOAD_TOO_LARGE,
             "conflict" | "sequence_reset" => StatusCode::CONFLICT,
+            "throttled" => StatusCode::TOO_MANY_REQUESTS,
+            "busy" => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -137,8 +151,17 @@ impl IntoResponse for Error {
             }
             _ => error_response(status, kind, message, wipe),
         };
-        if let Error::Conflict { upload_offset: Some(o), .. } = self {
-            resp.headers_mut().insert("Upload-Offset", HeaderValue::from(o));
+        match self {
+            Error::Conflict { upload_offset: Some(o), .. } => {
+                resp.headers_mut().insert("Upload-Offset", HeaderValue::from(o));
+            }
+            Error::Throttled { retry_after, .. } => {
+                resp.headers_mut().insert(axum::http::header::RETRY_AFTER, HeaderValue::from(retry_after));
+            }
+            Error::Busy(_) => {
+                resp.headers_mut().insert(axum::http::header::RETRY_AFTER, HeaderValue::from(1));
+            }
+            _ => {}
         }
         if status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert("WWW-Authenticate", HeaderValue::from_static("Bearer realm=\"fieldbook\", Basic realm=\"fieldbook\""));

@@ -72,7 +72,8 @@ fn writer(db: Db, mut rx: mpsc::UnboundedReceiver<Job>) {
             }
         }
         let (pushes, started) = (jobs.len(), std::time::Instant::now());
-        // A panic (a bug) fails this group's requests (their reply channels close), not the writer.
+        // A panic outside a transaction (a bug) fails this group's requests (their reply
+        // channels close), not the writer; one inside is caught in `apply`.
         let outcome = catch_unwind(AssertUnwindSafe(|| apply(&db, jobs)));
         tracing::debug!(pushes, entries, ms = started.elapsed().as_secs_f64() * 1000.0, "applied a group of pushes");
         if outcome.is_err() {
@@ -84,8 +85,11 @@ fn writer(db: Db, mut rx: mpsc::UnboundedReceiver<Job>) {
 fn apply(db: &Db, jobs: Vec<Job>) {
     if jobs.len() > 1 {
         let batches: Vec<(&DeviceIdentity, &PushRequest)> = jobs.iter().map(|j| (&j.device, &j.req)).collect();
-        match db.transaction(Mode::Feed, |tx| push::apply_group(tx, &batches)) {
-            Ok((responses, leftovers)) => {
+        // A panic (a bug reached by one device's entries) is caught like an error: the group
+        // rolled back, and every batch is then applied on its own, so only that device fails.
+        match catch_unwind(AssertUnwindSafe(|| db.transaction(Mode::Feed, |tx| push::apply_group(tx, &batches)))) {
+            Ok(Ok((responses, leftovers))) => {
+                drop(batches);
                 for (job, resp) in jobs.into_iter().zip(responses) {
                     let _ = job.reply.send(Ok(resp));
                 }
@@ -93,17 +97,22 @@ fn apply(db: &Db, jobs: Vec<Job>) {
                 drop(leftovers);
                 return;
             }
-            Err(e) => tracing::debug!(error = %e, pushes = jobs.len(), "a group of pushes failed; applying each on its own"),
+            Ok(Err(e)) => tracing::debug!(error = %e, pushes = jobs.len(), "a group of pushes failed; applying each on its own"),
+            Err(_) => tracing::error!(pushes = jobs.len(), "a group of pushes panicked; applying each on its own"),
         }
     }
     for job in jobs {
-        match db.transaction(Mode::Feed, |tx| push::apply_group(tx, &[(&job.device, &job.req)])) {
-            Ok((mut responses, leftovers)) => {
+        match catch_unwind(AssertUnwindSafe(|| db.transaction(Mode::Feed, |tx| push::apply_group(tx, &[(&job.device, &job.req)])))) {
+            Ok(Ok((mut responses, leftovers))) => {
                 let _ = job.reply.send(responses.pop().ok_or_else(|| Error::Internal("a push got no answer".into())));
                 drop(leftovers);
             }
-            Err(e) => {
+            Ok(Err(e)) => {
                 let _ = job.reply.send(Err(e));
+            }
+            Err(_) => {
+                tracing::error!(device = %job.device.id, "applying a push panicked; it was answered with an error");
+                let _ = job.reply.send(Err(Error::Internal(format!("applying the push of device {} panicked", job.device.id))));
             }
         }
     }

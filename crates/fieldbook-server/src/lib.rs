@@ -8,17 +8,20 @@
 //!   the one write path that merges a change and appends it to the feed for the right people.
 //! - [`push`], [`pull`]: the two halves of sync; [`group`]: pushes applied many per transaction;
 //!   [`signed`]: signed means locked, checked against the signed records.
-//! - [`enrolment`], [`devices`], [`users`]: who may sync, and who may log in.
+//! - [`enrolment`], [`devices`], [`users`]: who may sync, and who may log in; [`login`]: password
+//!   checks, throttled.
 //! - [`attachments`]: resumable, content-addressed uploads.
 //! - [`import`], [`demo`]: loading office data (the `fieldbook-import/1` format).
 //! - [`console`]: the office console: its JSON API under `/console/api/`, the projections its
 //!   lists and reports query, and its web app, embedded.
-//! - [`api`], [`openapi`], [`tls`], [`server`]: HTTP.
+//! - [`api`], [`openapi`], [`tls`], [`server`], [`conn`]: HTTP; [`security`]: the public URL,
+//!   HTTPS-only cookies and HSTS, the console's security headers.
 //! - [`cli`]: the `fieldbook-server` command.
 
 pub mod api;
 pub mod attachments;
 pub mod cli;
+pub mod conn;
 pub mod console;
 pub mod clock;
 pub mod db;
@@ -29,10 +32,12 @@ pub mod error;
 pub mod feed;
 pub mod group;
 pub mod import;
+pub mod login;
 pub mod openapi;
 pub mod pull;
 pub mod push;
 pub mod records;
+pub mod security;
 pub mod server;
 pub mod signed;
 pub mod tls;

@@ -8,6 +8,7 @@ use tokio::task::JoinHandle;
 
 use crate::db::Db;
 use crate::error::{Error, Result};
+use crate::security::Options;
 use crate::tls::{self, TlsFiles};
 
 /// A server accepting connections.
@@ -54,23 +55,32 @@ impl Running {
     }
 }
 
-/// Binds `listen` (port 0 picks a free one) and starts serving `db`.
+/// Binds `listen` (port 0 picks a free one) and starts serving `db` with default options.
 pub async fn start(db: Db, listen: SocketAddr, tls: Option<&TlsFiles>) -> Result<Running> {
-    let app = match tls {
-        Some(_) => crate::api::router(db).layer(axum::middleware::map_response(secure_cookies)),
-        None => crate::api::router(db),
-    };
+    start_with(db, listen, tls, Options::default()).await
+}
+
+/// Binds `listen` and starts serving `db`. Over HTTPS — served here, or by a proxy in front
+/// when the public URL is `https://` — cookies are `Secure` and HSTS is sent
+/// ([`crate::security::https_only`]). Connections carry the client's address (login
+/// throttling) and answer hyper's own errors in JSON ([`crate::conn`]).
+pub async fn start_with(db: Db, listen: SocketAddr, tls: Option<&TlsFiles>, options: Options) -> Result<Running> {
+    let https = tls.is_some() || options.public_url.as_ref().is_some_and(|u| u.is_https());
+    let app = crate::api::router_with(db, &options);
+    let app = if https { app.layer(axum::middleware::map_response(crate::security::https_only)) } else { app };
     let bind_error = |e: std::io::Error| Error::Invalid(format!("cannot listen on {listen}: {e}"));
     match tls {
         None => {
             let listener = tokio::net::TcpListener::bind(listen).await.map_err(bind_error)?;
             let addr = listener.local_addr().map_err(bind_error)?;
             let (tx, rx) = oneshot::channel::<()>();
+            let service = app.into_make_service_with_connect_info::<crate::conn::Peer>();
             let task = tokio::spawn(async move {
-                axum::serve(listener, app).with_graceful_shutdown(async move {
-                    let _ = rx.await;
-                })
-                .await
+                axum::serve(crate::conn::Listener(listener), service)
+                    .with_graceful_shutdown(async move {
+                        let _ = rx.await;
+                    })
+                    .await
             });
             Ok(Running { addr, tls: false, stop: Stop::Plain(tx), task })
         }
@@ -80,31 +90,10 @@ pub async fn start(db: Db, listen: SocketAddr, tls: Option<&TlsFiles>) -> Result
             listener.set_nonblocking(true).map_err(bind_error)?;
             let addr = listener.local_addr().map_err(bind_error)?;
             let handle = axum_server::Handle::new();
-            let server = axum_server::from_tcp_rustls(listener, config).map_err(bind_error)?.handle(handle.clone());
-            let task = tokio::spawn(async move { server.serve(app.into_make_service()).await });
+            let acceptor = crate::conn::Acceptor(axum_server::tls_rustls::RustlsAcceptor::new(config));
+            let server = axum_server::from_tcp(listener).map_err(bind_error)?.acceptor(acceptor).handle(handle.clone());
+            let task = tokio::spawn(async move { server.serve(app.into_make_service_with_connect_info::<crate::conn::Peer>()).await });
             Ok(Running { addr, tls: true, stop: Stop::Tls(handle), task })
         }
     }
-}
-
-/// Over HTTPS, cookies (the console's session) are marked `Secure`: a browser then never sends
-/// them over plain HTTP. (Without TLS there is no HTTPS for them to be limited to.)
-async fn secure_cookies(mut resp: axum::response::Response) -> axum::response::Response {
-    use axum::http::header::SET_COOKIE;
-    use axum::http::HeaderValue;
-    let cookies: Vec<HeaderValue> = resp.headers().get_all(SET_COOKIE).iter().cloned().collect();
-    if cookies.is_empty() {
-        return resp;
-    }
-    resp.headers_mut().remove(SET_COOKIE);
-    for cookie in cookies {
-        let secured = match cookie.to_str() {
-            Ok(text) if !text.split(';').any(|attr| attr.trim().eq_ignore_ascii_case("secure")) => {
-                HeaderValue::from_str(&format!("{text}; Secure")).unwrap_or(cookie)
-            }
-            _ => cookie,
-        };
-        resp.headers_mut().append(SET_COOKIE, secured);
-    }
-    resp
 }

@@ -2,7 +2,9 @@
  * The specs' `test`: Playwright's, plus a check after every test that the console threw no
  * uncaught error and logged no error to the browser console (a screen that half-rendered would
  * otherwise pass unnoticed). Refused requests the spec provokes on purpose (401/403/422…) show up
- * as "Failed to load resource" lines and are not errors of the app.
+ * as "Failed to load resource" lines and are not errors of the app. A resource or inline code
+ * the console's Content-Security-Policy refuses is logged as an error too, so every spec also
+ * checks that the built app runs under the server's CSP.
  */
 import { expect, test as base } from "@playwright/test";
 

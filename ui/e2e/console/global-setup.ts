@@ -45,8 +45,10 @@ export default async function globalSetup(): Promise<() => Promise<void>> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`Chromium not found at ${CHROMIUM}: run scripts/setup.sh (installs Debian's chromium) or set FIELDBOOK_CHROMIUM`);
   }
-  const serverBin = join(ROOT, "target/debug/fieldbook-server");
-  const cliBin = join(ROOT, "target/debug/fieldbook");
+  // Cargo's target folder: CARGO_TARGET_DIR when the build put it elsewhere, as cargo does.
+  const target = process.env.CARGO_TARGET_DIR ?? join(ROOT, "target");
+  const serverBin = join(target, "debug/fieldbook-server");
+  const cliBin = join(target, "debug/fieldbook");
   for (const bin of [serverBin, cliBin]) {
     if (!existsSync(bin)) throw new Error(`${bin} is missing: build it first with \`cargo build --workspace --bins --locked\``);
   }

@@ -10,7 +10,7 @@ use super::AppState;
 use crate::db::Mode;
 use crate::devices::{self, DeviceIdentity};
 use crate::error::{Error, Result};
-use crate::users::{self, Role, User};
+use crate::users::{Role, User};
 
 /// How often `last_seen_at` is refreshed: often enough for "last seen" in the device list,
 /// rarely enough not to make every pull a write.
@@ -55,20 +55,13 @@ async fn basic_user(parts: &Parts, state: &AppState) -> Result<Option<User>> {
     let decoded = base64::engine::general_purpose::STANDARD.decode(encoded).map_err(|_| refused())?;
     let decoded = String::from_utf8(decoded).map_err(|_| refused())?;
     let (login, password) = decoded.split_once(':').ok_or_else(refused)?;
-    let (login, password) = (login.to_owned(), password.to_owned());
-    let db = state.db.clone();
-    // Reading the hash and checking it (argon2 is slow on purpose) both stay off the async threads.
-    let user = tokio::task::spawn_blocking(move || -> Result<Option<User>> {
-        let Some((user, hash)) = db.transaction(Mode::Read, |tx| users::credentials(tx, &login))? else { return Ok(None) };
-        Ok(hash.filter(|h| users::verify_password(h, &password)).map(|_| user))
-    })
-    .await
-    .map_err(|e| Error::Internal(format!("checking a password failed: {e}")))??;
-    match user {
-        Some(u) if u.disabled => Err(Error::Forbidden(format!("user '{}' is disabled", u.login))),
-        Some(u) => Ok(Some(u)),
-        None => Err(refused()),
+    // Throttled and audited like the console's login; argon2 runs off the async threads,
+    // a few at a time ([`crate::login`]).
+    let user = crate::login::check(&state.db, &state.logins, login, password, crate::login::client_address(parts), "basic").await?;
+    if user.disabled {
+        return Err(Error::Forbidden(format!("user '{}' is disabled", user.login)));
     }
+    Ok(Some(user))
 }
 
 impl FromRequestParts<AppState> for OfficeUser {

@@ -39,6 +39,8 @@ pub struct AppState {
     pub db: Db,
     /// Pushes go through the group-commit writer (see [`crate::group`]).
     pub pushes: PushQueue,
+    /// Login throttling and the Argon2 limit ([`crate::login`]).
+    pub logins: std::sync::Arc<crate::login::Logins>,
 }
 
 /// Every route: path and methods. The router is built from this list, and the OpenAPI
@@ -68,8 +70,13 @@ fn handlers(path: &str) -> MethodRouter<AppState> {
     }
 }
 
-/// The whole application, ready to serve.
+/// The whole application, ready to serve, with default [`crate::security::Options`].
 pub fn router(db: Db) -> Router {
+    router_with(db, &crate::security::Options::default())
+}
+
+/// The whole application, ready to serve.
+pub fn router_with(db: Db, options: &crate::security::Options) -> Router {
     let mut api = Router::new();
     for (path, _) in ROUTES {
         api = api.route(path, handlers(path));
@@ -86,7 +93,7 @@ pub fn router(db: Db) -> Router {
         .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
         .layer(SetResponseHeaderLayer::overriding(axum::http::HeaderName::from_static("fieldbook-protocol"), HeaderValue::from(PROTOCOL_VERSION)))
         .layer(TraceLayer::new_for_http())
-        .with_state(AppState { pushes: PushQueue::start(db.clone()), db })
+        .with_state(AppState { pushes: PushQueue::start(db.clone()), db, logins: options.logins.clone() })
 }
 
 /// Refuses requests without the `Fieldbook-Protocol` this build speaks with 426 and "please update Fieldbook".

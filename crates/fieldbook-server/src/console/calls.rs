@@ -53,7 +53,7 @@ pub struct CustomerQuery {
 }
 
 pub async fn customers(State(s): State<AppState>, _u: ConsoleUser, Query(q): Query<CustomerQuery>) -> Result<Json<Vec<Value>>> {
-    let text = q.q.unwrap_or_default().trim().to_lowercase();
+    let text = super::search_text("q", q.q.as_deref().unwrap_or_default())?.to_lowercase();
     let like = format!("%{}%", text.replace(['%', '_', '\\'], ""));
     let rows = s
         .db

@@ -13,10 +13,14 @@ use crate::error::Result;
 
 pub const BOM: &str = "\u{feff}";
 
-/// One field, quoted when it holds a comma, quote or line break (RFC 4180).
+/// One field, quoted when it holds a comma, quote or line break (RFC 4180). Text that a
+/// spreadsheet would take for a formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage
+/// return: technicians' and customers' words) gets a leading `'`, as OWASP advises against CSV
+/// injection; numbers stay numbers.
 pub fn field(v: &Value) -> String {
     let text = match v {
         Value::Null => return String::new(),
+        Value::String(s) if s.starts_with(['=', '+', '-', '@', '\t', '\r']) => format!("'{s}"),
         Value::String(s) => s.clone(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
@@ -118,5 +122,19 @@ mod tests {
         assert_eq!(field(&json!(null)), "");
         assert_eq!(field(&json!(3)), "3");
         assert_eq!(field(&json!(["x", 1])), "\"[\"\"x\"\",1]\"");
+    }
+
+    #[test]
+    fn text_a_spreadsheet_would_run_as_a_formula_is_neutralised() {
+        assert_eq!(field(&json!("=HYPERLINK(\"http://evil\",\"x\")")), "\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\"");
+        assert_eq!(field(&json!("+86 21 5555")), "'+86 21 5555");
+        assert_eq!(field(&json!("-2+3")), "'-2+3");
+        assert_eq!(field(&json!("@SUM(A1)")), "'@SUM(A1)");
+        assert_eq!(field(&json!("\t=1")), "'\t=1");
+        assert_eq!(field(&json!("\r=1")), "\"'\r=1\"");
+        // Only at the start; numbers are numbers.
+        assert_eq!(field(&json!("a=b")), "a=b");
+        assert_eq!(field(&json!(-5)), "-5");
+        assert_eq!(field(&json!("")), "");
     }
 }

@@ -46,12 +46,22 @@ fn deleted(f: &Map<String, Value>) -> db::Value {
     db::Value::Int((f.get("deleted") == Some(&Value::Bool(true))) as i64)
 }
 
-/// The first 10 characters (the date) of a timestamp field.
+/// The date (`YYYY-MM-DD`, its first 10 characters) of a timestamp field, or nothing when the
+/// field does not start with a real date. The text comes from laptops: it may hold anything
+/// (`2026-03-0中` must not panic on a byte index that is not a character boundary, nor reach a
+/// report as a day).
 fn day(f: &Map<String, Value>, k: &str) -> db::Value {
-    match f.get(k).and_then(Value::as_str) {
-        Some(s) if s.len() >= 10 => db::Value::Text(s[..10].to_owned()),
-        _ => db::Value::Null,
+    match f.get(k).and_then(Value::as_str).and_then(date_prefix) {
+        Some(d) => db::Value::Text(d.to_owned()),
+        None => db::Value::Null,
     }
+}
+
+/// The leading `YYYY-MM-DD` of `s` when it is a real calendar date.
+pub fn date_prefix(s: &str) -> Option<&str> {
+    let d = s.get(..10)?;
+    let shape = d.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+    (shape && chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").is_ok()).then_some(d)
 }
 
 /// The console's review state of a work order (see the module docs).
@@ -307,6 +317,20 @@ mod tests {
 
     fn map(v: Value) -> Map<String, Value> {
         v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn a_day_is_taken_only_from_a_real_leading_date() {
+        let f = map(json!({
+            "ok": "2026-03-05T08:00:00.000Z", "date_only": "2026-03-05", "cjk": "2026-03-0中", "cjk_later": "2026-03-05中",
+            "short": "2026-03", "not_a_date": "2026-02-30T00:00:00Z", "shape": "20260305T08:00", "number": 20260305,
+        }));
+        assert_eq!(day(&f, "ok"), db::Value::Text("2026-03-05".into()));
+        assert_eq!(day(&f, "date_only"), db::Value::Text("2026-03-05".into()));
+        assert_eq!(day(&f, "cjk_later"), db::Value::Text("2026-03-05".into()));
+        for k in ["cjk", "short", "not_a_date", "shape", "number", "missing"] {
+            assert_eq!(day(&f, k), db::Value::Null, "{k}");
+        }
     }
 
     #[test]

@@ -123,6 +123,7 @@ pub fn router() -> Router<AppState> {
     api.route("/console/api/{*rest}", axum::routing::any(no_console_route))
         .route_layer(middleware::from_fn(require_console_header))
         .merge(assets::router())
+        .layer(middleware::map_response(crate::security::console_headers))
 }
 
 async fn no_console_route(method: Method, uri: axum::http::Uri) -> Error {
@@ -225,11 +226,34 @@ impl FormatQuery {
     }
 }
 
-/// A date filter (`YYYY-MM-DD`), checked.
+/// Longest search text, in characters: longer says nothing a search could use, and a LIKE
+/// pattern of 50,000 characters is past SQLite's limit.
+pub const MAX_SEARCH_CHARS: usize = 200;
+
+/// A search text (`?q=`), trimmed and checked: at most [`MAX_SEARCH_CHARS`] characters, no
+/// control characters (PostgreSQL refuses a NUL in text).
+pub fn search_text(field: &str, v: &str) -> Result<String> {
+    let v = v.trim();
+    let n = v.chars().count();
+    if n > MAX_SEARCH_CHARS {
+        return Err(Error::Invalid(format!("{field}: at most {MAX_SEARCH_CHARS} characters to search for (this is {n}); search by part of the number, code or name")));
+    }
+    if v.chars().any(char::is_control) {
+        return Err(Error::Invalid(format!("{field}: control characters cannot be searched for; type letters, digits or punctuation")));
+    }
+    Ok(v.to_owned())
+}
+
+/// A date filter (`YYYY-MM-DD`), checked: exactly that shape, so a year like `+262142` (chrono's
+/// last, where adding a day would panic) is refused.
 pub fn date(field: &str, v: Option<&str>) -> Result<Option<chrono::NaiveDate>> {
     match v.filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(s) => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").map(Some).map_err(|_| Error::Invalid(format!("{field} '{s}': write a date as YYYY-MM-DD"))),
+        Some(s) => index::date_prefix(s)
+            .filter(|d| d.len() == s.len())
+            .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .map(Some)
+            .ok_or_else(|| Error::Invalid(format!("{field} '{s}': write a date as YYYY-MM-DD"))),
     }
 }
 

@@ -178,7 +178,8 @@ pub fn page(tx: &mut dyn Tx, q: &ListQuery, after: Option<&[String]>, limit: usi
         let p = sql.bind(day_start(d + chrono::Duration::days(1)));
         sql.push(&format!(" AND w.reported_at < {p}"));
     }
-    if let Some(v) = some(&q.q) {
+    if let Some(v) = some(&q.q).map(|v| super::search_text("q", v)).transpose()? {
+        let v = v.as_str();
         // A number (or its beginning), or a customer's code or name: both answer from an index,
         // so a search stays fast with a million orders.
         let like = format!("%{}%", v.to_lowercase().replace(['\\', '%', '_'], ""));

@@ -273,8 +273,8 @@ impl Db {
                 Inner::Sqlite(pool::Pool::new(pool_size, move || sqlite::SqliteConn::open(&path)), checkpointer)
             }
             Location::Postgres(url) => {
-                let config: ::postgres::Config = url.parse().map_err(|e| DbError::Config(format!("{}: {e}", location.describe())))?;
-                Inner::Postgres(pool::Pool::new(pool_size, move || postgres::PgConn::connect(&config)))
+                let (config, _, tls) = postgres::tls::config(url).map_err(|e| DbError::Config(format!("{}: {e}", location.describe())))?;
+                Inner::Postgres(pool::Pool::new(pool_size, move || postgres::PgConn::connect(&config, &tls)))
             }
         };
         let db = Db { inner: Arc::new(inner), location: Arc::new(location) };

@@ -382,6 +382,7 @@ const words: Record<string, Record<string, readonly [string, string]>> = {
     enrolment_code_issued: ["Enrolment code issued", "生成注册码"],
     device_revoked: ["Laptop revoked", "吊销设备"],
     login: ["Logged in", "登录"],
+    login_failed: ["Login failed", "登录失败"],
   },
   item_kind: {
     pass_fail: ["pass / fail", "合格/不合格"],
