@@ -6,8 +6,7 @@
 
 mod common;
 
-use common::{both, id, Backend, Laptop, TestServer};
-use fieldbook_core::sync::protocol::PullResponse;
+use common::{both, id, Backend, Laptop, TestServer, pull_into, push_from, Console};
 use fieldbook_server::db::Mode;
 use fieldbook_server::users;
 use reqwest::Method;
@@ -30,63 +29,7 @@ both!(
 );
 
 /// An office browser: the session cookie and the console header.
-struct Console {
-    url: String,
-    client: reqwest::Client,
-    cookie: Option<String>,
-}
 
-impl Console {
-    fn new(s: &TestServer) -> Console {
-        Console { url: s.url.clone(), client: reqwest::Client::new(), cookie: None }
-    }
-
-    /// Logs in as a new user of `role`.
-    async fn as_role(s: &TestServer, login: &str, role: users::Role) -> Console {
-        let hash = common::blocking(|| users::hash_password("console-password")).await.unwrap();
-        let l = login.to_owned();
-        s.run_db(move |db| db.transaction(Mode::Write, |tx| users::add(tx, &l, role, "Console user", Some(&hash)))).await.unwrap();
-        let mut c = Console::new(s);
-        let r = c.login(login, "console-password").await;
-        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-        c
-    }
-
-    async fn login(&mut self, login: &str, password: &str) -> reqwest::Response {
-        let r = self.client.post(format!("{}/console/api/login", self.url)).json(&json!({"login": login, "password": password})).send().await.unwrap();
-        if let Some(c) = r.headers().get("set-cookie") {
-            self.cookie = Some(c.to_str().unwrap().split(';').next().unwrap().to_owned());
-        }
-        r
-    }
-
-    fn req(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
-        let mut rb = self.client.request(method.clone(), format!("{}{path}", self.url));
-        if method != Method::GET {
-            rb = rb.header("X-Fieldbook-Console", "1");
-        }
-        if let Some(c) = &self.cookie {
-            rb = rb.header("Cookie", c);
-        }
-        rb
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        let r = self.req(Method::GET, path).send().await.unwrap();
-        assert_eq!(r.status(), 200, "GET {path}: {}", r.text().await.unwrap());
-        r.json().await.unwrap()
-    }
-
-    async fn send(&self, method: Method, path: &str, body: Value) -> reqwest::Response {
-        self.req(method, path).json(&body).send().await.unwrap()
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Value {
-        let r = self.send(Method::POST, path, body).await;
-        assert!(r.status().is_success(), "POST {path}: {} {}", r.status(), r.text().await.unwrap());
-        r.json().await.unwrap()
-    }
-}
 
 async fn status_and_kind(r: reqwest::Response) -> (u16, String) {
     let status = r.status().as_u16();
@@ -383,17 +326,6 @@ fn repair(store: &mut fieldbook_core::Store, order: &str, asset: Option<String>,
     store.add_repair(order, &new).unwrap();
 }
 
-/// Pulls everything waiting into a laptop store.
-async fn pull_into(s: &TestServer, token: &str, store: &mut fieldbook_core::Store) {
-    loop {
-        let cursor = store.pull_cursor().unwrap();
-        let page: PullResponse = s.req(Method::GET, &format!("/api/sync/pull?cursor={cursor}&limit=500")).bearer_auth(token).send().await.unwrap().json().await.unwrap();
-        store.apply_pull(&page).unwrap();
-        if !page.more {
-            break;
-        }
-    }
-}
 
 /// Enrols a real laptop store for a technician; answers (store, token).
 async fn laptop_store(s: &TestServer, dir: &std::path::Path, technician: &str) -> (fieldbook_core::Store, String) {
@@ -411,13 +343,6 @@ async fn laptop_store(s: &TestServer, dir: &std::path::Path, technician: &str) -
     (store, enrolled.device_token)
 }
 
-async fn push_from(s: &TestServer, token: &str, store: &mut fieldbook_core::Store) {
-    let entries = store.pending_push(1000).unwrap();
-    let resp: fieldbook_core::sync::protocol::PushResponse =
-        s.req(Method::POST, "/api/sync/push").bearer_auth(token).json(&fieldbook_core::sync::protocol::PushRequest { entries }).send().await.unwrap().json().await.unwrap();
-    assert!(resp.rejected.is_empty(), "{:?}", resp.rejected);
-    store.acknowledge(&resp).unwrap();
-}
 
 async fn review_approves_and_returns_with_a_note_that_reopens_the_job(b: Backend) {
     use fieldbook_core::model::Status;

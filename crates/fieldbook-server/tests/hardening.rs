@@ -7,7 +7,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{both, id, Backend, Laptop, TestServer};
+use common::{both, id, Backend, Console, Laptop, TestServer};
 use fieldbook_core::sync::protocol::{EnrollRequest, PROTOCOL_HEADER, PROTOCOL_VERSION};
 use fieldbook_server::db::{Db, Mode};
 use fieldbook_server::login::{Limits, Logins};
@@ -428,60 +428,4 @@ async fn postgres_over_tls_when_the_url_asks_for_it() {
 // ---------------------------------------------------------------------------------------------
 // An office browser
 
-struct Console {
-    url: String,
-    client: reqwest::Client,
-    cookie: Option<String>,
-}
 
-impl Console {
-    fn new(s: &TestServer) -> Console {
-        Console { url: s.url.clone(), client: reqwest::Client::new(), cookie: None }
-    }
-
-    async fn add_user(s: &TestServer, login: &str, role: users::Role, password: &str) {
-        let p = password.to_owned();
-        let hash = common::blocking(move || users::hash_password(&p)).await.unwrap();
-        let l = login.to_owned();
-        s.run_db(move |db| db.transaction(Mode::Write, |tx| users::add(tx, &l, role, "Console user", Some(&hash)))).await.unwrap();
-    }
-
-    async fn as_role(s: &TestServer, login: &str, role: users::Role) -> Console {
-        Console::add_user(s, login, role, "console-password").await;
-        let mut c = Console::new(s);
-        let r = c.login(login, "console-password").await;
-        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-        c
-    }
-
-    async fn login(&mut self, login: &str, password: &str) -> reqwest::Response {
-        let r = self.client.post(format!("{}/console/api/login", self.url)).json(&json!({"login": login, "password": password})).send().await.unwrap();
-        if let Some(c) = r.headers().get("set-cookie") {
-            self.cookie = Some(c.to_str().unwrap().split(';').next().unwrap().to_owned());
-        }
-        r
-    }
-
-    fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
-        let mut rb = self.client.request(method.clone(), format!("{}{path}", self.url));
-        if method != reqwest::Method::GET {
-            rb = rb.header("X-Fieldbook-Console", "1");
-        }
-        if let Some(c) = &self.cookie {
-            rb = rb.header("Cookie", c);
-        }
-        rb
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        let r = self.req(reqwest::Method::GET, path).send().await.unwrap();
-        assert_eq!(r.status(), 200, "GET {path}: {}", r.text().await.unwrap());
-        r.json().await.unwrap()
-    }
-
-    async fn logout(&mut self) {
-        let r = self.req(reqwest::Method::POST, "/console/api/logout").send().await.unwrap();
-        assert_eq!(r.status(), 204);
-        self.cookie = None;
-    }
-}

@@ -8,14 +8,11 @@
 mod common;
 use common::both;
 
-use common::{id, records_now, signable, Backend, Laptop, TestServer};
+use common::{id, records_now, Console, signable, Backend, Laptop, TestServer, pull_into, push_from};
 use fieldbook_core::model::{Category, NewRepairRecord, PartUsed, Status};
 use fieldbook_core::signature::canonical_json;
 use fieldbook_core::store::SignRequest;
-use fieldbook_core::sync::merge::Stamps;
-use fieldbook_core::sync::protocol::{EnrollRequest, EnrollResponse, PullResponse, PushEntry, PushRequest, PushResponse};
-use fieldbook_server::db::Mode;
-use fieldbook_server::feed::{Change, Writer};
+use fieldbook_core::sync::protocol::{EnrollRequest, EnrollResponse, PushEntry, PushResponse};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -31,45 +28,7 @@ both!(
 // Helpers
 
 /// An office browser session.
-struct Office {
-    url: String,
-    client: reqwest::Client,
-    cookie: String,
-}
 
-impl Office {
-    async fn login(s: &TestServer) -> Office {
-        let (login, password) = s.office_user().await;
-        let client = reqwest::Client::new();
-        let r = client.post(format!("{}/console/api/login", s.url)).json(&json!({"login": login, "password": password})).send().await.unwrap();
-        assert_eq!(r.status(), 200);
-        let cookie = r.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
-        Office { url: s.url.clone(), client, cookie }
-    }
-
-    async fn order(&self, order_id: &str) -> Value {
-        let r = self.client.get(format!("{}/console/api/work-orders/{order_id}", self.url)).header("Cookie", &self.cookie).send().await.unwrap();
-        assert_eq!(r.status(), 200);
-        r.json().await.unwrap()
-    }
-}
-
-/// The office's own write of fields to a record, through the feed writer with a server stamp
-/// (as the console's review and conflict resolution write).
-async fn office_writes(s: &TestServer, entity: &'static str, record_id: &str, fields: Value) {
-    let record_id = record_id.to_owned();
-    s.run_db(move |db| {
-        db.transaction(Mode::Feed, |tx| {
-            let mut w = Writer::begin(tx)?;
-            let stamp = w.tick();
-            let fields = fields.as_object().unwrap().clone();
-            w.apply(&Change { entity, id: &record_id, fields: &fields, stamps: Stamps::All(&stamp), base: None, author: None })?;
-            w.finish()
-        })
-    })
-    .await
-    .unwrap();
-}
 
 /// A signature entry over `content` (a JSON document, canonicalised here and signed with the
 /// laptop's key) whose row shows the signer of `Laptop::signature`.
@@ -99,8 +58,8 @@ async fn sign_honestly(s: &TestServer, li: &mut Laptop, order: &str, revision: i
 
 /// The signature of the order's latest revision as the console checks it (the orders here have
 /// a signature of their current revision).
-async fn console_check(office: &Office, order: &str) -> Value {
-    let detail = office.order(order).await;
+async fn console_check(office: &Console, order: &str) -> Value {
+    let detail = office.get(&format!("/console/api/work-orders/{}", order)).await;
     detail["signatures"].as_array().unwrap().iter().max_by_key(|c| c["revision"].as_i64()).cloned().expect("a signature")
 }
 
@@ -111,30 +70,14 @@ fn reasons(r: &PushResponse) -> Vec<&str> {
 // ---------------------------------------------------------------------------------------------
 // The honest path: a real laptop store
 
-async fn pull_into(s: &TestServer, token: &str, store: &mut fieldbook_core::Store) {
-    loop {
-        let cursor = store.pull_cursor().unwrap();
-        let page: PullResponse = s.req(Method::GET, &format!("/api/sync/pull?cursor={cursor}&limit=500")).bearer_auth(token).send().await.unwrap().json().await.unwrap();
-        store.apply_pull(&page).unwrap();
-        if !page.more {
-            break;
-        }
-    }
-}
 
-async fn push_from(s: &TestServer, token: &str, store: &mut fieldbook_core::Store) {
-    let entries = store.pending_push(1000).unwrap();
-    let resp: PushResponse = s.req(Method::POST, "/api/sync/push").bearer_auth(token).json(&PushRequest { entries }).send().await.unwrap().json().await.unwrap();
-    assert!(resp.rejected.is_empty(), "{:?}", resp.rejected);
-    store.acknowledge(&resp).unwrap();
-}
 
 /// The laptop's own signing, amendment and signing again are all accepted, and the server, the
 /// console and the laptop agree that the records are as signed: the laptop's snapshot and the
 /// server's check are the same function.
 async fn a_real_laptop_signs_amends_and_signs_again(b: Backend) {
     let s = TestServer::with_demo(b).await;
-    let office = Office::login(&s).await;
+    let office = Console::as_role(&s, "office.wang", fieldbook_server::users::Role::Office).await;
     let dir = tempfile::tempdir().unwrap();
     let mut store = fieldbook_core::Store::open(&dir.path().join("laptop.db")).unwrap();
     let code = s.code_for("li.wei").await;
@@ -186,7 +129,7 @@ async fn a_real_laptop_signs_amends_and_signs_again(b: Backend) {
     store.sign("WO-1002", &sign).unwrap();
     push_from(&s, &token, &mut store).await;
     assert_eq!(s.record("work_orders", &order).await.unwrap()["status"], "signed");
-    let detail = office.order(&order).await;
+    let detail = office.get(&format!("/console/api/work-orders/{}", &order)).await;
     let checks: Vec<(i64, Value)> = detail["signatures"].as_array().unwrap().iter().map(|c| (c["revision"].as_i64().unwrap(), c["records_match"].clone())).collect();
     assert_eq!(checks, [(1, Value::Null), (2, json!(true))], "revision 1 is kept, revision 2 covers the records");
     pull_into(&s, &token, &mut store).await;
@@ -200,7 +143,7 @@ async fn a_real_laptop_signs_amends_and_signs_again(b: Backend) {
 /// and the status stayed `signed` with no new signature.
 async fn a_signed_order_is_not_edited_with_a_revision_bump(b: Backend) {
     let s = TestServer::with_demo(b).await;
-    let office = Office::login(&s).await;
+    let office = Console::as_role(&s, "office.wang", fieldbook_server::users::Role::Office).await;
     let mut li = Laptop::enroll(&s, "li.wei").await;
     li.pull_all(&s).await;
     let order = id("work_orders", "WO-1002");
@@ -331,7 +274,7 @@ async fn signed_status_needs_a_signature_of_these_records(b: Backend) {
 /// the signed content, so a row showing "Mallory" was accepted and shown as verified.
 async fn the_signer_shown_is_the_signer_signed(b: Backend) {
     let s = TestServer::with_demo(b).await;
-    let office = Office::login(&s).await;
+    let office = Console::as_role(&s, "office.wang", fieldbook_server::users::Role::Office).await;
     let mut li = Laptop::enroll(&s, "li.wei").await;
     li.pull_all(&s).await;
     let order = id("work_orders", "WO-1002");
@@ -367,7 +310,7 @@ async fn the_signer_shown_is_the_signer_signed(b: Backend) {
 /// snapshot with the live records, so a changed signed record still showed "verified".
 async fn the_console_shows_records_changed_since_signing(b: Backend) {
     let s = TestServer::with_demo(b).await;
-    let office = Office::login(&s).await;
+    let office = Console::as_role(&s, "office.wang", fieldbook_server::users::Role::Office).await;
     let mut li = Laptop::enroll(&s, "li.wei").await;
     li.pull_all(&s).await;
     let order = id("work_orders", "WO-1002");
@@ -378,8 +321,8 @@ async fn the_console_shows_records_changed_since_signing(b: Backend) {
 
     // The records change behind the signature (here the office writes them, as a resolution or
     // an import might): the console says so and names what changed.
-    office_writes(&s, "repair_records", "rr-1", json!({"labour_minutes": 300})).await;
-    office_writes(&s, "work_orders", &order, json!({"problem": "改写 / rewritten"})).await;
+    s.office_write("repair_records", "rr-1", json!({"labour_minutes": 300})).await;
+    s.office_write("work_orders", &order, json!({"problem": "改写 / rewritten"})).await;
     let c = console_check(&office, &order).await;
     assert_eq!(c["records_match"], false, "{c}");
     assert_eq!(c["changed"], json!(["repair_records[0].labour_minutes", "work_order.problem"]), "{c}");
@@ -387,8 +330,8 @@ async fn the_console_shows_records_changed_since_signing(b: Backend) {
     assert_eq!(c["digest_ok"], true, "the signature itself is intact; the records are not");
 
     // A row whose signer is changed on the server is not verified either.
-    let sig_id = office.order(&order).await["signatures"][0]["id"].as_str().unwrap().to_owned();
-    office_writes(&s, "signatures", &sig_id, json!({"signer_name": "Mallory"})).await;
+    let sig_id = office.get(&format!("/console/api/work-orders/{}", &order)).await["signatures"][0]["id"].as_str().unwrap().to_owned();
+    s.office_write("signatures", &sig_id, json!({"signer_name": "Mallory"})).await;
     let c = console_check(&office, &order).await;
     assert_eq!((c["signer_ok"].as_bool(), c["signature_ok"].as_bool()), (Some(false), Some(false)), "{c}");
     assert!(c["problem"].as_str().unwrap().contains("shown as Mallory"), "{c}");

@@ -103,7 +103,11 @@ async fn a_technicians_day_syncs_with_the_real_server() {
     let on_server = office.db(move |db| db.transaction(Mode::Read, |tx| records::load(tx, "work_orders", &id)).unwrap()).await.unwrap();
     assert_eq!(on_server.fields["status"], "on_site");
     let pid = photo_id.clone();
-    let held = office.db(move |db| db.transaction(Mode::Read, |tx| attachments::state(tx, &pid)).unwrap()).await;
+    // As the laptop that uploaded it sees it (uploads are per laptop).
+    let device_id = client.store().lock().unwrap().device().id.clone();
+    let held = office
+        .db(move |db| db.transaction(Mode::Read, |tx| attachments::state(tx, &pid, &attachments::Uploader { device_id: &device_id, technician: "li.wei" })).unwrap())
+        .await;
     assert!(held.complete && held.offset == photo.len() as i64, "{held:?}");
 
     // The same batch again, as after a lost answer: every entry is a duplicate, none applied.

@@ -333,3 +333,99 @@ pub async fn signable(s: &TestServer, order_id: &str) -> String {
     content["signer"] = test_signer();
     fieldbook_core::signature::canonical_json(&content)
 }
+
+// ---------------------------------------------------------------------------------------------
+// The office console, as a browser uses it
+
+/// A console session: the cookie it was given and the header every change carries.
+pub struct Console {
+    pub url: String,
+    pub client: reqwest::Client,
+    pub cookie: Option<String>,
+}
+
+impl Console {
+    pub fn new(s: &TestServer) -> Console {
+        Console { url: s.url.clone(), client: reqwest::Client::new(), cookie: None }
+    }
+
+    pub async fn add_user(s: &TestServer, login: &str, role: users::Role, password: &str) {
+        let p = password.to_owned();
+        let hash = blocking(move || users::hash_password(&p)).await.unwrap();
+        let l = login.to_owned();
+        s.run_db(move |db| db.transaction(Mode::Write, |tx| users::add(tx, &l, role, "Console user", Some(&hash)))).await.unwrap();
+    }
+
+    pub async fn as_role(s: &TestServer, login: &str, role: users::Role) -> Console {
+        Console::add_user(s, login, role, "console-password").await;
+        let mut c = Console::new(s);
+        let r = c.login(login, "console-password").await;
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        c
+    }
+
+    pub async fn login(&mut self, login: &str, password: &str) -> reqwest::Response {
+        let r = self.client.post(format!("{}/console/api/login", self.url)).json(&json!({"login": login, "password": password})).send().await.unwrap();
+        if let Some(c) = r.headers().get("set-cookie") {
+            self.cookie = Some(c.to_str().unwrap().split(';').next().unwrap().to_owned());
+        }
+        r
+    }
+
+    pub fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let mut rb = self.client.request(method.clone(), format!("{}{path}", self.url));
+        if method != reqwest::Method::GET {
+            rb = rb.header("X-Fieldbook-Console", "1");
+        }
+        if let Some(c) = &self.cookie {
+            rb = rb.header("Cookie", c);
+        }
+        rb
+    }
+
+    pub async fn get(&self, path: &str) -> Value {
+        let r = self.req(reqwest::Method::GET, path).send().await.unwrap();
+        assert_eq!(r.status(), 200, "GET {path}: {}", r.text().await.unwrap());
+        r.json().await.unwrap()
+    }
+
+    pub async fn send(&self, method: reqwest::Method, path: &str, body: Value) -> reqwest::Response {
+        self.req(method, path).json(&body).send().await.unwrap()
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Value {
+        let r = self.send(reqwest::Method::POST, path, body).await;
+        assert!(r.status().is_success(), "POST {path}: {} {}", r.status(), r.text().await.unwrap());
+        r.json().await.unwrap()
+    }
+
+    pub async fn logout(&mut self) {
+        let r = self.req(reqwest::Method::POST, "/console/api/logout").send().await.unwrap();
+        assert_eq!(r.status(), 204);
+        self.cookie = None;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A real laptop store over HTTP
+
+/// Pulls everything waiting into a laptop store.
+pub async fn pull_into(s: &TestServer, token: &str, store: &mut fieldbook_core::Store) {
+    loop {
+        let cursor = store.pull_cursor().unwrap();
+        let page: fieldbook_core::sync::protocol::PullResponse = s.req(reqwest::Method::GET, &format!("/api/sync/pull?cursor={cursor}&limit=500")).bearer_auth(token).send().await.unwrap().json().await.unwrap();
+        store.apply_pull(&page).unwrap();
+        if !page.more {
+            break;
+        }
+    }
+}
+
+/// Pushes a laptop store's outbox; every entry must be accepted.
+pub async fn push_from(s: &TestServer, token: &str, store: &mut fieldbook_core::Store) {
+    let entries = store.pending_push(1000).unwrap();
+    let resp: fieldbook_core::sync::protocol::PushResponse =
+        s.req(reqwest::Method::POST, "/api/sync/push").bearer_auth(token).json(&fieldbook_core::sync::protocol::PushRequest { entries }).send().await.unwrap().json().await.unwrap();
+    assert!(resp.rejected.is_empty(), "{:?}", resp.rejected);
+    store.acknowledge(&resp).unwrap();
+}
