@@ -28,9 +28,6 @@ both!(
     projections_are_rebuilt_from_records,
 );
 
-/// An office browser: the session cookie and the console header.
-
-
 async fn status_and_kind(r: reqwest::Response) -> (u16, String) {
     let status = r.status().as_u16();
     let v: Value = r.json().await.unwrap_or(Value::Null);

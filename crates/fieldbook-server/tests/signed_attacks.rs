@@ -27,9 +27,6 @@ both!(
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-/// An office browser session.
-
-
 /// A signature entry over `content` (a JSON document, canonicalised here and signed with the
 /// laptop's key) whose row shows the signer of `Laptop::signature`.
 fn signature_over(li: &mut Laptop, order_id: &str, revision: i64, content: &Value) -> PushEntry {
