@@ -146,7 +146,9 @@ async fn a_maximal_counter_does_not_overflow_the_servers_clock(b: Backend) {
     li.pull_all(&s).await;
     let order = id("work_orders", "WO-1002");
     let mut e = li.entry("work_orders", &order, json!({"status": "en_route"}));
-    let wall = wall_clock_ms();
+    // Two seconds ahead (well inside the bound), so the server's clock must continue from this
+    // very stamp rather than from its own later wall time.
+    let wall = wall_clock_ms() + 2_000;
     e.hlc = Hlc::new(wall, u32::MAX, li.device_id.clone()).to_string();
     let r = li.push(&s, &[e.clone()]).await;
     assert_eq!(r.applied, 1, "{:?}", r.rejected);
