@@ -1,8 +1,9 @@
 //! Applying a laptop's push (`POST /api/sync/push`, docs/sync.md "Laptop → server: push").
 //!
 //! One batch is one transaction under the feed lock: entries at or below the device's
-//! `acked_seq` are duplicates and skipped; every other entry is checked (may this technician
-//! write this record? is it a signed record being changed? does a signature verify?) and either
+//! `acked_seq` are duplicates and skipped; every other entry is untrusted input, checked against
+//! the one written policy of who may write what (`check`: its stamp, whose record it is, the
+//! field rules of `fieldbook_core::entity::POLICY`, the records it refers to, signatures) and either
 //! merged through [`crate::feed::Writer`] or refused for good: recorded in `rejected_changes`,
 //! reported back, and acknowledged all the same, since resending it can never succeed.
 
@@ -175,9 +176,10 @@ macro_rules! refuse {
 
 /// Decides whether an entry may be applied. The outer `Result` is for database failures.
 ///
-/// In this order: the stamp (canonical, this laptop's, not ahead of the server's clock), the
-/// write policy of `fieldbook_core::entity::POLICY` (may a laptop write these fields, are the
-/// values storable), whose record it is, then every reference the policy lists.
+/// In this order: the stamp (canonical, this laptop's, not ahead of the server's clock); whose
+/// record it is (and, for a signed order, whether this is its amendment); the write policy of
+/// `fieldbook_core::entity::POLICY` (may a laptop write these fields now, are the values ones
+/// every laptop can store); then every reference the policy lists.
 fn check(w: &mut Writer<'_>, device: &DeviceIdentity, e: &PushEntry) -> Result<Verdict> {
     let stamp = match check_stamp(device, e) {
         Ok(s) => s,
