@@ -106,6 +106,7 @@ impl Error {
             Error::SequenceReset { .. } => "sequence_reset",
             Error::Throttled { .. } => "throttled",
             Error::Busy(_) => "busy",
+            Error::Db(e) if e.is_bad_value() => "invalid",
             _ => "internal",
         }
     }
@@ -136,7 +137,15 @@ impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let status = self.status();
         let kind = self.kind();
-        let message = if kind == "internal" {
+        let message = if let Error::Db(e) = &self {
+            if kind == "invalid" {
+                tracing::info!(error = %e, "the database refused a value of a request");
+                "a value in this request cannot be stored (for example a NUL character in text): remove it and send the request again".to_owned()
+            } else {
+                tracing::error!(error = %self, "request failed");
+                "the server failed to handle this request; the details are in the server log".to_owned()
+            }
+        } else if kind == "internal" {
             // The details (SQL, paths) go to the log, not to the laptop.
             tracing::error!(error = %self, "request failed");
             "the server failed to handle this request; the details are in the server log".to_owned()

@@ -237,6 +237,14 @@ async fn search_text_is_capped_and_overlong_addresses_answer_json(b: Backend) {
         let r = c.req(reqwest::Method::GET, &format!("{path}?q=a%00b")).send().await.unwrap();
         assert_eq!(r.status(), 400, "{path}");
     }
+    // The same in any other filter or text the database refuses: a 400 saying what to remove.
+    for path in ["/console/api/work-orders?technician=a%00b", "/console/api/work-orders?customer=a%00b", "/console/api/work-orders?region=a%00b"] {
+        let (status, _, body) = error_json(c.req(reqwest::Method::GET, path).send().await.unwrap()).await;
+        assert!(status == 400 || status == 200, "{path}: {status} {body}");
+        if status == 400 {
+            assert!(body["error"]["message"].as_str().unwrap().contains("NUL"), "{path}: {body}");
+        }
+    }
     assert_eq!(c.get("/console/api/customers?q=jinqiao").await.as_array().map(Vec::len), Some(1));
     // A date past chrono's range panicked when a day was added to it.
     for path in ["/console/api/work-orders?to=%2B262142-12-31", "/console/api/reports/response?to=%2B262142-12-31", "/console/api/work-orders?from=2026-3-1"] {

@@ -156,6 +156,17 @@ pub enum DbError {
     Config(String),
 }
 
+impl DbError {
+    /// The database refused a value itself (PostgreSQL's "data exception" class 22: a NUL byte in
+    /// text, a number out of range): bad input from the request, not a server failure.
+    pub fn is_bad_value(&self) -> bool {
+        match self {
+            DbError::Postgres(e) => e.code().is_some_and(|c| c.code().starts_with("22")),
+            _ => false,
+        }
+    }
+}
+
 /// Which engine a database runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
