@@ -315,6 +315,8 @@ async fn the_console_shows_records_changed_since_signing(b: Backend) {
     sign_honestly(&s, &mut li, &order, 1).await;
     let c = console_check(&office, &order).await;
     assert_eq!((c["records_match"].as_bool(), c["changed"].clone()), (Some(true), json!([])), "{c}");
+    let in_review = |queue: Value| queue.as_array().unwrap().iter().find(|o| o["id"] == json!(order)).map(|o| o["signature_ok"].clone());
+    assert_eq!(in_review(office.get("/console/api/review").await), Some(json!(true)), "the signed job waits for review, signature OK");
 
     // The records change behind the signature (here the office writes them, as a resolution or
     // an import might): the console says so and names what changed.
@@ -325,6 +327,8 @@ async fn the_console_shows_records_changed_since_signing(b: Backend) {
     assert_eq!(c["changed"], json!(["repair_records[0].labour_minutes", "work_order.problem"]), "{c}");
     assert!(c["problem"].as_str().unwrap().contains("changed since signing"), "{c}");
     assert_eq!(c["digest_ok"], true, "the signature itself is intact; the records are not");
+    // The review queue, where the office approves, says the same.
+    assert_eq!(in_review(office.get("/console/api/review").await), Some(json!(false)), "the queue must not call it signature OK");
 
     // A row whose signer is changed on the server is not verified either.
     let sig_id = office.get(&format!("/console/api/work-orders/{}", &order)).await["signatures"][0]["id"].as_str().unwrap().to_owned();

@@ -15,7 +15,7 @@ use fieldbook_core::sync::merge::Stamps;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use super::work_orders::{check_signature, summary, summary_of, Summary, SUMMARY_COLUMNS, SUMMARY_SELECT};
+use super::work_orders::{check_signature, compare_with_records, live_signed_content, summary, summary_of, Summary, SUMMARY_COLUMNS, SUMMARY_SELECT};
 use super::{audit, csv, ConsoleUser, FormatQuery};
 use crate::api::{AppState, JsonBody};
 use crate::db::{Mode, Tx};
@@ -55,13 +55,25 @@ fn review_item(tx: &mut dyn Tx, order: Summary) -> Result<ReviewItem> {
     )?;
     let mut signature_ok = true;
     let mut signed = false;
+    // What "signature OK" promises the reviewer is what the order's page shows: each signature
+    // verifies, and the signature of the current revision still matches the live records.
+    let order_fields = records::load(tx, "work_orders", &id)?.map(|s| s.fields).unwrap_or_default();
+    let order_revision = records::int_of(&order_fields, "revision").unwrap_or(1);
+    let mut live: Option<Value> = None;
     for (sid, s) in records::stored_by_owner(tx, "signatures", &id)? {
         let f = s.fields()?.clone();
         if f.get("deleted") == Some(&Value::Bool(true)) {
             continue;
         }
         signed = true;
-        signature_ok &= check_signature(tx, &sid, &f)?.signature_ok;
+        let mut check = check_signature(tx, &sid, &f)?;
+        if check.revision == order_revision {
+            if live.is_none() {
+                live = Some(live_signed_content(tx, &id, &order_fields)?);
+            }
+            compare_with_records(&mut check, records::text_of(&f, "signed_content").unwrap_or_default(), order_revision, live.as_ref().expect("just built"));
+        }
+        signature_ok &= check.signature_ok && check.records_match != Some(false);
     }
     if order.status.as_deref() == Some("signed") && !signed {
         signature_ok = false;
