@@ -35,6 +35,9 @@ pub struct SyncSlot {
 pub struct SyncStatusView {
     #[serde(flatten)]
     pub status: SyncStatus,
+    /// Sync runs over plain `http://` to another computer because the user allowed it at
+    /// enrolment: the status line warns about it (the same rule as the sync client's).
+    pub insecure_http: bool,
     /// The background loop is running.
     pub running: bool,
     /// What happened to the local data after a revocation received in this session.
@@ -59,7 +62,9 @@ impl AppState {
     pub fn sync_view(&self) -> Result<SyncStatusView> {
         let status = self.store()?.lock().sync_status()?;
         let slot = self.sync_slot();
+        let insecure_http = status.server_url.as_deref().is_some_and(|url| matches!(fieldbook_sync::check_transport(url, status.allow_insecure_http), Ok(true)));
         Ok(SyncStatusView {
+            insecure_http,
             status,
             running: slot.handle.is_some(),
             revocation: slot.revocation.clone(),

@@ -64,4 +64,15 @@ describe("SyncStatus", () => {
     i18n.locale = "zh-CN";
     await waitFor(() => expect(screen.getByTestId("sync-clock-ahead").textContent).toContain("快 47 分钟"));
   });
+
+  it("warns about plain http:// and lists the records this laptop could not store", async () => {
+    const refused = { entity: "work_orders", record_id: "WO-1009", feed_seq: 77, reason: "CHECK constraint failed: status", refused_at: "2026-03-02T08:00:00.000Z" };
+    mockIPC((cmd) => (cmd === "sync_status" ? { ...base, rejections: [], insecure_http: true, pull_refused: [refused], pull_refused_total: 1 } : 1));
+    render(SyncStatus);
+    expect((await screen.findByTestId("sync-insecure")).textContent).toContain("http://");
+    await fireEvent.click(screen.getByRole("button", { name: "1 not stored here" }));
+    expect(screen.getByRole("dialog").textContent).toContain("work_orders WO-1009: CHECK constraint failed: status");
+    i18n.locale = "zh-CN";
+    await waitFor(() => expect(screen.getByTestId("sync-insecure").textContent).toContain("未加密"));
+  });
 });

@@ -439,6 +439,15 @@ export interface Rejection {
 /** What happened to this laptop's data after a revocation. */
 export type Revocation = { local_data: "wiped" } | { local_data: "kept"; unsynced: number } | { local_data: "not_revoked" };
 
+/** A pulled record this laptop could not store; it waits for a version that applies. */
+export interface PullRefusal {
+  entity: string;
+  record_id: string;
+  feed_seq: number;
+  reason: string;
+  refused_at: string;
+}
+
 /** `sync_status`: the store's sync state plus whether the background sync runs. */
 export interface SyncStatusView {
   enrolled: boolean;
@@ -454,6 +463,11 @@ export interface SyncStatusView {
   /** How far this laptop's clock ran ahead of the server's at the last sync, when by more than
    * half of what the server accepts (its changes are then refused and kept for the office). */
   clock_ahead_ms?: number | null;
+  /** Sync runs over plain http:// to another computer, allowed at enrolment: warn. */
+  insecure_http?: boolean;
+  /** Pulled records this laptop could not store (the rest synced), newest first. */
+  pull_refused?: PullRefusal[];
+  pull_refused_total?: number;
   running: boolean;
   revocation: Revocation | null;
   /** The shell was started to work without enrolling (`FIELDBOOK_WORK_OFFLINE=1`). */
