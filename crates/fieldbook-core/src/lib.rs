@@ -21,6 +21,7 @@ pub mod hlc;
 pub mod import;
 pub mod model;
 pub mod policy;
+pub mod private_files;
 pub mod report;
 pub mod signature;
 pub mod signed_record;

@@ -27,6 +27,7 @@ use serde_json::{Map, Value};
 use crate::checklist::ChecklistTemplate;
 use crate::entity::{self, FieldType};
 use crate::error::{Error, Result};
+use crate::private_files;
 use crate::hlc::{self, Hlc, HlcClock};
 
 pub use import::ImportSummary;
@@ -117,12 +118,27 @@ pub(crate) fn parse_ts(s: &str) -> rusqlite::Result<DateTime<Utc>> {
         .map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
 }
 
+/// SQLite's `-wal` or `-shm` file beside a database.
+fn sqlite_sidecar(db: &Path, suffix: &str) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
 impl Store {
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Store> {
+        // Only the laptop's user may read the store (customer data, signatures, the device key):
+        // new folders 0700, the store file 0600 before SQLite opens it (its WAL and shared-memory
+        // files take that mode), and the folder the app and CLI keep it in by default made
+        // private even if an older version made it readable.
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+            private_files::create_dir_all(dir)?;
+            if Some(dir) == crate::default_db_path().parent() {
+                private_files::restrict_dir(dir)?;
+            }
         }
+        private_files::create_file(path)?;
         let mut conn = Connection::open(path).map_err(|e| Error::io(path, std::io::Error::other(format!("cannot open the database: {e}. Check the --db path"))))?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
         // Fails on a file that is not SQLite before anything is written to it.
@@ -130,6 +146,11 @@ impl Store {
             Error::Sqlite(s) => Error::io(path, std::io::Error::other(format!("not a Fieldbook database ({s}); check the --db path"))),
             e => e,
         })?;
+        // A store made by an older version may be readable by others; now that the file is
+        // known to be a Fieldbook store, it and its journal become the user's only.
+        for file in [path.to_owned(), sqlite_sidecar(path, "-wal"), sqlite_sidecar(path, "-shm")] {
+            private_files::restrict_file(&file)?;
+        }
         // WAL lets the desktop app read while a sync writes. synchronous=FULL makes every
         // committed write survive a power cut, not just a killed process: a technician's
         // typing is worth an fsync.
@@ -280,12 +301,13 @@ impl Store {
         let dir = self.attachments_dir().join(&id[..2]);
         let dest = dir.join(&id);
         if !dest.exists() {
-            std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+            // The attachments folder is the store's own: private like the store.
+            private_files::create_dir_all(&dir)?;
+            private_files::restrict_dir(&self.attachments_dir())?;
             // Written under a temporary name and renamed, so a crash never leaves a partial file
             // under the content's name.
             let tmp = dir.join(format!("{id}.partial"));
-            std::fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e))?;
-            std::fs::File::open(&tmp).and_then(|f| f.sync_all()).map_err(|e| Error::io(&tmp, e))?;
+            private_files::write_new(&tmp, bytes)?;
             std::fs::rename(&tmp, &dest).map_err(|e| Error::io(&dest, e))?;
         }
         let att = crate::model::Attachment { id: id.clone(), media_type: media_type.to_owned(), byte_size: bytes.len() as i64, original_name: original_name.map(str::to_owned) };

@@ -546,3 +546,33 @@ fn verify_fails_for_a_signature_of_another_order_or_revision() {
     let v = f.store.verify(REPAIR).unwrap();
     assert!(!v.intact && v.problems.iter().any(|p| p.contains("of WO-1001, not of this work order")), "{:?}", v.problems);
 }
+
+/// Issue #13: the store, its journal and its attachments are the laptop user's only.
+#[cfg(unix)]
+#[test]
+fn the_store_its_journal_and_attachments_are_private_to_the_user() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let t = tempfile::tempdir().unwrap();
+    let path = t.path().join("laptop/fieldbook.db");
+    let mut s = Store::open(&path).unwrap();
+    let att = s.attach_bytes(b"photo of the pump room", "image/jpeg", Some("pump.jpg")).unwrap();
+    assert_eq!(mode(&t.path().join("laptop")), 0o700);
+    assert_eq!(mode(&path), 0o600);
+    let wal = t.path().join("laptop/fieldbook.db-wal");
+    assert!(wal.exists(), "the store runs in WAL mode");
+    assert_eq!(mode(&wal), 0o600, "SQLite gives the journal the store's mode");
+    assert_eq!(mode(&s.attachments_dir()), 0o700);
+    assert_eq!(mode(&s.attachment_path(&att.id)), 0o600);
+    drop(s);
+    // A store an older version left readable by others is made private when opened.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    Store::open(&path).unwrap();
+    assert_eq!(mode(&path), 0o600);
+    // A file that is not a store is refused and left exactly as it was.
+    let other = t.path().join("notes.txt");
+    std::fs::write(&other, "not a database, but mine").unwrap();
+    std::fs::set_permissions(&other, std::fs::Permissions::from_mode(0o644)).unwrap();
+    assert!(Store::open(&other).is_err());
+    assert_eq!((mode(&other), std::fs::read_to_string(&other).unwrap().as_str()), (0o644, "not a database, but mine"));
+}
