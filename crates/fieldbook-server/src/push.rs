@@ -23,7 +23,7 @@ use crate::devices::DeviceIdentity;
 use crate::error::{Error, Result};
 use crate::feed::{Change, Leftovers, Writer};
 use crate::records::{self, Stored, ORDER_CHILDREN, REFERENCE};
-use crate::signed;
+use crate::signed::{self, is_signed, revision};
 use crate::params;
 
 /// A record's fields.
@@ -185,8 +185,9 @@ fn check(w: &mut Writer<'_>, device: &DeviceIdentity, e: &PushEntry) -> Result<V
         Ok(s) => s,
         Err(reason) => return Ok(Err(reason)),
     };
-    let stored = match entity::policy(&e.entity) {
-        Some(p) if p.owner != Owner::Office && e.record_id.len() <= policy::MAX_ID_LEN => w.load(&e.entity, &e.record_id)?,
+    let owner = entity::policy(&e.entity).map(|p| p.owner);
+    let stored = match owner {
+        Some(o) if o != Owner::Office && e.record_id.len() <= policy::MAX_ID_LEN => w.load(&e.entity, &e.record_id)?,
         _ => None,
     };
     let stored_fields = match &stored {
@@ -196,7 +197,7 @@ fn check(w: &mut Writer<'_>, device: &DeviceIdentity, e: &PushEntry) -> Result<V
     // Whose record it is comes first: "not yours" is the answer a thief should get, whatever
     // the fields.
     let tech = device.technician.as_str();
-    let owner = match entity::policy(&e.entity).map(|p| p.owner) {
+    let owner = match owner {
         Some(Owner::Assigned) => check_order(w, tech, e, stored_fields)?,
         Some(Owner::OrderOf) => check_child(w, device, &e.entity, e)?,
         Some(Owner::TimeOf) => check_time_entry(w, tech, e)?,
@@ -364,14 +365,6 @@ fn check_ref(w: &mut Writer<'_>, tech: &str, e: &PushEntry, stored: Option<&Fiel
         }
     }
     Ok(Ok(()))
-}
-
-fn is_signed(order: &Fields) -> bool {
-    records::text_of(order, "status") == Some("signed")
-}
-
-fn revision(order: &Fields) -> i64 {
-    records::int_of(order, "revision").unwrap_or(1)
 }
 
 /// Whose an order is, for messages.

@@ -44,11 +44,11 @@ fn deleted(f: &Fields) -> bool {
     f.get("deleted") == Some(&Value::Bool(true))
 }
 
-fn revision(order: &Fields) -> i64 {
+pub(crate) fn revision(order: &Fields) -> i64 {
     records::int_of(order, "revision").unwrap_or(1)
 }
 
-fn is_signed(order: &Fields) -> bool {
+pub(crate) fn is_signed(order: &Fields) -> bool {
     records::text_of(order, "status") == Some("signed")
 }
 

@@ -34,17 +34,6 @@ pub struct ReviewItem {
     pub fee_cents: i64,
 }
 
-fn photos(v: &Value, out: &mut BTreeSet<String>) {
-    match v {
-        Value::String(s) if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) => {
-            out.insert(s.to_ascii_lowercase());
-        }
-        Value::Array(a) => a.iter().for_each(|x| photos(x, out)),
-        Value::Object(o) => o.values().for_each(|x| photos(x, out)),
-        _ => {}
-    }
-}
-
 /// The review figures of one order.
 fn review_item(tx: &mut dyn Tx, order: Summary) -> Result<ReviewItem> {
     let id = order.id.clone();
@@ -81,7 +70,7 @@ fn review_item(tx: &mut dyn Tx, order: Summary) -> Result<ReviewItem> {
     let mut shas = BTreeSet::new();
     for (_, a) in records::stored_by_owner(tx, "inspection_answers", &id)? {
         if let Some(v) = a.fields()?.get("value") {
-            photos(v, &mut shas);
+            crate::feed::collect_attachment_ids(v, &mut shas);
         }
     }
     let mut missing = 0;

@@ -243,17 +243,6 @@ fn live(children: Vec<(String, RecordState)>) -> Vec<(String, RecordState)> {
     children.into_iter().filter(|(_, s)| s.fields.get("deleted") != Some(&Value::Bool(true))).collect()
 }
 
-/// Attachment ids (64 hex characters) anywhere in a value.
-fn attachment_ids(v: &Value, out: &mut BTreeSet<String>) {
-    match v {
-        Value::String(s) if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) => {
-            out.insert(s.to_ascii_lowercase());
-        }
-        Value::Array(a) => a.iter().for_each(|x| attachment_ids(x, out)),
-        Value::Object(o) => o.values().for_each(|x| attachment_ids(x, out)),
-        _ => {}
-    }
-}
 
 /// A signature checked again: digest, device signature, the key the device registered, that
 /// its row is tied to what was signed, and (for the order's current revision) that the records
@@ -388,7 +377,7 @@ pub fn detail_of(tx: &mut dyn Tx, id: &str) -> Result<Value> {
                 let af = &a.fields;
                 let key = records::text_of(af, "item_key").unwrap_or_default();
                 let value = af.get("value").cloned().unwrap_or(Value::Null);
-                attachment_ids(&value, &mut photos);
+                crate::feed::collect_attachment_ids(&value, &mut photos);
                 rows.push(json!({"item_key": key, "asset_id": af.get("asset_id"), "value": value, "note": af.get("note")}));
                 if let Some(t) = t {
                     if t.finding_of(key, &value).is_some() {
