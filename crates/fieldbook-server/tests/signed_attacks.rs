@@ -33,6 +33,16 @@ fn signature_over(li: &mut Laptop, order_id: &str, revision: i64, content: &Valu
     li.signature(order_id, revision, &canonical_json(content))
 }
 
+/// The office's console, li.wei's laptop, and WO-1002 with a repair, completed and ready to sign.
+async fn completed_job(s: &TestServer) -> (Console, Laptop, String) {
+    let office = Console::as_role(s, "office.wang", fieldbook_server::users::Role::Office).await;
+    let mut li = Laptop::enroll(s, "li.wei").await;
+    li.pull_all(s).await;
+    let order = id("work_orders", "WO-1002");
+    completed_repair(s, &mut li, &order, "rr-1").await;
+    (office, li, order)
+}
+
 /// A repair job done on `order`, completed, pushed.
 async fn completed_repair(s: &TestServer, li: &mut Laptop, order: &str, repair_id: &str) {
     let repair = json!({"work_order_id": order, "fault": "泄漏", "cause": "密封老化", "action": "更换机械密封", "labour_minutes": 90, "category": "A",
@@ -140,11 +150,7 @@ async fn a_real_laptop_signs_amends_and_signs_again(b: Backend) {
 /// and the status stayed `signed` with no new signature.
 async fn a_signed_order_is_not_edited_with_a_revision_bump(b: Backend) {
     let s = TestServer::with_demo(b).await;
-    let office = Console::as_role(&s, "office.wang", fieldbook_server::users::Role::Office).await;
-    let mut li = Laptop::enroll(&s, "li.wei").await;
-    li.pull_all(&s).await;
-    let order = id("work_orders", "WO-1002");
-    completed_repair(&s, &mut li, &order, "rr-1").await;
+    let (office, mut li, order) = completed_job(&s).await;
     sign_honestly(&s, &mut li, &order, 1).await;
     let signed = records_now(&s, &order).await;
 
@@ -271,11 +277,7 @@ async fn signed_status_needs_a_signature_of_these_records(b: Backend) {
 /// the signed content, so a row showing "Mallory" was accepted and shown as verified.
 async fn the_signer_shown_is_the_signer_signed(b: Backend) {
     let s = TestServer::with_demo(b).await;
-    let office = Console::as_role(&s, "office.wang", fieldbook_server::users::Role::Office).await;
-    let mut li = Laptop::enroll(&s, "li.wei").await;
-    li.pull_all(&s).await;
-    let order = id("work_orders", "WO-1002");
-    completed_repair(&s, &mut li, &order, "rr-1").await;
+    let (office, mut li, order) = completed_job(&s).await;
     let content = signable(&s, &order).await;
     let mut attacks = Vec::new();
     for (field, value) in [
@@ -307,11 +309,7 @@ async fn the_signer_shown_is_the_signer_signed(b: Backend) {
 /// snapshot with the live records, so a changed signed record still showed "verified".
 async fn the_console_shows_records_changed_since_signing(b: Backend) {
     let s = TestServer::with_demo(b).await;
-    let office = Console::as_role(&s, "office.wang", fieldbook_server::users::Role::Office).await;
-    let mut li = Laptop::enroll(&s, "li.wei").await;
-    li.pull_all(&s).await;
-    let order = id("work_orders", "WO-1002");
-    completed_repair(&s, &mut li, &order, "rr-1").await;
+    let (office, mut li, order) = completed_job(&s).await;
     sign_honestly(&s, &mut li, &order, 1).await;
     let c = console_check(&office, &order).await;
     assert_eq!((c["records_match"].as_bool(), c["changed"].clone()), (Some(true), json!([])), "{c}");
