@@ -24,7 +24,7 @@ pub const MAX_ID_LEN: usize = 200;
 /// the record as the checker holds it (`None`: the write creates it). The error is the reason, in
 /// words that name the record, the field and what to do.
 pub fn check_laptop_write<'a>(entity: &str, id: &str, fields: &'a Map<String, Value>, stored: Option<&Map<String, Value>>) -> Result<Allowed<'a>, String> {
-    let Some(policy) = entity::policy(entity) else { return Err(format!("'{}' is not a kind of record Fieldbook syncs", clip(entity))) };
+    let Some(policy) = entity::policy(entity) else { return Err(format!("'{}' is not a kind of record Fieldbook syncs; a laptop and server of the same Fieldbook version agree on them", clip(entity))) };
     let spec = entity::spec(entity).expect("every policy has its entity");
     debug_assert_eq!(spec.fields.len(), policy.fields.len());
     if policy.owner == Owner::Office {
@@ -54,7 +54,7 @@ pub fn check_laptop_write<'a>(entity: &str, id: &str, fields: &'a Map<String, Va
         }
         if value.is_null() {
             if rule.not_null {
-                return Err(format!("{}: {field} cannot be empty", name()));
+                return Err(format!("{}: {field} cannot be empty; give it a value (a laptop never sends it empty: update Fieldbook on this laptop if it did)", name()));
             }
             continue;
         }
