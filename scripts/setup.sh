@@ -15,6 +15,8 @@ PACKAGES=(
   webkit2gtk-driver                                 # WebKitWebDriver: tauri-driver drives the app with it
   postgresql                                        # the server test suite also runs on PostgreSQL
   chromium sqlite3                                  # console e2e: headless browser; reading a laptop store
+  libdbus-1-dev                                     # the OS keyring (Secret Service over D-Bus) holds the store key
+  gnome-keyring dbus dbus-daemon libsecret-tools    # a keyring daemon for tests and headless runs
 )
 
 missing=()
