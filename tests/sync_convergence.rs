@@ -47,7 +47,7 @@ struct Replica {
 impl Replica {
     async fn new(central: &Central) -> Replica {
         let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(Mutex::new(Store::open(&dir.path().join("f.db")).unwrap()));
+        let store = Arc::new(Mutex::new(Store::open(&dir.path().join("f.db"), &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32])).unwrap()));
         let client = SyncClient::new(store.clone()).unwrap();
         client.enroll(&central.url(), &central.code_for("li.wei").await).await.unwrap();
         client.sync_once().await.unwrap();

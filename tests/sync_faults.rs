@@ -34,7 +34,7 @@ fn seed() -> u64 {
 
 /// Enrols a laptop (library store) for li.wei and pulls the dispatched work.
 async fn enrolled(central: &Central, dir: &std::path::Path) -> Arc<Mutex<Store>> {
-    let store = Arc::new(Mutex::new(Store::open(&dir.join("fieldbook.db")).unwrap()));
+    let store = Arc::new(Mutex::new(Store::open(&dir.join("fieldbook.db"), &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32])).unwrap()));
     let client = SyncClient::new(store.clone()).unwrap();
     client.enroll(&central.url(), &central.code_for("li.wei").await).await.unwrap();
     client.sync_once().await.unwrap();
@@ -53,7 +53,7 @@ fn make_time_entries(store: &Arc<Mutex<Store>>, n: u32) {
 /// Runs `fieldbook sync` on a laptop's store, killing it with SIGKILL after `kill_after` ms.
 /// Returns true if it finished on its own.
 fn sync_killed_after(db: &std::path::Path, kill_after: Option<u64>) -> bool {
-    let mut child = Command::new(bin("fieldbook")).arg("--db").arg(db).arg("sync").stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = fieldbook_scenarios::fieldbook(db).arg("sync").stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
     match kill_after {
         None => child.wait().unwrap().success(),
         Some(ms) => {
@@ -104,7 +104,7 @@ async fn killed_mid_push_and_mid_pull(backend: Backend) {
     let (kills, mut rng) = kills;
     eprintln!("push killed {kills} times");
     assert!(kills > 0, "the test killed at least one sync mid-way");
-    assert_eq!(Store::open(&pusher.db()).unwrap().outbox_len().unwrap(), 0, "everything acknowledged");
+    assert_eq!(Store::open(&pusher.db(), &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32])).unwrap().outbox_len().unwrap(), 0, "everything acknowledged");
     assert_eq!(central.count("SELECT count(*) FROM records WHERE entity = 'time_entries'").await, ENTRIES as i64, "nothing lost");
     assert_eq!(central.count("SELECT count(*) FROM feed WHERE entity = 'time_entries'").await, ENTRIES as i64, "nothing applied twice");
 
@@ -126,14 +126,14 @@ async fn killed_mid_push_and_mid_pull(backend: Backend) {
     .await
     .unwrap();
     eprintln!("pull killed {kills} times");
-    let s = Store::open(&puller.db()).unwrap();
+    let s = Store::open(&puller.db(), &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32])).unwrap();
     let n: i64 = s.connection().query_row("SELECT count(*) FROM time_entries", [], |r| r.get(0)).unwrap();
     assert_eq!(n, ENTRIES as i64, "every entry pulled exactly once");
     assert_eq!(s.outbox_len().unwrap(), 0, "pulling never creates outbox entries");
 }
 
 async fn enrolled_without_sync(central: &Central, dir: &std::path::Path) -> Arc<Mutex<Store>> {
-    let store = Arc::new(Mutex::new(Store::open(&dir.join("fieldbook.db")).unwrap()));
+    let store = Arc::new(Mutex::new(Store::open(&dir.join("fieldbook.db"), &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32])).unwrap()));
     SyncClient::new(store.clone()).unwrap().enroll(&central.url(), &central.code_for("li.wei").await).await.unwrap();
     store
 }

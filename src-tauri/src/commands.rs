@@ -154,8 +154,7 @@ pub fn attachment_bytes(state: State<'_, AppState>, id: String) -> Result<Respon
         )
         .into());
     }
-    let path = state.store()?.lock().attachment_path(&id.to_ascii_lowercase());
-    let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+    let bytes = state.store()?.lock().attachment_bytes(&id.to_ascii_lowercase())?;
     Ok(Response::new(bytes))
 }
 

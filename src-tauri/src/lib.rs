@@ -14,7 +14,9 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, RwLock};
 use std::time::Instant;
 
 pub use error::CommandError;
+use fieldbook_core::at_rest::{self, Method, StoreKey, Unlock};
 use fieldbook_core::Store;
+use zeroize::Zeroizing;
 
 /// When the process started (set first thing in `main`), for the startup measurement.
 static STARTED: OnceLock<Instant> = OnceLock::new();
@@ -34,9 +36,29 @@ type Slot = Result<Arc<Mutex<Store>>, (&'static str, String)>;
 /// The store as the commands share it with the background sync.
 pub struct AppState {
     db_path: PathBuf,
-    /// Replaced only when a revocation closes the store (wiped or reopened).
+    /// How this run was told to unlock the store (`--key-file`, FIELDBOOK_PASSPHRASE).
+    unlock: UnlockOptions,
+    /// The open store's key: a revocation reopens the store with it.
+    key: Mutex<Option<StoreKey>>,
+    /// Replaced when the store is unlocked, and when a revocation closes it.
     store: RwLock<Slot>,
     pub(crate) sync: Mutex<sync::SyncSlot>,
+}
+
+/// How the app may unlock a store without asking: a key file the user named, or a passphrase in
+/// the environment (a kiosk or test set-up; the unlock screen is the normal way).
+#[derive(Default)]
+pub struct UnlockOptions {
+    pub key_file: Option<PathBuf>,
+    pub passphrase: Option<Zeroizing<String>>,
+}
+
+impl UnlockOptions {
+    pub fn from_env_and_args(args: impl IntoIterator<Item = OsString>) -> Self {
+        let key_file = std::env::var_os("FIELDBOOK_KEY_FILE").filter(|p| !p.is_empty()).map(PathBuf::from).or_else(|| arg_value(args, "--key-file").map(PathBuf::from));
+        let passphrase = std::env::var("FIELDBOOK_PASSPHRASE").ok().filter(|p| !p.is_empty()).map(Zeroizing::new);
+        UnlockOptions { key_file, passphrase }
+    }
 }
 
 /// The shared store, for one command. `lock()` it for as long as the command needs it.
@@ -54,33 +76,85 @@ impl SharedStore {
     }
 }
 
+/// The error kinds that send the window to the unlock screen.
+pub const STORE_LOCKED: &str = "store_locked";
+pub const STORE_NEEDS_PASSPHRASE: &str = "store_new_passphrase";
+
 impl AppState {
     pub fn new(store: Store) -> Self {
         AppState {
             db_path: store.path().to_owned(),
+            unlock: UnlockOptions::default(),
+            key: Mutex::new(None),
             store: RwLock::new(Ok(Arc::new(Mutex::new(store)))),
             sync: Mutex::new(sync::SyncSlot::default()),
         }
     }
 
-    /// Opens the store at `path`. A failure does not stop the app: every command reports it, so
-    /// the technician sees why in the window rather than a silent crash.
-    pub fn open(path: &Path) -> Self {
-        AppState {
+    /// Opens the store at `path`, unlocked from the OS keyring, a key file or the environment.
+    /// A store that needs its passphrase, or a failure, does not stop the app: every command
+    /// reports it (the window shows the unlock screen, or says why).
+    pub fn open(path: &Path, unlock: UnlockOptions) -> Self {
+        let state = AppState {
             db_path: path.to_owned(),
-            store: RwLock::new(Self::open_slot(path)),
+            unlock,
+            key: Mutex::new(None),
+            store: RwLock::new(Err((STORE_LOCKED, String::new()))),
             sync: Mutex::new(sync::SyncSlot::default()),
-        }
+        };
+        let slot = state.open_slot(None);
+        *state.store.write().unwrap_or_else(PoisonError::into_inner) = slot;
+        state
     }
 
-    fn open_slot(path: &Path) -> Slot {
-        match Store::open(path) {
+    /// Unlocks the store with the passphrase typed on the unlock screen (or, for a new store,
+    /// the one chosen there). A wrong one changes nothing.
+    pub fn unlock_with_passphrase(&self, passphrase: &str) -> Result<(), CommandError> {
+        let mut slot = self.store.write().unwrap_or_else(PoisonError::into_inner);
+        if slot.is_ok() {
+            return Ok(());
+        }
+        let opened = self.unlock_and_open(Some(Zeroizing::new(passphrase.to_owned())))?;
+        *slot = Ok(Arc::new(Mutex::new(opened)));
+        Ok(())
+    }
+
+    fn open_slot(&self, passphrase: Option<Zeroizing<String>>) -> Slot {
+        match self.unlock_and_open(passphrase) {
             Ok(store) => Ok(Arc::new(Mutex::new(store))),
+            Err(CommandError::StoreUnavailable { kind, message }) => Err((kind, message)),
             Err(e) => {
                 eprintln!("fieldbook-desktop: {e}");
                 Err((e.kind(), e.to_string()))
             }
         }
+    }
+
+    fn unlock_and_open(&self, typed: Option<Zeroizing<String>>) -> Result<Store, CommandError> {
+        let path = &self.db_path;
+        let requested = self.unlock.key_file.as_ref().map(|_| Method::KeyFile);
+        let new = at_rest::method(path)?.is_none();
+        let how = match at_rest::choose(path, requested)? {
+            Method::Keyring => Unlock::Keyring,
+            Method::KeyFile => match &self.unlock.key_file {
+                Some(f) => Unlock::KeyFile(f.clone()),
+                None => return Err(CommandError::StoreUnavailable { kind: "key_file_needed", message: format!("{} is protected by a key file: start Fieldbook with --key-file PATH (or FIELDBOOK_KEY_FILE)", path.display()) }),
+            },
+            Method::Passphrase => match typed.or_else(|| self.unlock.passphrase.clone()) {
+                Some(p) => Unlock::Passphrase(p),
+                None if new => return Err(CommandError::StoreUnavailable { kind: STORE_NEEDS_PASSPHRASE, message: "choose a passphrase to protect this laptop's Fieldbook data".into() }),
+                None => return Err(CommandError::StoreUnavailable { kind: STORE_LOCKED, message: "enter the passphrase that protects this laptop's Fieldbook data".into() }),
+            },
+        };
+        let key = at_rest::unlock(path, &how)?;
+        let store = Store::open(path, &key)?;
+        *self.key.lock().unwrap_or_else(PoisonError::into_inner) = Some(key);
+        Ok(store)
+    }
+
+    /// The open store's key (none for a store handed in by a test).
+    pub(crate) fn key(&self) -> Option<StoreKey> {
+        self.key.lock().unwrap_or_else(PoisonError::into_inner).clone()
     }
 
     pub fn db_path(&self) -> &Path {
@@ -104,17 +178,21 @@ pub fn db_path(env: Option<OsString>, args: impl IntoIterator<Item = OsString>) 
     if let Some(p) = env.filter(|p| !p.is_empty()) {
         return p.into();
     }
+    arg_value(args, "--db").map(PathBuf::from).unwrap_or_else(fieldbook_core::default_db_path)
+}
+
+/// The value of `--name VALUE` or `--name=VALUE`.
+fn arg_value(args: impl IntoIterator<Item = OsString>, name: &str) -> Option<OsString> {
     let mut args = args.into_iter();
+    let prefix = format!("{name}=");
     while let Some(arg) = args.next() {
-        if arg == "--db" {
-            if let Some(p) = args.next() {
-                return p.into();
-            }
-        } else if let Some(p) = arg.to_str().and_then(|a| a.strip_prefix("--db=")) {
-            return p.into();
+        if arg == name {
+            return args.next();
+        } else if let Some(p) = arg.to_str().and_then(|a| a.strip_prefix(&prefix)) {
+            return Some(p.into());
         }
     }
-    fieldbook_core::default_db_path()
+    None
 }
 
 /// The app minus its runtime and context, so tests can build it on Tauri's mock runtime.
@@ -150,6 +228,7 @@ pub fn app_builder<R: tauri::Runtime>(
             sync::sync_now,
             sync::enroll,
             sync::ui_ready,
+            sync::unlock_store,
         ])
         .setup(|app| {
             // Background sync starts by itself once this laptop is enrolled.
@@ -165,7 +244,8 @@ pub fn run() {
         std::env::var_os("FIELDBOOK_DB"),
         std::env::args_os().skip(1),
     );
-    app_builder(tauri::Builder::default(), AppState::open(&path))
+    let unlock = UnlockOptions::from_env_and_args(std::env::args_os().skip(1));
+    app_builder(tauri::Builder::default(), AppState::open(&path, unlock))
         // The save dialog of `save_report`, used from Rust only (no capability grants the web
         // view any dialog command).
         .plugin(tauri_plugin_dialog::init())

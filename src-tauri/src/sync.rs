@@ -87,8 +87,12 @@ impl AppState {
         if let Ok(arc) = old {
             release(arc);
         }
-        let outcome = handle_revocation(&self.db_path, wipe);
-        *slot = Self::open_slot(&self.db_path);
+        let outcome = match self.key() {
+            Some(key) => handle_revocation(&self.db_path, &key, wipe),
+            // A store handed in unlocked (tests) has no key here: nothing can be wiped safely.
+            None => Ok(Revocation::NotRevoked),
+        };
+        *slot = self.open_slot(None);
         drop(slot);
         let outcome = outcome?;
         self.sync_slot().revocation = Some(outcome.clone());
@@ -129,6 +133,15 @@ pub fn start<R: Runtime>(app: &AppHandle<R>) {
         // The store did not open: every command says why.
         Err(_) => {}
     }
+}
+
+/// Unlocks the store with the passphrase typed on the unlock screen, then starts what waited
+/// for it (background sync).
+#[tauri::command(async)]
+pub fn unlock_store<R: Runtime>(app: AppHandle<R>, state: State<'_, AppState>, passphrase: String) -> Result<SyncStatusView> {
+    state.unlock_with_passphrase(&passphrase)?;
+    start(&app);
+    state.sync_view()
 }
 
 /// Spawns the loop unless it runs already. `false` when this laptop is not enrolled or revoked.

@@ -22,7 +22,7 @@ impl App {
     /// The demo company, its dates moved to today, in a fresh store.
     fn demo() -> App {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("fieldbook.db")).unwrap();
+        let mut store = Store::open(&dir.path().join("fieldbook.db"), &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32])).unwrap();
         store.set_technician("li.wei").unwrap();
         let mut doc =
             ImportDocument::from_json(include_str!("../../demo/fire-protection.json"), "demo")

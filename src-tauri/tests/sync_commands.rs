@@ -15,7 +15,7 @@ mod common;
 use common::MockApp;
 
 fn fresh(dir: &tempfile::TempDir) -> AppState {
-    AppState::new(Store::open(&dir.path().join("laptop.db")).unwrap())
+    AppState::new(Store::open(&dir.path().join("laptop.db"), &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32])).unwrap())
 }
 
 #[test]

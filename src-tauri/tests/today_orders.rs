@@ -32,7 +32,7 @@ fn invoke(state: AppState, cmd: &str, args: Value) -> Result<Value, Value> {
 }
 
 fn store_with(dir: &tempfile::TempDir, day: chrono::NaiveDate) -> AppState {
-    let mut store = Store::open(&dir.path().join("fieldbook.db")).unwrap();
+    let mut store = Store::open(&dir.path().join("fieldbook.db"), &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32])).unwrap();
     store.import(&doc(day), "test.json").unwrap();
     AppState::new(store)
 }
@@ -100,8 +100,9 @@ fn a_store_that_failed_to_open_is_reported_by_every_command() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("not-a-database.db");
     std::fs::write(&path, "this is not SQLite, it is a shopping list").unwrap();
-    let err = invoke(AppState::open(&path), "today_orders", json!({})).unwrap_err();
-    assert_eq!(err["kind"], "io", "{err}");
+    let key_file = fieldbook_desktop::UnlockOptions { key_file: Some(dir.path().join("fieldbook.key")), passphrase: None };
+    let err = invoke(AppState::open(&path, key_file), "today_orders", json!({})).unwrap_err();
+    assert_eq!(err["kind"], "wrong_key", "{err}");
     assert_eq!(err["problems"], json!([]), "{err}");
     assert!(
         err["message"]
@@ -110,4 +111,25 @@ fn a_store_that_failed_to_open_is_reported_by_every_command() {
             .contains("not-a-database.db"),
         "{err}"
     );
+}
+
+/// A store protected by a passphrase opens on the unlock screen: every command answers
+/// `store_locked` until `unlock_store` gets the right passphrase; a wrong one changes nothing.
+#[test]
+fn a_passphrase_store_stays_locked_until_its_passphrase_is_typed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fieldbook.db");
+    let pass = |p: &str| fieldbook_core::at_rest::Unlock::Passphrase(zeroize::Zeroizing::new(p.to_owned()));
+    let key = fieldbook_core::at_rest::unlock(&path, &pass("陈师傅的口令 2026")).unwrap();
+    drop(Store::open(&path, &key).unwrap());
+
+    let state = AppState::open(&path, fieldbook_desktop::UnlockOptions::default());
+    let err = state.store().err().expect("locked until the passphrase is typed");
+    assert_eq!(err.kind(), "store_locked");
+    let wrong = state.unlock_with_passphrase("wrong passphrase").unwrap_err();
+    assert_eq!(wrong.kind(), "wrong_passphrase", "{wrong}");
+    assert!(state.store().is_err());
+    state.unlock_with_passphrase("陈师傅的口令 2026").unwrap();
+    assert!(state.store().unwrap().lock().outbox_len().is_ok());
+
 }

@@ -71,7 +71,7 @@ impl Laptop {
 
     /// Runs `fieldbook --db <this laptop's store> ARGS...`.
     pub fn run(&self, args: &[&str]) -> Run {
-        Command::new(bin("fieldbook")).arg("--db").arg(self.db()).args(args).env_remove("FIELDBOOK_DB").output().expect("run fieldbook").into()
+        fieldbook(&self.db()).args(args).output().expect("run fieldbook").into()
     }
 
     /// Runs a command that must succeed, returning its `--json` output.
@@ -94,9 +94,23 @@ impl Laptop {
     }
 }
 
+/// `fieldbook --db DB`, its store's key in a key file beside it (`DB.key`): the scenarios run on
+/// machines without an OS keyring, and a key file costs no key derivation per command. The
+/// passphrase and keyring paths have tests of their own (fieldbook-cli, desktop_e2e).
+pub fn fieldbook(db: &Path) -> Command {
+    let key_file = db.with_extension("key");
+    if !key_file.exists() {
+        // The key the scenarios' in-process stores use too (`Store::open(.., &test_key())`).
+        std::fs::write(&key_file, "07".repeat(32)).expect("write the test key file");
+    }
+    let mut c = Command::new(bin("fieldbook"));
+    c.arg("--db").arg(db).env_remove("FIELDBOOK_DB").env_remove("FIELDBOOK_UNLOCK").env_remove("FIELDBOOK_PASSPHRASE").env("FIELDBOOK_KEY_FILE", db.with_extension("key"));
+    c
+}
+
 /// Runs `fieldbook --db DB --json ARGS...`, which must succeed, and parses its output.
 fn json_at(db: &Path, args: &[&str]) -> serde_json::Value {
-    let out = Command::new(bin("fieldbook")).arg("--db").arg(db).arg("--json").args(args).env_remove("FIELDBOOK_DB").output().expect("run fieldbook");
+    let out = fieldbook(db).arg("--json").args(args).output().expect("run fieldbook");
     let r: Run = out.into();
     assert!(r.ok, "fieldbook {args:?} failed:\n{}", r.stderr);
     r.json()

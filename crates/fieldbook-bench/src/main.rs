@@ -208,7 +208,7 @@ struct Laptop {
 
 impl Laptop {
     async fn enroll(http: &reqwest::Client, url: &str, dir: &Path, code: &str) -> Result<Laptop> {
-        let store = Store::open(&dir.join("fieldbook.db"))?;
+        let store = Store::open(&dir.join("fieldbook.db"), &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32]))?;
         let req = EnrollRequest { code: code.into(), device_id: store.device().id.clone(), public_key: store.device().public_key_hex(), device_name: Some("bench".into()) };
         let resp = http.post(format!("{url}/api/enroll")).header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string()).json(&req).send().await?;
         if !resp.status().is_success() {
@@ -413,7 +413,7 @@ async fn pull_scenario(db: &Db, url: &str, tmp: &Path, n_orders: usize) -> Resul
     let dir = tmp.join("pull");
     std::fs::create_dir_all(&dir)?;
     let (code, import_time) = prepare(db, "bench.pull", n_orders)?;
-    let store = Arc::new(Mutex::new(Store::open(&dir.join("fieldbook.db"))?));
+    let store = Arc::new(Mutex::new(Store::open(&dir.join("fieldbook.db"), &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32]))?));
     let client = SyncClient::with_options(store.clone(), ClientOptions::default())?;
     client.enroll(url, &code).await?;
     let mut pages = 0;

@@ -12,7 +12,9 @@ use clap::{Args, Parser, Subcommand};
 use fieldbook_core::import::ImportDocument;
 use fieldbook_core::model::{Category, NewRepairRecord, PartUsed, SatisfactionCard, Status, Stroke};
 use fieldbook_core::store::{AnswerInput, OrderFilter, SignRequest};
+use fieldbook_core::at_rest::{self, Method, StoreKey, Unlock};
 use fieldbook_core::{Error, Store};
+use zeroize::Zeroizing;
 use fieldbook_sync::{ClientOptions, SyncClient, SyncError};
 use serde_json::json;
 
@@ -27,8 +29,23 @@ struct Cli {
     /// Machine-readable output on stdout; errors as JSON on stderr.
     #[arg(long, global = true)]
     json: bool,
+    /// How the store's key is kept: in the OS keyring, or sealed under a passphrase (asked for,
+    /// or read from FIELDBOOK_PASSPHRASE). Default: the way the store was protected; for a new
+    /// store, the keyring when there is one, else a passphrase.
+    #[arg(long, global = true, value_enum, env = "FIELDBOOK_UNLOCK")]
+    unlock: Option<UnlockWith>,
+    /// Keep the store's key in this file instead (e.g. on a removable drive), made if missing.
+    /// Whoever has the file can read the store: keep it apart from the laptop.
+    #[arg(long, global = true, env = "FIELDBOOK_KEY_FILE", value_name = "PATH", conflicts_with = "unlock")]
+    key_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum UnlockWith {
+    Keyring,
+    Passphrase,
 }
 
 #[derive(Subcommand)]
@@ -270,17 +287,68 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// Opens the store; only `init` may create it, so a mistyped `--db` is not a new empty store.
-fn open(db: &Option<PathBuf>, create: bool) -> anyhow::Result<Store> {
-    let path = db.clone().unwrap_or_else(fieldbook_core::default_db_path);
+fn open(cli: &Cli, create: bool) -> anyhow::Result<(Store, StoreKey)> {
+    let path = cli.db.clone().unwrap_or_else(fieldbook_core::default_db_path);
     if !create && !path.exists() {
         bail!("no Fieldbook store at {}: create it with `fieldbook init` (or pass the right --db)", path.display());
     }
-    Ok(Store::open(&path)?)
+    let key = unlock(cli, &path)?;
+    Ok((Store::open(&path, &key)?, key))
+}
+
+/// The store key, got the way the store was protected (`--unlock`, `--key-file`).
+fn unlock(cli: &Cli, path: &Path) -> anyhow::Result<StoreKey> {
+    let requested = match (&cli.key_file, cli.unlock) {
+        (Some(_), _) => Some(Method::KeyFile),
+        (None, Some(UnlockWith::Keyring)) => Some(Method::Keyring),
+        (None, Some(UnlockWith::Passphrase)) => Some(Method::Passphrase),
+        (None, None) => None,
+    };
+    let new = at_rest::method(path)?.is_none();
+    let how = match at_rest::choose(path, requested)? {
+        Method::Keyring => Unlock::Keyring,
+        Method::KeyFile => {
+            let file = cli.key_file.clone().ok_or_else(|| anyhow::anyhow!("{} is protected by a key file: pass it with --key-file PATH (or FIELDBOOK_KEY_FILE)", path.display()))?;
+            if new && !file.exists() {
+                eprintln!(
+                    "warning: the key of {} will be kept in {}. Whoever has that file can read the store: \
+                     keep it apart from the laptop (a removable drive), or use the OS keyring or a passphrase instead.",
+                    path.display(),
+                    file.display()
+                );
+            }
+            Unlock::KeyFile(file)
+        }
+        Method::Passphrase => Unlock::Passphrase(passphrase(path, new)?),
+    };
+    Ok(at_rest::unlock(path, &how)?)
+}
+
+/// The passphrase from FIELDBOOK_PASSPHRASE (scripts) or asked on the terminal, twice for a new
+/// store.
+fn passphrase(path: &Path, new: bool) -> anyhow::Result<Zeroizing<String>> {
+    if let Ok(p) = std::env::var("FIELDBOOK_PASSPHRASE") {
+        return Ok(Zeroizing::new(p));
+    }
+    let ask = |prompt: &str| -> anyhow::Result<Zeroizing<String>> {
+        rpassword::prompt_password(prompt).map(Zeroizing::new).map_err(|e| {
+            anyhow::anyhow!("{} needs its passphrase, and there is no terminal to ask on ({e}): set FIELDBOOK_PASSPHRASE, or use --unlock keyring", path.display())
+        })
+    };
+    if !new {
+        return ask(&format!("Passphrase for {}: ", path.display()));
+    }
+    eprintln!("No OS keyring here: choose a passphrase that protects this laptop's Fieldbook store (at least 8 characters).");
+    let first = ask("New passphrase: ")?;
+    if *ask("Repeat it: ")? != *first {
+        bail!("the two passphrases differ; nothing was created, run the command again");
+    }
+    Ok(first)
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let out = print::Output { json: cli.json };
-    let mut store = open(&cli.db, matches!(cli.command, Command::Init { .. }))?;
+    let (mut store, key) = open(&cli, matches!(cli.command, Command::Init { .. }))?;
     match cli.command {
         Command::Init { technician } => {
             if let Some(t) = &technician {
@@ -439,7 +507,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Err(SyncError::Revoked { reason, wipe }) => {
                     // The store must be closed before its files may be deleted.
                     drop(client);
-                    let outcome = fieldbook_sync::handle_revocation(&path, wipe)?;
+                    let outcome = fieldbook_sync::handle_revocation(&path, &key, wipe)?;
                     out.show(&json!({"revoked": true, "reason": reason, "wipe": wipe, "outcome": outcome}), || {
                         format!("The office has revoked this laptop's access to the server: {reason}.\n{outcome}.\n")
                     });

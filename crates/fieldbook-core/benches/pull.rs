@@ -49,7 +49,7 @@ fn pages() -> Vec<PullResponse> {
 /// A new laptop's store in a temporary folder (kept alive alongside it).
 fn fresh_store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("laptop.db")).unwrap();
+    let store = Store::open(&dir.path().join("laptop.db"), &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32])).unwrap();
     (dir, store)
 }
 

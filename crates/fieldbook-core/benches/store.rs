@@ -13,7 +13,7 @@ use serde_json::json;
 const ORDERS: usize = 100_000;
 
 fn setup(dir: &std::path::Path) -> Store {
-    let mut store = Store::open(&dir.join("bench.db")).unwrap();
+    let mut store = Store::open(&dir.join("bench.db"), &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32])).unwrap();
     let demo = ImportDocument::from_json(include_str!("../../../demo/fire-protection.json"), "demo").unwrap();
     store.import(&demo, "demo").unwrap();
     let start = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();

@@ -76,6 +76,44 @@ pub enum Error {
 
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+
+    #[error(
+        "{path}: cannot decrypt the store with this key (a wrong passphrase or key file, or not a \
+         Fieldbook store). Unlock it the way it was protected; `fieldbook status` names the way"
+    )]
+    WrongKey { path: PathBuf },
+
+    #[error("{store}: wrong passphrase; try again (the store is unchanged)")]
+    WrongPassphrase { store: PathBuf },
+
+    #[error("the passphrase is too short: use at least {min} characters (a sentence is easy to remember)")]
+    WeakPassphrase { min: usize },
+
+    #[error("{store} is protected by {}: {hint}", .method.label())]
+    WrongMethod { store: PathBuf, method: crate::at_rest::Method, hint: &'static str },
+
+    #[error(
+        "{store}: its key is not in this user's OS keyring (was the keyring reset, or is this \
+         another account?). Without the key the store cannot be opened; if everything was synced, \
+         delete the store and enrol again"
+    )]
+    KeyringEntryMissing { store: PathBuf },
+
+    #[error(
+        "the OS keyring is not available ({0}). On a machine without one, protect the store with \
+         a passphrase (`--unlock passphrase`, or FIELDBOOK_PASSPHRASE) or, knowingly, a key file \
+         (`--key-file PATH`)"
+    )]
+    KeyringUnavailable(String),
+
+    #[error("{path}: the store's protection file cannot be used: {problem}")]
+    ProtectionFile { path: PathBuf, problem: String },
+
+    #[error("{path}: not a Fieldbook key file (it must hold 64 hexadecimal characters)")]
+    KeyFile { path: PathBuf },
+
+    #[error("deriving the key from the passphrase failed: {0}")]
+    Kdf(String),
 }
 
 impl Error {
@@ -101,6 +139,13 @@ impl Error {
             Error::Report(_) => "report",
             Error::Corrupt { .. } => "corrupt",
             Error::Sqlite(_) => "database",
+            Error::WrongKey { .. } => "wrong_key",
+            Error::WrongPassphrase { .. } => "wrong_passphrase",
+            Error::WeakPassphrase { .. } => "weak_passphrase",
+            Error::WrongMethod { .. } => "wrong_unlock_method",
+            Error::KeyringEntryMissing { .. } => "keyring_entry_missing",
+            Error::KeyringUnavailable(_) => "keyring_unavailable",
+            Error::ProtectionFile { .. } | Error::KeyFile { .. } | Error::Kdf(_) => "key_protection",
         }
     }
 

@@ -13,6 +13,7 @@
 //!
 //! This crate knows nothing of Tauri or HTTP: the desktop shell, the CLI and the server call it.
 
+pub mod at_rest;
 pub mod checklist;
 pub mod daily_report;
 pub mod entity;

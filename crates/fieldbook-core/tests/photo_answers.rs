@@ -9,7 +9,7 @@ use serde_json::json;
 
 fn demo_store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
-    let mut s = Store::open(&dir.path().join("fieldbook.db")).unwrap();
+    let mut s = Store::open(&dir.path().join("fieldbook.db"), &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32])).unwrap();
     s.import(&ImportDocument::from_json(include_str!("../../../demo/fire-protection.json"), "demo").unwrap(), "demo").unwrap();
     (dir, s)
 }

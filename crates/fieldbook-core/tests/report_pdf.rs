@@ -30,7 +30,7 @@ struct Fixture {
 impl Fixture {
     fn new() -> Fixture {
         let dir = tempfile::tempdir().unwrap();
-        let mut store = Store::open(&dir.path().join("fieldbook.db")).unwrap();
+        let mut store = Store::open(&dir.path().join("fieldbook.db"), &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32])).unwrap();
         store.set_clock(fixed_now);
         let doc = ImportDocument::from_json(DEMO, "demo").unwrap();
         store.import(&doc, "demo").unwrap();

@@ -284,7 +284,7 @@ async fn dispatched_calls_reach_the_laptop(b: Backend) {
     assert_eq!(techs.as_array().unwrap().iter().find(|t| t["login"] == "li.wei").unwrap()["open_orders"].as_i64().unwrap(), li_open + 1);
     // A real laptop store pulls it, with the customer and site it refers to.
     let dir = tempfile::tempdir().unwrap();
-    let mut store = fieldbook_core::Store::open(&dir.path().join("laptop.db")).unwrap();
+    let mut store = fieldbook_core::Store::open(&dir.path().join("laptop.db"), &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32])).unwrap();
     pull_into(&s, &li.token, &mut store).await;
     let mine = store.find_order(new["number"].as_str().unwrap()).unwrap();
     assert_eq!(mine.status, fieldbook_core::model::Status::Dispatched);
@@ -326,7 +326,7 @@ fn repair(store: &mut fieldbook_core::Store, order: &str, asset: Option<String>,
 
 /// Enrols a real laptop store for a technician; answers (store, token).
 async fn laptop_store(s: &TestServer, dir: &std::path::Path, technician: &str) -> (fieldbook_core::Store, String) {
-    let mut store = fieldbook_core::Store::open(&dir.join(format!("{technician}.db"))).unwrap();
+    let mut store = fieldbook_core::Store::open(&dir.join(format!("{technician}.db")), &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32])).unwrap();
     let code = s.code_for(technician).await;
     let req = fieldbook_core::sync::protocol::EnrollRequest {
         code,

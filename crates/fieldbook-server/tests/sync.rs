@@ -374,7 +374,7 @@ async fn a_laptop_store_syncs_end_to_end(b: Backend) {
     use fieldbook_core::sync::protocol::{PullResponse, PushRequest, PushResponse};
     let s = TestServer::with_demo(b).await;
     let dir = tempfile::tempdir().unwrap();
-    let mut store = fieldbook_core::Store::open(&dir.path().join("laptop.db")).unwrap();
+    let mut store = fieldbook_core::Store::open(&dir.path().join("laptop.db"), &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32])).unwrap();
     let code = s.code_for("li.wei").await;
     let req = EnrollRequest { code, device_id: store.device().id.clone(), public_key: store.device().public_key_hex(), device_name: Some("ThinkPad".into()) };
     let enrolled: fieldbook_core::sync::protocol::EnrollResponse = s.req(Method::POST, "/api/enroll").json(&req).send().await.unwrap().json().await.unwrap();

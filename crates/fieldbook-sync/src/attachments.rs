@@ -3,9 +3,6 @@
 //! Runs after records are pushed and pulled, so a work order never waits for its photos; a
 //! failure here is reported as pending, not as a failed sync.
 
-use std::io::{Read, Seek, SeekFrom};
-use std::path::Path;
-
 use crate::client::{PendingAttachment, Progress, SyncClient, SyncReport};
 use crate::error::{Result, SyncError};
 use crate::http::Endpoint;
@@ -32,7 +29,7 @@ impl SyncClient {
             if !path.exists() {
                 continue;
             }
-            match self.upload_one(ep, &id, &path, report, progress).await {
+            match self.upload_one(ep, &id, report, progress).await {
                 Ok(sent) => {
                     if sent {
                         report.attachments_uploaded += 1;
@@ -45,13 +42,17 @@ impl SyncClient {
     }
 
     /// Uploads what the server lacks of one attachment. Returns whether any bytes were sent.
-    async fn upload_one(&self, ep: &Endpoint, id: &str, path: &Path, report: &mut SyncReport, progress: &mut impl FnMut(&Progress)) -> Result<bool> {
-        let size = std::fs::metadata(path).map_err(|source| SyncError::Io { path: path.to_owned(), source })?.len();
+    async fn upload_one(&self, ep: &Endpoint, id: &str, report: &mut SyncReport, progress: &mut impl FnMut(&Progress)) -> Result<bool> {
+        // The file on disk is sealed (core `at_rest::sealed`): the content is unsealed, and
+        // checked against its id, in memory (attachments are at most 256 MiB).
+        let content = self.with_store(|s| s.attachment_bytes(id))?;
+        let size = content.len() as u64;
         let mut offset = self.http.upload_offset(ep, id).await?;
         let mut sent = false;
         let mut resyncs = 0;
         while offset < size {
-            let chunk = read_chunk(path, offset, self.options.chunk_size)?;
+            let start = offset.min(size) as usize;
+            let chunk = content[start..(start + self.options.chunk_size).min(content.len())].to_vec();
             match self.http.upload_chunk(ep, id, offset, size, chunk).await {
                 Ok((next, t)) => {
                     report.bytes_up += t.up;
@@ -74,13 +75,4 @@ impl SyncClient {
         }
         Ok(sent)
     }
-}
-
-fn read_chunk(path: &Path, offset: u64, max: usize) -> Result<Vec<u8>> {
-    let io = |source| SyncError::Io { path: path.to_owned(), source };
-    let mut f = std::fs::File::open(path).map_err(io)?;
-    f.seek(SeekFrom::Start(offset)).map_err(io)?;
-    let mut buf = Vec::with_capacity(max);
-    f.take(max as u64).read_to_end(&mut buf).map_err(io)?;
-    Ok(buf)
 }

@@ -403,7 +403,7 @@ mod tests {
     #[test]
     fn futures_are_send() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(Mutex::new(Store::open(&dir.path().join("f.db")).unwrap()));
+        let store = Arc::new(Mutex::new(Store::open(&dir.path().join("f.db"), &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32])).unwrap()));
         let c = SyncClient::new(store).unwrap();
         assert_send(&c.sync_once());
         assert_send(&c.enroll("https://x", "code"));
@@ -413,7 +413,7 @@ mod tests {
     #[test]
     fn syncing_before_enrolment_says_how_to_enrol() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Arc::new(Mutex::new(Store::open(&dir.path().join("f.db")).unwrap()));
+        let store = Arc::new(Mutex::new(Store::open(&dir.path().join("f.db"), &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32])).unwrap()));
         let c = SyncClient::new(store).unwrap();
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let e = rt.block_on(c.sync_once()).unwrap_err();

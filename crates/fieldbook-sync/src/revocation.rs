@@ -4,6 +4,7 @@
 
 use std::path::Path;
 
+use fieldbook_core::at_rest::StoreKey;
 use fieldbook_core::Store;
 use serde::Serialize;
 
@@ -39,11 +40,11 @@ impl std::fmt::Display for Revocation {
 /// Every other handle on the store must be closed first: the app stops its
 /// [`SyncHandle`](crate::SyncHandle) and drops its `Store`. A store not marked revoked is never
 /// wiped, so a mistaken call cannot destroy a working laptop's data.
-pub fn handle_revocation(store_path: &Path, wipe: bool) -> Result<Revocation> {
+pub fn handle_revocation(store_path: &Path, key: &StoreKey, wipe: bool) -> Result<Revocation> {
     if !store_path.exists() {
         return Ok(Revocation::Wiped);
     }
-    let store = Store::open(store_path)?;
+    let store = Store::open(store_path, key)?;
     if store.sync_status()?.revoked_reason.is_none() {
         return Ok(Revocation::NotRevoked);
     }
@@ -63,27 +64,27 @@ mod tests {
     fn only_a_revoked_store_is_wiped_and_unsynced_work_only_on_order() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f.db");
-        let mut s = Store::open(&path).unwrap();
+        let mut s = Store::open(&path, &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32])).unwrap();
         s.attach_bytes(b"photo", "image/jpeg", None).unwrap(); // one outbox entry
         let attachments = s.attachments_dir();
         drop(s);
-        assert_eq!(handle_revocation(&path, true).unwrap(), Revocation::NotRevoked);
+        assert_eq!(handle_revocation(&path, &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32]), true).unwrap(), Revocation::NotRevoked);
         assert!(path.exists());
 
-        Store::open(&path).unwrap().mark_revoked("laptop replaced").unwrap();
-        assert_eq!(handle_revocation(&path, false).unwrap(), Revocation::Kept { unsynced: 1 });
+        Store::open(&path, &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32])).unwrap().mark_revoked("laptop replaced").unwrap();
+        assert_eq!(handle_revocation(&path, &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32]), false).unwrap(), Revocation::Kept { unsynced: 1 });
         assert!(path.exists() && attachments.exists());
-        assert_eq!(handle_revocation(&path, true).unwrap(), Revocation::Wiped);
+        assert_eq!(handle_revocation(&path, &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32]), true).unwrap(), Revocation::Wiped);
         assert!(!path.exists() && !attachments.exists());
-        assert_eq!(handle_revocation(&path, false).unwrap(), Revocation::Wiped, "already gone");
+        assert_eq!(handle_revocation(&path, &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32]), false).unwrap(), Revocation::Wiped, "already gone");
     }
 
     #[test]
     fn a_revoked_store_with_everything_synced_is_wiped_without_an_order() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f.db");
-        Store::open(&path).unwrap().mark_revoked("left the company").unwrap();
-        assert_eq!(handle_revocation(&path, false).unwrap(), Revocation::Wiped);
+        Store::open(&path, &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32])).unwrap().mark_revoked("left the company").unwrap();
+        assert_eq!(handle_revocation(&path, &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32]), false).unwrap(), Revocation::Wiped);
         assert!(!path.exists());
     }
 }

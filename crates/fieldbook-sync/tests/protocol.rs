@@ -23,7 +23,7 @@ impl Laptop {
     fn new(options: ClientOptions) -> Laptop {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("laptop.db");
-        let store = Arc::new(Mutex::new(Store::open(&path).unwrap()));
+        let store = Arc::new(Mutex::new(Store::open(&path, &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32])).unwrap()));
         Laptop { client: SyncClient::with_options(store, options).unwrap(), path, _dir: dir }
     }
 
@@ -223,18 +223,18 @@ async fn a_revoked_laptop_keeps_unsynced_work_unless_a_wipe_is_ordered() {
     assert_eq!(a.store().sync_status().unwrap().revoked_reason.as_deref(), Some("laptop reported stolen"));
     let Laptop { _dir, path, client } = a;
     drop(client); // the store is closed before its files are deleted
-    assert_eq!(handle_revocation(&path, false).unwrap(), Revocation::Kept { unsynced: 1 });
+    assert_eq!(handle_revocation(&path, &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32]), false).unwrap(), Revocation::Kept { unsynced: 1 });
     assert!(path.exists());
 
     // The admin orders a wipe: the next contact deletes everything, unsynced or not.
     mock.revoke_all("laptop reported stolen", true);
-    let client = SyncClient::with_options(Arc::new(Mutex::new(Store::open(&path).unwrap())), quick()).unwrap();
+    let client = SyncClient::with_options(Arc::new(Mutex::new(Store::open(&path, &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32])).unwrap())), quick()).unwrap();
     let wipe = match client.sync_once().await {
         Err(SyncError::Revoked { wipe, .. }) => wipe,
         other => panic!("{other:?}"),
     };
     drop(client);
-    assert_eq!(handle_revocation(&path, wipe).unwrap(), Revocation::Wiped);
+    assert_eq!(handle_revocation(&path, &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32]), wipe).unwrap(), Revocation::Wiped);
     assert!(!path.exists());
 }
 

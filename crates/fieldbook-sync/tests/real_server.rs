@@ -60,7 +60,7 @@ impl Office {
 }
 
 fn laptop(dir: &tempfile::TempDir) -> SyncClient {
-    let store = Store::open(&dir.path().join("laptop.db")).unwrap();
+    let store = Store::open(&dir.path().join("laptop.db"), &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32])).unwrap();
     SyncClient::with_options(Arc::new(Mutex::new(store)), ClientOptions::default()).unwrap()
 }
 

@@ -41,7 +41,7 @@ async fn next_milestone(rx: &mut mpsc::UnboundedReceiver<SyncEvent>) -> SyncEven
 }
 
 fn store_at(dir: &tempfile::TempDir) -> Arc<Mutex<Store>> {
-    Arc::new(Mutex::new(Store::open(&dir.path().join("laptop.db")).unwrap()))
+    Arc::new(Mutex::new(Store::open(&dir.path().join("laptop.db"), &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32])).unwrap()))
 }
 
 #[tokio::test]

@@ -14,7 +14,7 @@ use fieldbook_sync::{ClientOptions, SyncClient, SyncError};
 use support::Mock;
 
 fn laptop(dir: &tempfile::TempDir, options: ClientOptions) -> SyncClient {
-    let store = Store::open(&dir.path().join("laptop.db")).unwrap();
+    let store = Store::open(&dir.path().join("laptop.db"), &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32])).unwrap();
     SyncClient::with_options(Arc::new(Mutex::new(store)), options).unwrap()
 }
 

@@ -23,6 +23,7 @@ use std::thread::JoinHandle;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
+use crate::at_rest::StoreKey;
 use crate::error::Result;
 
 /// SQLite's default threshold, in WAL pages.
@@ -83,7 +84,7 @@ impl AfterPull {
     }
 
     /// After a pull's last page (or a failed one): indexes and checkpoints in the background.
-    pub(crate) fn pull_done(&mut self, conn: &mut Connection, path: &Path) -> Result<()> {
+    pub(crate) fn pull_done(&mut self, conn: &mut Connection, path: &Path, key: Option<&StoreKey>) -> Result<()> {
         self.pulling = false;
         // One at a time: the previous run may have looked at the backlog before this pull
         // added to it.
@@ -91,12 +92,19 @@ impl AfterPull {
         let indexed = Arc::new((Mutex::new(false), Condvar::new()));
         let signal = indexed.clone();
         let path = path.to_owned();
+        let key = key.cloned();
         let spawned = std::thread::Builder::new().name("fieldbook-after-pull".into()).spawn(move || {
             // Failures cost nothing but time: a backlog left is indexed at the next open or
             // pull, and the automatic checkpoints retry a checkpoint.
             // Searches are let go however this ends, a panic included.
             let indexed = Indexed(signal);
-            let conn = Connection::open(&path).and_then(|c| c.busy_timeout(std::time::Duration::from_secs(10)).map(|_| c));
+            let conn = Connection::open(&path).and_then(|c| {
+                if let Some(key) = &key {
+                    c.pragma_update(None, "key", key.sqlcipher_key().as_str())?;
+                }
+                c.busy_timeout(std::time::Duration::from_secs(10))?;
+                Ok(c)
+            });
             let mut conn = conn.ok();
             if let Some(conn) = conn.as_mut() {
                 let _ = index_backlog(conn);
@@ -119,9 +127,9 @@ impl AfterPull {
 
     /// A pull stopped before its last page (the network went, the server refused): what its
     /// pages left is done now, not at the end of some later pull.
-    pub(crate) fn end(&mut self, conn: &mut Connection, path: &Path) -> Result<()> {
+    pub(crate) fn end(&mut self, conn: &mut Connection, path: &Path, key: Option<&StoreKey>) -> Result<()> {
         if self.pulling {
-            self.pull_done(conn, path)?;
+            self.pull_done(conn, path, key)?;
         }
         Ok(())
     }

@@ -24,6 +24,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::at_rest::{self, sealed::AttachmentSeal, StoreKey};
 use crate::checklist::ChecklistTemplate;
 use crate::entity::{self, FieldType};
 use crate::error::{Error, Result};
@@ -105,6 +106,11 @@ pub struct Store {
     now: fn() -> DateTime<Utc>,
     /// Search documents and the WAL checkpoint a pull leaves for a background thread.
     after_pull: after_pull::AfterPull,
+    /// Seals attachment files; `None` only for a store opened unencrypted for a benchmark.
+    seal: Option<AttachmentSeal>,
+    /// Kept for the background connection a pull opens after its last page.
+    key: Option<StoreKey>,
+    protection: &'static str,
 }
 
 /// Timestamps as stored: RFC 3339, UTC, millisecond precision.
@@ -126,8 +132,21 @@ fn sqlite_sidecar(db: &Path, suffix: &str) -> PathBuf {
 }
 
 impl Store {
-    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
-    pub fn open(path: &Path) -> Result<Store> {
+    /// Opens (creating if needed) the store at `path`, encrypted under `key`, and brings its
+    /// schema up to date. A plaintext store from before encryption is encrypted in place first
+    /// (`at_rest::encrypt`), and its attachments sealed.
+    pub fn open(path: &Path, key: &StoreKey) -> Result<Store> {
+        Self::open_with(path, Some(key))
+    }
+
+    /// Opens a store without encryption. Only for benchmarks that measure what encryption
+    /// costs against this floor; Fieldbook itself never opens a store this way.
+    #[doc(hidden)]
+    pub fn open_unencrypted_for_benchmarks(path: &Path) -> Result<Store> {
+        Self::open_with(path, None)
+    }
+
+    fn open_with(path: &Path, key: Option<&StoreKey>) -> Result<Store> {
         // Only the laptop's user may read the store (customer data, signatures, the device key):
         // new folders 0700, the store file 0600 before SQLite opens it (its WAL and shared-memory
         // files take that mode), and the folder the app and CLI keep it in by default made
@@ -138,11 +157,19 @@ impl Store {
                 private_files::restrict_dir(dir)?;
             }
         }
+        if let Some(key) = key {
+            at_rest::encrypt::ensure_encrypted(path, key)?;
+        }
         private_files::create_file(path)?;
         let mut conn = Connection::open(path).map_err(|e| Error::io(path, std::io::Error::other(format!("cannot open the database: {e}. Check the --db path"))))?;
+        if let Some(key) = key {
+            at_rest::encrypt::apply_key(&conn, key)?;
+        }
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
-        // Fails on a file that is not SQLite before anything is written to it.
+        // Fails on a file that is not SQLite, or not encrypted under this key, before anything
+        // is written to it.
         migrate::check_not_newer(&conn, path).map_err(|e| match e {
+            Error::Sqlite(_) if key.is_some() => Error::WrongKey { path: path.to_owned() },
             Error::Sqlite(s) => Error::io(path, std::io::Error::other(format!("not a Fieldbook database ({s}); check the --db path"))),
             e => e,
         })?;
@@ -157,13 +184,28 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Sorts and temporary tables stay in memory, never in plaintext temporary files.
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
         // One statement text per entity and set of fields written: more than the default 16.
         conn.set_prepared_statement_cache_capacity(256);
         migrate::apply_all(&conn)?;
         // Records a pull inserted whose search documents a crash kept from being built.
         after_pull::index_backlog(&mut conn)?;
         let device = load_or_create_device(&conn)?;
-        Ok(Store { conn, path: path.to_owned(), device, templates: HashMap::new(), now: Utc::now, after_pull: Default::default() })
+        let protection = match key {
+            None => "plaintext",
+            Some(_) => at_rest::method(path)?.map_or("encrypted", |m| m.label()),
+        };
+        let seal = key.map(AttachmentSeal::new);
+        let store = Store { conn, path: path.to_owned(), device, templates: HashMap::new(), now: Utc::now, after_pull: Default::default(), seal, key: key.cloned(), protection };
+        store.seal_plaintext_attachments()?;
+        Ok(store)
+    }
+
+    /// How this store is protected at rest, as the laptop reports it to the office:
+    /// `encrypted-keyring`, `encrypted-passphrase`, `encrypted-key-file`, or `plaintext`.
+    pub fn protection_label(&self) -> &'static str {
+        self.protection
     }
 
     pub fn path(&self) -> &Path {
@@ -298,17 +340,10 @@ impl Store {
     pub fn attach_bytes(&mut self, bytes: &[u8], media_type: &str, original_name: Option<&str>) -> Result<crate::model::Attachment> {
         use sha2::{Digest, Sha256};
         let id = hex::encode(Sha256::digest(bytes));
-        let dir = self.attachments_dir().join(&id[..2]);
-        let dest = dir.join(&id);
+        let dest = self.attachment_path(&id);
         if !dest.exists() {
-            // The attachments folder is the store's own: private like the store.
-            private_files::create_dir_all(&dir)?;
-            private_files::restrict_dir(&self.attachments_dir())?;
-            // Written under a temporary name and renamed, so a crash never leaves a partial file
-            // under the content's name.
-            let tmp = dir.join(format!("{id}.partial"));
-            private_files::write_new(&tmp, bytes)?;
-            std::fs::rename(&tmp, &dest).map_err(|e| Error::io(&dest, e))?;
+            let sealed = self.seal.as_ref().map(|s| s.seal(&id, bytes));
+            self.write_attachment_file(&id, sealed.as_deref().unwrap_or(bytes))?;
         }
         let att = crate::model::Attachment { id: id.clone(), media_type: media_type.to_owned(), byte_size: bytes.len() as i64, original_name: original_name.map(str::to_owned) };
         let exists: bool = self.conn.query_row("SELECT count(*) FROM attachments WHERE id = ?1", [&id], |r| r.get::<_, i64>(0))? > 0;
@@ -326,9 +361,71 @@ impl Store {
         Ok(att)
     }
 
-    /// The stored bytes of an attachment.
+    /// Writes an attachment's file under its content's name, through a temporary name and a
+    /// rename, so a crash never leaves a partial file under that name.
+    fn write_attachment_file(&self, id: &str, bytes: &[u8]) -> Result<()> {
+        let dest = self.attachment_path(id);
+        let dir = dest.parent().expect("an attachment path has a folder");
+        // The attachments folder is the store's own: private like the store.
+        private_files::create_dir_all(dir)?;
+        private_files::restrict_dir(&self.attachments_dir())?;
+        let tmp = dir.join(format!("{id}.partial"));
+        private_files::write_new(&tmp, bytes)?;
+        std::fs::rename(&tmp, &dest).map_err(|e| Error::io(&dest, e))
+    }
+
+    /// Where an attachment's (sealed) file is kept.
     pub fn attachment_path(&self, id: &str) -> PathBuf {
         self.attachments_dir().join(id.get(..2).unwrap_or("__")).join(id)
+    }
+
+    /// The content of an attachment, unsealed and checked against its id.
+    pub fn attachment_bytes(&self, id: &str) -> Result<Vec<u8>> {
+        use sha2::{Digest, Sha256};
+        let path = self.attachment_path(id);
+        let stored = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        let plain = match &self.seal {
+            Some(seal) => seal.open(id, &stored).ok_or_else(|| Error::io(&path, std::io::Error::other("the attachment file is damaged or was not sealed by this store; sync again to fetch it from the office")))?,
+            None => stored,
+        };
+        if hex::encode(Sha256::digest(&plain)) != id {
+            return Err(Error::io(&path, std::io::Error::other("the attachment's content does not match its id; the file was changed outside Fieldbook")));
+        }
+        Ok(plain)
+    }
+
+    /// Seals attachment files an older Fieldbook left in plaintext, each replaced through a
+    /// rename so a crash leaves it plaintext or sealed, never torn; the store notes when none
+    /// are left so later opens skip the walk.
+    fn seal_plaintext_attachments(&self) -> Result<()> {
+        let Some(seal) = &self.seal else { return Ok(()) };
+        let done: Option<String> = self.conn.query_row("SELECT value FROM settings WHERE key = 'attachments_sealed'", [], |r| r.get(0)).optional()?;
+        if done.is_some() {
+            return Ok(());
+        }
+        let root = self.attachments_dir();
+        if root.exists() {
+            for shard in std::fs::read_dir(&root).map_err(|e| Error::io(&root, e))? {
+                let shard = shard.map_err(|e| Error::io(&root, e))?.path();
+                if !shard.is_dir() {
+                    continue;
+                }
+                for file in std::fs::read_dir(&shard).map_err(|e| Error::io(&shard, e))? {
+                    let file = file.map_err(|e| Error::io(&shard, e))?.path();
+                    let Some(id) = file.file_name().and_then(|n| n.to_str()).filter(|n| n.len() == 64 && n.bytes().all(|b| b.is_ascii_hexdigit())) else {
+                        // A `.partial` from a crash: never renamed into place, never recorded.
+                        let _ = std::fs::remove_file(&file);
+                        continue;
+                    };
+                    let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
+                    if !at_rest::sealed::is_sealed(&bytes) {
+                        self.write_attachment_file(id, &seal.seal(id, &bytes))?;
+                    }
+                }
+            }
+        }
+        self.conn.execute("INSERT INTO settings(key, value) VALUES ('attachments_sealed', ?1) ON CONFLICT(key) DO NOTHING", [ts(Utc::now())])?;
+        Ok(())
     }
 }
 
@@ -503,12 +600,18 @@ mod tests;
 #[cfg(test)]
 pub(crate) mod fixtures {
     use super::Store;
+    use crate::at_rest::StoreKey;
     use crate::import::ImportDocument;
+
+    /// The key of every test store.
+    pub fn key() -> StoreKey {
+        StoreKey::from_bytes([0x5a; 32])
+    }
 
     /// A store in a temporary folder loaded with the demo company.
     pub fn demo_store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
-        let mut s = Store::open(&dir.path().join("fieldbook.db")).unwrap();
+        let mut s = Store::open(&dir.path().join("fieldbook.db"), &key()).unwrap();
         s.import(&ImportDocument::from_json(include_str!("../../../../demo/fire-protection.json"), "demo").unwrap(), "demo").unwrap();
         (dir, s)
     }

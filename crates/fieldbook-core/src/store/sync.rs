@@ -222,7 +222,7 @@ impl Store {
         self.conn.pragma_update(None, "synchronous", "FULL")?;
         if !page.more || applied.is_err() {
             self.conn.pragma_update(None, "cache_size", DEFAULT_CACHE_KIB)?;
-            self.after_pull.pull_done(&mut self.conn, &self.path)?;
+            self.after_pull.pull_done(&mut self.conn, &self.path, self.key.as_ref())?;
         }
         applied
     }
@@ -232,7 +232,7 @@ impl Store {
     /// documents, the WAL checkpoint). Does nothing when no pull is under way.
     pub fn end_pull(&mut self) -> Result<()> {
         self.conn.pragma_update(None, "cache_size", DEFAULT_CACHE_KIB)?;
-        self.after_pull.end(&mut self.conn, &self.path)
+        self.after_pull.end(&mut self.conn, &self.path, self.key.as_ref())
     }
 
     fn apply_page(&mut self, page: &PullResponse) -> Result<PullApplied> {
@@ -1192,7 +1192,7 @@ mod tests {
         let s = match s.wipe(false) {
             Err(e) => {
                 assert!(e.to_string().contains("not synced"), "{e}");
-                Store::open(&path).unwrap()
+                Store::open(&path, &crate::store::fixtures::key()).unwrap()
             }
             Ok(()) => panic!("unsynced work must not be wiped"),
         };

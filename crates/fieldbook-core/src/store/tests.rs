@@ -56,8 +56,15 @@ fn signed_inspection(f: &mut Fixture) {
     f.store.sign(INSPECTION, &sign_request()).unwrap();
 }
 
+/// A connection that bypasses the store: keyed for an encrypted store, plain for a new file or
+/// an old plaintext store (how a laptop's store looked before #13).
 fn raw(path: &Path) -> Connection {
-    Connection::open(path).unwrap()
+    let encrypted = path.exists() && std::fs::metadata(path).unwrap().len() > 0 && !crate::at_rest::encrypt::is_plaintext(path).unwrap();
+    let conn = Connection::open(path).unwrap();
+    if encrypted {
+        crate::at_rest::encrypt::apply_key(&conn, &super::fixtures::key()).unwrap();
+    }
+    conn
 }
 
 #[test]
@@ -66,7 +73,7 @@ fn a_new_file_gets_the_whole_schema_and_reopening_changes_nothing() {
     assert_eq!(migrate::version(&f.store.conn).unwrap(), migrate::latest());
     let device = f.store.device().id.clone();
     drop(f.store);
-    let again = Store::open(&f.path).unwrap();
+    let again = Store::open(&f.path, &super::fixtures::key()).unwrap();
     assert_eq!(again.device().id, device, "the device identity survives reopening");
     assert_eq!(again.orders_for_day(day()).unwrap().len(), 4);
 }
@@ -128,7 +135,7 @@ fn compact_stamps_move_from_record_clocks_into_the_records_rows_and_read_the_sam
     )
     .unwrap();
     drop(conn);
-    let store = Store::open(&path).unwrap();
+    let store = Store::open(&path, &super::fixtures::key()).unwrap();
     assert!(!table_exists(&store.conn, "record_clocks"));
     let c1 = store.record_stamps("customers", "c-1").unwrap();
     assert_eq!(c1["phone"], json!("000000000000005-0000000000-a"));
@@ -173,7 +180,7 @@ fn search_documents_a_crash_kept_from_being_built_are_built_when_the_store_opens
     let docs: i64 = conn.query_row("SELECT count(*) FROM search_docs WHERE record_id = 'c-late'", [], |r| r.get(0)).unwrap();
     assert_eq!(docs, 0);
     drop(conn);
-    let store = Store::open(&f.path).unwrap();
+    let store = Store::open(&f.path, &super::fixtures::key()).unwrap();
     assert_eq!(store.search("迟到的客户", 5).unwrap()[0].record_id, "c-late");
     let backlog: i64 = store.conn.query_row("SELECT count(*) FROM search_backlog", [], |r| r.get(0)).unwrap();
     assert_eq!(backlog, 0);
@@ -185,7 +192,7 @@ fn a_newer_schema_is_refused_and_the_file_left_as_it_was() {
     drop(f.store);
     raw(&f.path).execute_batch("PRAGMA user_version = 99; PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
     let before = std::fs::read(&f.path).unwrap();
-    let err = Store::open(&f.path).err().expect("newer schema must be refused");
+    let err = Store::open(&f.path, &super::fixtures::key()).err().expect("newer schema must be refused");
     let msg = err.to_string();
     assert!(matches!(err, Error::SchemaTooNew { found: 99, .. }), "{msg}");
     assert!(msg.contains("update Fieldbook"), "{msg}");
@@ -197,8 +204,8 @@ fn a_file_that_is_not_a_database_gets_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("notes.db");
     std::fs::write(&path, "shopping list: seals, gauges, batteries ...................................................................").unwrap();
-    let msg = Store::open(&path).err().unwrap().to_string();
-    assert!(msg.contains("not a Fieldbook database") && msg.contains("notes.db"), "{msg}");
+    let msg = Store::open(&path, &super::fixtures::key()).err().unwrap().to_string();
+    assert!(msg.contains("cannot decrypt") && msg.contains("not a Fieldbook store") && msg.contains("notes.db"), "{msg}");
 }
 
 #[test]
@@ -217,7 +224,7 @@ fn import_is_idempotent_writes_no_outbox_and_keeps_laptop_work() {
 #[test]
 fn a_bad_import_reports_every_problem_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(&dir.path().join("f.db")).unwrap();
+    let mut store = Store::open(&dir.path().join("f.db"), &super::fixtures::key()).unwrap();
     let mut doc = ImportDocument::from_json(DEMO, "demo").unwrap();
     doc.sites[0].customer = "C-NOBODY".into();
     doc.work_orders[0].template = Some("NO-SUCH-TEMPLATE".into());
@@ -467,7 +474,10 @@ fn attachments_are_stored_once_by_content() {
     let b = f.store.attach_bytes(b"jpeg bytes", "image/jpeg", Some("again.jpg")).unwrap();
     assert_eq!(a.id, b.id);
     assert_eq!(a.id, crate::signature::sha256_hex(b"jpeg bytes"));
-    assert_eq!(std::fs::read(f.store.attachment_path(&a.id)).unwrap(), b"jpeg bytes");
+    assert_eq!(f.store.attachment_bytes(&a.id).unwrap(), b"jpeg bytes");
+    // On disk the file is sealed: the content is not in it.
+    let on_disk = std::fs::read(f.store.attachment_path(&a.id)).unwrap();
+    assert!(on_disk.starts_with(b"FBSEAL01") && !on_disk.windows(4).any(|w| w == b"jpeg"));
     assert_eq!(f.store.outbox_len().unwrap(), 1);
     f.store.record_answers(INSPECTION, &answers(json!([{"item": "pump.photo", "asset": "JQ-PUMP-01", "value": a.id}]))).unwrap();
 }
@@ -555,7 +565,7 @@ fn the_store_its_journal_and_attachments_are_private_to_the_user() {
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     let t = tempfile::tempdir().unwrap();
     let path = t.path().join("laptop/fieldbook.db");
-    let mut s = Store::open(&path).unwrap();
+    let mut s = Store::open(&path, &super::fixtures::key()).unwrap();
     let att = s.attach_bytes(b"photo of the pump room", "image/jpeg", Some("pump.jpg")).unwrap();
     assert_eq!(mode(&t.path().join("laptop")), 0o700);
     assert_eq!(mode(&path), 0o600);
@@ -567,12 +577,116 @@ fn the_store_its_journal_and_attachments_are_private_to_the_user() {
     drop(s);
     // A store an older version left readable by others is made private when opened.
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-    Store::open(&path).unwrap();
+    Store::open(&path, &super::fixtures::key()).unwrap();
     assert_eq!(mode(&path), 0o600);
     // A file that is not a store is refused and left exactly as it was.
     let other = t.path().join("notes.txt");
     std::fs::write(&other, "not a database, but mine").unwrap();
     std::fs::set_permissions(&other, std::fs::Permissions::from_mode(0o644)).unwrap();
-    assert!(Store::open(&other).is_err());
+    assert!(Store::open(&other, &super::fixtures::key()).is_err());
     assert_eq!((mode(&other), std::fs::read_to_string(&other).unwrap().as_str()), (0o644, "not a database, but mine"));
+}
+
+// --- At rest (#13) -----------------------------------------------------------------------------
+
+/// Strings a thief must not find in any byte of the data folder: customers' names and phones,
+/// a signer, and an answer a technician typed.
+const SECRETS: &[&str] = &["金桥国际商业广场", "+86 21 5030 1234", "陈建国", "left pump gland leaking"];
+
+/// A plaintext store as a Fieldbook from before #13 left it: the demo company, a typed answer,
+/// a signature, a photo, and unsynced work in the outbox.
+fn plaintext_store(path: &Path) -> (i64, String) {
+    let mut s = Store::open_unencrypted_for_benchmarks(path).unwrap();
+    s.set_clock(fixed_now);
+    s.import(&ImportDocument::from_json(DEMO, "demo").unwrap(), "demo").unwrap();
+    s.record_answers(INSPECTION, &answers(json!([{"item": "pump.leak", "asset": "JQ-PUMP-02", "value": "fail", "note": "left pump gland leaking"}]))).unwrap();
+    let photo = s.attach_bytes("pump room photo 陈建国".as_bytes(), "image/jpeg", Some("pump.jpg")).unwrap();
+    s.set_status(REPAIR, Status::EnRoute).unwrap();
+    (s.outbox_len().unwrap(), photo.id)
+}
+
+/// Every byte of every file under `dir`, searched for each of `needles` (as UTF-8).
+fn files_containing(dir: &Path, needles: &[&str]) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+                continue;
+            }
+            let bytes = std::fs::read(&p).unwrap();
+            for n in needles {
+                if bytes.windows(n.len()).any(|w| w == n.as_bytes()) {
+                    found.push(format!("{} holds {n:?}", p.display()));
+                }
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn a_plaintext_store_is_encrypted_in_place_with_nothing_lost() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fieldbook.db");
+    let (unsynced, photo) = plaintext_store(&path);
+    assert!(!files_containing(dir.path(), SECRETS).is_empty(), "the fixture must hold the secrets in plaintext");
+
+    let mut s = Store::open(&path, &fixtures::key()).unwrap();
+    assert_eq!(s.outbox_len().unwrap(), unsynced, "unsynced work survives the migration");
+    assert_eq!(s.attachment_bytes(&photo).unwrap(), "pump room photo 陈建国".as_bytes());
+    assert_eq!(s.order_detail(INSPECTION).unwrap().customer.name, "金桥国际商业广场");
+    s.connection().query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).unwrap();
+    assert!(!crate::at_rest::encrypt::is_plaintext(&path).unwrap());
+    assert_eq!(files_containing(dir.path(), SECRETS), Vec::<String>::new(), "no customer data readable in the data folder");
+    let left: Vec<String> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).filter(|n| n.contains(".encrypting") || n.contains(".plaintext")).collect();
+    assert!(left.is_empty(), "{left:?}");
+    drop(s);
+    // Another key does not open it, and says so.
+    let err = Store::open(&path, &StoreKey::from_bytes([1; 32])).err().unwrap();
+    assert!(matches!(err, Error::WrongKey { .. }), "{err}");
+}
+
+#[test]
+fn the_sqlite3_tool_cannot_read_an_encrypted_store() {
+    let f = demo_store();
+    let out = std::process::Command::new("sqlite3").arg(&f.path).arg("SELECT count(*) FROM customers;").output();
+    let Ok(out) = out else { panic!("sqlite3 is not installed; scripts/setup.sh installs it") };
+    assert!(!out.status.success(), "sqlite3 read the store: {}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a database"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// The states a kill can leave the migration in (at_rest::encrypt's steps), each opened again.
+#[test]
+fn every_state_an_interrupted_migration_leaves_opens_with_nothing_lost() {
+    let sibling = |p: &Path, s: &str| PathBuf::from(format!("{}{s}", p.display()));
+    // Killed during the export: a half-written copy beside the intact plaintext store.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.db");
+    let (unsynced, _) = plaintext_store(&path);
+    std::fs::write(sibling(&path, ".encrypting"), b"half an export").unwrap();
+    assert_eq!(Store::open(&path, &fixtures::key()).unwrap().outbox_len().unwrap(), unsynced);
+    assert!(!sibling(&path, ".encrypting").exists());
+
+    // Killed after the plaintext got its second name, before the swap: one file, two names.
+    let path = dir.path().join("b.db");
+    plaintext_store(&path);
+    std::fs::hard_link(&path, sibling(&path, ".plaintext")).unwrap();
+    assert_eq!(Store::open(&path, &fixtures::key()).unwrap().outbox_len().unwrap(), unsynced);
+    assert!(!sibling(&path, ".plaintext").exists());
+
+    // Killed after the swap, before the old plaintext was scrubbed.
+    let path = dir.path().join("c.db");
+    plaintext_store(&path);
+    std::fs::copy(&path, sibling(&path, ".plaintext")).unwrap();
+    std::fs::copy(&path, dir.path().join("c-original.db")).unwrap();
+    drop(Store::open(&path, &fixtures::key()).unwrap());
+    std::fs::copy(dir.path().join("c-original.db"), sibling(&path, ".plaintext")).unwrap();
+    std::fs::remove_file(dir.path().join("c-original.db")).unwrap();
+    assert_eq!(Store::open(&path, &fixtures::key()).unwrap().outbox_len().unwrap(), unsynced);
+    assert!(!sibling(&path, ".plaintext").exists(), "the leftover plaintext is scrubbed");
+    let c_files: Vec<String> = files_containing(dir.path(), SECRETS).into_iter().filter(|f| f.contains("/c.db")).collect();
+    assert!(c_files.is_empty(), "{c_files:?}");
 }

@@ -145,7 +145,7 @@ impl Mock {
 /// The demo data as the office's records and feed.
 pub fn demo_state() -> MockState {
     let dir = tempfile::tempdir().unwrap();
-    let mut office = Store::open(&dir.path().join("office.db")).unwrap();
+    let mut office = Store::open(&dir.path().join("office.db"), &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32])).unwrap();
     let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../demo/fire-protection.json")).unwrap();
     office.import(&ImportDocument::from_json(&text, "demo").unwrap(), "demo").unwrap();
     let mut state = MockState::default();
