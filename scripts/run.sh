@@ -20,6 +20,14 @@ SERVER_DB="$DATA/server.db"
 export FIELDBOOK_DB="$DATA/laptop.db"
 mkdir -p "$DATA"
 
+# The laptop store is encrypted; its key lives in the desktop's keyring (Secret Service). A
+# machine with no desktop session has no keyring: the demo then protects the store with a
+# passphrase, given to the CLI and the app here (a real laptop asks for it on its unlock screen).
+if [ -z "${DBUS_SESSION_BUS_ADDRESS:-}" ] && [ ! -S "${XDG_RUNTIME_DIR:-/nonexistent}/bus" ] && [ -z "${FIELDBOOK_PASSPHRASE:-}" ]; then
+  export FIELDBOOK_PASSPHRASE="fieldbook-demo-passphrase"
+  echo "No desktop keyring here: the demo laptop store is protected by the passphrase '$FIELDBOOK_PASSPHRASE'."
+fi
+
 if [ ! -f "$SERVER_DB" ]; then
   "$BIN/fieldbook-server" --database "$SERVER_DB" demo | tee "$DATA/demo-accounts.txt"
 fi

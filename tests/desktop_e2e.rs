@@ -623,35 +623,75 @@ async fn technician_day(ctx: &mut Ctx) -> Res {
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn technician_day_in_the_desktop_app() {
-    let started = Instant::now();
-    let dir = tempfile::Builder::new().prefix("fieldbook-e2e-").tempdir().expect("temp dir");
-    let app = bin("fieldbook-desktop");
-    let server = Server::with_demo(dir.path());
-    let (_xvfb, display) = start_xvfb();
+/// Where the app under test keeps its store key.
+#[derive(Clone, Copy, PartialEq)]
+enum KeyStore {
+    /// A Secret Service keyring (gnome-keyring-daemon, unlocked) on a private D-Bus session
+    /// bus: the desktop a technician normally has.
+    Keyring,
+    /// No keyring at all: the app asks for a passphrase.
+    Passphrase,
+}
 
+/// The app, started through tauri-driver on `display`, on the store `laptop_db`; `home` holds
+/// its data, config, cache and runtime folders (and the test keyring).
+struct App {
+    client: Client,
+    /// The private session bus of [`KeyStore::Keyring`], to read the keyring from the test.
+    bus: Option<String>,
+    _driver: Proc,
+}
+
+/// The test keyring's own password (it guards the keyring file in `home`, not the store).
+const KEYRING_PASSWORD: &str = "e2e-login-password";
+
+async fn launch(home: &Path, display: &str, laptop_db: &Path, keys: KeyStore) -> App {
     let (port, native_port) = (free_port(), free_port());
-    let home = dir.path().join("home");
-    std::fs::create_dir_all(&home).unwrap();
-    let mut cmd = Command::new(tauri_driver());
-    cmd.args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
-        .env("DISPLAY", &display)
+    let run = home.join("run");
+    std::fs::create_dir_all(&run).unwrap();
+    std::fs::set_permissions(&run, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    let bus_file = home.join("bus-address");
+    let _ = std::fs::remove_file(&bus_file);
+    let driver_args = ["--port".to_owned(), port.to_string(), "--native-port".to_owned(), native_port.to_string()];
+    let mut cmd = match keys {
+        KeyStore::Keyring => {
+            // A session bus of the test's own with gnome-keyring unlocked on it, as a desktop
+            // login gives; its address is written down so the test can read the keyring too.
+            let mut c = Command::new("dbus-run-session");
+            c.args(["--", "sh", "-c"])
+                .arg(r#"printf %s "$KEYRING_PASSWORD" | gnome-keyring-daemon --unlock --components=secrets >/dev/null || exit 1; printf %s "$DBUS_SESSION_BUS_ADDRESS" > "$BUS_FILE"; exec "$@""#)
+                .arg("sh")
+                .arg(tauri_driver())
+                .args(driver_args)
+                .env("KEYRING_PASSWORD", KEYRING_PASSWORD)
+                .env("BUS_FILE", &bus_file);
+            c
+        }
+        KeyStore::Passphrase => {
+            let mut c = Command::new(tauri_driver());
+            c.args(driver_args).env_remove("DBUS_SESSION_BUS_ADDRESS");
+            c
+        }
+    };
+    cmd.env("DISPLAY", display)
         .env_remove("WAYLAND_DISPLAY")
         .env_remove("FIELDBOOK_DB")
+        .env_remove("FIELDBOOK_PASSPHRASE")
+        .env_remove("FIELDBOOK_KEY_FILE")
         // The webview's own storage (language, "work offline") starts empty, like a new laptop.
         .env("XDG_DATA_HOME", home.join("data"))
         .env("XDG_CONFIG_HOME", home.join("config"))
         .env("XDG_CACHE_HOME", home.join("cache"))
+        .env("XDG_RUNTIME_DIR", &run)
         .env("LANG", "C.UTF-8")
         .stdout(Stdio::null());
-    let _driver = Proc::spawn("tauri-driver", &mut cmd);
+    let driver = Proc::spawn("tauri-driver", &mut cmd);
     wait_for_port(port, "tauri-driver", Duration::from_secs(20)).unwrap();
+    let bus = (keys == KeyStore::Keyring).then(|| std::fs::read_to_string(&bus_file).expect("the keyring session's bus address"));
 
-    let laptop_db = dir.path().join("laptop.db");
     let caps = json!({
         "browserName": "wry",
-        "tauri:options": { "application": app, "args": ["--db", laptop_db] },
+        "tauri:options": { "application": bin("fieldbook-desktop"), "args": ["--db", laptop_db] },
     });
     // tauri-driver listens before its WebKitWebDriver does: the first tries may be refused.
     let mut builder = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new());
@@ -667,6 +707,75 @@ async fn technician_day_in_the_desktop_app() {
             Err(e) => panic!("cannot open a WebDriver session on the app through tauri-driver + WebKitWebDriver: {e}"),
         }
     };
+    App { client, bus, _driver: driver }
+}
+
+/// The two scenarios each drive a whole app on a 2-core machine: one at a time.
+static ONE_APP_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Customers' names and phones, signers and typed text the scenario puts in the store: none may
+/// be readable in any byte of the laptop's data folder.
+const SECRETS: &[&str] = &["金桥国际商业广场", "+86 21 5030 1234", "陈建国", "泵体漏水", "机械密封磨损", "li.wei"];
+
+/// Every file under `dir` holding one of `needles`, byte for byte.
+fn files_containing(dir: &Path, needles: &[&[u8]]) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(bytes) = std::fs::read(&p) {
+                for n in needles {
+                    if bytes.windows(n.len()).any(|w| w == *n) {
+                        found.push(format!("{} holds {:?}", p.display(), String::from_utf8_lossy(n)));
+                    }
+                }
+            }
+        }
+    }
+    found
+}
+
+/// The laptop's store after the scenario: encrypted (plain `sqlite3` cannot read it), kept the
+/// way `keys` says, and no customer's data in any byte of its folder (store, WAL, attachments).
+fn check_store_at_rest(laptop_dir: &Path, keys: KeyStore) -> Res {
+    let db = laptop_dir.join("laptop.db");
+    let protection = std::fs::read_to_string(laptop_dir.join("laptop.db.protection.json")).map_err(|e| format!("the store has no protection file: {e}"))?;
+    let method = if keys == KeyStore::Keyring { "\"keyring\"" } else { "\"passphrase\"" };
+    ensure!(protection.contains(method), "the store is not protected by {method}: {protection}");
+    let out = Command::new("sqlite3").arg(&db).arg("SELECT count(*) FROM customers;").output().map_err(|e| format!("sqlite3: {e}"))?;
+    ensure!(!out.status.success(), "plain sqlite3 read the laptop's store: {}", String::from_utf8_lossy(&out.stdout));
+    let needles: Vec<&[u8]> = SECRETS.iter().map(|s| s.as_bytes()).collect();
+    let found = files_containing(laptop_dir, &needles);
+    ensure!(found.is_empty(), "customer data readable on the laptop's disk: {found:?}");
+    Ok(())
+}
+
+/// The store key from the test keyring, looked up as another program on the desktop could.
+fn key_from_keyring(bus: &str, laptop_dir: &Path) -> Res<String> {
+    let protection: Value = serde_json::from_str(&std::fs::read_to_string(laptop_dir.join("laptop.db.protection.json")).unwrap()).unwrap();
+    let account = format!("store-{}", protection["store_id"].as_str().unwrap());
+    let out = Command::new("secret-tool").args(["lookup", "service", "fieldbook", "username", &account]).env("DBUS_SESSION_BUS_ADDRESS", bus).output().map_err(|e| format!("secret-tool: {e}"))?;
+    let key = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    ensure!(out.status.success() && key.len() == 64, "the store key is not in the keyring under {account}: {}", String::from_utf8_lossy(&out.stderr));
+    Ok(key)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn technician_day_in_the_desktop_app() {
+    let _one = ONE_APP_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let started = Instant::now();
+    let dir = tempfile::Builder::new().prefix("fieldbook-e2e-").tempdir().expect("temp dir");
+    let server = Server::with_demo(dir.path());
+    let (_xvfb, display) = start_xvfb();
+    let home = dir.path().join("home");
+    let laptop_dir = dir.path().join("laptop");
+    std::fs::create_dir_all(&laptop_dir).unwrap();
+    let app = launch(&home, &display, &laptop_dir.join("laptop.db"), KeyStore::Keyring).await;
+    let bus = app.bus.clone().unwrap();
 
     let shots = std::env::var_os("FIELDBOOK_SCREENSHOTS").filter(|s| !s.is_empty()).map(|s| {
         let p = PathBuf::from(s);
@@ -674,8 +783,18 @@ async fn technician_day_in_the_desktop_app() {
         std::fs::create_dir_all(&p).expect("create the screenshot folder");
         p
     });
-    let mut ctx = Ctx { c: client, server, shots, locale: "en" };
-    let result = technician_day(&mut ctx).await;
+    let mut ctx = Ctx { c: app.client.clone(), server, shots, locale: "en" };
+    let mut result = technician_day(&mut ctx).await;
+    if result.is_ok() {
+        // The store the day was typed into, at rest; its key only in the keyring.
+        result = check_store_at_rest(&laptop_dir, KeyStore::Keyring).and_then(|()| {
+            let key = key_from_keyring(&bus, &laptop_dir)?;
+            let raw = hex::decode(&key).unwrap();
+            let found = files_containing(dir.path(), &[key.as_bytes(), &raw]);
+            ensure!(found.is_empty(), "the store key is in a file: {found:?}");
+            Ok(())
+        });
+    }
     if let Err(e) = &result {
         ctx.keep_evidence(dir.path()).await;
         let kept = dir.keep();
@@ -684,4 +803,75 @@ async fn technician_day_in_the_desktop_app() {
     }
     let _ = ctx.c.clone().close().await;
     eprintln!("desktop_e2e: the technician's day took {:.1} s", started.elapsed().as_secs_f64());
+}
+
+/// A laptop with no keyring: the first start asks for a passphrase to be chosen (twice); the
+/// technician enrols and gets today's work; the next start shows nothing until the passphrase is
+/// typed, and a wrong one is refused.
+async fn passphrase_laptop(ctx: &mut Ctx, relaunch: impl AsyncFnOnce() -> Client) -> Res {
+    const PASSPHRASE: &str = "李师傅 2026 春";
+    ctx.find("[data-testid=unlock-screen]").await?;
+    ctx.set_locale("en").await?;
+    ensure!(ctx.exists("[data-testid=unlock-repeat]").await?, "a new store does not ask for the passphrase twice");
+    ctx.type_into("[data-testid=unlock-passphrase]", PASSPHRASE).await?;
+    ctx.type_into("[data-testid=unlock-repeat]", PASSPHRASE).await?;
+    ctx.click("[data-testid=unlock-submit]").await?;
+    ctx.find("#enrol-server").await?;
+    let code = ctx.server.enrolment_code("li.wei");
+    ctx.type_into("#enrol-server", &ctx.server.url()).await?;
+    ctx.type_into("#enrol-code", &code).await?;
+    ctx.click(".enrol form button[type=submit]").await?;
+    ctx.find_xpath("//table//button[normalize-space()='WO-1001']").await?;
+    ctx.wait_phase("online", WAIT).await?;
+
+    // The app closes; the next start is locked.
+    let _ = ctx.c.clone().close().await;
+    ctx.c = relaunch().await;
+    ctx.find("[data-testid=unlock-screen]").await?;
+    ctx.set_locale("en").await?;
+    ensure!(!ctx.exists("[data-testid=unlock-repeat]").await?, "an existing store asks for a new passphrase");
+    ensure!(!ctx.exists("table").await?, "work orders are on screen before the store is unlocked");
+    ctx.type_into("[data-testid=unlock-passphrase]", "李师傅 2025 秋").await?;
+    ctx.click("[data-testid=unlock-submit]").await?;
+    ctx.until("the wrong passphrase to be refused", WAIT, || async {
+        Ok(ctx.text("[data-testid=unlock-problem]").await.ok().filter(|t| t.contains("Wrong passphrase")).map(|_| ()))
+    })
+    .await?;
+    ctx.type_into("[data-testid=unlock-passphrase]", PASSPHRASE).await?;
+    ctx.click("[data-testid=unlock-submit]").await?;
+    ctx.find_xpath("//table//button[normalize-space()='WO-1001']").await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_laptop_without_a_keyring_unlocks_with_its_passphrase() {
+    let _one = ONE_APP_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let dir = tempfile::Builder::new().prefix("fieldbook-e2e-pass-").tempdir().expect("temp dir");
+    let server = Server::with_demo(dir.path());
+    let (_xvfb, display) = start_xvfb();
+    let home = dir.path().join("home");
+    let laptop_dir = dir.path().join("laptop");
+    std::fs::create_dir_all(&laptop_dir).unwrap();
+    let db = laptop_dir.join("laptop.db");
+    let first = launch(&home, &display, &db, KeyStore::Passphrase).await;
+    let mut ctx = Ctx { c: first.client.clone(), server, shots: None, locale: "en" };
+    let mut apps = vec![first];
+    let mut result = passphrase_laptop(&mut ctx, async || {
+        apps.clear();
+        let app = launch(&home, &display, &db, KeyStore::Passphrase).await;
+        let c = app.client.clone();
+        apps.push(app);
+        c
+    })
+    .await;
+    if result.is_ok() {
+        result = check_store_at_rest(&laptop_dir, KeyStore::Passphrase);
+    }
+    if let Err(e) = &result {
+        ctx.keep_evidence(dir.path()).await;
+        let kept = dir.keep();
+        let _ = ctx.c.clone().close().await;
+        panic!("{e}\n(locale {}; screenshot, page source and both databases kept in {})", ctx.locale, kept.display());
+    }
+    let _ = ctx.c.clone().close().await;
 }

@@ -5,7 +5,7 @@
 //!
 //! Afterwards every change is on the server exactly once and on the pulling laptop exactly once.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -13,7 +13,7 @@ use fieldbook_core::model::Category;
 use fieldbook_core::Store;
 use fieldbook_scenarios::central::Central;
 use fieldbook_scenarios::flaky_proxy::FlakyProxy;
-use fieldbook_scenarios::{bin, Laptop};
+use fieldbook_scenarios::Laptop;
 use fieldbook_sync::SyncClient;
 use fieldbook_testkit::Backend;
 
@@ -53,9 +53,15 @@ fn make_time_entries(store: &Arc<Mutex<Store>>, n: u32) {
 /// Runs `fieldbook sync` on a laptop's store, killing it with SIGKILL after `kill_after` ms.
 /// Returns true if it finished on its own.
 fn sync_killed_after(db: &std::path::Path, kill_after: Option<u64>) -> bool {
-    let mut child = fieldbook_scenarios::fieldbook(db).arg("sync").stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+    let mut child = fieldbook_scenarios::fieldbook(db).arg("sync").stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
     match kill_after {
-        None => child.wait().unwrap().success(),
+        None => {
+            let out = child.wait_with_output().unwrap();
+            if !out.status.success() {
+                eprintln!("fieldbook sync failed: {}", String::from_utf8_lossy(&out.stderr));
+            }
+            out.status.success()
+        }
         Some(ms) => {
             std::thread::sleep(Duration::from_millis(ms));
             let finished = child.try_wait().unwrap().is_some();
@@ -68,6 +74,7 @@ fn sync_killed_after(db: &std::path::Path, kill_after: Option<u64>) -> bool {
 
 fn integrity_ok(db: &std::path::Path) {
     let c = rusqlite::Connection::open(db).unwrap();
+    fieldbook_core::at_rest::encrypt::apply_key(&c, &fieldbook_scenarios::test_key()).unwrap();
     let r: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
     assert_eq!(r, "ok", "the laptop's store survived the kills intact");
 }

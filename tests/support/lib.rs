@@ -94,6 +94,11 @@ impl Laptop {
     }
 }
 
+/// The key of the scenarios' laptop stores, in-process and (through [`fieldbook`]) in the CLI.
+pub fn test_key() -> fieldbook_core::at_rest::StoreKey {
+    fieldbook_core::at_rest::StoreKey::from_bytes([7; 32])
+}
+
 /// `fieldbook --db DB`, its store's key in a key file beside it (`DB.key`): the scenarios run on
 /// machines without an OS keyring, and a key file costs no key derivation per command. The
 /// passphrase and keyring paths have tests of their own (fieldbook-cli, desktop_e2e).

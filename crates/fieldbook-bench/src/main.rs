@@ -28,6 +28,7 @@ use fieldbook_core::checklist::Slot;
 use fieldbook_core::import::{ImportDocument, WorkOrderRow};
 use fieldbook_core::model::{Category, Priority, Status, WorkOrderKind};
 use fieldbook_core::sync::protocol::*;
+use fieldbook_core::at_rest::StoreKey;
 use fieldbook_core::Store;
 use fieldbook_server::db::{Db, Mode};
 use fieldbook_server::users::{self, Role};
@@ -43,7 +44,7 @@ struct Args {
     #[arg(long)]
     database: Option<String>,
     /// Which scenarios to run.
-    #[arg(long, value_delimiter = ',', default_value = "push,pull,many")]
+    #[arg(long, value_delimiter = ',', default_value = "push,pull,pull-unencrypted,many")]
     scenarios: Vec<String>,
     /// Changes pushed by the single laptop of `push`.
     #[arg(long, default_value_t = 10_000)]
@@ -98,9 +99,12 @@ fn main() -> Result<()> {
     for s in &args.scenarios {
         let r = match s.as_str() {
             "push" => rt.block_on(push_scenario(&db, &http, &url, tmp.path(), args.push_changes))?,
-            "pull" => rt.block_on(pull_scenario(&db, &url, tmp.path(), args.pull_orders))?,
+            "pull" => rt.block_on(pull_scenario(&db, &url, tmp.path(), args.pull_orders, Laptop::Encrypted))?,
+            // The same pull into a store without encryption: the floor encryption's cost is
+            // measured against, in the same sitting (issue #13: at most 25% slower).
+            "pull-unencrypted" => rt.block_on(pull_scenario(&db, &url, tmp.path(), args.pull_orders, Laptop::Unencrypted))?,
             "many" => rt.block_on(many_scenario(&db, &http, &url, tmp.path(), args.laptops, args.changes, args.many_window_ms))?,
-            other => bail!("unknown scenario '{other}': use push, pull or many"),
+            other => bail!("unknown scenario '{other}': use push, pull, pull-unencrypted or many"),
         };
         // The machine's floor for the same number of rows, measured now: figures differ by 2x
         // between machines, ratios to the floor much less.
@@ -109,6 +113,11 @@ fn main() -> Result<()> {
         results.insert(s.clone(), r);
     }
     server.stop();
+    if let (Some(enc), Some(plain)) = (results.get("pull"), results.get("pull-unencrypted")) {
+        let (e, p) = (enc["records_per_s"].as_f64().unwrap_or(0.0), plain["records_per_s"].as_f64().unwrap_or(0.0));
+        let cost = if p > 0.0 { 100.0 * (1.0 - e / p) } else { 0.0 };
+        results.insert("encryption_cost".into(), json!({"pull_throughput_lost_pct": cost, "target_max_pct": 25, "met": cost <= 25.0}));
+    }
     let out = json!({"backend": backend, "cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1), "scenarios": results});
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())
@@ -200,22 +209,29 @@ fn prepare(db: &Db, technician: &str, n_orders: usize) -> Result<(String, Durati
     Ok((code, import_time))
 }
 
+/// The pulling laptop's store: encrypted as shipped, or not (the floor).
+#[derive(Clone, Copy)]
+enum Laptop {
+    Encrypted,
+    Unencrypted,
+}
+
 /// A simulated laptop: a real store and the device token.
-struct Laptop {
+struct SimLaptop {
     store: Arc<Mutex<Store>>,
     token: String,
 }
 
-impl Laptop {
-    async fn enroll(http: &reqwest::Client, url: &str, dir: &Path, code: &str) -> Result<Laptop> {
-        let store = Store::open(&dir.join("fieldbook.db"), &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32]))?;
+impl SimLaptop {
+    async fn enroll(http: &reqwest::Client, url: &str, dir: &Path, code: &str) -> Result<SimLaptop> {
+        let store = Store::open(&dir.join("fieldbook.db"), &StoreKey::generate())?;
         let req = EnrollRequest { code: code.into(), device_id: store.device().id.clone(), public_key: store.device().public_key_hex(), device_name: Some("bench".into()) };
         let resp = http.post(format!("{url}/api/enroll")).header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string()).json(&req).send().await?;
         if !resp.status().is_success() {
             bail!("enrolment refused: {}", resp.text().await?);
         }
         let r: EnrollResponse = resp.json().await?;
-        Ok(Laptop { store: Arc::new(Mutex::new(store)), token: r.device_token })
+        Ok(SimLaptop { store: Arc::new(Mutex::new(store)), token: r.device_token })
     }
 
     /// Pulls until caught up, as the sync client does (each page applied while the next is on
@@ -393,10 +409,10 @@ async fn push_scenario(db: &Db, http: &reqwest::Client, url: &str, tmp: &Path, c
     let dir = tmp.join("push");
     std::fs::create_dir_all(&dir)?;
     let (code, _) = prepare(db, "bench.push", 500)?;
-    let laptop = Laptop::enroll(http, url, &dir, &code).await?;
+    let laptop = SimLaptop::enroll(http, url, &dir, &code).await?;
     laptop.pull_all(http, url).await?;
     let l = laptop.store.clone();
-    tokio::task::spawn_blocking(move || Laptop { store: l, token: String::new() }.make_changes(changes)).await??;
+    tokio::task::spawn_blocking(move || SimLaptop { store: l, token: String::new() }.make_changes(changes)).await??;
     let started = Instant::now();
     let (pushed, latencies) = laptop.push_all(http, url).await?;
     let secs = started.elapsed().as_secs_f64();
@@ -409,11 +425,19 @@ async fn push_scenario(db: &Db, http: &reqwest::Client, url: &str, tmp: &Path, c
 
 /// A fresh laptop's first pull, through the real sync client (`fieldbook-sync`) with the
 /// product's default options: enrolment, then one sync run until caught up.
-async fn pull_scenario(db: &Db, url: &str, tmp: &Path, n_orders: usize) -> Result<Value> {
-    let dir = tmp.join("pull");
+async fn pull_scenario(db: &Db, url: &str, tmp: &Path, n_orders: usize, laptop: Laptop) -> Result<Value> {
+    let name = match laptop {
+        Laptop::Encrypted => "pull",
+        Laptop::Unencrypted => "plain",
+    };
+    let dir = tmp.join(name);
     std::fs::create_dir_all(&dir)?;
-    let (code, import_time) = prepare(db, "bench.pull", n_orders)?;
-    let store = Arc::new(Mutex::new(Store::open(&dir.join("fieldbook.db"), &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32]))?));
+    let (code, import_time) = prepare(db, &format!("bench.{name}"), n_orders)?;
+    let store = match laptop {
+        Laptop::Encrypted => Store::open(&dir.join("fieldbook.db"), &StoreKey::generate())?,
+        Laptop::Unencrypted => Store::open_unencrypted_for_benchmarks(&dir.join("fieldbook.db"))?,
+    };
+    let store = Arc::new(Mutex::new(store));
     let client = SyncClient::with_options(store.clone(), ClientOptions::default())?;
     client.enroll(url, &code).await?;
     let mut pages = 0;
@@ -428,7 +452,7 @@ async fn pull_scenario(db: &Db, url: &str, tmp: &Path, n_orders: usize) -> Resul
     let secs = started.elapsed().as_secs_f64();
     // Search documents of a bulk pull are built right after it on a background thread; a search
     // waits for them. This is when the last pulled order is also searchable.
-    let last = format!("B-bench.pull-{:06}", n_orders.saturating_sub(1));
+    let last = format!("B-bench.{name}-{:06}", n_orders.saturating_sub(1));
     let found = store.lock().unwrap().search(&last, 5)?.len();
     let searchable_secs = started.elapsed().as_secs_f64();
     if n_orders > 0 && found != 1 {
@@ -440,6 +464,7 @@ async fn pull_scenario(db: &Db, url: &str, tmp: &Path, n_orders: usize) -> Resul
         bail!("the laptop holds {orders} work orders after pulling, expected {n_orders}");
     }
     Ok(json!({
+        "laptop_store": store.lock().unwrap().protection_label(),
         "records": records, "work_orders": orders, "seconds": secs, "records_per_s": records as f64 / secs, "pages": pages,
         "seconds_until_searchable": searchable_secs,
         "bytes_down": report.bytes_down, "server_import_seconds": import_time.as_secs_f64(),
@@ -453,7 +478,7 @@ async fn many_scenario(db: &Db, http: &reqwest::Client, url: &str, tmp: &Path, l
         let dir = tmp.join(format!("many-{i}"));
         std::fs::create_dir_all(&dir)?;
         let (code, _) = prepare(db, &format!("bench.m{i:03}"), 2)?;
-        let laptop = Laptop::enroll(http, url, &dir, &code).await?;
+        let laptop = SimLaptop::enroll(http, url, &dir, &code).await?;
         laptop.pull_all(http, url).await?;
         laptop.make_changes(changes)?;
         fleet.push(laptop);

@@ -1,19 +1,23 @@
 //! Store benchmarks with 100,000 work orders on file (spread over a year, ~270 a day):
 //! recording one checklist answer (with its outbox entry, durably committed), and listing a
-//! day's work orders. Targets: answer ≤ 1 ms median, listing ≤ 5 ms median.
+//! day's work orders. Targets: answer ≤ 1 ms median, listing ≤ 5 ms median, both with the store
+//! encrypted as shipped; the same on an unencrypted store is the floor that shows encryption's
+//! cost in the same sitting (issue #13).
 
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, Criterion};
 use fieldbook_core::checklist::Slot;
 use fieldbook_core::import::{stable_id, ImportDocument};
 use fieldbook_core::store::ts;
+use fieldbook_core::at_rest::StoreKey;
 use fieldbook_core::Store;
 use serde_json::json;
 
 const ORDERS: usize = 100_000;
 
-fn setup(dir: &std::path::Path) -> Store {
-    let mut store = Store::open(&dir.join("bench.db"), &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32])).unwrap();
+fn setup(dir: &std::path::Path, encrypted: bool) -> Store {
+    let path = dir.join("bench.db");
+    let mut store = if encrypted { Store::open(&path, &StoreKey::generate()) } else { Store::open_unencrypted_for_benchmarks(&path) }.unwrap();
     let demo = ImportDocument::from_json(include_str!("../../../demo/fire-protection.json"), "demo").unwrap();
     store.import(&demo, "demo").unwrap();
     let start = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
@@ -46,22 +50,24 @@ fn uuid_for(i: usize) -> String {
 }
 
 fn benches(c: &mut Criterion) {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = setup(dir.path());
-    let day = NaiveDate::from_ymd_opt(2026, 6, 15).unwrap();
-    assert!(store.orders_for_day(day).unwrap().len() > 200);
+    for (encrypted, label) in [(true, ""), (false, ", unencrypted floor")] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = setup(dir.path(), encrypted);
+        let day = NaiveDate::from_ymd_opt(2026, 6, 15).unwrap();
+        assert!(store.orders_for_day(day).unwrap().len() > 200);
 
-    c.bench_function("list a day's work orders (100k in store)", |b| b.iter(|| store.orders_for_day(day).unwrap()));
+        c.bench_function(&format!("list a day's work orders (100k in store{label})"), |b| b.iter(|| store.orders_for_day(day).unwrap()));
 
-    let order = uuid_for(4242);
-    let slot = Slot { item_key: "site.exits".into(), asset_id: String::new() };
-    let mut flip = false;
-    c.bench_function("record one checklist answer + outbox entry (100k in store)", |b| {
-        b.iter(|| {
-            flip = !flip;
-            store.record_answer(&order, &slot, &json!(if flip { "pass" } else { "fail" })).unwrap()
-        })
-    });
+        let order = uuid_for(4242);
+        let slot = Slot { item_key: "site.exits".into(), asset_id: String::new() };
+        let mut flip = false;
+        c.bench_function(&format!("record one checklist answer + outbox entry (100k in store{label})"), |b| {
+            b.iter(|| {
+                flip = !flip;
+                store.record_answer(&order, &slot, &json!(if flip { "pass" } else { "fail" })).unwrap()
+            })
+        });
+    }
 }
 
 criterion_group! {

@@ -524,6 +524,14 @@ export function enroll(serverUrl: string, code: string): Promise<{ enrollment: E
   return invoke("enroll", { server_url: serverUrl, code });
 }
 
+/** Unlocks a store protected by a passphrase (or, for a new store, protects it with this one). */
+export function unlockStore(passphrase: string): Promise<SyncStatusView> {
+  return invoke<SyncStatusView>("unlock_store", { passphrase });
+}
+
+/** The error kinds that mean the store waits for its passphrase (or for one to be chosen). */
+export const LOCKED_KINDS = ["store_locked", "store_new_passphrase"] as const;
+
 /** Tells the shell the Today list is on screen (startup measurement). */
 export function uiReady(): Promise<number> {
   return invoke<number>("ui_ready");

@@ -5,6 +5,8 @@
  */
 import {
   enroll as enrollCmd,
+  LOCKED_KINDS,
+  unlockStore,
   onRevocation,
   onSyncEvent,
   syncNow as syncNowCmd,
@@ -62,6 +64,22 @@ export const sync = {
   /** The last "Sync now" press failed. */
   get nowError(): CommandError | null {
     return nowError;
+  },
+  /** The store waits for its passphrase: `"unlock"`, or for one to be chosen: `"choose"`. */
+  get locked(): "unlock" | "choose" | null {
+    const kind = loadError?.kind;
+    if (!kind || !(LOCKED_KINDS as readonly string[]).includes(kind)) return null;
+    return kind === "store_new_passphrase" ? "choose" : "unlock";
+  },
+  /** Unlocks the store; rejects with a `CommandError` (e.g. `wrong_passphrase`). */
+  async unlock(passphrase: string): Promise<void> {
+    try {
+      setStatus(await unlockStore(passphrase));
+      loadError = null;
+      dataVersion++;
+    } catch (e) {
+      throw toCommandError(e);
+    }
   },
   /** Whether to show the enrolment screen instead of the work screens. */
   get showEnrol(): boolean {
