@@ -142,7 +142,7 @@ fn verify_fails_after_the_database_is_edited_behind_fieldbooks_back() {
     l.json(&["sign", REPAIR, "--signer", "王工", "--strokes", strokes.to_str().unwrap()]);
     assert!(l.run(&["verify", REPAIR]).ok);
 
-    let conn = rusqlite::Connection::open(l.db()).unwrap();
+    let conn = fieldbook_scenarios::raw_store(&l.db());
     conn.execute("UPDATE repair_records SET labour_minutes = 600", []).unwrap();
     drop(conn);
     let v = l.run(&["--json", "verify", REPAIR]);
@@ -184,7 +184,7 @@ fn bad_input_is_refused_with_the_record_and_field_named_and_nothing_written() {
 #[test]
 fn a_store_from_a_newer_fieldbook_is_refused() {
     let l = demo_laptop();
-    rusqlite::Connection::open(l.db()).unwrap().execute_batch("PRAGMA user_version = 42").unwrap();
+    fieldbook_scenarios::raw_store(&l.db()).execute_batch("PRAGMA user_version = 42").unwrap();
     let r = l.run(&["orders"]);
     assert!(!r.ok && r.stderr.contains("schema version 42") && r.stderr.contains("update Fieldbook"), "{}", r.stderr);
 }

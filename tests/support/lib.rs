@@ -99,6 +99,14 @@ pub fn test_key() -> fieldbook_core::at_rest::StoreKey {
     fieldbook_core::at_rest::StoreKey::from_bytes([7; 32])
 }
 
+/// A connection to a scenario laptop's store behind Fieldbook's back (the tests that edit it as
+/// an attacker with the key would), keyed with [`test_key`].
+pub fn raw_store(db: &Path) -> rusqlite::Connection {
+    let c = rusqlite::Connection::open(db).expect("open the laptop store");
+    fieldbook_core::at_rest::encrypt::apply_key(&c, &test_key()).expect("key the laptop store");
+    c
+}
+
 /// `fieldbook --db DB`, its store's key in a key file beside it (`DB.key`): the scenarios run on
 /// machines without an OS keyring, and a key file costs no key derivation per command. The
 /// passphrase and keyring paths have tests of their own (fieldbook-cli, desktop_e2e).
