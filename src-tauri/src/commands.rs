@@ -379,6 +379,9 @@ pub struct AppInfo {
     pub documents_dir: String,
     pub device_id: String,
     pub technician: Option<String>,
+    /// How the store is protected at rest: `encrypted-keyring`, `encrypted-passphrase`,
+    /// `encrypted-key-file`.
+    pub store_protection: &'static str,
 }
 
 #[tauri::command(async)]
@@ -402,6 +405,7 @@ pub fn app_info<R: Runtime>(
         documents_dir: documents.to_string_lossy().into_owned(),
         device_id: store.device().id.clone(),
         technician: store.device().technician.clone(),
+        store_protection: store.protection_label(),
     })
 }
 

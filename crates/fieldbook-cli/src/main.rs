@@ -518,7 +518,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Status => {
             let s = store.sync_status()?;
-            out.show(&s, || print::sync_status(&s));
+            let protection = store.protection_label();
+            let mut v = serde_json::to_value(&s)?;
+            v["store_protection"] = json!(protection);
+            out.show(&v, || format!("Store:       {} ({protection})\n{}", store.path().display(), print::sync_status(&s)));
         }
     }
     Ok(ExitCode::SUCCESS)

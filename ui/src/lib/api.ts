@@ -289,6 +289,8 @@ export interface AppInfo {
   documents_dir: string;
   device_id: string;
   technician: string | null;
+  /** How the store is protected at rest. */
+  store_protection: "encrypted-keyring" | "encrypted-passphrase" | "encrypted-key-file" | "encrypted" | "plaintext";
 }
 
 // ---------------------------------------------------------------------------------------------
