@@ -76,6 +76,13 @@ pub enum Error {
 
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+
+    #[error(
+        "this laptop has not reached the server for {since_last_sync_days} day(s) (limit {limit_days}, set by your office), \
+         so Fieldbook keeps its records out of sight. Connect to the network and sync (`fieldbook sync`) to unlock; \
+         your unsynced work is kept and will be sent"
+    )]
+    OfflineLocked { since_last_sync_days: i64, limit_days: i64 },
 }
 
 impl Error {
@@ -101,6 +108,7 @@ impl Error {
             Error::Report(_) => "report",
             Error::Corrupt { .. } => "corrupt",
             Error::Sqlite(_) => "database",
+            Error::OfflineLocked { .. } => "offline_locked",
         }
     }
 
