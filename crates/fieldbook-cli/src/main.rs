@@ -170,6 +170,23 @@ enum Command {
     },
     /// Sync state: changes waiting, last successful sync, last error, refused changes.
     Status,
+    /// Delete everything of Fieldbook's on this laptop: the store, its attachments and
+    /// leftovers, and (for the default store) the app's data, caches and temporary reports.
+    /// Refused while changes are not synced, unless --force.
+    Wipe {
+        /// Wipe even though changes have not reached the server (they are lost).
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+impl Command {
+    /// Whether the command works while the laptop is locked for being offline too long: those
+    /// that reach the server, say how things stand, or remove the data. Every other command
+    /// shows or changes records and is refused until a sync succeeds.
+    fn allowed_while_locked(&self) -> bool {
+        matches!(self, Command::Init { .. } | Command::Enroll { .. } | Command::Sync { .. } | Command::Status | Command::Wipe { .. })
+    }
 }
 
 #[derive(Args)]
@@ -280,7 +297,13 @@ fn open(db: &Option<PathBuf>, create: bool) -> anyhow::Result<Store> {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let out = print::Output { json: cli.json };
+    if let Command::Wipe { force } = cli.command {
+        return wipe(&cli.db, force, &out);
+    }
     let mut store = open(&cli.db, matches!(cli.command, Command::Init { .. }))?;
+    if !cli.command.allowed_while_locked() {
+        store.check_unlocked()?;
+    }
     match cli.command {
         Command::Init { technician } => {
             if let Some(t) = &technician {
@@ -452,6 +475,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let s = store.sync_status()?;
             out.show(&s, || print::sync_status(&s));
         }
+        Command::Wipe { .. } => unreachable!("handled before the store is opened"),
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `fieldbook wipe`: the same wipe as a revocation's (`Store::wipe`), refused while changes are
+/// unsynced unless `force`. Without a store it still removes the app's folders when the store
+/// would be the default one, so a half-finished wipe can be finished.
+fn wipe(db: &Option<PathBuf>, force: bool, out: &print::Output) -> anyhow::Result<ExitCode> {
+    let path = db.clone().unwrap_or_else(fieldbook_core::default_db_path);
+    let removed = if path.exists() { Store::open(&path)?.wipe(force)? } else { fieldbook_core::wipe::wipe_laptop(&path)? };
+    out.show(&json!({"wiped": path, "removed": removed}), || {
+        let mut text = format!("Wiped Fieldbook's data for {}:\n", path.display());
+        for p in &removed {
+            text.push_str(&format!("  removed {}\n", p.display()));
+        }
+        if removed.is_empty() {
+            text.push_str("  nothing was left to remove\n");
+        }
+        text.push_str("Service reports you saved elsewhere (the save dialog) are yours and were not touched. Deleted files may remain readable in the disk's free space unless the disk is encrypted.\n");
+        text
+    });
     Ok(ExitCode::SUCCESS)
 }
