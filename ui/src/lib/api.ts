@@ -449,6 +449,13 @@ export interface PullRefusal {
 }
 
 /** `sync_status`: the store's sync state plus whether the background sync runs. */
+/** This laptop has not synced within the company's limit: records are hidden until it does. */
+export interface OfflineLock {
+  since_last_sync_days: number;
+  limit_days: number;
+  last_synced_at: string;
+}
+
 export interface SyncStatusView {
   enrolled: boolean;
   server_url: string | null;
@@ -468,6 +475,10 @@ export interface SyncStatusView {
   /** Pulled records this laptop could not store (the rest synced), newest first. */
   pull_refused?: PullRefusal[];
   pull_refused_total?: number;
+  /** The company's offline-lock limit in days, as last received (`null`: no lock). */
+  offline_lock_days?: number | null;
+  /** Set while this laptop is locked for not having synced within that limit. */
+  offline_lock?: OfflineLock | null;
   running: boolean;
   revocation: Revocation | null;
   /** The shell was started to work without enrolling (`FIELDBOOK_WORK_OFFLINE=1`). */

@@ -350,6 +350,13 @@ const en = {
   "sync.revoked.kept": "The office revoked this laptop's access. {count} unsynced changes are kept on this laptop until they sync or the office orders a wipe.",
   "sync.revoked.closing": "The office revoked this laptop's access. Closing the data…",
 
+  "offline_lock.title": "Locked: sync to continue",
+  "offline_lock.body": "This laptop has not reached the server for {days} days (limit {limit}, set by your office). Connect to the network and sync to unlock; your unsynced work is kept.",
+  "offline_lock.pending": "{count} changes are waiting on this laptop and will be sent when it syncs.",
+  "offline_lock.why": "Your records stay on this laptop; Fieldbook shows them again as soon as a sync succeeds.",
+  "offline_lock.sync": "Sync now",
+  "offline_lock.syncing": "Syncing…",
+
   "enrol.title": "Connect this laptop to the office",
   "enrol.intro": "Enter the office server address and the enrolment code the office gave you. Work orders for you then arrive by themselves.",
   "enrol.server": "Server address",
@@ -712,6 +719,12 @@ const zhCN: Messages = {
   "sync.err.io": "本机上的一张照片无法读取。其他内容照常同步。",
   "sync.err.other": "本次同步未成功。您的更改已保存，稍后会自动重试。",
   "sync.revoked.wiped": "公司已撤销本机的访问权限，本机的 Fieldbook 数据已删除。如需继续，请重新注册。",
+  "offline_lock.title": "已锁定：请同步后继续",
+  "offline_lock.body": "本机已有 {days} 天未连接服务器（公司规定上限 {limit} 天）。请连接网络并同步以解锁；尚未同步的工作会保留。",
+  "offline_lock.pending": "本机有 {count} 项更改等待发送，同步时会发出。",
+  "offline_lock.why": "记录仍保存在本机；同步成功后 Fieldbook 会立即重新显示。",
+  "offline_lock.sync": "立即同步",
+  "offline_lock.syncing": "正在同步…",
   "sync.revoked.kept": "公司已撤销本机的访问权限。{count} 项未同步的更改保留在本机，直到同步成功或公司下令清除。",
   "sync.revoked.closing": "公司已撤销本机的访问权限。正在关闭数据…",
 
