@@ -2,8 +2,23 @@
  * Typed wrappers over the Tauri commands in src-tauri/src/commands.rs: the only place the UI
  * talks to the desktop shell. The types mirror what `fieldbook_core` serializes.
  */
-import { invoke } from "@tauri-apps/api/core";
+import { invoke as tauriInvoke } from "@tauri-apps/api/core";
 import type { Template } from "./checklist";
+
+/** Called when a command is refused because the laptop is locked for being offline too long. */
+let onOfflineLocked: (() => void) | null = null;
+export function whenOfflineLocked(handler: (() => void) | null): void {
+  onOfflineLocked = handler;
+}
+
+/** Every command goes through here: a refusal for the offline lock (it can start while a
+ * screen is open) tells the sync state at once, so the lock screen replaces the screen. */
+function invoke<T>(...args: Parameters<typeof tauriInvoke>): Promise<T> {
+  return tauriInvoke<T>(...args).catch((e: unknown) => {
+    if (e && typeof e === "object" && "kind" in e && e.kind === "offline_locked") onOfflineLocked?.();
+    throw e;
+  });
+}
 
 // ---------------------------------------------------------------------------------------------
 // Records

@@ -10,6 +10,7 @@ import {
   syncNow as syncNowCmd,
   syncStatus,
   toCommandError,
+  whenOfflineLocked,
   type CommandError,
   type SyncEvent,
   type SyncStatusView,
@@ -75,6 +76,8 @@ export const sync = {
     if (started) return refresh();
     started = true;
     onSyncEvent(apply).catch(() => {});
+    // A command refused for the offline lock: read the status now rather than at the next poll.
+    whenOfflineLocked(() => void refresh());
     onRevocation(() => {
       enrolRequested = false;
       void refresh();

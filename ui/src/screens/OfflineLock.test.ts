@@ -71,4 +71,21 @@ describe("the offline lock screen", () => {
     await waitFor(() => expect(screen.queryByTestId("offline-lock")).toBeNull());
     await waitFor(() => expect(calls).toContain("today_orders"));
   });
+
+  it("replaces the screen as soon as a command is refused for the lock", async () => {
+    let status: SyncStatusView = unlocked;
+    mockIPC((cmd) => {
+      calls.push(cmd);
+      if (cmd === "sync_status") return status;
+      if (cmd === "today_orders") {
+        // The limit passed while the app was open.
+        status = locked;
+        throw { kind: "offline_locked", message: "this laptop has not reached the server for 9 day(s)", problems: [] };
+      }
+      return null;
+    });
+    render(App);
+    expect(await screen.findByTestId("offline-lock")).toBeTruthy();
+    expect(calls.filter((c) => c === "sync_status").length).toBeGreaterThanOrEqual(2);
+  });
 });
