@@ -94,12 +94,14 @@ pub fn wipe_app_folders() -> Result<Vec<PathBuf>> {
 /// once it is empty. Returns what was removed.
 pub fn wipe_laptop(store_path: &Path) -> Result<Vec<PathBuf>> {
     let mut removed = Vec::new();
+    // Decided before the store goes: comparing by the real path needs the file.
+    let own = is_default_store(store_path);
     let store = wipe_store_files(store_path);
     if let Ok(r) = &store {
         removed.extend(r.iter().cloned());
     }
     let mut folders = Ok(());
-    if is_default_store(store_path) {
+    if own {
         match wipe_app_folders() {
             Ok(r) => removed.extend(r),
             Err(e) => folders = Err(e),
