@@ -10,8 +10,8 @@
 //!   belongs to a store (its key in the operating system's keyring) is removed in one place.
 //! - [`wipe_app_folders`]: the folders Fieldbook's programs keep outside the store's — the
 //!   desktop app's data, configuration and caches (the web view's local storage and HTTP cache
-//!   among them, kept by WebKitGTK under the app's identifier), and the temporary folders of
-//!   reports opened for printing. These belong to the laptop's one store at the default path:
+//!   among them: Tauri 2 gives WebKitGTK `$XDG_DATA_HOME/<identifier>` for both its data and its
+//!   cache), and the temporary folders of reports opened for printing. These belong to the laptop's one store at the default path:
 //!   wiping a store elsewhere (`--db`, `FIELDBOOK_DB`: a test, a support copy) leaves them alone.
 //!
 //! What stays is listed in docs/security.md ("Wipe"). Deleting a file does not erase its blocks:
