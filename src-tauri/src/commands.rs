@@ -105,7 +105,10 @@ pub fn record_answer(
         item_key,
         asset_id: asset_id.unwrap_or_default(),
     };
-    Ok(state.data_store()?.lock().record_answer(&order_id, &slot, &value)?)
+    Ok(state
+        .data_store()?
+        .lock()
+        .record_answer(&order_id, &slot, &value)?)
 }
 
 /// Stores a photo. The body is the raw bytes; headers `x-media-type` and `x-file-name`
@@ -158,7 +161,10 @@ pub fn attachment_bytes(state: State<'_, AppState>, id: String) -> Result<Respon
         )
         .into());
     }
-    let path = state.data_store()?.lock().attachment_path(&id.to_ascii_lowercase());
+    let path = state
+        .data_store()?
+        .lock()
+        .attachment_path(&id.to_ascii_lowercase());
     let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
     Ok(Response::new(bytes))
 }
@@ -225,7 +231,9 @@ pub fn verify(state: State<'_, AppState>, order: String) -> Result<Verification>
 /// The service report PDF, raw, for the preview.
 #[tauri::command(async)]
 pub fn report_bytes(state: State<'_, AppState>, order: String) -> Result<Response> {
-    Ok(Response::new(state.data_store()?.lock().service_report(&order)?))
+    Ok(Response::new(
+        state.data_store()?.lock().service_report(&order)?,
+    ))
 }
 
 /// Asks where to save a report: `(suggested file name, folder)` → the path chosen, or `None`

@@ -197,7 +197,10 @@ pub fn run() {
 /// them); see `fieldbook_core::wipe`.
 pub fn finish_pending_wipe() {
     match fieldbook_core::wipe::finish_pending() {
-        Ok(removed) if !removed.is_empty() => eprintln!("fieldbook-desktop: finished a wipe: removed {} folder(s)", removed.len()),
+        Ok(removed) if !removed.is_empty() => eprintln!(
+            "fieldbook-desktop: finished a wipe: removed {} folder(s)",
+            removed.len()
+        ),
         Ok(_) => {}
         Err(e) => eprintln!("fieldbook-desktop: could not finish a wipe: {e}"),
     }
@@ -231,7 +234,8 @@ mod tests {
     /// The wipe removes the web view's folders by the app's identifier: it must be this app's.
     #[test]
     fn the_wipe_knows_the_apps_identifier() {
-        let conf: serde_json::Value = serde_json::from_str(include_str!("../tauri.conf.json")).unwrap();
+        let conf: serde_json::Value =
+            serde_json::from_str(include_str!("../tauri.conf.json")).unwrap();
         assert_eq!(conf["identifier"], fieldbook_core::wipe::APP_IDENTIFIER);
         assert_eq!(conf["mainBinaryName"], fieldbook_core::wipe::DESKTOP_BINARY);
     }
