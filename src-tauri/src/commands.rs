@@ -5,6 +5,10 @@
 //! Arguments are named in snake_case, as the core names its fields. Structured arguments
 //! (repair records, cards, signatures) arrive as JSON and are read here, so a malformed one is a
 //! `CommandError` naming the field rather than an untyped IPC failure.
+//!
+//! Every command that shows or changes records takes the store through
+//! [`AppState::data_store`], which refuses with `offline_locked` while the laptop has not synced
+//! within the company's limit (issue #13); the sync commands (`sync.rs`) and `app_info` do not.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -37,7 +41,7 @@ pub fn today_orders(
     date: Option<String>,
 ) -> Result<Vec<WorkOrderSummary>> {
     let day = day_or_today(date.as_deref(), "work order list")?;
-    Ok(state.store()?.lock().orders_for_day(day)?)
+    Ok(state.data_store()?.lock().orders_for_day(day)?)
 }
 
 /// Search as you type: records containing every term of `query`, best first.
@@ -48,7 +52,7 @@ pub fn search(
     limit: Option<usize>,
 ) -> Result<Vec<SearchHit>> {
     let limit = limit.unwrap_or(40).clamp(1, 200);
-    Ok(state.store()?.lock().search(&query, limit)?)
+    Ok(state.data_store()?.lock().search(&query, limit)?)
 }
 
 /// The ids of the work orders scheduled on `date` that concern a customer, site or asset: what
@@ -61,7 +65,7 @@ pub fn related_orders(
     date: Option<String>,
 ) -> Result<Vec<String>> {
     let day = day_or_today(date.as_deref(), "related work orders")?;
-    let shared = state.store()?;
+    let shared = state.data_store()?;
     let store = shared.lock();
     crate::lookup::related_orders(&store, &kind, &record_id, day)
 }
@@ -69,7 +73,7 @@ pub fn related_orders(
 /// Everything recorded on one work order (number or id).
 #[tauri::command(async)]
 pub fn order_detail(state: State<'_, AppState>, order: String) -> Result<WorkOrderDetail> {
-    Ok(state.store()?.lock().order_detail(&order)?)
+    Ok(state.data_store()?.lock().order_detail(&order)?)
 }
 
 /// Moves an order along its lifecycle (`en_route`, `on_site`, `completed`, …).
@@ -78,13 +82,13 @@ pub fn set_status(state: State<'_, AppState>, order: String, status: String) -> 
     let to: Status = status
         .parse()
         .map_err(|e: String| Error::invalid(format!("work order {order}"), "status", e))?;
-    Ok(state.store()?.lock().set_status(&order, to)?)
+    Ok(state.data_store()?.lock().set_status(&order, to)?)
 }
 
 /// Completes an order; refused with the missing required items (`problems`) while any is open.
 #[tauri::command(async)]
 pub fn complete(state: State<'_, AppState>, order: String) -> Result<WorkOrder> {
-    Ok(state.store()?.lock().complete(&order)?)
+    Ok(state.data_store()?.lock().complete(&order)?)
 }
 
 /// Records one checklist answer as it is edited. `asset_id` is the asset's id for items of
@@ -101,7 +105,10 @@ pub fn record_answer(
         item_key,
         asset_id: asset_id.unwrap_or_default(),
     };
-    Ok(state.store()?.lock().record_answer(&order_id, &slot, &value)?)
+    Ok(state
+        .data_store()?
+        .lock()
+        .record_answer(&order_id, &slot, &value)?)
 }
 
 /// Stores a photo. The body is the raw bytes; headers `x-media-type` and `x-file-name`
@@ -138,7 +145,7 @@ pub fn attach_photo(state: State<'_, AppState>, request: Request<'_>) -> Result<
     }
     let name = header("x-file-name");
     Ok(state
-        .store()?
+        .data_store()?
         .lock()
         .attach_bytes(bytes, &media_type, name.as_deref())?)
 }
@@ -154,7 +161,7 @@ pub fn attachment_bytes(state: State<'_, AppState>, id: String) -> Result<Respon
         )
         .into());
     }
-    let bytes = state.store()?.lock().attachment_bytes(&id.to_ascii_lowercase())?;
+    let bytes = state.data_store()?.lock().attachment_bytes(&id.to_ascii_lowercase())?;
     Ok(Response::new(bytes))
 }
 
@@ -169,7 +176,7 @@ pub fn create_follow_up(
 ) -> Result<WorkOrder> {
     let asset = asset.filter(|a| !a.is_empty());
     Ok(state
-        .store()?
+        .data_store()?
         .lock()
         .create_follow_up(&order, &item, asset.as_deref())?)
 }
@@ -177,7 +184,7 @@ pub fn create_follow_up(
 /// The parts catalogue, by SKU.
 #[tauri::command(async)]
 pub fn parts(state: State<'_, AppState>) -> Result<Vec<Part>> {
-    Ok(state.store()?.lock().parts()?)
+    Ok(state.data_store()?.lock().parts()?)
 }
 
 /// Records a repair (a `NewRepairRecord` as JSON) on an order.
@@ -188,39 +195,41 @@ pub fn add_repair(
     repair: Value,
 ) -> Result<RepairRecord> {
     let repair: NewRepairRecord = from_json(&order, "repair", repair)?;
-    Ok(state.store()?.lock().add_repair(&order, &repair)?)
+    Ok(state.data_store()?.lock().add_repair(&order, &repair)?)
 }
 
 /// The customer's satisfaction card (`SatisfactionCard` as JSON); giving it again replaces it.
 #[tauri::command(async)]
 pub fn rate(state: State<'_, AppState>, order: String, card: Value) -> Result<()> {
     let card: SatisfactionCard = from_json(&order, "card", card)?;
-    Ok(state.store()?.lock().rate(&order, &card)?)
+    Ok(state.data_store()?.lock().rate(&order, &card)?)
 }
 
 /// Takes the customer's signature (`SignRequest` as JSON) on a completed order and locks it.
 #[tauri::command(async)]
 pub fn sign(state: State<'_, AppState>, order: String, request: Value) -> Result<Signature> {
     let request: SignRequest = from_json(&order, "signature", request)?;
-    Ok(state.store()?.lock().sign(&order, &request)?)
+    Ok(state.data_store()?.lock().sign(&order, &request)?)
 }
 
 /// Reopens a signed order as a new revision, for `reason`.
 #[tauri::command(async)]
 pub fn amend(state: State<'_, AppState>, order: String, reason: String) -> Result<WorkOrder> {
-    Ok(state.store()?.lock().amend(&order, &reason)?)
+    Ok(state.data_store()?.lock().amend(&order, &reason)?)
 }
 
 /// Checks every signature of an order against the records.
 #[tauri::command(async)]
 pub fn verify(state: State<'_, AppState>, order: String) -> Result<Verification> {
-    Ok(state.store()?.lock().verify(&order)?)
+    Ok(state.data_store()?.lock().verify(&order)?)
 }
 
 /// The service report PDF, raw, for the preview.
 #[tauri::command(async)]
 pub fn report_bytes(state: State<'_, AppState>, order: String) -> Result<Response> {
-    Ok(Response::new(state.store()?.lock().service_report(&order)?))
+    Ok(Response::new(
+        state.data_store()?.lock().service_report(&order)?,
+    ))
 }
 
 /// Asks where to save a report: `(suggested file name, folder)` → the path chosen, or `None`
@@ -325,7 +334,7 @@ pub fn open_report<R: Runtime>(
 
 /// The order's report and its number.
 fn report_of(state: &AppState, order: &str) -> Result<(Vec<u8>, String)> {
-    let shared = state.store()?;
+    let shared = state.data_store()?;
     let mut store = shared.lock();
     let number = store.find_order(order)?.number;
     Ok((store.service_report(order)?, number))
@@ -365,7 +374,7 @@ pub fn private_report_dir() -> Result<PathBuf> {
 #[tauri::command(async)]
 pub fn daily_report(state: State<'_, AppState>, date: Option<String>) -> Result<DailyReport> {
     let day = day_or_today(date.as_deref(), "daily report")?;
-    Ok(state.store()?.lock().daily_report(day, None)?)
+    Ok(state.data_store()?.lock().daily_report(day, None)?)
 }
 
 /// Facts about this laptop's store, for the settings screen and default save paths.
@@ -389,6 +398,7 @@ pub fn app_info<R: Runtime>(
     app: tauri::AppHandle<R>,
     state: State<'_, AppState>,
 ) -> Result<AppInfo> {
+    // Paths and the device, no records: shown on the lock screen's Settings too.
     let shared = state.store()?;
     let store = shared.lock();
     let db = store.path();

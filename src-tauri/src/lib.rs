@@ -161,6 +161,16 @@ impl AppState {
         &self.db_path
     }
 
+    /// The store for a command that shows or changes records: refused with `offline_locked`
+    /// ([`fieldbook_core::Error::OfflineLocked`]) while this laptop has not synced within the
+    /// company's limit. Nothing is deleted; sync (which uses [`AppState::store`]) unlocks it.
+    pub fn data_store(&self) -> Result<SharedStore, CommandError> {
+        let shared = self.store()?;
+        shared.lock().check_unlocked()?;
+        Ok(shared)
+    }
+
+    /// The store for sync and status, which work while the laptop is locked.
     pub fn store(&self) -> Result<SharedStore, CommandError> {
         match &*self.store.read().unwrap_or_else(PoisonError::into_inner) {
             Ok(arc) => Ok(SharedStore(arc.clone())),
@@ -238,6 +248,9 @@ pub fn app_builder<R: tauri::Runtime>(
 }
 
 pub fn run() {
+    // A wipe in an earlier run could not remove the web view's data while the web view was
+    // open: finish it now, before a web view exists (issue #13).
+    finish_pending_wipe();
     #[cfg(target_os = "linux")]
     webkit_memory::install_memory_pressure_settings();
     let path = db_path(
@@ -249,8 +262,28 @@ pub fn run() {
         // The save dialog of `save_report`, used from Rust only (no capability grants the web
         // view any dialog command).
         .plugin(tauri_plugin_dialog::init())
-        .run(tauri::generate_context!())
-        .expect("error while running Fieldbook");
+        .build(tauri::generate_context!())
+        .expect("error while building Fieldbook")
+        .run(|_app, event| {
+            // The windows are gone: a wipe of this run can take the web view's data now (and
+            // the next start tries again, in case the web process still held it).
+            if let tauri::RunEvent::Exit = event {
+                finish_pending_wipe();
+            }
+        });
+}
+
+/// Finishes a wipe noted by an earlier revocation (the app's folders, the web view's among
+/// them); see `fieldbook_core::wipe`.
+pub fn finish_pending_wipe() {
+    match fieldbook_core::wipe::finish_pending() {
+        Ok(removed) if !removed.is_empty() => eprintln!(
+            "fieldbook-desktop: finished a wipe: removed {} folder(s)",
+            removed.len()
+        ),
+        Ok(_) => {}
+        Err(e) => eprintln!("fieldbook-desktop: could not finish a wipe: {e}"),
+    }
 }
 
 #[cfg(test)]
@@ -276,5 +309,14 @@ mod tests {
             PathBuf::from("/eq.db")
         );
         assert_eq!(db_path(None, args(&[])), fieldbook_core::default_db_path());
+    }
+
+    /// The wipe removes the web view's folders by the app's identifier: it must be this app's.
+    #[test]
+    fn the_wipe_knows_the_apps_identifier() {
+        let conf: serde_json::Value =
+            serde_json::from_str(include_str!("../tauri.conf.json")).unwrap();
+        assert_eq!(conf["identifier"], fieldbook_core::wipe::APP_IDENTIFIER);
+        assert_eq!(conf["mainBinaryName"], fieldbook_core::wipe::DESKTOP_BINARY);
     }
 }

@@ -92,6 +92,15 @@ impl AppState {
             // A store handed in unlocked (tests) has no key here: nothing can be wiped safely.
             None => Ok(Revocation::NotRevoked),
         };
+        // The web view is still open and may write its data again: the next start (and this
+        // run's exit) wipes the app's folders once more, before any web view exists.
+        if matches!(outcome, Ok(Revocation::Wiped)) && fieldbook_core::wipe::is_default_store(&self.db_path) {
+            if let Err(e) = fieldbook_core::wipe::mark_pending() {
+                eprintln!("fieldbook-desktop: could not note the wipe for the next start: {e}");
+            }
+        }
+        // A new, empty store (a new key: the old one went with the wipe), so that the window
+        // can say what happened and the laptop can be enrolled again.
         *slot = self.open_slot(None);
         drop(slot);
         let outcome = outcome?;

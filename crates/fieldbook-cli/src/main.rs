@@ -187,6 +187,23 @@ enum Command {
     },
     /// Sync state: changes waiting, last successful sync, last error, refused changes.
     Status,
+    /// Delete everything of Fieldbook's on this laptop: the store, its attachments and
+    /// leftovers, and (for the default store) the app's data, caches and temporary reports.
+    /// Refused while changes are not synced, unless --force.
+    Wipe {
+        /// Wipe even though changes have not reached the server (they are lost).
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+impl Command {
+    /// Whether the command works while the laptop is locked for being offline too long: those
+    /// that reach the server, say how things stand, or remove the data. Every other command
+    /// shows or changes records and is refused until a sync succeeds.
+    fn allowed_while_locked(&self) -> bool {
+        matches!(self, Command::Init { .. } | Command::Enroll { .. } | Command::Sync { .. } | Command::Status | Command::Wipe { .. })
+    }
 }
 
 #[derive(Args)]
@@ -348,7 +365,13 @@ fn passphrase(path: &Path, new: bool) -> anyhow::Result<Zeroizing<String>> {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let out = print::Output { json: cli.json };
+    if let Command::Wipe { force } = cli.command {
+        return wipe(&cli, force, &out);
+    }
     let (mut store, key) = open(&cli, matches!(cli.command, Command::Init { .. }))?;
+    if !cli.command.allowed_while_locked() {
+        store.check_unlocked()?;
+    }
     match cli.command {
         Command::Init { technician } => {
             if let Some(t) = &technician {
@@ -523,6 +546,40 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             v["store_protection"] = json!(protection);
             out.show(&v, || format!("Store:       {} ({protection})\n{}", store.path().display(), print::sync_status(&s)));
         }
+        Command::Wipe { .. } => unreachable!("handled before the store is opened"),
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `fieldbook wipe`: the same wipe as a revocation's (`Store::wipe`), refused while changes are
+/// unsynced unless `force`. Without a store it still removes the app's folders when the store
+/// would be the default one, so a half-finished wipe can be finished.
+fn wipe(cli: &Cli, force: bool, out: &print::Output) -> anyhow::Result<ExitCode> {
+    let path = cli.db.clone().unwrap_or_else(fieldbook_core::default_db_path);
+    let removed = if path.exists() {
+        match unlock(cli, &path).and_then(|key| Ok(Store::open(&path, &key)?)) {
+            Ok(store) => store.wipe(force)?,
+            // A store that cannot be unlocked (a forgotten passphrase) cannot be checked for
+            // unsynced work; only --force removes it unread.
+            Err(e) if force => {
+                eprintln!("warning: the store could not be opened ({e:#}); --force removes it unread");
+                fieldbook_core::wipe::wipe_laptop(&path)?
+            }
+            Err(e) => return Err(e.context("cannot check the store for unsynced work before wiping it; `fieldbook wipe --force` removes it anyway")),
+        }
+    } else {
+        fieldbook_core::wipe::wipe_laptop(&path)?
+    };
+    out.show(&json!({"wiped": path, "removed": removed}), || {
+        let mut text = format!("Wiped Fieldbook's data for {}:\n", path.display());
+        for p in &removed {
+            text.push_str(&format!("  removed {}\n", p.display()));
+        }
+        if removed.is_empty() {
+            text.push_str("  nothing was left to remove\n");
+        }
+        text.push_str("Service reports you saved elsewhere (the save dialog) are yours and were not touched. Deleted files may remain readable in the disk's free space unless the disk is encrypted.\n");
+        text
+    });
     Ok(ExitCode::SUCCESS)
 }

@@ -221,6 +221,14 @@ pub fn sync_status(st: &SyncStatus) -> String {
     }
     s.push_str(&format!("Waiting:     {} change(s) not yet on the server\n", st.pending_changes));
     s.push_str(&format!("Last sync:   {}\n", st.last_success_at.as_deref().map(local_ts).unwrap_or_else(|| "never".into())));
+    match (&st.offline_lock, st.offline_lock_days) {
+        (Some(l), _) => s.push_str(&format!(
+            "LOCKED:      not synced for {} day(s) (limit {}, set by your office): records are hidden until `fieldbook sync` succeeds; unsynced work is kept\n",
+            l.since_last_sync_days, l.limit_days
+        )),
+        (None, Some(days)) => s.push_str(&format!("Offline lock: after {days} day(s) without a sync (set by your office)\n")),
+        (None, None) => {}
+    }
     if let Some(e) = &st.last_error {
         let at = st.last_attempt_at.as_deref().map(local_ts).unwrap_or_default();
         s.push_str(&format!("Last error:  {e} ({at})\n"));

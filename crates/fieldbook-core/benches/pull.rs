@@ -41,7 +41,7 @@ fn pages() -> Vec<PullResponse> {
         .chunks(MAX_PULL_PAGE)
         .map(|c| {
             let next_cursor = c.last().unwrap().seq;
-            PullResponse { changes: c.to_vec(), next_cursor, more: next_cursor < last as i64, server_hlc: STAMP.into() }
+            PullResponse { changes: c.to_vec(), next_cursor, more: next_cursor < last as i64, server_hlc: STAMP.into(), offline_lock_days: None }
         })
         .collect()
 }

@@ -114,6 +114,13 @@ pub enum Error {
 
     #[error("deriving the key from the passphrase failed: {0}")]
     Kdf(String),
+
+    #[error(
+        "this laptop has not reached the server for {since_last_sync_days} day(s) (limit {limit_days}, set by your office), \
+         so Fieldbook keeps its records out of sight. Connect to the network and sync (`fieldbook sync`) to unlock; \
+         your unsynced work is kept and will be sent"
+    )]
+    OfflineLocked { since_last_sync_days: i64, limit_days: i64 },
 }
 
 impl Error {
@@ -146,6 +153,7 @@ impl Error {
             Error::KeyringEntryMissing { .. } => "keyring_entry_missing",
             Error::KeyringUnavailable(_) => "keyring_unavailable",
             Error::ProtectionFile { .. } | Error::KeyFile { .. } | Error::Kdf(_) => "key_protection",
+            Error::OfflineLocked { .. } => "offline_locked",
         }
     }
 

@@ -10,6 +10,7 @@
 //! - [`import`]: the `fieldbook-import/1` file format.
 //! - [`report`]: the bilingual PDF service report.
 //! - [`hlc`], [`entity`]: clocks and the field whitelist the outbox and sync are built on.
+//! - [`wipe`]: removing everything of Fieldbook's from a laptop.
 //!
 //! This crate knows nothing of Tauri or HTTP: the desktop shell, the CLI and the server call it.
 
@@ -28,6 +29,7 @@ pub mod signature;
 pub mod signed_record;
 pub mod store;
 pub mod sync;
+pub mod wipe;
 
 pub use error::{Error, FieldProblem, Result};
 pub use store::{OutboxEntry, Store};
@@ -38,7 +40,7 @@ pub fn default_db_path() -> std::path::PathBuf {
     dirs_data_dir().join("fieldbook").join("fieldbook.db")
 }
 
-fn dirs_data_dir() -> std::path::PathBuf {
+pub(crate) fn dirs_data_dir() -> std::path::PathBuf {
     if let Some(d) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
         return d.into();
     }

@@ -1,5 +1,5 @@
 //! The `fieldbook-server` command: `serve` (the default), `user add`, `enroll`, `import`, `demo`,
-//! `device list` and `device revoke`. Every command takes `--database` (default: an SQLite file
+//! `device list`, `device revoke`, `attachment-quota` and `offline-lock`. Every command takes `--database` (default: an SQLite file
 //! in the user's data directory; `postgres://…` for PostgreSQL).
 
 use std::io::{BufRead, Write};
@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::security::{Options, PublicUrl};
 use crate::tls::TlsFiles;
 use crate::users::{self, Role};
-use crate::{attachments, demo, devices, enrolment, import, server};
+use crate::{attachments, demo, devices, enrolment, import, offline_lock, server};
 
 #[derive(Debug, Parser)]
 #[command(name = "fieldbook-server", version, about = "Fieldbook's central server: technicians' laptops sync with it")]
@@ -68,6 +68,17 @@ pub enum Command {
         /// Back to the default (2 GiB).
         #[arg(long)]
         default: bool,
+    },
+    /// Show or set the offline lock: after how many days without reaching the server a laptop
+    /// hides its records until it syncs again (its data and unsynced work are kept). Off unless
+    /// set. Laptops learn it at their next sync.
+    OfflineLock {
+        /// The limit in days (1 to 3650).
+        #[arg(long, value_name = "N", conflicts_with = "off")]
+        days: Option<u32>,
+        /// Turn the lock off.
+        #[arg(long)]
+        off: bool,
     },
 }
 
@@ -270,6 +281,16 @@ pub fn run(cli: Cli) -> Result<()> {
                 attachments::quota(tx)
             })?;
             say(out, format!("each laptop may store {} of photos and files on the server ({now} bytes)", attachments::describe_bytes(now)))
+        }
+        Some(Command::OfflineLock { days, off }) => {
+            let db = open(&cli.database)?;
+            let now = db.transaction(Mode::Write, |tx| {
+                if days.is_some() || off {
+                    offline_lock::set_days(tx, days)?;
+                }
+                offline_lock::days(tx)
+            })?;
+            say(out, offline_lock::describe(now))
         }
     }
 }

@@ -11,6 +11,7 @@
 //! - [`enrolment`], [`devices`], [`users`]: who may sync, and who may log in; [`login`]: password
 //!   checks, throttled.
 //! - [`attachments`]: resumable, content-addressed uploads.
+//! - [`offline_lock`]: the company's offline lock, sent to laptops with every pull page.
 //! - [`import`], [`demo`]: loading office data (the `fieldbook-import/1` format).
 //! - [`console`]: the office console: its JSON API under `/console/api/`, the projections its
 //!   lists and reports query, and its web app, embedded.
@@ -33,6 +34,7 @@ pub mod feed;
 pub mod group;
 pub mod import;
 pub mod login;
+pub mod offline_lock;
 pub mod openapi;
 pub mod pull;
 pub mod push;

@@ -100,6 +100,8 @@ const CONSOLE_OPS: &[(&str, &str, &str, &str, bool, bool)] = &[
     ("/console/api/users/{login}/enrolment-code", "post", "consoleEnrolmentCode", "Issue a one-time enrolment code for a technician's laptop", true, false),
     ("/console/api/devices", "get", "consoleDevices", "Enrolled laptops with last sync and warnings", false, true),
     ("/console/api/devices/{id}/revoke", "post", "consoleRevokeDevice", "Revoke a laptop, optionally ordering its data wiped", true, false),
+    ("/console/api/settings", "get", "consoleSettings", "The company's settings: the offline lock (days, or null for none)", false, false),
+    ("/console/api/settings", "patch", "consoleChangeSettings", "Set the offline lock: after how many days without a sync laptops hide their records; null turns it off", true, false),
 ];
 
 fn console_paths() -> serde_json::Map<String, Value> {

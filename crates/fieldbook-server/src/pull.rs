@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 use crate::db::{Backend, Row, Tx};
 use crate::error::{Error, Result};
-use crate::{clock, params};
+use crate::{clock, offline_lock, params};
 
 /// Changes per page when the laptop does not say.
 pub const DEFAULT_PAGE: usize = 1000;
@@ -92,13 +92,14 @@ pub fn page(tx: &mut dyn Tx, technician: &str, cursor: i64, limit: Option<usize>
         changes.push(FeedChange { seq: r.seq, fields: object(&r.fields, r.seq)?, clocks: object(&r.clocks, r.seq)?, entity: r.entity, record_id: r.record_id });
     }
     let next_cursor = changes.last().map_or(cursor, |c| c.seq);
-    Ok(PullResponse { changes, next_cursor, more, server_hlc: clock::current(tx)? })
+    Ok(PullResponse { changes, next_cursor, more, server_hlc: clock::current(tx)?, offline_lock_days: offline_lock::days(tx)? })
 }
 
 /// [`page`] as the JSON of its `PullResponse`, written straight from the stored JSON.
 pub fn page_json(tx: &mut dyn Tx, technician: &str, cursor: i64, limit: Option<usize>) -> Result<Vec<u8>> {
     let (rows, more) = rows(tx, technician, cursor, limit)?;
     let server_hlc = clock::current(tx)?;
+    let lock_days = offline_lock::days(tx)?;
     let size: usize = rows.iter().map(|r| r.fields.len() + r.clocks.len() + r.entity.len() + r.record_id.len() + 80).sum();
     let mut out = Vec::with_capacity(size + 128);
     let string = |out: &mut Vec<u8>, s: &str| serde_json::to_writer(out, s).expect("writing to memory");
@@ -131,6 +132,8 @@ pub fn page_json(tx: &mut dyn Tx, technician: &str, cursor: i64, limit: Option<u
     out.extend_from_slice(if more { b",\"more\":true" } else { b",\"more\":false" });
     out.extend_from_slice(b",\"server_hlc\":");
     string(&mut out, &server_hlc);
+    out.extend_from_slice(b",\"offline_lock_days\":");
+    out.extend_from_slice(lock_days.map_or_else(|| "null".to_owned(), |d| d.to_string()).as_bytes());
     out.push(b'}');
     Ok(out)
 }
@@ -148,6 +151,7 @@ mod tests {
         db.transaction(Mode::Write, |tx| {
             // A stored clock ahead of the wall clock, so that both answers carry the same stamp.
             tx.execute("INSERT INTO settings (key, value) VALUES ('hlc', '999999999999999-0000000000-server')", params![])?;
+            offline_lock::set_days(tx, Some(14))?;
             for (seq, scope) in [(1, Some("a")), (2, None), (3, Some("b")), (4, Some("a")), (5, None), (6, Some("a"))] {
                 tx.execute(
                     "INSERT INTO feed (seq, entity, record_id, fields, clocks, scope, created_at) VALUES ($1, 'parts', $2, $3, $4, $5, 'now')",
@@ -170,5 +174,11 @@ mod tests {
         assert!(!all.more);
         let first = db.transaction(Mode::Read, |tx| page(tx, "a", 0, Some(2))).unwrap();
         assert_eq!((first.next_cursor, first.more), (2, true));
+        assert_eq!(first.offline_lock_days, Some(14));
+        // Off: `null` in both forms.
+        db.transaction(Mode::Write, |tx| offline_lock::set_days(tx, None)).unwrap();
+        let (page, json) = db.transaction(Mode::Read, |tx| Ok((page(tx, "a", 0, Some(2))?, page_json(tx, "a", 0, Some(2))?))).unwrap();
+        assert_eq!(page.offline_lock_days, None);
+        assert_eq!(String::from_utf8(json).unwrap(), serde_json::to_string(&page).unwrap());
     }
 }

@@ -2,8 +2,23 @@
  * Typed wrappers over the Tauri commands in src-tauri/src/commands.rs: the only place the UI
  * talks to the desktop shell. The types mirror what `fieldbook_core` serializes.
  */
-import { invoke } from "@tauri-apps/api/core";
+import { invoke as tauriInvoke } from "@tauri-apps/api/core";
 import type { Template } from "./checklist";
+
+/** Called when a command is refused because the laptop is locked for being offline too long. */
+let onOfflineLocked: (() => void) | null = null;
+export function whenOfflineLocked(handler: (() => void) | null): void {
+  onOfflineLocked = handler;
+}
+
+/** Every command goes through here: a refusal for the offline lock (it can start while a
+ * screen is open) tells the sync state at once, so the lock screen replaces the screen. */
+function invoke<T>(...args: Parameters<typeof tauriInvoke>): Promise<T> {
+  return tauriInvoke<T>(...args).catch((e: unknown) => {
+    if (e && typeof e === "object" && "kind" in e && e.kind === "offline_locked") onOfflineLocked?.();
+    throw e;
+  });
+}
 
 // ---------------------------------------------------------------------------------------------
 // Records
@@ -451,6 +466,13 @@ export interface PullRefusal {
 }
 
 /** `sync_status`: the store's sync state plus whether the background sync runs. */
+/** This laptop has not synced within the company's limit: records are hidden until it does. */
+export interface OfflineLock {
+  since_last_sync_days: number;
+  limit_days: number;
+  last_synced_at: string;
+}
+
 export interface SyncStatusView {
   enrolled: boolean;
   server_url: string | null;
@@ -470,6 +492,10 @@ export interface SyncStatusView {
   /** Pulled records this laptop could not store (the rest synced), newest first. */
   pull_refused?: PullRefusal[];
   pull_refused_total?: number;
+  /** The company's offline-lock limit in days, as last received (`null`: no lock). */
+  offline_lock_days?: number | null;
+  /** Set while this laptop is locked for not having synced within that limit. */
+  offline_lock?: OfflineLock | null;
   running: boolean;
   revocation: Revocation | null;
   /** The shell was started to work without enrolling (`FIELDBOOK_WORK_OFFLINE=1`). */

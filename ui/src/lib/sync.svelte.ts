@@ -12,6 +12,7 @@ import {
   syncNow as syncNowCmd,
   syncStatus,
   toCommandError,
+  whenOfflineLocked,
   type CommandError,
   type SyncEvent,
   type SyncStatusView,
@@ -66,7 +67,7 @@ export const sync = {
     return nowError;
   },
   /** The store waits for its passphrase: `"unlock"`, or for one to be chosen: `"choose"`. */
-  get locked(): "unlock" | "choose" | null {
+  get unlockNeeded(): "unlock" | "choose" | null {
     const kind = loadError?.kind;
     if (!kind || !(LOCKED_KINDS as readonly string[]).includes(kind)) return null;
     return kind === "store_new_passphrase" ? "choose" : "unlock";
@@ -93,6 +94,8 @@ export const sync = {
     if (started) return refresh();
     started = true;
     onSyncEvent(apply).catch(() => {});
+    // A command refused for the offline lock: read the status now rather than at the next poll.
+    whenOfflineLocked(() => void refresh());
     onRevocation(() => {
       enrolRequested = false;
       void refresh();

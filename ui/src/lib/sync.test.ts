@@ -106,6 +106,14 @@ describe("sync event reducer", () => {
     expect(kindOfMessage("boom")).toBe("other");
   });
 
+  it("says the laptop is locked while it is past the office's offline limit, until it syncs", () => {
+    const locked = withStatus(initialSync, status({ offline_lock: { since_last_sync_days: 9, limit_days: 7, last_synced_at: "2026-03-01T09:00:00.000Z" } }));
+    expect(phase(locked)).toBe("locked");
+    expect(phaseText(locked, "en")).toBe("Locked until it syncs");
+    expect(phaseText(locked, "zh-CN")).toBe("已锁定，同步后解锁");
+    expect(phase(run([{ event: "started" }], locked))).toBe("syncing");
+  });
+
   it("names the states before enrolment and after revocation", () => {
     expect(phase(initialSync)).toBe("loading");
     expect(phaseText(withStatus(initialSync, status({ enrolled: false, server_url: null })), "zh-CN")).toBe("未连接公司服务器");

@@ -165,7 +165,7 @@ export function progressText(p: Progress | null, locale: Locale): string {
   });
 }
 
-export type Phase = "loading" | "not_enrolled" | "revoked" | "syncing" | "offline" | "error" | "online" | "idle";
+export type Phase = "loading" | "not_enrolled" | "revoked" | "syncing" | "locked" | "offline" | "error" | "online" | "idle";
 
 /** The one word the status line leads with. */
 export function phase(s: SyncState): Phase {
@@ -174,6 +174,8 @@ export function phase(s: SyncState): Phase {
   if (s.revoked || st.revoked_reason) return "revoked";
   if (!st.enrolled) return "not_enrolled";
   if (s.syncing) return "syncing";
+  // Past the office's offline limit: the records are hidden until a sync succeeds.
+  if (st.offline_lock) return "locked";
   if (s.online === false) return "offline";
   if (s.error) return "error";
   if (s.online === true) return "online";

@@ -40,7 +40,7 @@ describe("Unlock", () => {
       }
     });
     await sync.refresh();
-    expect(sync.locked).toBe("unlock");
+    expect(sync.unlockNeeded).toBe("unlock");
     render(Unlock, { mode: "unlock" });
     const input = screen.getByLabelText("Passphrase") as HTMLInputElement;
     expect(input.type).toBe("password");
@@ -55,7 +55,7 @@ describe("Unlock", () => {
 
     await fireEvent.input(input, { target: { value: "陈师傅 spring 2026" } });
     await fireEvent.click(screen.getByTestId("unlock-submit"));
-    await waitFor(() => expect(sync.locked).toBe(null));
+    await waitFor(() => expect(sync.unlockNeeded).toBe(null));
     expect(tried).toEqual(["autumn", "陈师傅 spring 2026"]);
   });
 

@@ -190,7 +190,8 @@ fn create(store: &Path, how: &Unlock) -> Result<StoreKey, Error> {
 /// Forgets the key of the store at `store`: its keyring entry and its protection file. After
 /// this the store's bytes, wherever a copy of them survives, cannot be decrypted.
 pub fn forget(store: &Path) -> Result<(), Error> {
-    if let Some(file) = read(store)? {
+    // A damaged protection file names no keyring entry that could be found: it just goes.
+    if let Ok(Some(file)) = read(store) {
         if file.method == Method::Keyring {
             keyring::delete(&file.store_id)?;
         }

@@ -11,6 +11,7 @@ pub mod migrate;
 mod orders;
 mod signing;
 mod import;
+pub mod offline_lock;
 pub mod search;
 pub mod sync;
 
@@ -32,6 +33,7 @@ use crate::private_files;
 use crate::hlc::{self, Hlc, HlcClock};
 
 pub use import::ImportSummary;
+pub use offline_lock::OfflineLock;
 pub use orders::{AnswerInput, OrderFilter, WorkOrderDetail, AssetHistoryEntry};
 pub use signing::{SignRequest, Verification, SignatureCheck};
 

@@ -61,6 +61,10 @@ pub struct SyncStatus {
     /// than half of what the server accepts (`hlc::MAX_AHEAD_MS`): its changes stamped further
     /// ahead are refused and kept for the office until the clock is set right.
     pub clock_ahead_ms: Option<i64>,
+    /// The company's offline-lock limit in days, as last received (`None`: off).
+    pub offline_lock_days: Option<i64>,
+    /// Set while this laptop is locked for not having synced within that limit.
+    pub offline_lock: Option<super::OfflineLock>,
 }
 
 /// A pulled record this laptop could not store: the rest of its page applied and the cursor
@@ -219,6 +223,10 @@ impl Store {
         // with it. Saves an fsync per page, ~10 % of a first pull.
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
         let applied = self.apply_page(page).and_then(|a| self.retry_refused(a));
+        // The company's offline lock travels with every page; the last one applied is kept.
+        // Not in the page's transaction: the retry above applies pages of its own, which carry
+        // no setting.
+        let applied = applied.and_then(|a| super::offline_lock::store_limit(&self.conn, page.offline_lock_days).map(|()| a));
         self.conn.pragma_update(None, "synchronous", "FULL")?;
         if !page.more || applied.is_err() {
             self.conn.pragma_update(None, "cache_size", DEFAULT_CACHE_KIB)?;
@@ -277,7 +285,7 @@ impl Store {
         }
         let cursor = self.pull_cursor()?;
         let hlc: String = self.conn.query_row("SELECT coalesce((SELECT value FROM settings WHERE key = 'hlc'), '')", [], |r| r.get(0))?;
-        self.apply_page(&PullResponse { changes: kept, next_cursor: cursor, more: false, server_hlc: hlc })
+        self.apply_page(&PullResponse { changes: kept, next_cursor: cursor, more: false, server_hlc: hlc, offline_lock_days: None })
     }
 
     /// `repair_references`: before committing, refuse (and remove) the new records of this
@@ -392,6 +400,8 @@ impl Store {
                     pull_refused: Vec::new(),
                     pull_refused_total: 0,
                     clock_ahead_ms: None,
+                    offline_lock_days: None,
+                    offline_lock: None,
                 })
             },
         )?;
@@ -406,31 +416,29 @@ impl Store {
             .query_map([], |r| Ok(PullRefusal { entity: r.get(0)?, record_id: r.get(1)?, feed_seq: r.get(2)?, reason: r.get(3)?, refused_at: r.get(4)? }))?
             .collect::<rusqlite::Result<_>>()?;
         status.pull_refused_total = self.conn.query_row("SELECT count(*) FROM pull_refused", [], |r| r.get(0))?;
+        status.offline_lock_days = self.offline_lock_days()?;
+        status.offline_lock = self.offline_lock()?;
         Ok(status)
     }
 
-    /// Deletes this laptop's store and attachments (after revocation). Refused while changes are
-    /// unsynced, unless `force` (the admin ordered a wipe).
-    pub fn wipe(self, force: bool) -> Result<()> {
+    /// Deletes this laptop's store and everything of Fieldbook's that goes with it
+    /// ([`crate::wipe::wipe_laptop`]: the store's files and attachments, and for the laptop's
+    /// own store the app's data, caches and temporary reports). Refused while changes are
+    /// unsynced, unless `force` (the admin ordered a wipe, or the user insisted). Returns what
+    /// was removed.
+    pub fn wipe(self, force: bool) -> Result<Vec<std::path::PathBuf>> {
         let pending = self.outbox_len()?;
         if pending > 0 && !force {
-            return Err(Error::invalid("local store", "outbox", format!("{pending} change(s) are not synced yet; they are kept until they sync or the admin orders a wipe")));
+            return Err(Error::invalid(
+                "local store",
+                "outbox",
+                format!("{pending} change(s) are not synced yet; they are kept until they sync (`fieldbook sync`), the admin orders a wipe, or you wipe with --force and lose them"),
+            ));
         }
         let path = self.path.clone();
-        let attachments = self.attachments_dir();
+        // The connection must be closed before its files go.
         drop(self);
-        for suffix in ["", "-wal", "-shm"] {
-            let mut p = path.clone().into_os_string();
-            p.push(suffix);
-            match std::fs::remove_file(&p) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(Error::io(p, e)),
-                _ => {}
-            }
-        }
-        if attachments.exists() {
-            std::fs::remove_dir_all(&attachments).map_err(|e| Error::io(&attachments, e))?;
-        }
-        Ok(())
+        crate::wipe::wipe_laptop(&path)
     }
 }
 
@@ -864,7 +872,7 @@ mod tests {
                 fields: json!({"problem": "来自办公室 / from the office", "priority": "low"}).as_object().unwrap().clone(),
                 clocks: json!({"problem": newer, "priority": older}).as_object().unwrap().clone(),
             }],
-            next_cursor: 7, more: false, server_hlc: newer.into(),
+            next_cursor: 7, more: false, server_hlc: newer.into(), offline_lock_days: None,
         };
         assert_eq!(s.apply_pull(&page).unwrap(), 1);
         let after = s.find_order("WO-1001").unwrap();
@@ -892,7 +900,7 @@ mod tests {
                     clocks: json!({"*": newer, "priority": older}).as_object().unwrap().clone(),
                 },
             ],
-            next_cursor: 2, more: false, server_hlc: newer.into(),
+            next_cursor: 2, more: false, server_hlc: newer.into(), offline_lock_days: None,
         };
         assert_eq!(s.apply_pull(&page).unwrap(), 2);
         let after = s.find_order("WO-1001").unwrap();
@@ -909,7 +917,7 @@ mod tests {
     fn the_pull_cache_lasts_until_the_last_page() {
         let (_d, mut s) = store();
         let cache = |s: &Store| -> i64 { s.conn.query_row("PRAGMA cache_size", [], |r| r.get(0)).unwrap() };
-        let page = |more| PullResponse { changes: vec![], next_cursor: 0, more, server_hlc: "000000000000001-0000000000-server".into() };
+        let page = |more| PullResponse { changes: vec![], next_cursor: 0, more, server_hlc: "000000000000001-0000000000-server".into(), offline_lock_days: None };
         s.apply_pull(&page(true)).unwrap();
         assert_eq!(cache(&s), PULL_CACHE_KIB, "more pages follow: the cache stays warm");
         s.apply_pull(&page(false)).unwrap();
@@ -932,7 +940,7 @@ mod tests {
                     clocks: json!({"*": stamp}).as_object().unwrap().clone(),
                 })
                 .collect(),
-            next_cursor: from + 299, more, server_hlc: stamp.into(),
+            next_cursor: from + 299, more, server_hlc: stamp.into(), offline_lock_days: None,
         };
         s.apply_pull(&page(1, true)).unwrap();
         assert_eq!(autocheckpoint(&s), 0, "no checkpoint at the commit of a page while more follow");
@@ -971,7 +979,7 @@ mod tests {
             fields: json!({"problem": "喷淋头漏水 / sprinkler head leaking"}).as_object().unwrap().clone(),
             clocks: json!({"problem": stamp}).as_object().unwrap().clone(),
         });
-        let page = PullResponse { changes, next_cursor: 1000, more: false, server_hlc: stamp.into() };
+        let page = PullResponse { changes, next_cursor: 1000, more: false, server_hlc: stamp.into(), offline_lock_days: None };
         s.apply_pull(&page).unwrap();
         let hits = s.search("批量客户 0123", 10).unwrap();
         assert_eq!(hits.iter().map(|h| h.record_id.as_str()).collect::<Vec<_>>(), ["c-bulk-0123"], "found as soon as the pull returned");
@@ -999,7 +1007,7 @@ mod tests {
                     clocks: json!({"*": stamp}).as_object().unwrap().clone(),
                 })
                 .collect(),
-            next_cursor: 300, more: true, server_hlc: stamp.into(),
+            next_cursor: 300, more: true, server_hlc: stamp.into(), offline_lock_days: None,
         };
         s.apply_pull(&page).unwrap();
         // The next page never comes.
@@ -1038,7 +1046,7 @@ mod tests {
             fields: json!({"status": "bogus", "problem": "改过"}).as_object().unwrap().clone(),
             clocks: json!({"status": stamp, "problem": stamp}).as_object().unwrap().clone(),
         });
-        let page = PullResponse { changes, next_cursor: 22, more: true, server_hlc: stamp.into() };
+        let page = PullResponse { changes, next_cursor: 22, more: true, server_hlc: stamp.into(), offline_lock_days: None };
 
         let applied = s.apply_pull_page(&page).unwrap();
         assert_eq!(applied, PullApplied { changed: 19, refused: 3, cleared: 0 });
@@ -1068,7 +1076,7 @@ mod tests {
                     clocks: json!({"status": newer}).as_object().unwrap().clone(),
                 },
             ],
-            next_cursor: 25, more: false, server_hlc: newer.into(),
+            next_cursor: 25, more: false, server_hlc: newer.into(), offline_lock_days: None,
         };
         assert_eq!(s.apply_pull_page(&page).unwrap(), PullApplied { changed: 3, refused: 0, cleared: 2 });
         let asset_site: String = s.connection().query_row("SELECT site_id FROM assets WHERE id = 'a-r05'", [], |r| r.get(0)).unwrap();
@@ -1090,7 +1098,7 @@ mod tests {
                 FeedChange { seq: 1, entity: "sites".into(), record_id: "s-new".into(), clocks: clocks(&site), fields: site.as_object().unwrap().clone() },
                 FeedChange { seq: 2, entity: "customers".into(), record_id: "c-new".into(), clocks: clocks(&customer), fields: customer.as_object().unwrap().clone() },
             ],
-            next_cursor: 2, more: false, server_hlc: stamp.into(),
+            next_cursor: 2, more: false, server_hlc: stamp.into(), offline_lock_days: None,
         };
         assert_eq!(s.apply_pull(&page).unwrap(), 2);
     }
@@ -1111,7 +1119,7 @@ mod tests {
                 // Older than what the first change wrote: loses, in the same page as on its own.
                 change(3, json!({"contact": "李"}), json!({"contact": stale}).as_object().unwrap().clone()),
             ],
-            next_cursor: 3, more: false, server_hlc: second.into(),
+            next_cursor: 3, more: false, server_hlc: second.into(), offline_lock_days: None,
         };
         assert_eq!(s.apply_pull(&page).unwrap(), 2, "the stale change changes nothing");
         let (name, contact): (String, String) =
@@ -1143,7 +1151,7 @@ mod tests {
                 seq: 1, entity: "customers".into(), record_id: "c-hand".into(),
                 fields: customer.as_object().unwrap().clone(), clocks: json!({"*": stamp}).as_object().unwrap().clone(),
             }],
-            next_cursor: 1, more: false, server_hlc: stamp.into(),
+            next_cursor: 1, more: false, server_hlc: stamp.into(), offline_lock_days: None,
         };
         assert_eq!(s.apply_pull(&page).unwrap(), 1);
         let (name, contact): (String, String) =
@@ -1194,7 +1202,7 @@ mod tests {
                 assert!(e.to_string().contains("not synced"), "{e}");
                 Store::open(&path, &crate::store::fixtures::key()).unwrap()
             }
-            Ok(()) => panic!("unsynced work must not be wiped"),
+            Ok(_) => panic!("unsynced work must not be wiped"),
         };
         s.wipe(true).unwrap();
         assert!(!path.exists());

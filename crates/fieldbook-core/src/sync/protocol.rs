@@ -88,6 +88,11 @@ pub struct PullResponse {
     /// More changes are waiting: ask again at once.
     pub more: bool,
     pub server_hlc: String,
+    /// The company's offline lock: a laptop that has not synced for this many days hides its
+    /// records until it syncs again (`None`: no lock; also what an older server, which does
+    /// not send it, means). The laptop keeps the value of the last page it applied.
+    #[serde(default)]
+    pub offline_lock_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

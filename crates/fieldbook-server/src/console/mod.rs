@@ -10,6 +10,7 @@
 //! - [`reports`]: the reports, from the projections.
 //! - [`templates`]: checklist templates and publishing a new version.
 //! - [`people`]: users, enrolment codes, devices and revocation (changes are admin-only).
+//! - [`settings`]: the company's settings, the offline lock (changes are admin-only).
 //! - [`audit`]: the audit trail.
 //! - [`index`]: the projections the feed writer keeps for all of the above.
 //! - [`assets`]: the embedded UI; [`csv`]: CSV answers; this module: routes and shared helpers
@@ -26,6 +27,7 @@ pub mod conflicts;
 pub mod csv;
 pub mod index;
 pub mod people;
+pub mod settings;
 pub mod reports;
 pub mod rollup;
 pub mod review;
@@ -77,6 +79,7 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/console/api/users/{login}/enrolment-code", &["POST"]),
     ("/console/api/devices", &["GET"]),
     ("/console/api/devices/{id}/revoke", &["POST"]),
+    ("/console/api/settings", &["GET", "PATCH"]),
 ];
 
 /// The report names under `/console/api/reports/{name}`.
@@ -110,6 +113,7 @@ fn handlers(path: &str) -> MethodRouter<AppState> {
         "/console/api/users/{login}/enrolment-code" => post(people::enrolment_code),
         "/console/api/devices" => get(people::devices),
         "/console/api/devices/{id}/revoke" => post(people::revoke),
+        "/console/api/settings" => get(settings::get).patch(settings::change),
         other => unreachable!("no console handlers for route {other}"),
     }
 }

@@ -323,7 +323,7 @@ async fn pull(State(state): State<Shared>, headers: HeaderMap, Query(q): Query<H
             let changes: Vec<FeedChange> = s.feed.iter().filter(|c| c.seq > cursor).take(limit).cloned().collect();
             let next_cursor = changes.last().map(|c| c.seq).unwrap_or(cursor);
             let more = s.feed.iter().any(|c| c.seq > next_cursor);
-            return reply(&headers, json!(PullResponse { changes, next_cursor, more, server_hlc: server_hlc() }));
+            return reply(&headers, json!(PullResponse { changes, next_cursor, more, server_hlc: server_hlc(), offline_lock_days: None }));
         }
     }
     tokio::time::sleep(Duration::from_secs(60)).await;

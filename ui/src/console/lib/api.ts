@@ -304,6 +304,12 @@ export function whenUnauthorized(handler: (() => void) | null): void {
   onUnauthorized = handler;
 }
 
+/** The company's settings (`/console/api/settings`). */
+export interface Settings {
+  /** Days without a sync after which a laptop hides its records until it syncs; `null`: never. */
+  offline_lock_days: number | null;
+}
+
 async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
   if (method !== "GET") headers["X-Fieldbook-Console"] = "1";
@@ -383,4 +389,7 @@ export const api = {
     post<{ code: string; expires_at: string }>(`/users/${enc(login)}/enrolment-code`, validHours ? { valid_hours: validHours } : {}),
   devices: () => get<Device[]>("/devices"),
   revokeDevice: (id: string, reason: string, wipe: boolean) => post<Device>(`/devices/${enc(id)}/revoke`, { reason, wipe }),
+
+  settings: () => get<Settings>("/settings"),
+  changeSettings: (change: Settings) => request<Settings>("PATCH", "/settings", change),
 };

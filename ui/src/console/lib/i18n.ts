@@ -323,6 +323,18 @@ const table = {
   "devices.confirm": ["Revoke now", "立即吊销"],
   "devices.revoked": ["{device} revoked; its next sync is refused.", "{device} 已吊销，其下次同步将被拒绝。"],
   "devices.revoked_wipe": ["{device} revoked and ordered to wipe its data.", "{device} 已吊销并下令清除数据。"],
+  "lock.title": ["Offline lock", "离线锁定"],
+  "lock.explain": [
+    "A laptop that has not reached the server for this many days hides its records until it syncs again. Nothing is deleted: its unsynced work is kept and sent at that sync.",
+    "笔记本超过此天数未连接服务器时，将隐藏其记录，直到再次同步。不会删除任何数据：未同步的工作会保留，并在同步时发送。",
+  ],
+  "lock.days": ["Lock after (days without a sync)", "未同步多少天后锁定"],
+  "lock.off_hint": ["Leave empty for no lock. Laptops learn a change at their next sync.", "留空表示不锁定。笔记本会在下次同步时获知更改。"],
+  "lock.current_off": ["Now: laptops never lock.", "当前：笔记本不会锁定。"],
+  "lock.current": ["Now: laptops lock after {days} days without a sync.", "当前：笔记本 {days} 天未同步即锁定。"],
+  "lock.save": ["Save", "保存"],
+  "lock.saved": ["Offline lock saved.", "离线锁定设置已保存。"],
+  "lock.bad_days": ["Give a whole number of days from 1 to 3650, or leave it empty.", "请输入 1 至 3650 之间的整数天数，或留空。"],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type ConsoleKey = keyof typeof table;

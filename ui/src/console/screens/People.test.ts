@@ -24,6 +24,8 @@ describe("People & devices", () => {
       "GET /console/api/devices": [device],
       "POST /console/api/users/li.wei/enrolment-code": { code: "ABCD-EFGH-JKLM-NPQR", expires_at: "2026-03-17T00:00:00Z" },
       "POST /console/api/devices/dev-1/revoke": { ...device, revoked_at: "2026-03-14T00:00:00Z", wipe_ordered: true },
+      "GET /console/api/settings": { offline_lock_days: null },
+      "PATCH /console/api/settings": (s: Sent) => s.body,
     });
   });
   afterEach(() => vi.unstubAllGlobals());
@@ -60,5 +62,31 @@ describe("People & devices", () => {
     expect(screen.getByText("Only an administrator can change people and devices.")).toBeTruthy();
     expect(screen.queryByRole("button", { name: "Revoke…" })).toBeNull();
     expect(screen.queryByRole("button", { name: "Add" })).toBeNull();
+    // The offline lock is shown, not offered for change.
+    expect((await screen.findByTestId("offline-lock-current")).textContent).toContain("laptops never lock");
+    expect(screen.queryByLabelText("Lock after (days without a sync)")).toBeNull();
+  });
+
+  it("sets and clears the offline lock, refusing a number of days that is not one, in both languages", async () => {
+    render(People, { props: { me: admin } });
+    const box = await screen.findByTestId("offline-lock");
+    expect((await within(box).findByTestId("offline-lock-current")).textContent).toBe("Now: laptops never lock.");
+    const days = within(box).getByLabelText("Lock after (days without a sync)");
+    await fireEvent.input(days, { target: { value: "0" } });
+    await fireEvent.click(within(box).getByRole("button", { name: "Save" }));
+    expect(within(box).getByText(/from 1 to 3650/)).toBeTruthy();
+    expect(sent.some((s) => s.method === "PATCH")).toBe(false);
+    await fireEvent.input(days, { target: { value: "7" } });
+    await fireEvent.click(within(box).getByRole("button", { name: "Save" }));
+    await vi.waitFor(() => expect(sent.find((s) => s.method === "PATCH")?.body).toEqual({ offline_lock_days: 7 }));
+    expect((await within(box).findByText("Now: laptops lock after 7 days without a sync.")).textContent).toBeTruthy();
+    expect(sent.find((s) => s.method === "PATCH")?.headers["X-Fieldbook-Console"]).toBe("1");
+    lang.locale = "zh-CN";
+    expect((await within(box).findByText("当前：笔记本 7 天未同步即锁定。")).textContent).toBeTruthy();
+    lang.locale = "en";
+    await fireEvent.input(days, { target: { value: "" } });
+    await fireEvent.click(within(box).getByRole("button", { name: "Save" }));
+    await vi.waitFor(() => expect(sent.filter((s) => s.method === "PATCH").at(-1)?.body).toEqual({ offline_lock_days: null }));
+    expect((await within(box).findByText("Now: laptops never lock.")).textContent).toBeTruthy();
   });
 });
