@@ -174,6 +174,13 @@ impl Store {
         &self.device
     }
 
+    /// How this store is protected at rest, as the laptop reports it to the server at each sync:
+    /// `encrypted-keyring`, `encrypted-passphrase`, `encrypted-key-file` or `plaintext`.
+    pub fn protection_label(&self) -> &'static str {
+        // replaced by at-rest encryption (#13)
+        "plaintext"
+    }
+
     /// Pins "now" (tests, benchmarks, demos of a fixed day).
     pub fn set_clock(&mut self, now: fn() -> DateTime<Utc>) {
         self.now = now;

@@ -119,6 +119,25 @@ impl Store {
         self.set_technician(technician)
     }
 
+    /// Replaces the device token with one the server handed out (a rotation or a renewal), in
+    /// one statement, so that the new token is on disk before the first request that uses it:
+    /// the server retires the old token only when it sees the new one, so a crash on either
+    /// side of this write leaves the laptop holding a token that works.
+    pub fn set_device_token(&mut self, device_token: &str) -> Result<()> {
+        let n = self.conn.execute("UPDATE sync_state SET device_token = ?1 WHERE id = 1 AND device_token IS NOT NULL", [device_token])?;
+        if n == 0 {
+            return Err(Error::invalid("sync_state", "device_token", "this laptop is not enrolled, so there is no token to replace; enrol it with a code from the office"));
+        }
+        Ok(())
+    }
+
+    /// The device key's signature (hex) of a token renewal challenge from the enrolled server
+    /// ([`crate::signature::token_renewal_message`] with this laptop's device id). The secret key
+    /// never leaves the store.
+    pub fn sign_token_renewal(&self, nonce: &str) -> String {
+        crate::signature::sign_token_renewal(self.device().signing_key(), &self.device().id, nonce)
+    }
+
     /// Allows (or no longer allows) plain `http://` to the enrolled server although it is not
     /// this computer. The sync client refuses such an address otherwise, and warns at every
     /// sync while it is allowed.
