@@ -1204,6 +1204,31 @@ mod tests {
     }
 
     #[test]
+    fn a_rotated_token_replaces_the_stored_one_and_the_cursor_stays() {
+        let (_d, mut s) = store();
+        assert!(s.set_device_token("token-x").is_err(), "nothing to replace before enrolment");
+        s.set_enrolment("http://a:1", "token-1", "li.wei").unwrap();
+        s.conn.execute("UPDATE sync_state SET pull_cursor = 42", []).unwrap();
+        s.set_device_token("token-2").unwrap();
+        let e = s.enrolment().unwrap().unwrap();
+        assert_eq!((e.device_token.as_str(), e.server_url.as_str(), e.technician.as_str()), ("token-2", "http://a:1", "li.wei"));
+        assert_eq!(s.pull_cursor().unwrap(), 42);
+    }
+
+    #[test]
+    fn a_renewal_signature_verifies_with_the_device_key_for_this_device_and_nonce_only() {
+        let (_d, s) = store();
+        let (id, key) = (s.device().id.clone(), s.device().public_key_hex());
+        let sig = s.sign_token_renewal("nonce-1");
+        crate::signature::verify_token_renewal(&key, &id, "nonce-1", &sig).unwrap();
+        assert!(crate::signature::verify_token_renewal(&key, &id, "nonce-2", &sig).is_err());
+        assert!(crate::signature::verify_token_renewal(&key, "another-device", "nonce-1", &sig).is_err());
+        // Not a signature over the nonce alone, which another use of the key might produce.
+        let bare = crate::signature::sign_digest(s.device().signing_key(), "nonce-1");
+        assert!(crate::signature::verify_token_renewal(&key, &id, "nonce-1", &bare).is_err());
+    }
+
+    #[test]
     fn wiping_keeps_unsynced_work_unless_ordered() {
         let (dir, mut s) = store();
         s.set_status("WO-1001", crate::model::Status::OnSite).unwrap();
