@@ -308,6 +308,7 @@ fn say(out: &mut impl Write, text: String) -> Result<()> {
 
 fn serve(database: &Option<String>, args: &ServeArgs) -> Result<()> {
     let tls = TlsFiles::from_args(args.tls_cert.clone(), args.tls_key.clone())?;
+    let tokens = args.token_policy()?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| Error::Internal(format!("starting the async runtime: {e}")))?;
     // Opening (and migrating) the database blocks: done before entering the runtime.
     let db = open(database)?;
@@ -319,7 +320,7 @@ fn serve(database: &Option<String>, args: &ServeArgs) -> Result<()> {
             tracing::warn!("{warning}");
             eprintln!("{warning}");
         }
-        let options = Options { public_url, tokens: args.token_policy()?, ..Options::default() };
+        let options = Options { public_url, tokens, ..Options::default() };
         let running = server::start_with(db, listen, tls.as_ref(), options).await?;
         tracing::info!(url = %running.url(), database = %described, "fieldbook-server is listening");
         println!("fieldbook-server listening on {} ({described})", if running.tls { format!("https://{}", running.addr) } else { running.url() });

@@ -351,3 +351,26 @@ pub fn revoke(tx: &mut dyn Tx, id: &str, reason: &str, wipe: bool) -> Result<()>
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_rotate_before_they_expire() {
+        assert_eq!(TokenPolicy::from_days(7, 30).unwrap(), TokenPolicy::default());
+        for (rotate, life) in [(0, 30), (30, 30), (40, 30)] {
+            let e = TokenPolicy::from_days(rotate, life).unwrap_err().to_string();
+            assert!(e.contains("before tokens expire"), "{rotate}/{life}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_sealed_token_unseals_only_with_the_token_it_was_sealed_under() {
+        let (current, next) = (new_token(), new_token());
+        let sealed = xor_token(&next, &seal_pad(&current)).unwrap();
+        assert_ne!(sealed, next);
+        assert_eq!(xor_token(&sealed, &seal_pad(&current)).as_deref(), Some(next.as_str()));
+        assert_ne!(xor_token(&sealed, &seal_pad(&new_token())).as_deref(), Some(next.as_str()));
+    }
+}

@@ -14,6 +14,9 @@ use ed25519_dalek::{Signer, SigningKey};
 use fieldbook_core::signature::{sha256_hex, sign_token_renewal};
 use fieldbook_core::sync::protocol::{RenewChallengeResponse, RenewResponse, TokenCheckResponse};
 use fieldbook_server::db::Mode;
+use fieldbook_server::devices::TokenPolicy;
+use fieldbook_server::security::Options;
+use fieldbook_server::server;
 use fieldbook_server::{params, users};
 use reqwest::Method;
 use serde_json::json;
@@ -29,6 +32,7 @@ both!(
     challenges_for_one_laptop_are_limited,
     the_reported_store_protection_and_last_rotation_show_in_the_device_lists,
     tokens_from_before_the_upgrade_get_a_full_life,
+    the_servers_token_policy_decides_rotation_and_life,
 );
 
 /// `POST /api/device/token` with `token`, reporting `protection`.
@@ -298,4 +302,21 @@ async fn tokens_from_before_the_upgrade_get_a_full_life(b: Backend) {
     assert!((Utc::now() - at).num_minutes().abs() < 5, "{issued}");
     assert_eq!(issued.len(), fieldbook_server::now_text().len(), "the server's own format: {issued}");
     assert!(check_ok(&s, &li.token).await.device_token.is_none());
+}
+
+/// The intervals come from the server's options (`--token-rotate-days`, `--token-life-days`),
+/// here in seconds.
+async fn the_servers_token_policy_decides_rotation_and_life(b: Backend) {
+    let mut s = TestServer::empty(b).await;
+    let tokens = TokenPolicy { rotate_after: Duration::seconds(1), life: Duration::seconds(4) };
+    let running = server::start_with(s.db.clone(), "127.0.0.1:0".parse().unwrap(), None, Options { tokens, ..Options::default() }).await.unwrap();
+    s.url = running.url();
+    let li = Laptop::enroll(&s, "li.wei").await;
+    assert!(check_ok(&s, &li.token).await.device_token.is_none());
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    let rotated = check_ok(&s, &li.token).await;
+    assert!(rotated.device_token.is_some(), "older than a second: rotated");
+    tokio::time::sleep(std::time::Duration::from_millis(3200)).await;
+    assert_eq!(error_of(pull_status(&s, &li.token).await, 401).await.kind, "token_expired", "older than 4 seconds: expired");
+    running.stop().await.unwrap();
 }
