@@ -122,6 +122,8 @@ pub fn promote(tx: &mut dyn Tx, id: &str, token: &str) -> Result<()> {
     )?;
     if n == 1 {
         tracing::info!(device = id, "a laptop took up its rotated device token; the old one is retired");
+        let technician = tx.query_one("SELECT technician FROM devices WHERE id = $1", params![id])?.text(0)?;
+        crate::console::audit::record(tx, &technician, "device_token_rotated", Some("devices"), Some(id), None, serde_json::json!({}))?;
     }
     Ok(())
 }
@@ -276,6 +278,8 @@ pub fn renew(tx: &mut dyn Tx, req: &RenewRequest, policy: &TokenPolicy) -> Resul
         params![token_hash(&token), crate::store_ts(now), req.device_id.as_str()],
     )?;
     tracing::info!(device = %req.device_id, "renewed an expired device token with the device key");
+    // In the audit trail: renewal is what a copy of the laptop's store (key included) would do.
+    crate::console::audit::record(tx, &technician, "device_token_renewed", Some("devices"), Some(&req.device_id), None, serde_json::json!({}))?;
     Ok(RenewResponse { device_token: token, technician, expires_at: crate::store_ts(now + policy.life) })
 }
 

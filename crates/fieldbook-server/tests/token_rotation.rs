@@ -99,6 +99,7 @@ async fn a_copied_token_stops_working_once_the_laptop_uses_its_rotated_one(b: Ba
     assert!(again.device_token.is_none());
     assert!(device_text(&s, &li.device_id, "token_rotated_at").await.is_some());
     assert_eq!(device_text(&s, &li.device_id, "previous_token_hash").await, Some(sha256_hex(copy.as_bytes())));
+    assert_eq!(s.count("SELECT count(*) FROM audit_log WHERE action = 'device_token_rotated' AND actor = 'li.wei'").await, 1);
 }
 
 async fn li_push_with(s: &TestServer, token: &str) -> reqwest::Response {
@@ -190,6 +191,7 @@ async fn renewal_needs_the_enrolled_key_and_a_fresh_nonce(b: Backend) {
     let old = std::mem::replace(&mut li.token, renewed.device_token);
     assert_eq!(pull_status(&s, &li.token).await.status(), 200);
     assert_eq!(error_of(pull_status(&s, &old).await, 401).await.kind, "unauthorized", "the expired token is retired");
+    assert_eq!(s.count("SELECT count(*) FROM audit_log WHERE action = 'device_token_renewed' AND actor = 'li.wei'").await, 1, "the failed attempts renewed nothing");
     // A replay of the whole request gives nothing.
     let e = error_of(renew(&s, &li.device_id, &n, &sig).await, 401).await;
     assert!(e.message.contains("already used"), "{}", e.message);

@@ -390,6 +390,8 @@ const words: Record<string, Record<string, readonly [string, string]>> = {
     user_changed: ["User changed", "修改用户"],
     enrolment_code_issued: ["Enrolment code issued", "生成注册码"],
     device_revoked: ["Laptop revoked", "吊销设备"],
+    device_token_rotated: ["Laptop token rotated", "设备令牌已轮换"],
+    device_token_renewed: ["Laptop token renewed with its device key", "设备凭密钥续期令牌"],
     login: ["Logged in", "登录"],
     login_failed: ["Login failed", "登录失败"],
   },
