@@ -267,8 +267,9 @@ impl SyncClient {
             Err(first @ (SyncError::TokenExpired { .. } | SyncError::Unauthorized)) => {
                 match self.renew_token(&ep, report).await {
                     Ok(()) => {}
-                    // Nothing to renew with this server: the first refusal says what to do.
-                    Err(SyncError::Unauthorized) if matches!(first, SyncError::Unauthorized) => return Err(first),
+                    // Nothing to renew with this server (it does not know this laptop, or
+                    // predates renewal): the first refusal says what to do.
+                    Err(SyncError::Unauthorized | SyncError::Refused { status: 404, .. }) if matches!(first, SyncError::Unauthorized) => return Err(first),
                     Err(e) => return Err(e),
                 }
                 let (ep, _) = self.endpoint()?;
