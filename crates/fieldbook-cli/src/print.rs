@@ -200,6 +200,11 @@ pub fn sync_report(r: &SyncReport) -> String {
             s.push_str(&format!("  … {}: {}\n", p.id, p.reason));
         }
     }
+    if r.token_renewed {
+        s.push_str("This laptop's device token had expired; it was renewed with the laptop's device key\n");
+    } else if r.token_rotated {
+        s.push_str("The server issued this laptop a new device token (routine rotation); the old one no longer works\n");
+    }
     s.push_str(&format!("Sent {}, received {} in {:.1} s\n", size(r.bytes_up), size(r.bytes_down), r.duration.as_secs_f64()));
     s
 }

@@ -64,6 +64,26 @@ pub fn verify_digest(public_key_hex: &str, digest_hex: &str, signature_hex: &str
     key.verify(digest_hex.as_bytes(), &Ed25519Signature::from_bytes(&sig)).map_err(|_| "the device signature does not match the digest".to_string())
 }
 
+/// What a laptop signs to renew its expired device token: domain-separated, so that no other
+/// signature the device key makes (work-order signatures sign a hex digest) can be replayed as
+/// a renewal, nor a renewal for one device or nonce as another's.
+pub fn token_renewal_message(device_id: &str, nonce: &str) -> Vec<u8> {
+    format!("fieldbook token renewal v1\n{device_id}\n{nonce}").into_bytes()
+}
+
+/// The device's renewal signature (hex) over [`token_renewal_message`].
+pub fn sign_token_renewal(key: &SigningKey, device_id: &str, nonce: &str) -> String {
+    hex::encode(key.sign(&token_renewal_message(device_id, nonce)).to_bytes())
+}
+
+/// Checks a renewal signature with the public key registered at enrolment.
+pub fn verify_token_renewal(public_key_hex: &str, device_id: &str, nonce: &str, signature_hex: &str) -> Result<(), String> {
+    let key: [u8; 32] = hex::decode(public_key_hex).ok().and_then(|b| b.try_into().ok()).ok_or("the device public key is not 32 bytes of hex")?;
+    let key = VerifyingKey::from_bytes(&key).map_err(|e| format!("the device public key is invalid: {e}"))?;
+    let sig: [u8; 64] = hex::decode(signature_hex).ok().and_then(|b| b.try_into().ok()).ok_or("the signature is not 64 bytes of hex")?;
+    key.verify(&token_renewal_message(device_id, nonce), &Ed25519Signature::from_bytes(&sig)).map_err(|_| "the signature was not made with this laptop's device key".to_string())
+}
+
 /// Paths (`repair_records[0].action`) where two JSON documents differ, for telling the office
 /// exactly what changed after signing.
 pub fn differences(signed: &Value, now: &Value) -> Vec<String> {

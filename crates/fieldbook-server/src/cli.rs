@@ -11,6 +11,7 @@ use fieldbook_core::import::ImportDocument;
 
 use crate::db::{Db, Mode};
 use crate::error::{Error, Result};
+use crate::devices::TokenPolicy;
 use crate::security::{Options, PublicUrl};
 use crate::tls::TlsFiles;
 use crate::users::{self, Role};
@@ -98,6 +99,14 @@ pub struct ServeArgs {
     /// console's cookie is `Secure` and HSTS is sent, as when serving TLS here.
     #[arg(long, env = "FIELDBOOK_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
+    /// A laptop syncing with a device token older than this many days is handed a fresh one;
+    /// the old one stops working once the laptop used the new one [default: 7].
+    #[arg(long, value_name = "DAYS")]
+    pub token_rotate_days: Option<u32>,
+    /// A device token older than this many days is refused (`token_expired`); the laptop renews
+    /// it with its device key [default: 30].
+    #[arg(long, value_name = "DAYS")]
+    pub token_life_days: Option<u32>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -139,7 +148,15 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8780";
 
 impl ServeArgs {
     fn given(&self) -> bool {
-        self.listen.is_some() || self.tls_cert.is_some() || self.tls_key.is_some()
+        self.listen.is_some() || self.tls_cert.is_some() || self.tls_key.is_some() || self.token_rotate_days.is_some() || self.token_life_days.is_some()
+    }
+
+    fn token_policy(&self) -> Result<TokenPolicy> {
+        let default = TokenPolicy::default();
+        TokenPolicy::from_days(
+            self.token_rotate_days.unwrap_or(default.rotate_after.num_days() as u32),
+            self.token_life_days.unwrap_or(default.life.num_days() as u32),
+        )
     }
 }
 
@@ -182,7 +199,7 @@ fn open(database: &Option<String>) -> Result<Db> {
 pub fn run(cli: Cli) -> Result<()> {
     let out = &mut std::io::stdout();
     if cli.command.as_ref().is_some_and(|c| !matches!(c, Command::Serve(_))) && cli.serve.given() {
-        return Err(Error::Invalid("--listen, --tls-cert and --tls-key belong to `serve`".into()));
+        return Err(Error::Invalid("--listen, --tls-cert, --tls-key, --token-rotate-days and --token-life-days belong to `serve`".into()));
     }
     match cli.command {
         None => serve(&cli.database, &cli.serve),
@@ -253,15 +270,26 @@ pub fn run(cli: Cli) -> Result<()> {
             if list.is_empty() {
                 return say(out, "no laptops enrolled yet; `fieldbook-server enroll LOGIN` prints a code".into());
             }
-            let mut text = format!("{:<38} {:<12} {:<20} {:<24} {:>8}  status\n", "device", "technician", "name", "last seen", "acked");
+            // "store (reported)": the laptop's own word on its store's encryption; it cannot be
+            // checked from here, and a hostile laptop can claim anything.
+            let mut text = format!(
+                "{:<38} {:<12} {:<20} {:<24} {:>8}  {:<24} {:<20}  status\n",
+                "device", "technician", "name", "last seen", "acked", "token rotated", "store (reported)"
+            );
             for d in list {
                 let status = match (&d.revoked_at, d.wipe_ordered) {
                     (None, _) => "active".to_owned(),
                     (Some(_), wipe) => format!("revoked: {}{}", d.revoke_reason.unwrap_or_default(), if wipe { " (wipe ordered)" } else { "" }),
                 };
                 text.push_str(&format!(
-                    "{:<38} {:<12} {:<20} {:<24} {:>8}  {status}\n",
-                    d.id, d.technician, d.name.unwrap_or_default(), d.last_seen_at.unwrap_or_default(), d.acked_seq
+                    "{:<38} {:<12} {:<20} {:<24} {:>8}  {:<24} {:<20}  {status}\n",
+                    d.id,
+                    d.technician,
+                    d.name.unwrap_or_default(),
+                    d.last_seen_at.unwrap_or_default(),
+                    d.acked_seq,
+                    d.token_rotated_at.unwrap_or_else(|| "never".into()),
+                    d.store_protection.unwrap_or_else(|| "not reported".into()),
                 ));
             }
             say(out, text.trim_end().to_owned())
@@ -301,6 +329,7 @@ fn say(out: &mut impl Write, text: String) -> Result<()> {
 
 fn serve(database: &Option<String>, args: &ServeArgs) -> Result<()> {
     let tls = TlsFiles::from_args(args.tls_cert.clone(), args.tls_key.clone())?;
+    let tokens = args.token_policy()?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| Error::Internal(format!("starting the async runtime: {e}")))?;
     // Opening (and migrating) the database blocks: done before entering the runtime.
     let db = open(database)?;
@@ -312,7 +341,7 @@ fn serve(database: &Option<String>, args: &ServeArgs) -> Result<()> {
             tracing::warn!("{warning}");
             eprintln!("{warning}");
         }
-        let options = Options { public_url, ..Options::default() };
+        let options = Options { public_url, tokens, ..Options::default() };
         let running = server::start_with(db, listen, tls.as_ref(), options).await?;
         tracing::info!(url = %running.url(), database = %described, "fieldbook-server is listening");
         println!("fieldbook-server listening on {} ({described})", if running.tls { format!("https://{}", running.addr) } else { running.url() });

@@ -117,8 +117,8 @@ pub fn enroll(tx: &mut dyn Tx, req: &EnrollRequest) -> Result<EnrollResponse> {
     match existing {
         None => {
             tx.execute(
-                "INSERT INTO devices (id, technician, name, public_key, token_hash, enrolled_at, last_seen_at, acked_seq, wipe_ordered)
-                 VALUES ($1, $2, $3, $4, $5, $6, $6, 0, 0)",
+                "INSERT INTO devices (id, technician, name, public_key, token_hash, enrolled_at, last_seen_at, acked_seq, wipe_ordered, token_issued_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $6, 0, 0, $6)",
                 params![req.device_id.as_str(), technician.as_str(), req.device_name.as_deref(), public_key.as_str(), token_hash(&token), now.as_str()],
             )?;
         }
@@ -132,8 +132,10 @@ pub fn enroll(tx: &mut dyn Tx, req: &EnrollRequest) -> Result<EnrollResponse> {
             if r.text(0)? != technician || !r.text(1)?.eq_ignore_ascii_case(&public_key) {
                 return Err(Error::conflict(format!("device id {} is already enrolled for another technician or key", req.device_id)));
             }
+            // A new token, with a new life; a rotated one still pending is dropped with the old.
             tx.execute(
-                "UPDATE devices SET token_hash = $1, name = COALESCE($2, name), last_seen_at = $3 WHERE id = $4",
+                "UPDATE devices SET token_hash = $1, name = COALESCE($2, name), last_seen_at = $3, token_issued_at = $3,
+                     next_token_hash = NULL, next_token_sealed = NULL, next_token_issued_at = NULL WHERE id = $4",
                 params![token_hash(&token), req.device_name.as_deref(), now.as_str(), req.device_id.as_str()],
             )?;
         }

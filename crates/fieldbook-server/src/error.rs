@@ -18,6 +18,14 @@ pub enum Error {
     #[error("{0}")]
     Unauthorized(String),
 
+    /// A device token past its life (`token_expired`, 401): the laptop renews it with its device
+    /// key (`POST /api/device/renew`), without the office.
+    #[error(
+        "this laptop's device token expired at {expired_at}; Fieldbook renews it with the laptop's device key at the next sync \
+         (update Fieldbook if it does not), or the office can issue a code to enrol the laptop again"
+    )]
+    TokenExpired { expired_at: String },
+
     #[error("this laptop's access was revoked ({reason}){}", if *.wipe { "; the office ordered its data wiped" } else { "" })]
     DeviceRevoked { reason: String, wipe: bool },
 
@@ -96,6 +104,7 @@ impl Error {
         match self {
             Error::ProtocolUnsupported(_) => "protocol_unsupported",
             Error::Unauthorized(_) => "unauthorized",
+            Error::TokenExpired { .. } => "token_expired",
             Error::DeviceRevoked { .. } => "device_revoked",
             Error::Forbidden(_) => "forbidden",
             Error::Invalid(_) => "invalid",
@@ -114,7 +123,7 @@ impl Error {
     pub fn status(&self) -> StatusCode {
         match self.kind() {
             "protocol_unsupported" => StatusCode::UPGRADE_REQUIRED,
-            "unauthorized" => StatusCode::UNAUTHORIZED,
+            "unauthorized" | "token_expired" => StatusCode::UNAUTHORIZED,
             "device_revoked" | "forbidden" => StatusCode::FORBIDDEN,
             "invalid" => StatusCode::BAD_REQUEST,
             "not_found" => StatusCode::NOT_FOUND,

@@ -27,9 +27,10 @@ fn errors(statuses: &[&str]) -> serde_json::Map<String, Value> {
         .map(|s| {
             let what = match *s {
                 "400" => "Invalid request (`invalid`)",
-                "401" => "Unknown or missing credentials (`unauthorized`)",
+                "401" => "Unknown, missing or retired credentials (`unauthorized`), or an expired device token (`token_expired`: renew it with the device key)",
                 "403" => "Revoked laptop (`device_revoked`, with `wipe`) or not allowed (`forbidden`)",
                 "404" => "Not found (`not_found`)",
+                "429" => "Too many at once (`throttled`); `Retry-After` says when to try again",
                 "409" => "Conflicts with the current state (`conflict`); for uploads, `Upload-Offset` tells the server's offset; for a push, `sequence_reset` with `acked_seq`",
                 "413" => "Body too large (`too_large`)",
                 "426" => "Missing or unsupported Fieldbook-Protocol (`protocol_unsupported`): please update Fieldbook",
@@ -98,7 +99,7 @@ const CONSOLE_OPS: &[(&str, &str, &str, &str, bool, bool)] = &[
     ("/console/api/users", "post", "consoleAddUser", "Add a user", true, false),
     ("/console/api/users/{login}", "patch", "consoleChangeUser", "Change a user's name, role, password or disable them", true, false),
     ("/console/api/users/{login}/enrolment-code", "post", "consoleEnrolmentCode", "Issue a one-time enrolment code for a technician's laptop", true, false),
-    ("/console/api/devices", "get", "consoleDevices", "Enrolled laptops with last sync and warnings", false, true),
+    ("/console/api/devices", "get", "consoleDevices", "Enrolled laptops with last sync, warnings, when each token was last rotated and the store protection each laptop reports", false, true),
     ("/console/api/devices/{id}/revoke", "post", "consoleRevokeDevice", "Revoke a laptop, optionally ordering its data wiped", true, false),
     ("/console/api/settings", "get", "consoleSettings", "The company's settings: the offline lock (days, or null for none)", false, false),
     ("/console/api/settings", "patch", "consoleChangeSettings", "Set the offline lock: after how many days without a sync laptops hide their records; null turns it off", true, false),
@@ -185,6 +186,31 @@ fn sync_document() -> Value {
                     "responses": responses(("200", ok("Enrolled", "EnrollResponse")), &["400", "401", "403", "409", "500"]),
                 }
             },
+            "/api/device/token": {
+                "post": {
+                    "operationId": "deviceToken", "summary": "The first request of every sync run: records the store protection the laptop reports (its own claim), and hands a fresh device token when the one used is due for rotation. The first request made with the new token retires the old one; until then the old one works and is answered the same new token",
+                    "security": device,
+                    "parameters": [{"$ref": "#/components/parameters/protocol"}],
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": schema("TokenCheckRequest")}}},
+                    "responses": responses(("200", ok("The token's state; device_token when rotated", "TokenCheckResponse")), &["400", "401", "403", "409", "500"]),
+                }
+            },
+            "/api/device/renew/challenge": {
+                "post": {
+                    "operationId": "renewChallenge", "summary": "A one-time nonce (valid 5 minutes) for a laptop to sign with its device key to renew an expired token",
+                    "parameters": [{"$ref": "#/components/parameters/protocol"}],
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": schema("RenewChallengeRequest")}}},
+                    "responses": responses(("200", ok("The nonce", "RenewChallengeResponse")), &["400", "401", "403", "429", "500"]),
+                }
+            },
+            "/api/device/renew": {
+                "post": {
+                    "operationId": "renewToken", "summary": "Exchange a nonce signed with the device key registered at enrolment (message `fieldbook token renewal v1\\n{device_id}\\n{nonce}`) for a new device token; the nonce is used up whatever the outcome",
+                    "parameters": [{"$ref": "#/components/parameters/protocol"}],
+                    "requestBody": {"required": true, "content": {"application/json": {"schema": schema("RenewRequest")}}},
+                    "responses": responses(("200", ok("A new device token", "RenewResponse")), &["400", "401", "403", "500"]),
+                }
+            },
             "/api/sync/push": {
                 "post": {
                     "operationId": "push", "summary": format!("Apply a batch of at most {MAX_PUSH_BATCH} outbox entries, in one transaction"),
@@ -263,7 +289,7 @@ fn schemas() -> Value {
             "properties": {"error": {
                 "type": "object", "required": ["kind", "message"],
                 "properties": {
-                    "kind": {"type": "string", "enum": ["unauthorized", "device_revoked", "protocol_unsupported", "invalid", "forbidden", "not_found", "too_large", "conflict", "sequence_reset", "internal"]},
+                    "kind": {"type": "string", "enum": ["unauthorized", "token_expired", "device_revoked", "throttled", "busy", "protocol_unsupported", "invalid", "forbidden", "not_found", "too_large", "conflict", "sequence_reset", "internal"]},
                     "message": {"type": "string"},
                     "wipe": {"type": "boolean", "description": "With device_revoked: the office ordered this laptop's data wiped"},
                     "acked_seq": {"type": "integer", "description": "With sequence_reset (409 on a push): the highest outbox seq applied for this device; renumber unsynced entries after it and push again"}
@@ -288,6 +314,30 @@ fn schemas() -> Value {
         "EnrollResponse": {
             "type": "object", "required": ["device_token", "technician", "server_hlc"],
             "properties": {"device_token": {"type": "string"}, "technician": {"type": "string"}, "server_hlc": {"type": "string"}}
+        },
+        "TokenCheckRequest": {
+            "type": "object",
+            "properties": {"store_protection": {"type": "string", "description": "How the laptop says its store is protected: encrypted-keyring, encrypted-passphrase, encrypted-key-file or plaintext"}}
+        },
+        "TokenCheckResponse": {
+            "type": "object", "required": ["expires_at"],
+            "properties": {
+                "device_token": {"type": "string", "description": "Present when rotated: store it durably, then use it"},
+                "expires_at": {"type": "string", "format": "date-time", "description": "When the token to use from now on expires unless rotated or renewed"}
+            }
+        },
+        "RenewChallengeRequest": {"type": "object", "required": ["device_id"], "properties": {"device_id": {"type": "string"}}},
+        "RenewChallengeResponse": {
+            "type": "object", "required": ["nonce", "expires_at"],
+            "properties": {"nonce": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"}}
+        },
+        "RenewRequest": {
+            "type": "object", "required": ["device_id", "nonce", "signature"],
+            "properties": {"device_id": {"type": "string"}, "nonce": {"type": "string"}, "signature": {"type": "string", "description": "Hex Ed25519 signature"}}
+        },
+        "RenewResponse": {
+            "type": "object", "required": ["device_token", "technician", "expires_at"],
+            "properties": {"device_token": {"type": "string"}, "technician": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"}}
         },
         "PushEntry": {
             "type": "object", "required": ["seq", "entity", "record_id", "fields", "hlc"],

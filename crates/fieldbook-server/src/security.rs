@@ -23,6 +23,8 @@ pub struct Options {
     /// Login throttling and the password-checking limit (one per server; tests pass their own
     /// to watch it).
     pub logins: Arc<Logins>,
+    /// When device tokens rotate and expire (`--token-rotate-days`, `--token-life-days`).
+    pub tokens: crate::devices::TokenPolicy,
 }
 
 /// A checked public URL: `http` or `https`, with a host.

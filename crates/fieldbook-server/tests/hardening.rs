@@ -102,7 +102,7 @@ async fn served(b: Backend, public_url: Option<&str>) -> Served {
     // Delays long enough that no test outruns them; few free failures.
     let logins = Arc::new(Logins::new(Limits { account_free: 3, address_free: 6, first_delay: Duration::from_secs(60), ..Limits::default() }));
     let mut s = TestServer::with_demo(b).await;
-    let options = Options { public_url: public_url.map(|u| PublicUrl::parse(u).unwrap()), logins: logins.clone() };
+    let options = Options { public_url: public_url.map(|u| PublicUrl::parse(u).unwrap()), logins: logins.clone(), ..Options::default() };
     let running: Running = server::start_with(s.db.clone(), "127.0.0.1:0".parse().unwrap(), None, options).await.unwrap();
     s.url = running.url();
     Served { s, logins, _running: running }

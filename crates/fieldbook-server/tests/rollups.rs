@@ -245,7 +245,7 @@ async fn a_year_of_orders_moves_with_its_changes(b: Backend) {
     .await
 }
 
-/// A database at schema 3 with data (what migrations 0004 and 0005 added taken away again) gets its
+/// A database at schema 3 with data (what migrations 0004 to 0007 added taken away again) gets its
 /// rollups and flags filled when the server opens it.
 async fn the_migration_fills_the_rollups_of_a_database_with_data(b: Backend) {
     common::blocking(move || {
@@ -268,6 +268,10 @@ async fn the_migration_fills_the_rollups_of_a_database_with_data(b: Backend) {
                  DROP TABLE asset_day; DROP TABLE asset_day_by_region; DROP TABLE minutes_day_by_region; DROP TABLE satisfaction_day_by_region; DROP INDEX woi_not_arrived; DROP INDEX work_item_asset_day; ALTER TABLE work_order_index DROP COLUMN not_fixed; \
                  DROP INDEX attachments_uploaded_device; ALTER TABLE attachments DROP COLUMN author; ALTER TABLE attachments DROP COLUMN uploaded_device; \
                  DROP TABLE attachment_uploads; DROP TABLE attachment_upload_chunks; \
+                 DROP INDEX devices_next_token_hash; DROP INDEX devices_previous_token_hash; DROP TABLE token_renewal_nonces; \
+                 ALTER TABLE devices DROP COLUMN token_issued_at; ALTER TABLE devices DROP COLUMN next_token_hash; ALTER TABLE devices DROP COLUMN next_token_sealed; \
+                 ALTER TABLE devices DROP COLUMN next_token_issued_at; ALTER TABLE devices DROP COLUMN previous_token_hash; ALTER TABLE devices DROP COLUMN token_rotated_at; \
+                 ALTER TABLE devices DROP COLUMN store_protection; ALTER TABLE devices DROP COLUMN store_protection_at; \
                  DELETE FROM schema_migrations WHERE version >= 4",
             )
         })

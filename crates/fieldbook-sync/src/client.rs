@@ -13,12 +13,19 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use fieldbook_core::sync::protocol::{EnrollRequest, EnrollResponse, PullResponse, PushRequest, PushResponse, Rejection, MAX_PULL_PAGE, MAX_PUSH_BATCH};
+use fieldbook_core::sync::protocol::{
+    EnrollRequest, EnrollResponse, PullResponse, PushRequest, PushResponse, Rejection, RenewChallengeRequest, RenewChallengeResponse, RenewRequest, RenewResponse,
+    TokenCheckRequest, TokenCheckResponse, MAX_PULL_PAGE, MAX_PUSH_BATCH,
+};
 use fieldbook_core::Store;
 use serde::Serialize;
 
 use crate::error::{Result, SyncError};
 use crate::http::{check_transport, insecure_warning, normalize_base_url, Endpoint, Http, Limits, Purpose, Transfer, MAX_DECOMPRESSED_BYTES, MAX_RESPONSE_BYTES};
+
+const TOKEN_PATH: &str = "/api/device/token";
+const RENEW_CHALLENGE_PATH: &str = "/api/device/renew/challenge";
+const RENEW_PATH: &str = "/api/device/renew";
 
 /// Tunables; the defaults are the product's.
 #[derive(Debug, Clone)]
@@ -118,6 +125,10 @@ pub struct SyncReport {
     pub duration: Duration,
     /// Said with every sync while it holds: plain http:// to another computer is allowed.
     pub warnings: Vec<String>,
+    /// The server handed this laptop a fresh device token (rotation), now stored and in use.
+    pub token_rotated: bool,
+    /// The expired device token was renewed with the device key.
+    pub token_renewed: bool,
 }
 
 pub(crate) fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -243,8 +254,64 @@ impl SyncClient {
         Ok(report)
     }
 
-    /// Push then pull. Returns the endpoint for the attachment phase.
+    /// The first request of a run (`POST /api/device/token`): reports how the store is
+    /// protected, and stores the fresh token the server hands out when the current one is due for
+    /// rotation — before any request uses it, so that a crash leaves a token that works (the
+    /// server keeps the old one until it sees the new). An expired token is renewed with the
+    /// device key; so is one the server no longer knows, which is where a renewal whose answer
+    /// was lost leaves the laptop (the key, not the token, is what proves it).
+    async fn check_token(&self, report: &mut SyncReport) -> Result<()> {
+        let req = TokenCheckRequest { store_protection: Some(self.with_store(|s| Ok(s.protection_label().to_owned()))?) };
+        let (ep, _) = self.endpoint()?;
+        let answer = match self.http.post_json::<_, TokenCheckResponse>(&ep, TOKEN_PATH, &req, "the token check", Purpose::Sync).await {
+            Err(first @ (SyncError::TokenExpired { .. } | SyncError::Unauthorized)) => {
+                match self.renew_token(&ep, report).await {
+                    Ok(()) => {}
+                    // Nothing to renew with this server (it does not know this laptop, or
+                    // predates renewal): the first refusal says what to do.
+                    Err(SyncError::Unauthorized | SyncError::Refused { status: 404, .. }) if matches!(first, SyncError::Unauthorized) => return Err(first),
+                    Err(e) => return Err(e),
+                }
+                let (ep, _) = self.endpoint()?;
+                self.http.post_json::<_, TokenCheckResponse>(&ep, TOKEN_PATH, &req, "the token check", Purpose::Sync).await
+            }
+            other => other,
+        };
+        let (resp, t) = match answer {
+            // A server from before token rotation: its tokens neither rotate nor expire.
+            Err(SyncError::Refused { status: 404, .. }) => return Ok(()),
+            other => other?,
+        };
+        report.add(t);
+        if let Some(token) = resp.device_token {
+            self.with_store(|s| s.set_device_token(&token))?;
+            report.token_rotated = true;
+        }
+        Ok(())
+    }
+
+    /// Renews the device token with the device key: a one-time nonce from the server, signed in
+    /// the store (the secret key never leaves it), exchanged for a new token, which is stored.
+    async fn renew_token(&self, ep: &Endpoint, report: &mut SyncReport) -> Result<()> {
+        let device_id = self.with_store(|s| Ok(s.device().id.clone()))?;
+        // Not with the refused token: the key is the proof.
+        let anonymous = Endpoint { base: ep.base.clone(), token: None };
+        let challenge = RenewChallengeRequest { device_id: device_id.clone() };
+        let (c, t): (RenewChallengeResponse, _) = self.http.post_json(&anonymous, RENEW_CHALLENGE_PATH, &challenge, "a token renewal", Purpose::Sync).await?;
+        report.add(t);
+        let signature = self.with_store(|s| Ok(s.sign_token_renewal(&c.nonce)))?;
+        let req = RenewRequest { device_id, nonce: c.nonce, signature };
+        let (r, t): (RenewResponse, _) = self.http.post_json(&anonymous, RENEW_PATH, &req, "a token renewal", Purpose::Sync).await?;
+        report.add(t);
+        self.with_store(|s| s.set_device_token(&r.device_token))?;
+        report.token_renewed = true;
+        Ok(())
+    }
+
+    /// Token check, push then pull. Returns the endpoint for the attachment phase.
     async fn exchange(&self, report: &mut SyncReport, progress: &mut impl FnMut(&Progress)) -> Result<Endpoint> {
+        self.check_token(report).await?;
+        // Read after the check: it may have stored a new token.
         let (ep, warning) = self.endpoint()?;
         report.warnings.extend(warning);
         let mut renumbered = false;

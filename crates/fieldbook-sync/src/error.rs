@@ -37,6 +37,12 @@ pub enum SyncError {
     #[error("this laptop is not enrolled with the server (or its token was replaced): enrol again with `fieldbook enroll`")]
     Unauthorized,
 
+    /// 401 `token_expired`: the device token outlived its life (the laptop was offline longer).
+    /// A sync renews it with the device key by itself; this reaches the technician only when a
+    /// token expires in the middle of a run, and the next run renews it.
+    #[error("this laptop's device token expired{}; it is renewed with the laptop's device key at the next sync", server_says(.message))]
+    TokenExpired { message: String },
+
     /// The server refused an enrolment code.
     #[error("the server did not accept the enrolment: {message}")]
     EnrollmentRefused { message: String },
@@ -97,6 +103,7 @@ impl SyncError {
             SyncError::Unreachable { .. } => "unreachable",
             SyncError::UpgradeRequired { .. } => "protocol_unsupported",
             SyncError::Unauthorized => "unauthorized",
+            SyncError::TokenExpired { .. } => "token_expired",
             SyncError::EnrollmentRefused { .. } => "enrollment_refused",
             SyncError::Revoked { .. } => "device_revoked",
             SyncError::SequenceReset { .. } => "sequence_reset",
@@ -113,7 +120,7 @@ impl SyncError {
     pub fn is_transient(&self) -> bool {
         matches!(
             self,
-            SyncError::Unreachable { .. } | SyncError::ServerFailed { .. } | SyncError::Protocol { .. } | SyncError::Io { .. } | SyncError::Store(_) | SyncError::SequenceReset { .. }
+            SyncError::Unreachable { .. } | SyncError::ServerFailed { .. } | SyncError::Protocol { .. } | SyncError::Io { .. } | SyncError::Store(_) | SyncError::SequenceReset { .. } | SyncError::TokenExpired { .. }
         )
     }
 

@@ -233,6 +233,9 @@ pub(crate) fn error_from_status(status: StatusCode, body: &[u8], base: &str, pur
     if purpose == Purpose::Enroll && matches!(status.as_u16(), 400 | 401 | 403 | 409 | 410) {
         return SyncError::EnrollmentRefused { message: if message.is_empty() { status.to_string() } else { message } };
     }
+    if kind == "token_expired" {
+        return SyncError::TokenExpired { message };
+    }
     if status == StatusCode::UNAUTHORIZED {
         return SyncError::Unauthorized;
     }
@@ -418,6 +421,14 @@ mod tests {
         assert!(matches!(e, SyncError::Unauthorized));
         assert_eq!(e.to_string(), "this laptop is not enrolled with the server (or its token was replaced): enrol again with `fieldbook enroll`");
         assert_eq!(e.kind(), "unauthorized");
+    }
+
+    #[test]
+    fn an_expired_token_is_told_apart_from_an_unknown_one() {
+        let e = error_from_status(StatusCode::UNAUTHORIZED, &body("token_expired", "expired at 2026-01-01T00:00:00.000Z", false), "https://s", Purpose::Sync);
+        assert!(matches!(e, SyncError::TokenExpired { .. }), "{e:?}");
+        assert_eq!(e.kind(), "token_expired");
+        assert!(e.is_transient(), "the next run renews it");
     }
 
     #[test]

@@ -252,3 +252,118 @@ async fn a_record_no_laptop_can_store_does_not_stop_their_sync_and_is_reported()
     assert_eq!(s.find_order("WO-1001").unwrap().status, Status::Dispatched);
     assert!(s.sync_status().unwrap().pull_refused.iter().all(|x| x.record_id != bad.id));
 }
+
+/// Moves the laptop's token `days` into the past on the server, as if issued then.
+async fn age_token(office: &Office, device_id: &str, days: i64) {
+    let (id, at) = (device_id.to_owned(), fieldbook_server::store_ts(chrono::Utc::now() - chrono::Duration::days(days)));
+    office
+        .db(move |db| db.transaction(Mode::Write, |tx| tx.execute("UPDATE devices SET token_issued_at = $1 WHERE id = $2", fieldbook_server::params![at, id])).unwrap())
+        .await;
+}
+
+async fn device_column(office: &Office, device_id: &str, column: &'static str) -> Option<String> {
+    let id = device_id.to_owned();
+    let sql = format!("SELECT {column} FROM devices WHERE id = $1");
+    office.db(move |db| db.transaction(Mode::Read, |tx| tx.query_one(&sql, fieldbook_server::params![id])?.opt_text(0)).unwrap()).await
+}
+
+fn stored_token(client: &SyncClient) -> String {
+    client.store().lock().unwrap().enrolment().unwrap().unwrap().device_token
+}
+
+async fn pull_with(office: &Office, token: &str) -> reqwest::StatusCode {
+    reqwest::Client::new()
+        .get(format!("{}/api/sync/pull?cursor=0&limit=1", office.url()))
+        .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+/// A week after enrolment the sync hands the laptop a new token: it is stored, used by the rest
+/// of the same run (which retires the old one on the server), and the protection is reported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_token_is_stored_and_used_by_the_real_server() {
+    let office = Office::with_demo().await;
+    let dir = tempfile::tempdir().unwrap();
+    let client = laptop(&dir);
+    client.enroll(&office.url(), &office.code_for("li.wei").await).await.unwrap();
+    let device_id = client.store().lock().unwrap().device().id.clone();
+    let r = client.sync_once().await.unwrap();
+    assert!(!r.token_rotated && !r.token_renewed);
+    assert_eq!(device_column(&office, &device_id, "store_protection").await.as_deref(), Some("plaintext"));
+
+    let old = stored_token(&client);
+    age_token(&office, &device_id, 8).await;
+    client.store().lock().unwrap().set_status("WO-1001", Status::EnRoute).unwrap();
+    let r = client.sync_once().await.unwrap();
+    assert!(r.token_rotated && !r.token_renewed, "{r:?}");
+    assert_eq!(r.pushed, 1, "the rest of the run synced with the new token");
+    let new = stored_token(&client);
+    assert_ne!(new, old);
+    assert_eq!(device_column(&office, &device_id, "token_hash").await, Some(fieldbook_core::signature::sha256_hex(new.as_bytes())), "promoted");
+    assert!(device_column(&office, &device_id, "token_rotated_at").await.is_some());
+    assert_eq!(pull_with(&office, &old).await, 401, "a copy of the old token is refused");
+    let r = client.sync_once().await.unwrap();
+    assert!(!r.token_rotated, "the new token is fresh");
+}
+
+/// A laptop offline for longer than a token's life renews with its device key on its next sync
+/// and carries on, its unsynced work included, without the office.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_laptop_whose_token_expired_renews_and_syncs_without_enrolling_again() {
+    let office = Office::with_demo().await;
+    let dir = tempfile::tempdir().unwrap();
+    let client = laptop(&dir);
+    client.enroll(&office.url(), &office.code_for("li.wei").await).await.unwrap();
+    client.sync_once().await.unwrap();
+    let device_id = client.store().lock().unwrap().device().id.clone();
+    let old = stored_token(&client);
+
+    age_token(&office, &device_id, 45).await;
+    assert_eq!(pull_with(&office, &old).await, 401);
+    client.store().lock().unwrap().set_status("WO-1001", Status::EnRoute).unwrap();
+    let r = client.sync_once().await.unwrap();
+    assert!(r.token_renewed, "{r:?}");
+    assert_eq!(r.pushed, 1);
+    let new = stored_token(&client);
+    assert_ne!(new, old);
+    assert_eq!(pull_with(&office, &new).await, 200);
+    assert_eq!(pull_with(&office, &old).await, 401);
+    let status = client.store().lock().unwrap().sync_status().unwrap();
+    assert!(status.last_error.is_none() && status.pending_changes == 0, "{status:?}");
+}
+
+/// The answer to a renewal is lost: the server has retired the laptop's expired token and the
+/// laptop never got the new one. Its next sync is refused the old token and renews again with
+/// the key, rather than locking the technician out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_renewal_answer_does_not_lock_the_laptop_out() {
+    let office = Office::with_demo().await;
+    let dir = tempfile::tempdir().unwrap();
+    let client = laptop(&dir);
+    client.enroll(&office.url(), &office.code_for("li.wei").await).await.unwrap();
+    let device_id = client.store().lock().unwrap().device().id.clone();
+    age_token(&office, &device_id, 45).await;
+
+    let http = reqwest::Client::new();
+    let post = |path: &str, body: serde_json::Value| {
+        http.post(format!("{}{path}", office.url())).header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(&body).unwrap())
+            .send()
+    };
+    let c = post("/api/device/renew/challenge", json!({"device_id": device_id})).await.unwrap().bytes().await.unwrap();
+    let c: serde_json::Value = serde_json::from_slice(&c).unwrap();
+    let nonce = c["nonce"].as_str().unwrap().to_owned();
+    let signature = client.store().lock().unwrap().sign_token_renewal(&nonce);
+    let lost = post("/api/device/renew", json!({"device_id": device_id, "nonce": nonce, "signature": signature})).await.unwrap();
+    assert_eq!(lost.status(), 200);
+    drop(lost);
+
+    let r = client.sync_once().await.unwrap();
+    assert!(r.token_renewed, "{r:?}");
+    assert_eq!(pull_with(&office, &stored_token(&client)).await, 200);
+}

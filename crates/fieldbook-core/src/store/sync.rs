@@ -123,6 +123,25 @@ impl Store {
         self.set_technician(technician)
     }
 
+    /// Replaces the device token with one the server handed out (a rotation or a renewal), in
+    /// one statement, so that the new token is on disk before the first request that uses it:
+    /// the server retires the old token only when it sees the new one, so a crash on either
+    /// side of this write leaves the laptop holding a token that works.
+    pub fn set_device_token(&mut self, device_token: &str) -> Result<()> {
+        let n = self.conn.execute("UPDATE sync_state SET device_token = ?1 WHERE id = 1 AND device_token IS NOT NULL", [device_token])?;
+        if n == 0 {
+            return Err(Error::invalid("sync_state", "device_token", "this laptop is not enrolled, so there is no token to replace; enrol it with a code from the office"));
+        }
+        Ok(())
+    }
+
+    /// The device key's signature (hex) of a token renewal challenge from the enrolled server
+    /// ([`crate::signature::token_renewal_message`] with this laptop's device id). The secret key
+    /// never leaves the store.
+    pub fn sign_token_renewal(&self, nonce: &str) -> String {
+        crate::signature::sign_token_renewal(self.device().signing_key(), &self.device().id, nonce)
+    }
+
     /// Allows (or no longer allows) plain `http://` to the enrolled server although it is not
     /// this computer. The sync client refuses such an address otherwise, and warns at every
     /// sync while it is allowed.
@@ -1190,6 +1209,31 @@ mod tests {
         assert_eq!(s.pull_cursor().unwrap(), 42, "same device token: the same feed");
         s.set_enrolment("http://b:1", "token-2", "li.wei").unwrap();
         assert_eq!(s.pull_cursor().unwrap(), 0, "another server's feed starts at the top");
+    }
+
+    #[test]
+    fn a_rotated_token_replaces_the_stored_one_and_the_cursor_stays() {
+        let (_d, mut s) = store();
+        assert!(s.set_device_token("token-x").is_err(), "nothing to replace before enrolment");
+        s.set_enrolment("http://a:1", "token-1", "li.wei").unwrap();
+        s.conn.execute("UPDATE sync_state SET pull_cursor = 42", []).unwrap();
+        s.set_device_token("token-2").unwrap();
+        let e = s.enrolment().unwrap().unwrap();
+        assert_eq!((e.device_token.as_str(), e.server_url.as_str(), e.technician.as_str()), ("token-2", "http://a:1", "li.wei"));
+        assert_eq!(s.pull_cursor().unwrap(), 42);
+    }
+
+    #[test]
+    fn a_renewal_signature_verifies_with_the_device_key_for_this_device_and_nonce_only() {
+        let (_d, s) = store();
+        let (id, key) = (s.device().id.clone(), s.device().public_key_hex());
+        let sig = s.sign_token_renewal("nonce-1");
+        crate::signature::verify_token_renewal(&key, &id, "nonce-1", &sig).unwrap();
+        assert!(crate::signature::verify_token_renewal(&key, &id, "nonce-2", &sig).is_err());
+        assert!(crate::signature::verify_token_renewal(&key, "another-device", "nonce-1", &sig).is_err());
+        // Not a signature over the nonce alone, which another use of the key might produce.
+        let bare = crate::signature::sign_digest(s.device().signing_key(), "nonce-1");
+        assert!(crate::signature::verify_token_renewal(&key, &id, "nonce-1", &bare).is_err());
     }
 
     #[test]

@@ -112,6 +112,60 @@ pub struct EnrollResponse {
     pub server_hlc: String,
 }
 
+/// `POST /api/device/token`, the first request of every sync run: the laptop reports how its
+/// store is protected (its own claim; the server only records it) and learns whether its token
+/// is due for rotation.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TokenCheckRequest {
+    /// `encrypted-keyring`, `encrypted-passphrase`, `encrypted-key-file` or `plaintext`
+    /// ([`STORE_PROTECTION_LABELS`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store_protection: Option<String>,
+}
+
+/// The labels a laptop reports for its store's protection.
+pub const STORE_PROTECTION_LABELS: &[&str] = &["encrypted-keyring", "encrypted-passphrase", "encrypted-key-file", "plaintext"];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TokenCheckResponse {
+    /// A fresh token when the one used is due for rotation: store it durably, then use it. The
+    /// first request made with it retires the old one; until then the old one still works (and
+    /// is answered this same new token again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_token: Option<String>,
+    /// When the token to use from now on stops working unless rotated or renewed (RFC 3339).
+    pub expires_at: String,
+}
+
+/// `POST /api/device/renew/challenge`: a laptop whose token expired asks for a one-time nonce.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RenewChallengeRequest {
+    pub device_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RenewChallengeResponse {
+    /// Sign [`crate::signature::token_renewal_message`] of it with the device key.
+    pub nonce: String,
+    pub expires_at: String,
+}
+
+/// `POST /api/device/renew`: the nonce, signed with the Ed25519 key registered at enrolment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RenewRequest {
+    pub device_id: String,
+    pub nonce: String,
+    /// Hex Ed25519 signature of [`crate::signature::token_renewal_message`].
+    pub signature: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RenewResponse {
+    pub device_token: String,
+    pub technician: String,
+    pub expires_at: String,
+}
+
 /// The JSON body of every error answer: `{"error": {...}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorBody {
@@ -120,7 +174,7 @@ pub struct ErrorBody {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorDetail {
-    /// Stable: `unauthorized`, `device_revoked`, `protocol_unsupported`, `invalid`, `forbidden`,
+    /// Stable: `unauthorized`, `token_expired`, `device_revoked`, `protocol_unsupported`, `invalid`, `forbidden`,
     /// `not_found`, `too_large`, `conflict`, `sequence_reset`, `internal`.
     pub kind: String,
     pub message: String,

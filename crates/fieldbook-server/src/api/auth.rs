@@ -8,7 +8,7 @@ use base64::Engine;
 
 use super::AppState;
 use crate::db::Mode;
-use crate::devices::{self, DeviceIdentity};
+use crate::devices::{self, DeviceIdentity, TokenMatch};
 use crate::error::{Error, Result};
 use crate::users::{Role, User};
 
@@ -22,8 +22,13 @@ fn authorization<'p>(parts: &'p Parts, scheme: &str) -> Option<&'p str> {
     s.eq_ignore_ascii_case(scheme).then(|| rest.trim())
 }
 
-/// The enrolled, unrevoked laptop making the request.
+/// The enrolled, unrevoked laptop making the request, with an unexpired token.
 pub struct AuthDevice(pub DeviceIdentity);
+
+/// The bearer token an [`AuthDevice`] request presented (for `POST /api/device/token`, which
+/// seals the next token with it).
+#[derive(Clone)]
+pub struct PresentedToken(pub String);
 
 impl FromRequestParts<AppState> for AuthDevice {
     type Rejection = Error;
@@ -32,7 +37,15 @@ impl FromRequestParts<AppState> for AuthDevice {
         let token = authorization(parts, "Bearer")
             .ok_or_else(|| Error::Unauthorized("this needs the laptop's device token (Authorization: Bearer …); enrol the laptop first".into()))?
             .to_owned();
-        let device = state.db.run(Mode::Read, move |tx| devices::authenticate(tx, &token)).await?;
+        let policy = state.tokens;
+        let presented = token.clone();
+        let (device, matched) = state.db.run(Mode::Read, move |tx| devices::authenticate(tx, &presented, &policy)).await?;
+        // The laptop's first request with a rotated token: from now on only that one works.
+        if matched == TokenMatch::Pending {
+            let (id, t) = (device.id.clone(), token.clone());
+            state.db.run(Mode::Write, move |tx| devices::promote(tx, &id, &t)).await?;
+        }
+        parts.extensions.insert(PresentedToken(token));
         // A push notes the device as seen in its own transaction; a separate write here would
         // only queue behind the feed writer for SQLite's write lock.
         let pushing = parts.uri.path() == "/api/sync/push";

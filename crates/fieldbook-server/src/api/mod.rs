@@ -10,14 +10,17 @@ pub mod auth;
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{DefaultBodyLimit, FromRequest, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, Extension, FromRequest, Query, Request, State};
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::http::{HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, head, post, MethodRouter};
 use axum::{Json, Router};
-use fieldbook_core::sync::protocol::{EnrollRequest, EnrollResponse, PushRequest, PushResponse, PROTOCOL_HEADER, PROTOCOL_VERSION};
+use fieldbook_core::sync::protocol::{
+    EnrollRequest, EnrollResponse, PushRequest, PushResponse, RenewChallengeRequest, RenewChallengeResponse, RenewRequest, RenewResponse, TokenCheckRequest,
+    TokenCheckResponse, PROTOCOL_HEADER, PROTOCOL_VERSION,
+};
 use serde::{Deserialize, Serialize};
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::decompression::RequestDecompressionLayer;
@@ -27,8 +30,8 @@ use tower_http::trace::TraceLayer;
 use crate::db::{Db, Mode};
 use crate::error::{error_response, Error, Result};
 use crate::group::PushQueue;
-use crate::{clock, enrolment, pull, push};
-use auth::AuthDevice;
+use crate::{clock, devices, enrolment, pull, push};
+use auth::{AuthDevice, PresentedToken};
 
 /// Largest JSON request body after decompression (a push of 1,000 entries with signature
 /// strokes fits comfortably). Attachment chunks have their own limit.
@@ -41,6 +44,8 @@ pub struct AppState {
     pub pushes: PushQueue,
     /// Login throttling and the Argon2 limit ([`crate::login`]).
     pub logins: std::sync::Arc<crate::login::Logins>,
+    /// When device tokens rotate and expire.
+    pub tokens: crate::devices::TokenPolicy,
 }
 
 /// Every route: path and methods. The router is built from this list, and the OpenAPI
@@ -48,6 +53,9 @@ pub struct AppState {
 pub const ROUTES: &[(&str, &[&str])] = &[
     ("/api/status", &["GET"]),
     ("/api/enroll", &["POST"]),
+    ("/api/device/token", &["POST"]),
+    ("/api/device/renew/challenge", &["POST"]),
+    ("/api/device/renew", &["POST"]),
     ("/api/sync/push", &["POST"]),
     ("/api/sync/pull", &["GET"]),
     ("/api/attachments/missing", &["GET"]),
@@ -59,6 +67,9 @@ fn handlers(path: &str) -> MethodRouter<AppState> {
     match path {
         "/api/status" => get(status),
         "/api/enroll" => post(enroll),
+        "/api/device/token" => post(token_handler),
+        "/api/device/renew/challenge" => post(renew_challenge),
+        "/api/device/renew" => post(renew_handler),
         "/api/sync/push" => post(push_handler),
         "/api/sync/pull" => get(pull_handler),
         "/api/attachments/missing" => get(attachments::missing),
@@ -93,7 +104,7 @@ pub fn router_with(db: Db, options: &crate::security::Options) -> Router {
         .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
         .layer(SetResponseHeaderLayer::overriding(axum::http::HeaderName::from_static("fieldbook-protocol"), HeaderValue::from(PROTOCOL_VERSION)))
         .layer(TraceLayer::new_for_http())
-        .with_state(AppState { pushes: PushQueue::start(db.clone()), db, logins: options.logins.clone() })
+        .with_state(AppState { pushes: PushQueue::start(db.clone()), db, logins: options.logins.clone(), tokens: options.tokens })
 }
 
 /// Refuses requests without the `Fieldbook-Protocol` this build speaks with 426 and "please update Fieldbook".
@@ -219,6 +230,39 @@ async fn status(State(s): State<AppState>) -> Result<Json<Status>> {
 async fn enroll(State(s): State<AppState>, JsonBody(req): JsonBody<EnrollRequest>) -> Result<Json<EnrollResponse>> {
     let resp = s.db.run(Mode::Write, move |tx| enrolment::enroll(tx, &req)).await?;
     tracing::info!(technician = %resp.technician, "enrolled a laptop");
+    Ok(Json(resp))
+}
+
+/// The first request of a sync run: records the store protection the laptop reports and hands
+/// it a fresh token when its own is due for rotation (`docs/sync.md`, "Device tokens").
+async fn token_handler(
+    State(s): State<AppState>,
+    AuthDevice(device): AuthDevice,
+    Extension(PresentedToken(token)): Extension<PresentedToken>,
+    JsonBody(req): JsonBody<TokenCheckRequest>,
+) -> Result<Json<TokenCheckResponse>> {
+    let policy = s.tokens;
+    let resp = s.db.run(Mode::Write, move |tx| devices::check_in(tx, &device.id, &token, &req, &policy)).await?;
+    Ok(Json(resp))
+}
+
+/// A laptop whose token expired asks for a nonce to sign with its device key.
+async fn renew_challenge(State(s): State<AppState>, JsonBody(req): JsonBody<RenewChallengeRequest>) -> Result<Json<RenewChallengeResponse>> {
+    Ok(Json(s.db.run(Mode::Write, move |tx| devices::renewal_challenge(tx, &req)).await?))
+}
+
+/// The signed nonce for a new token. The nonce is used up in a transaction of its own first, so
+/// that a refused signature cannot be tried again with the same nonce.
+async fn renew_handler(State(s): State<AppState>, JsonBody(req): JsonBody<RenewRequest>) -> Result<Json<RenewResponse>> {
+    let req = std::sync::Arc::new(req);
+    let r = req.clone();
+    match s.db.run(Mode::Write, move |tx| devices::consume_nonce(tx, &r)).await? {
+        None => return Err(Error::Unauthorized("unknown or already used renewal challenge; ask for a new one (POST /api/device/renew/challenge)".into())),
+        Some(false) => return Err(Error::Unauthorized("the renewal challenge expired; ask for a new one (POST /api/device/renew/challenge)".into())),
+        Some(true) => {}
+    }
+    let policy = s.tokens;
+    let resp = s.db.run(Mode::Write, move |tx| devices::renew(tx, &req, &policy)).await?;
     Ok(Json(resp))
 }
 

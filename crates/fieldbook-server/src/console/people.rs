@@ -216,6 +216,9 @@ pub async fn devices(State(s): State<AppState>, _u: ConsoleUser, Query(q): Query
             ("revoked_at", "Revoked", "吊销时间"),
             ("revoke_reason", "Reason", "原因"),
             ("wipe_ordered", "Wipe ordered", "已下令清除"),
+            ("token_rotated_at", "Token last rotated", "令牌上次轮换"),
+            ("store_protection", "Store protection (reported by the laptop)", "本地数据保护（笔记本自报）"),
+            ("store_protection_at", "Protection reported", "保护状态上报时间"),
             ("warning", "Warning", "警告"),
         ];
         return Ok(csv::table("devices.csv", cols, &rows, q.lang.as_deref() == Some("zh")));

@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, include_str!("../../../../migrations/server-sqlite/0004_report_rollups.sql"), include_str!("../../../../migrations/server-postgres/0004_report_rollups.sql")),
     (5, include_str!("../../../../migrations/server-sqlite/0005_more_rollups.sql"), include_str!("../../../../migrations/server-postgres/0005_more_rollups.sql")),
     (6, include_str!("../../../../migrations/server-sqlite/0006_attachment_owners.sql"), include_str!("../../../../migrations/server-postgres/0006_attachment_owners.sql")),
+    (7, include_str!("../../../../migrations/server-sqlite/0007_token_rotation.sql"), include_str!("../../../../migrations/server-postgres/0007_token_rotation.sql")),
 ];
 
 /// The version that added the console's projections; reaching it fills them from `records`.

@@ -261,6 +261,13 @@ export interface Device {
   revoked_at: string | null;
   revoke_reason: string | null;
   wipe_ordered: boolean;
+  /** When the current device token was issued (enrolment, rotation or renewal). */
+  token_issued_at: string | null;
+  /** When a rotated or renewed token last replaced the one before; null: not since enrolment. */
+  token_rotated_at: string | null;
+  /** How the laptop says its store is protected: its own claim, which the server cannot check. */
+  store_protection: null | "encrypted-keyring" | "encrypted-passphrase" | "encrypted-key-file" | "plaintext" | string;
+  store_protection_at: string | null;
   warning: null | "not_seen_3_days" | "revoked_unsynced";
 }
 

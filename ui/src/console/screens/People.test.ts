@@ -12,7 +12,8 @@ const users: User[] = [
 ];
 const device: Device = {
   id: "dev-1", technician: "li.wei", name: "ThinkPad T14", enrolled_at: "2026-03-01T00:00:00Z", last_seen_at: "2026-03-10T00:00:00Z",
-  acked_seq: 42, revoked_at: null, revoke_reason: null, wipe_ordered: false, warning: "not_seen_3_days",
+  acked_seq: 42, revoked_at: null, revoke_reason: null, wipe_ordered: false, token_issued_at: "2026-03-08T00:00:00Z",
+  token_rotated_at: "2026-03-08T00:00:00Z", store_protection: "plaintext", store_protection_at: "2026-03-10T00:00:00Z", warning: "not_seen_3_days",
 };
 
 describe("People & devices", () => {
@@ -29,6 +30,18 @@ describe("People & devices", () => {
     });
   });
   afterEach(() => vi.unstubAllGlobals());
+
+  it("shows when the laptop's token last rotated and its store protection as the laptop's own claim", async () => {
+    render(People, { props: { me: admin } });
+    const row = await screen.findByTestId("device-row");
+    expect(within(row).getByTestId("token-rotated").textContent).not.toContain("not since enrolment");
+    const protection = within(row).getByTestId("store-protection");
+    expect(protection.textContent).toContain("Not encrypted");
+    expect(protection.textContent).toContain("reported by the laptop");
+    lang.locale = "zh-CN";
+    await Promise.resolve();
+    expect((await screen.findByTestId("store-protection")).textContent).toContain("笔记本于");
+  });
 
   it("shows a technician's enrolment code once, and the laptop's warning in words", async () => {
     render(People, { props: { me: admin } });
