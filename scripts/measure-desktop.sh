@@ -12,9 +12,21 @@
 # Another WebKitGTK program running at the same time shares library pages with this one and
 # so halves their share in its PSS: the script refuses to measure then.
 #
+# The store is encrypted, its key in the desktop keyring, as on a technician's laptop: without a
+# session bus of its own, the script runs itself on a private one with gnome-keyring unlocked
+# (its keyring file in a temporary folder), so start-up includes reading the key from it.
+#
 # Usage: scripts/measure-desktop.sh [RUNS]   (default 3; one JSON line per run)
-# Env:   SKIP_BUILD=1 to reuse the release binaries; ORDERS=N (default 10000); IDLE_S (default 10).
+# Env:   SKIP_BUILD=1 to reuse the release binaries; ORDERS=N (default 10000); IDLE_S (default 10);
+#        APP=… and CLI=… to measure other binaries (e.g. an older build, for a comparison).
 set -euo pipefail
+
+if [[ -z "${DBUS_SESSION_BUS_ADDRESS:-}" && -z "${FIELDBOOK_MEASURE_SESSION:-}" ]]; then
+  export FIELDBOOK_MEASURE_SESSION=1
+  KEYRING_HOME=$(mktemp -d "${TMPDIR:-/tmp}/fieldbook-measure-keyring.XXXXXX")
+  export KEYRING_HOME
+  exec dbus-run-session -- bash -c 'printf %s measure | XDG_DATA_HOME="$KEYRING_HOME" gnome-keyring-daemon --unlock --components=secrets >/dev/null || exit 2; trap "rm -rf \"$KEYRING_HOME\"" EXIT; "$0" "$@"' "$0" "$@"
+fi
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -32,8 +44,8 @@ if [[ "${SKIP_BUILD:-}" != 1 ]]; then
   cargo build --release -p fieldbook-cli >&2
   cargo build --profile desktop -p fieldbook-desktop >&2
 fi
-APP=$ROOT/target/desktop/fieldbook-desktop
-CLI=$ROOT/target/release/fieldbook
+APP=${APP:-$ROOT/target/desktop/fieldbook-desktop}
+CLI=${CLI:-$ROOT/target/release/fieldbook}
 
 if pgrep -x WebKitWebProces >/dev/null || pgrep -x WebKitNetworkPr >/dev/null; then
   echo "measure-desktop: another WebKitGTK program is running (pgrep WebKitWebProcess); its shared" >&2

@@ -38,6 +38,10 @@ fn a_wipe_order_removes_everything_of_fieldbooks_once_the_web_view_is_gone() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let _in_runtime = rt.enter();
     let office = rt.block_on(Office::with_demo());
+    // The store key in a key file outside the home (there is no keyring here); the wipe forgets
+    // the store's protection, and the new empty store after it is protected the same way.
+    let keys = tempfile::tempdir().unwrap();
+    std::fs::write(keys.path().join("fieldbook.key"), "07".repeat(32)).unwrap();
     let home = tempfile::tempdir().unwrap();
     let at = |rel: &str| -> PathBuf { home.path().join(rel) };
     for d in ["data", "config", "cache", "run", "tmp"] {
@@ -53,10 +57,6 @@ fn a_wipe_order_removes_everything_of_fieldbooks_once_the_web_view_is_gone() {
     assert!(store_path.starts_with(home.path()));
 
     let code = office.write(&rt, |tx| fieldbook_server::enrolment::issue_code(tx, "li.wei", 1));
-    // The store key in a key file outside the home (there is no keyring here); the wipe forgets
-    // the store's protection, and the new empty store after it is protected the same way.
-    let keys = tempfile::tempdir().unwrap();
-    std::fs::write(keys.path().join("fieldbook.key"), "07".repeat(32)).unwrap();
     let unlock = fieldbook_desktop::UnlockOptions { key_file: Some(keys.path().join("fieldbook.key")), passphrase: None };
     let app = MockApp::new(AppState::open(&store_path, unlock));
     app.manage(OpenWith(Box::new(|_| Ok(()))));

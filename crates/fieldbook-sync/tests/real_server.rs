@@ -293,7 +293,8 @@ async fn a_rotated_token_is_stored_and_used_by_the_real_server() {
     let device_id = client.store().lock().unwrap().device().id.clone();
     let r = client.sync_once().await.unwrap();
     assert!(!r.token_rotated && !r.token_renewed);
-    assert_eq!(device_column(&office, &device_id, "store_protection").await.as_deref(), Some("plaintext"));
+    // The test's store is encrypted under a key handed to it (no protection file): "encrypted".
+    assert_eq!(device_column(&office, &device_id, "store_protection").await.as_deref(), Some("encrypted"));
 
     let old = stored_token(&client);
     age_token(&office, &device_id, 8).await;

@@ -135,6 +135,10 @@ fn read(store: &Path) -> Result<Option<ProtectionFile>, Error> {
 
 fn write(store: &Path, file: &ProtectionFile) -> Result<(), Error> {
     let path = protection_path(store);
+    // The key is saved before the store exists: its folder may not yet either.
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        private_files::create_dir_all(dir)?;
+    }
     let json = serde_json::to_vec_pretty(file).expect("the protection file serializes");
     private_files::write_durably(&path, &json)
 }

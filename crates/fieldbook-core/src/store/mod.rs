@@ -205,7 +205,8 @@ impl Store {
     }
 
     /// How this store is protected at rest, as the laptop reports it to the office:
-    /// `encrypted-keyring`, `encrypted-passphrase`, `encrypted-key-file`, or `plaintext`.
+    /// `encrypted-keyring`, `encrypted-passphrase`, `encrypted-key-file`, `encrypted` (a key handed
+    /// in, with no protection file: tests, benchmarks) or `plaintext`.
     pub fn protection_label(&self) -> &'static str {
         self.protection
     }

@@ -607,6 +607,10 @@ fn plaintext_store(path: &Path) -> (i64, String) {
 
 /// Every byte of every file under `dir`, searched for each of `needles` (as UTF-8).
 fn files_containing(dir: &Path, needles: &[&str]) -> Vec<String> {
+    files_containing_bytes(dir, &needles.iter().map(|n| n.as_bytes()).collect::<Vec<_>>())
+}
+
+fn files_containing_bytes(dir: &Path, needles: &[&[u8]]) -> Vec<String> {
     let mut found = Vec::new();
     let mut stack = vec![dir.to_owned()];
     while let Some(d) = stack.pop() {
@@ -618,8 +622,8 @@ fn files_containing(dir: &Path, needles: &[&str]) -> Vec<String> {
             }
             let bytes = std::fs::read(&p).unwrap();
             for n in needles {
-                if bytes.windows(n.len()).any(|w| w == n.as_bytes()) {
-                    found.push(format!("{} holds {n:?}", p.display()));
+                if bytes.windows(n.len()).any(|w| w == *n) {
+                    found.push(format!("{} holds {:?}", p.display(), String::from_utf8_lossy(n)));
                 }
             }
         }
@@ -689,4 +693,38 @@ fn every_state_an_interrupted_migration_leaves_opens_with_nothing_lost() {
     assert!(!sibling(&path, ".plaintext").exists(), "the leftover plaintext is scrubbed");
     let c_files: Vec<String> = files_containing(dir.path(), SECRETS).into_iter().filter(|f| f.contains("/c.db")).collect();
     assert!(c_files.is_empty(), "{c_files:?}");
+}
+
+/// The key is in no file: not the store key, not the keys derived from it, as text or bytes —
+/// in the store, its WAL, the attachments or the protection file (the passphrase way; the
+/// keyring way is checked end to end in `desktop_e2e`).
+#[test]
+fn the_store_key_is_in_no_file() {
+    use crate::at_rest::{unlock, Unlock};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fieldbook.db");
+    let key = unlock(&path, &Unlock::Passphrase(zeroize::Zeroizing::new("陈师傅 spring 2026".into()))).unwrap();
+    let mut s = Store::open(&path, &key).unwrap();
+    s.import(&ImportDocument::from_json(DEMO, "demo").unwrap(), "demo").unwrap();
+    s.attach_bytes(b"photo", "image/jpeg", None).unwrap();
+    let page_key = key.sqlcipher_key();
+    let attachment_key = key.attachment_key();
+    let (hex_key, page_hex) = (key.to_hex(), page_key.trim_start_matches("x'").trim_end_matches('\''));
+    let needles: Vec<&[u8]> = vec![key.bytes(), hex_key.as_bytes(), page_hex.as_bytes(), attachment_key.as_ref(), "陈师傅 spring 2026".as_bytes()];
+    assert!(dir.path().join("fieldbook.db-wal").exists(), "the WAL is part of the scan");
+    assert_eq!(files_containing_bytes(dir.path(), &needles), Vec::<String>::new());
+    drop(s);
+    assert_eq!(files_containing_bytes(dir.path(), &needles), Vec::<String>::new());
+}
+
+/// The crypto under SQLCipher is the one docs/security.md names: the system's OpenSSL libcrypto
+/// on Linux (security fixes with the distribution's updates).
+#[cfg(target_os = "linux")]
+#[test]
+fn sqlcipher_runs_on_the_systems_openssl() {
+    let f = demo_store();
+    let provider: String = f.store.connection().query_row("PRAGMA cipher_provider", [], |r| r.get(0)).unwrap();
+    assert_eq!(provider, "openssl");
+    let page_size: String = f.store.connection().query_row("PRAGMA cipher_page_size", [], |r| r.get(0)).unwrap();
+    assert_eq!(page_size, "4096");
 }

@@ -117,14 +117,14 @@ pub struct EnrollResponse {
 /// is due for rotation.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TokenCheckRequest {
-    /// `encrypted-keyring`, `encrypted-passphrase`, `encrypted-key-file` or `plaintext`
-    /// ([`STORE_PROTECTION_LABELS`]).
+    /// `encrypted-keyring`, `encrypted-passphrase`, `encrypted-key-file`, `encrypted` (the way
+    /// the key is kept is not recorded) or `plaintext` ([`STORE_PROTECTION_LABELS`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store_protection: Option<String>,
 }
 
 /// The labels a laptop reports for its store's protection.
-pub const STORE_PROTECTION_LABELS: &[&str] = &["encrypted-keyring", "encrypted-passphrase", "encrypted-key-file", "plaintext"];
+pub const STORE_PROTECTION_LABELS: &[&str] = &["encrypted-keyring", "encrypted-passphrase", "encrypted-key-file", "encrypted", "plaintext"];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TokenCheckResponse {

@@ -323,6 +323,7 @@ const table = {
   "devices.protection.encrypted-keyring": ["Encrypted (key in the system keyring)", "已加密（密钥在系统钥匙串中）"],
   "devices.protection.encrypted-passphrase": ["Encrypted (passphrase)", "已加密（口令）"],
   "devices.protection.encrypted-key-file": ["Encrypted (key file)", "已加密（密钥文件）"],
+  "devices.protection.encrypted": ["Encrypted", "已加密"],
   "devices.protection.plaintext": ["Not encrypted", "未加密"],
   "devices.revoke": ["Revoke…", "吊销…"],
   "devices.confirm_title": ["Revoke {device}?", "确认吊销 {device}？"],
