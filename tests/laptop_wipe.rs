@@ -44,7 +44,7 @@ impl Home {
             .env_remove("DBUS_SESSION_BUS_ADDRESS")
             .env_remove("FIELDBOOK_KEY_FILE")
             .env_remove("FIELDBOOK_UNLOCK")
-            .env("FIELDBOOK_PASSPHRASE", "wipe test passphrase")
+            .env("FIELDBOOK_PASSPHRASE", PASSPHRASE)
             .output()
             .unwrap()
             .into()
@@ -76,6 +76,9 @@ impl Home {
 
 /// A laptop with the demo company, one unsynced photo, and what the desktop app leaves behind:
 /// the web view's data and caches, a temporary report, a migration leftover beside the store.
+/// What protects the test laptop's store: there is no keyring in its home.
+const PASSPHRASE: &str = "wipe test passphrase";
+
 fn used_laptop() -> Home {
     let h = Home::new();
     h.ok(&["init", "--technician", "li.wei"]);
@@ -135,7 +138,10 @@ fn wipe_refuses_unsynced_work_then_removes_everything_of_fieldbooks() {
 fn a_laptop_past_its_offline_limit_refuses_data_commands_but_not_status_sync_or_wipe() {
     let h = used_laptop();
     // As if the last sync brought a 3-day limit and was ten days ago.
+    // Edited behind Fieldbook's back, with the key its passphrase unlocks.
+    let key = fieldbook_core::at_rest::unlock(&h.store(), &fieldbook_core::at_rest::Unlock::Passphrase(PASSPHRASE.to_owned().into())).unwrap();
     let db = rusqlite::Connection::open(h.store()).unwrap();
+    fieldbook_core::at_rest::encrypt::apply_key(&db, &key).unwrap();
     db.execute_batch(
         "INSERT INTO settings(key, value) VALUES ('offline_lock_days', '3');
          UPDATE sync_state SET last_success_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-10 days') WHERE id = 1;",

@@ -78,8 +78,9 @@ pub enum Error {
     Sqlite(#[from] rusqlite::Error),
 
     #[error(
-        "{path}: cannot decrypt the store with this key (a wrong passphrase or key file, or not a \
-         Fieldbook store). Unlock it the way it was protected; `fieldbook status` names the way"
+        "{path}: cannot decrypt the store with this key: it is not the key the store was \
+         protected with (another key file, another user's keyring), or the file is not a \
+         Fieldbook store. Check --db and --key-file"
     )]
     WrongKey { path: PathBuf },
 

@@ -17,7 +17,7 @@
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 use super::key::StoreKey;
 use crate::error::{Error, Result};
@@ -50,6 +50,9 @@ pub fn is_plaintext(path: &Path) -> Result<bool> {
 
 /// Gives an open connection the store key. Must come before anything reads the file.
 pub fn apply_key(conn: &Connection, key: &StoreKey) -> Result<()> {
+    // A wrong key is Fieldbook's error to word (`Error::WrongKey`); SQLCipher's own log line
+    // on stderr would only confuse a technician.
+    conn.query_row("PRAGMA cipher_log_level = NONE", [], |_| Ok(())).optional()?;
     conn.pragma_update(None, "key", key.sqlcipher_key().as_str())?;
     Ok(())
 }
