@@ -725,6 +725,21 @@ fn sqlcipher_runs_on_the_systems_openssl() {
     let f = demo_store();
     let provider: String = f.store.connection().query_row("PRAGMA cipher_provider", [], |r| r.get(0)).unwrap();
     assert_eq!(provider, "openssl");
-    let page_size: String = f.store.connection().query_row("PRAGMA cipher_page_size", [], |r| r.get(0)).unwrap();
-    assert_eq!(page_size, "4096");
+    let setting = |p: &str| -> String { f.store.connection().query_row(&format!("PRAGMA {p}"), [], |r| r.get(0)).unwrap() };
+    assert_eq!(setting("cipher_page_size"), "4096");
+    assert_eq!(setting("cipher_hmac_algorithm"), "HMAC_SHA256");
+    // A store encrypted in place from plaintext gets the same settings.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    plaintext_store(&path);
+    let migrated = Store::open(&path, &fixtures::key()).unwrap();
+    let hmac: String = migrated.connection().query_row("PRAGMA cipher_hmac_algorithm", [], |r| r.get(0)).unwrap();
+    assert_eq!(hmac, "HMAC_SHA256");
+    drop(migrated);
+    // Read with SQLCipher's defaults (HMAC-SHA512) the pages do not authenticate: the setting
+    // is really in use, not just reported.
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    raw.pragma_update(None, "key", fixtures::key().sqlcipher_key().as_str()).unwrap();
+    raw.query_row("PRAGMA cipher_hmac_algorithm = HMAC_SHA512", [], |_| Ok(())).optional().unwrap();
+    assert!(raw.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)).is_err());
 }
