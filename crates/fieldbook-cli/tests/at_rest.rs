@@ -55,25 +55,10 @@ fn outbox_len(path: &Path) -> (bool, i64) {
     let plain = is_plaintext(path).unwrap();
     let conn = Connection::open(path).unwrap();
     if !plain {
-        conn.pragma_update(None, "key", format!("x'{}'", sqlcipher_page_key())).unwrap();
+        fieldbook_core::at_rest::encrypt::apply_key(&conn, &StoreKey::from_bytes(KEY)).unwrap();
     }
     let n = conn.query_row("SELECT count(*) FROM outbox", [], |r| r.get(0)).unwrap_or_else(|e| panic!("the store at {} is neither plaintext nor encrypted under the key: {e}", path.display()));
     (plain, n)
-}
-
-/// The page key SQLCipher is given for [`KEY`], got the way a thief with the key would: by
-/// opening the store through Fieldbook and asking nothing else.
-fn sqlcipher_page_key() -> String {
-    // The derivation is core's (HKDF of the store key); a store opened with the key and read
-    // through it proves the same thing without duplicating it here.
-    thread_local!(static K: String = derive());
-    fn derive() -> String {
-        use hkdf::Hkdf;
-        let mut out = [0u8; 32];
-        Hkdf::<sha2::Sha256>::new(None, &KEY).expand(b"fieldbook sqlcipher page key v1", &mut out).unwrap();
-        hex::encode(out)
-    }
-    K.with(|k| k.clone())
 }
 
 fn sibling(p: &Path, suffix: &str) -> PathBuf {
