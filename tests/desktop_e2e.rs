@@ -711,33 +711,13 @@ async fn launch(home: &Path, display: &str, laptop_db: &Path, keys: KeyStore) ->
 }
 
 /// The two scenarios each drive a whole app on a 2-core machine: one at a time.
-static ONE_APP_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+static ONE_APP_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// Customers' names and phones, signers and typed text the scenario puts in the store: none may
 /// be readable in any byte of the laptop's data folder.
 const SECRETS: &[&str] = &["金桥国际商业广场", "+86 21 5030 1234", "陈建国", "泵体漏水", "机械密封磨损", "li.wei"];
 
-/// Every file under `dir` holding one of `needles`, byte for byte.
-fn files_containing(dir: &Path, needles: &[&[u8]]) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_owned()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if let Ok(bytes) = std::fs::read(&p) {
-                for n in needles {
-                    if bytes.windows(n.len()).any(|w| w == *n) {
-                        found.push(format!("{} holds {:?}", p.display(), String::from_utf8_lossy(n)));
-                    }
-                }
-            }
-        }
-    }
-    found
-}
+use fieldbook_testkit::files_containing;
 
 /// The laptop's store after the scenario: encrypted (plain `sqlite3` cannot read it), kept the
 /// way `keys` says, and no customer's data in any byte of its folder (store, WAL, attachments).
@@ -766,7 +746,7 @@ fn key_from_keyring(bus: &str, laptop_dir: &Path) -> Res<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn technician_day_in_the_desktop_app() {
-    let _one = ONE_APP_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _one = ONE_APP_AT_A_TIME.lock().await;
     let started = Instant::now();
     let dir = tempfile::Builder::new().prefix("fieldbook-e2e-").tempdir().expect("temp dir");
     let server = Server::with_demo(dir.path());
@@ -845,7 +825,7 @@ async fn passphrase_laptop(ctx: &mut Ctx, relaunch: impl AsyncFnOnce() -> Client
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_laptop_without_a_keyring_unlocks_with_its_passphrase() {
-    let _one = ONE_APP_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _one = ONE_APP_AT_A_TIME.lock().await;
     let dir = tempfile::Builder::new().prefix("fieldbook-e2e-pass-").tempdir().expect("temp dir");
     let server = Server::with_demo(dir.path());
     let (_xvfb, display) = start_xvfb();

@@ -3,7 +3,7 @@
 //! temporary folder, the store at its default place): the offline lock refuses data commands
 //! but not sync and status, and `fieldbook wipe` leaves nothing of Fieldbook's behind.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use fieldbook_scenarios::{bin, repo_root, Run};
@@ -58,19 +58,7 @@ impl Home {
 
     /// Every file and folder under the home, relative, sorted.
     fn listing(&self) -> Vec<String> {
-        fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
-            for e in std::fs::read_dir(dir).unwrap() {
-                let p = e.unwrap().path();
-                out.push(p.strip_prefix(root).unwrap().to_string_lossy().into_owned());
-                if p.is_dir() {
-                    walk(root, &p, out);
-                }
-            }
-        }
-        let mut out = Vec::new();
-        walk(self.dir.path(), self.dir.path(), &mut out);
-        out.sort();
-        out
+        fieldbook_testkit::listing(self.dir.path())
     }
 }
 

@@ -6,7 +6,7 @@
 //!
 //! Its own test binary: it sets the process's environment, which every test in a binary shares.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use fieldbook_core::Store;
 use fieldbook_desktop::commands::OpenWith;
@@ -16,21 +16,7 @@ use serde_json::json;
 mod common;
 use common::{wait_for_status, MockApp, Office};
 
-fn listing(root: &Path) -> Vec<String> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            out.push(p.strip_prefix(root).unwrap().to_string_lossy().into_owned());
-            if p.is_dir() {
-                walk(root, &p, out);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(root, root, &mut out);
-    out.sort();
-    out
-}
+use fieldbook_testkit::listing;
 
 #[test]
 fn a_wipe_order_removes_everything_of_fieldbooks_once_the_web_view_is_gone() {

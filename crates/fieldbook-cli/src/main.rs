@@ -166,6 +166,8 @@ enum Command {
     },
     /// Changes waiting to be synced.
     Outbox,
+    /// The checklist templates on this laptop, every version.
+    Templates,
     /// Enrol this laptop with the office's server, using the one-time code from the office.
     Enroll {
         /// The server's address, e.g. https://fieldbook.example.com
@@ -516,6 +518,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Outbox => {
             let entries = store.outbox()?;
             out.show(&entries, || print::outbox(&entries));
+        }
+        Command::Templates => {
+            let templates = store.checklist_templates()?;
+            out.show(&templates, || templates.iter().map(|t| format!("{} v{}  {}  (published {})\n", t.code, t.version, t.title.both(), t.published_at)).collect());
         }
         Command::Enroll { server, code, allow_insecure_http } => {
             let client = SyncClient::with_options(Arc::new(Mutex::new(store)), ClientOptions { allow_insecure_http, ..ClientOptions::default() })?;

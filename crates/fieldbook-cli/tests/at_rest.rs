@@ -197,24 +197,7 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// Every file under `dir` that holds one of `needles`, byte for byte.
+/// Every file under `dir` that holds one of `needles` (as UTF-8), byte for byte.
 fn files_containing(dir: &Path, needles: &[&str]) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_owned()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let bytes = std::fs::read(&p).unwrap();
-                for n in needles {
-                    if bytes.windows(n.len()).any(|w| w == n.as_bytes()) {
-                        found.push(format!("{} holds {n:?}", p.display()));
-                    }
-                }
-            }
-        }
-    }
-    found
+    fieldbook_testkit::files_containing(dir, &needles.iter().map(|n| n.as_bytes()).collect::<Vec<_>>())
 }

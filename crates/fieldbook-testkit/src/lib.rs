@@ -157,3 +157,43 @@ fn newest_installed_postgres() -> PathBuf {
     versions.sort();
     versions.pop().map(|(_, bin)| bin).unwrap_or_else(|| PathBuf::from("/usr/lib/postgresql/15/bin"))
 }
+
+/// Every file and folder under `root`, relative to it, sorted: what a test lists after a wipe.
+pub fn listing(root: &std::path::Path) -> Vec<String> {
+    fn walk(root: &std::path::Path, dir: &std::path::Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            out.push(p.strip_prefix(root).unwrap().to_string_lossy().into_owned());
+            if p.is_dir() {
+                walk(root, &p, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(root, root, &mut out);
+    out.sort();
+    out
+}
+
+/// Every file under `dir` holding one of `needles`, byte for byte, as "PATH holds NEEDLE": what
+/// a thief scanning a laptop's disk would find.
+pub fn files_containing(dir: &std::path::Path, needles: &[&[u8]]) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(bytes) = std::fs::read(&p) {
+                for n in needles {
+                    if bytes.windows(n.len()).any(|w| w == *n) {
+                        found.push(format!("{} holds {:?}", p.display(), String::from_utf8_lossy(n)));
+                    }
+                }
+            }
+        }
+    }
+    found
+}

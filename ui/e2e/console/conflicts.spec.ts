@@ -25,9 +25,5 @@ test("two laptops of one technician disagree; the office merges; a laptop pulls 
 
   // The decision is a new change in the feed: the laptop pulls it.
   first.json(["sync"]);
-  const rows = first.query(
-    "SELECT value FROM inspection_answers a JOIN work_orders w ON w.id = a.work_order_id WHERE w.number = 'WO-1001' AND a.item_key = 'pump.outlet_pressure' AND a.asset_id IN (SELECT id FROM assets WHERE code = 'JQ-PUMP-01')",
-  );
-  expect(rows).toHaveLength(1);
-  expect(JSON.parse(String(rows[0].value))).toBe(0.6);
+  expect(first.answer("WO-1001", "pump.outlet_pressure", "JQ-PUMP-01")).toBe(0.6);
 });

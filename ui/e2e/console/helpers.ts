@@ -49,6 +49,11 @@ export class Laptop {
   run(args: string[]): Run {
     const env = { ...process.env };
     delete env.FIELDBOOK_DB;
+    delete env.FIELDBOOK_UNLOCK;
+    delete env.FIELDBOOK_PASSPHRASE;
+    // The store is encrypted; with no keyring on a test machine its key is kept in a key file
+    // beside it (made by the first command), which costs no key derivation per command.
+    env.FIELDBOOK_KEY_FILE = `${this.db}.key`;
     const r = spawnSync(e2eEnv().cliBin, ["--db", this.db, "--json", ...args], { env, encoding: "utf8", timeout: 60_000 });
     return { ok: r.status === 0, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
   }
@@ -74,10 +79,20 @@ export class Laptop {
     this.json(["sync"]);
   }
 
-  /** Reads the laptop's own store directly (Debian's sqlite3), for what the CLI does not print. */
-  query(sql: string): Record<string, unknown>[] {
-    const out = execFileSync("sqlite3", ["-json", this.db, sql], { encoding: "utf8" });
-    return out.trim() ? JSON.parse(out) : [];
+  /** The versions of a checklist template on this laptop (its store is encrypted: through the CLI). */
+  templateVersions(code: string): number[] {
+    return this.json<{ code: string; version: number }[]>(["templates"])
+      .filter((t) => t.code === code)
+      .map((t) => t.version);
+  }
+
+  /** The value recorded on this laptop for one checklist item of an order (per asset code). */
+  answer(order: string, item: string, assetCode: string): unknown {
+    const d = this.json<any>(["show", order]);
+    const asset = (d.assets as { id: string; code: string }[]).find((a) => a.code === assetCode);
+    const found = (d.answers as { item_key: string; asset_id: string; value: unknown }[]).filter((a) => a.item_key === item && a.asset_id === asset?.id);
+    if (found.length !== 1) throw new Error(`${order} has ${found.length} answers for ${item} on ${assetCode}`);
+    return found[0].value;
   }
 }
 

@@ -34,7 +34,7 @@ use crate::hlc::{self, Hlc, HlcClock};
 
 pub use import::ImportSummary;
 pub use offline_lock::OfflineLock;
-pub use orders::{AnswerInput, OrderFilter, WorkOrderDetail, AssetHistoryEntry};
+pub use orders::{AnswerInput, OrderFilter, WorkOrderDetail, AssetHistoryEntry, TemplateVersion};
 pub use signing::{SignRequest, Verification, SignatureCheck};
 
 /// One change waiting to be sent to the server.

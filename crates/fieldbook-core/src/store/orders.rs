@@ -696,6 +696,15 @@ fn write_answer(tx: &mut Tx<'_>, order_id: &str, slot: &Slot, value: &Value, not
     ])
 }
 
+/// One version of a checklist template, as `fieldbook templates` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TemplateVersion {
+    pub code: String,
+    pub version: i64,
+    pub title: crate::checklist::Text,
+    pub published_at: String,
+}
+
 #[allow(clippy::too_many_arguments)]
 fn put_time_entry(tx: &mut Tx<'_>, technician: &str, order_id: Option<&str>, repair_id: Option<&str>, day: NaiveDate, category: Category, minutes: u32, note: Option<&str>) -> Result<String> {
     let id = uuid::Uuid::now_v7().to_string();
@@ -711,6 +720,18 @@ impl Store {
     pub fn company(&self) -> Result<Option<crate::import::Company>> {
         let v: Option<String> = self.conn.query_row("SELECT value FROM settings WHERE key = 'company'", [], |r| r.get(0)).optional()?;
         v.map(|v| serde_json::from_str(&v).map_err(|source| Error::Corrupt { what: "company setting".into(), source })).transpose()
+    }
+
+    /// The checklist templates on this laptop, every version, by code then version.
+    pub fn checklist_templates(&self) -> Result<Vec<TemplateVersion>> {
+        let mut stmt = self.conn.prepare_cached("SELECT code, version, body, published_at FROM checklist_templates WHERE deleted = 0 ORDER BY code, version")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?)))?;
+        rows.map(|row| {
+            let (code, version, body, published_at) = row?;
+            let tpl: ChecklistTemplate = serde_json::from_str(&body).map_err(|source| Error::Corrupt { what: format!("checklist template {code} v{version}"), source })?;
+            Ok(TemplateVersion { code, version, title: tpl.title, published_at })
+        })
+        .collect()
     }
 
     /// The parts catalogue, by SKU.

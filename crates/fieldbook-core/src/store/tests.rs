@@ -605,31 +605,12 @@ fn plaintext_store(path: &Path) -> (i64, String) {
     (s.outbox_len().unwrap(), photo.id)
 }
 
-/// Every byte of every file under `dir`, searched for each of `needles` (as UTF-8).
+/// Every file under `dir` holding one of `needles` (as UTF-8).
 fn files_containing(dir: &Path, needles: &[&str]) -> Vec<String> {
     files_containing_bytes(dir, &needles.iter().map(|n| n.as_bytes()).collect::<Vec<_>>())
 }
 
-fn files_containing_bytes(dir: &Path, needles: &[&[u8]]) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_owned()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-                continue;
-            }
-            let bytes = std::fs::read(&p).unwrap();
-            for n in needles {
-                if bytes.windows(n.len()).any(|w| w == *n) {
-                    found.push(format!("{} holds {:?}", p.display(), String::from_utf8_lossy(n)));
-                }
-            }
-        }
-    }
-    found
-}
+use fieldbook_testkit::files_containing as files_containing_bytes;
 
 #[test]
 fn a_plaintext_store_is_encrypted_in_place_with_nothing_lost() {
