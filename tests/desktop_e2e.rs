@@ -451,6 +451,29 @@ impl Ctx {
         b.click().await.map_err(|e| format!("press Sync now: {e}"))
     }
 
+    /// Enrols on the enrolment screen with a fresh code for `technician`, until the first sync
+    /// has put WO-1001 on the Today list.
+    async fn enrol(&self, technician: &str) -> Res {
+        let code = self.server.enrolment_code(technician);
+        self.type_into("#enrol-server", &self.server.url()).await?;
+        self.type_into("#enrol-code", &code).await?;
+        self.click(".enrol form button[type=submit]").await?;
+        self.find_xpath("//table//button[normalize-space()='WO-1001']").await?;
+        self.wait_phase("online", WAIT).await
+    }
+
+    /// Ends a scenario: closes the session; on failure first keeps a screenshot, the page
+    /// source and the scenario's folder (with both databases), and says where.
+    async fn finish(&self, dir: tempfile::TempDir, result: Res) {
+        if let Err(e) = &result {
+            self.keep_evidence(dir.path()).await;
+            let kept = dir.keep();
+            let _ = self.c.clone().close().await;
+            panic!("{e}\n(locale {}; screenshot, page source and both databases kept in {})", self.locale, kept.display());
+        }
+        let _ = self.c.clone().close().await;
+    }
+
     /// Keeps a screenshot and the page source of the moment it failed.
     async fn keep_evidence(&self, dir: &Path) {
         if let Ok(png) = self.c.screenshot().await {
@@ -474,14 +497,8 @@ async fn technician_day(ctx: &mut Ctx) -> Res {
     ctx.set_locale("en").await?;
     ensure!(ctx.phase().await? == "not_enrolled", "a new laptop shows {} instead of not enrolled", ctx.phase().await?);
     ctx.shot("enrolment").await?;
-    let code = ctx.server.enrolment_code("li.wei");
-    ctx.type_into("#enrol-server", &ctx.server.url()).await?;
-    ctx.type_into("#enrol-code", &code).await?;
-    ctx.click(".enrol form button[type=submit]").await?;
-
     // Enrolled: the background sync pulls today's work and the list shows it by itself.
-    ctx.find_xpath("//table//button[normalize-space()='WO-1001']").await?;
-    ctx.wait_phase("online", WAIT).await?;
+    ctx.enrol("li.wei").await?;
     for number in ["WO-1002", "WO-1003"] {
         ctx.find_xpath(&format!("//table//button[normalize-space()='{number}']")).await?;
     }
@@ -775,13 +792,7 @@ async fn technician_day_in_the_desktop_app() {
             Ok(())
         });
     }
-    if let Err(e) = &result {
-        ctx.keep_evidence(dir.path()).await;
-        let kept = dir.keep();
-        let _ = ctx.c.clone().close().await;
-        panic!("{e}\n(locale {}; screenshot, page source and both databases kept in {})", ctx.locale, kept.display());
-    }
-    let _ = ctx.c.clone().close().await;
+    ctx.finish(dir, result).await;
     eprintln!("desktop_e2e: the technician's day took {:.1} s", started.elapsed().as_secs_f64());
 }
 
@@ -797,12 +808,7 @@ async fn passphrase_laptop(ctx: &mut Ctx, relaunch: impl AsyncFnOnce() -> Client
     ctx.type_into("[data-testid=unlock-repeat]", PASSPHRASE).await?;
     ctx.click("[data-testid=unlock-submit]").await?;
     ctx.find("#enrol-server").await?;
-    let code = ctx.server.enrolment_code("li.wei");
-    ctx.type_into("#enrol-server", &ctx.server.url()).await?;
-    ctx.type_into("#enrol-code", &code).await?;
-    ctx.click(".enrol form button[type=submit]").await?;
-    ctx.find_xpath("//table//button[normalize-space()='WO-1001']").await?;
-    ctx.wait_phase("online", WAIT).await?;
+    ctx.enrol("li.wei").await?;
 
     // The app closes; the next start is locked.
     let _ = ctx.c.clone().close().await;
@@ -847,11 +853,5 @@ async fn a_laptop_without_a_keyring_unlocks_with_its_passphrase() {
     if result.is_ok() {
         result = check_store_at_rest(&laptop_dir, KeyStore::Passphrase);
     }
-    if let Err(e) = &result {
-        ctx.keep_evidence(dir.path()).await;
-        let kept = dir.keep();
-        let _ = ctx.c.clone().close().await;
-        panic!("{e}\n(locale {}; screenshot, page source and both databases kept in {})", ctx.locale, kept.display());
-    }
-    let _ = ctx.c.clone().close().await;
+    ctx.finish(dir, result).await;
 }
