@@ -6,13 +6,12 @@ use std::time::{Duration, Instant};
 
 use fieldbook_core::Store;
 use fieldbook_desktop::AppState;
-use fieldbook_server::db::{Db, Mode};
-use fieldbook_server::server::{self, Running};
-use fieldbook_server::{enrolment, import, users};
+use fieldbook_server::db::Mode;
+use fieldbook_server::enrolment;
 use serde_json::{json, Value};
 
 mod common;
-use common::MockApp;
+use common::{MockApp, Office};
 
 fn fresh(dir: &tempfile::TempDir) -> AppState {
     AppState::new(Store::open(&dir.path().join("laptop.db"), &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32])).unwrap())
@@ -46,33 +45,12 @@ fn enrolment_errors_are_worded_for_technicians() {
     assert_eq!(app.invoke("sync_status", json!({})).unwrap()["enrolled"], false);
 }
 
-struct Office {
-    db: Db,
-    running: Running,
-    _dir: tempfile::TempDir,
-}
-
-async fn with_demo() -> Office {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite:{}", dir.path().join("server.db").display());
-    let db = tokio::task::spawn_blocking(move || {
-        let db = Db::open(&url).unwrap();
-        db.transaction(Mode::Write, |tx| users::add(tx, "li.wei", users::Role::Technician, "李伟", None)).unwrap();
-        let doc = fieldbook_core::import::ImportDocument::from_json(fieldbook_server::demo::DEMO_IMPORT, "demo").unwrap();
-        db.transaction(Mode::Feed, |tx| import::import(tx, &doc, "demo.json")).unwrap();
-        db
-    })
-    .await
-    .unwrap();
-    let running = server::start(db.clone(), "127.0.0.1:0".parse().unwrap(), None).await.unwrap();
-    Office { db, running, _dir: dir }
-}
 
 #[test]
 fn enrolling_with_the_real_server_starts_background_sync() {
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let _in_runtime = rt.enter();
-    let office = rt.block_on(with_demo());
+    let office = rt.block_on(Office::with_demo());
     let db = office.db.clone();
     let code = rt.block_on(tokio::task::spawn_blocking(move || db.transaction(Mode::Write, |tx| enrolment::issue_code(tx, "li.wei", 1)).unwrap())).unwrap();
 
