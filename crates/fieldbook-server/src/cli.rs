@@ -1,5 +1,5 @@
 //! The `fieldbook-server` command: `serve` (the default), `user add`, `enroll`, `import`, `demo`,
-//! `device list`, `device revoke`, `attachment-quota` and `offline-lock`. Every command takes `--database` (default: an SQLite file
+//! `device list`, `device revoke`, `attachment-quota`, `offline-lock`, `backup`, `restore` and `epoch`. Every command takes `--database` (default: an SQLite file
 //! in the user's data directory; `postgres://…` for PostgreSQL).
 
 use std::io::{BufRead, Write};
@@ -15,7 +15,7 @@ use crate::devices::TokenPolicy;
 use crate::security::{Options, PublicUrl};
 use crate::tls::TlsFiles;
 use crate::users::{self, Role};
-use crate::{attachments, demo, devices, enrolment, import, offline_lock, server};
+use crate::{attachments, demo, devices, enrolment, import, lineage, offline_lock, server};
 
 #[derive(Debug, Parser)]
 #[command(name = "fieldbook-server", version, about = "Fieldbook's central server: technicians' laptops sync with it")]
@@ -80,6 +80,34 @@ pub enum Command {
         /// Turn the lock off.
         #[arg(long)]
         off: bool,
+    },
+    /// Copy the SQLite database to PATH while the server runs (a consistent snapshot; PATH
+    /// appears only once complete). For PostgreSQL, use pg_dump (the error says how).
+    Backup {
+        path: PathBuf,
+    },
+    /// Put an SQLite backup in place of the --database file (stop the server first; the file
+    /// it replaces is kept beside it) and start a new epoch, so that laptops re-send what the
+    /// backup lacks.
+    Restore {
+        backup: PathBuf,
+    },
+    /// The database's epoch: `show`, or `new` after restoring it by other means (pg_restore).
+    #[command(subcommand)]
+    Epoch(EpochCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EpochCommand {
+    /// Print the current epoch.
+    Show,
+    /// Start a new epoch: say so after restoring the database from a backup with anything but
+    /// `fieldbook-server restore` (pg_restore, a file copied back); laptops then re-send what
+    /// they wrote that the backup lacks.
+    New {
+        /// Why, kept with the epoch.
+        #[arg(long, default_value = "restored from a backup")]
+        reason: String,
     },
 }
 
@@ -319,6 +347,35 @@ pub fn run(cli: Cli) -> Result<()> {
                 offline_lock::days(tx)
             })?;
             say(out, offline_lock::describe(now))
+        }
+        Some(Command::Backup { path }) => {
+            let database = crate::db::Location::parse(&cli.database.clone().unwrap_or_else(default_database));
+            let size = lineage::backup(&lineage::sqlite_path(&database, "backup")?, &path)?;
+            say(out, format!("backed up {} to {} ({})", database.describe(), path.display(), attachments::describe_bytes(size as i64)))
+        }
+        Some(Command::Restore { backup }) => {
+            let database = crate::db::Location::parse(&cli.database.clone().unwrap_or_else(default_database));
+            let path = lineage::sqlite_path(&database, "restore")?;
+            let r = lineage::restore(&backup, &path)?;
+            let mut text = format!("restored {} from {}", path.display(), backup.display());
+            if let Some(kept) = &r.replaced_kept_as {
+                text.push_str(&format!("; the database it replaced is kept as {}", kept.display()));
+            }
+            text.push_str(&match &r.epoch {
+                Some(e) => format!("\nnew epoch {e}: laptops re-send what they wrote since the backup at their next sync"),
+                None => "\nthe backup predates epochs: the server gives it a new one when it starts".to_owned(),
+            });
+            say(out, text)
+        }
+        Some(Command::Epoch(EpochCommand::Show)) => {
+            let db = open(&cli.database)?;
+            let e = db.transaction(Mode::Read, lineage::current)?;
+            say(out, format!("epoch {} (number {}, since {}, {}; feed from {})", e.epoch, e.number, e.began_at, e.reason, e.feed_start))
+        }
+        Some(Command::Epoch(EpochCommand::New { reason })) => {
+            let db = open(&cli.database)?;
+            let e = lineage::announce_restore(&db, &reason)?;
+            say(out, format!("new epoch {} (number {}) on {}: laptops re-send what they wrote that this database lacks at their next sync", e.epoch, e.number, lineage::backend_name(db.backend())))
         }
     }
 }

@@ -148,6 +148,13 @@ fn xor_token(token_hex: &str, pad: &[u8; 32]) -> Option<String> {
 /// older than the rotation interval, hands it a new one. The new token stays pending until the
 /// laptop uses it ([`promote`]); asked again meanwhile, it is answered the same one.
 pub fn check_in(tx: &mut dyn Tx, device_id: &str, current: &str, req: &TokenCheckRequest, policy: &TokenPolicy) -> Result<TokenCheckResponse> {
+    let mut resp = rotate_if_due(tx, device_id, current, req, policy)?;
+    // Where the database stands, so that a laptop can tell a server restored from a backup.
+    resp.server = Some(crate::lineage::for_device(tx, device_id)?);
+    Ok(resp)
+}
+
+fn rotate_if_due(tx: &mut dyn Tx, device_id: &str, current: &str, req: &TokenCheckRequest, policy: &TokenPolicy) -> Result<TokenCheckResponse> {
     let now = Utc::now();
     if let Some(p) = &req.store_protection {
         let p = p.trim();
@@ -164,7 +171,7 @@ pub fn check_in(tx: &mut dyn Tx, device_id: &str, current: &str, req: &TokenChec
     }
     let issued = row.opt_text(1)?.as_deref().and_then(parse_ts).unwrap_or(now);
     if now - issued < policy.rotate_after {
-        return Ok(TokenCheckResponse { device_token: None, expires_at: crate::store_ts(issued + policy.life) });
+        return Ok(TokenCheckResponse { device_token: None, expires_at: crate::store_ts(issued + policy.life), server: None });
     }
     let pad = seal_pad(current);
     // The pending token handed out before (its answer may have been lost), if it unseals.
@@ -175,7 +182,7 @@ pub fn check_in(tx: &mut dyn Tx, device_id: &str, current: &str, req: &TokenChec
         })
     };
     if let Some(t) = unseal(&row)? {
-        return Ok(TokenCheckResponse { device_token: Some(t), expires_at: pending_expiry(tx, device_id, policy)? });
+        return Ok(TokenCheckResponse { device_token: Some(t), expires_at: pending_expiry(tx, device_id, policy)?, server: None });
     }
     let t = new_token();
     let sealed = xor_token(&t, &pad).ok_or_else(|| Error::Internal("sealing a new device token".into()))?;
@@ -193,7 +200,7 @@ pub fn check_in(tx: &mut dyn Tx, device_id: &str, current: &str, req: &TokenChec
         let again = tx.query_one("SELECT token_hash, token_issued_at, next_token_hash, next_token_sealed FROM devices WHERE id = $1", params![device_id])?;
         unseal(&again)?.ok_or_else(|| Error::conflict("this laptop's token was rotated by another request just now; sync again"))?
     };
-    Ok(TokenCheckResponse { device_token: Some(token), expires_at: pending_expiry(tx, device_id, policy)? })
+    Ok(TokenCheckResponse { device_token: Some(token), expires_at: pending_expiry(tx, device_id, policy)?, server: None })
 }
 
 fn pending_expiry(tx: &mut dyn Tx, device_id: &str, policy: &TokenPolicy) -> Result<String> {

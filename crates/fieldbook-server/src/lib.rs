@@ -11,6 +11,8 @@
 //! - [`enrolment`], [`devices`], [`users`]: who may sync, and who may log in; [`login`]: password
 //!   checks, throttled.
 //! - [`attachments`]: resumable, content-addressed uploads.
+//! - [`lineage`]: the database's epoch, its backup and restore (SQLite), so that laptops can
+//!   tell a server restored from a backup and re-send what it lost.
 //! - [`offline_lock`]: the company's offline lock, sent to laptops with every pull page.
 //! - [`import`], [`demo`]: loading office data (the `fieldbook-import/1` format).
 //! - [`console`]: the office console: its JSON API under `/console/api/`, the projections its
@@ -33,6 +35,7 @@ pub mod error;
 pub mod feed;
 pub mod group;
 pub mod import;
+pub mod lineage;
 pub mod login;
 pub mod offline_lock;
 pub mod openapi;

@@ -323,7 +323,18 @@ fn schemas() -> Value {
             "type": "object", "required": ["expires_at"],
             "properties": {
                 "device_token": {"type": "string", "description": "Present when rotated: store it durably, then use it"},
-                "expires_at": {"type": "string", "format": "date-time", "description": "When the token to use from now on expires unless rotated or renewed"}
+                "expires_at": {"type": "string", "format": "date-time", "description": "When the token to use from now on expires unless rotated or renewed"},
+                "server": {
+                    "type": "object", "required": ["epoch", "epoch_feed_start", "feed_head", "acked_seq"],
+                    "description": "The database's lineage, to tell a server restored from a backup (docs/sync.md)",
+                    "properties": {
+                        "epoch": {"type": "string", "description": "New after every announced restore"},
+                        "epoch_feed_start": {"type": "integer", "description": "The feed's last seq when this epoch began"},
+                        "feed_head": {"type": "integer", "description": "The feed's last seq now"},
+                        "acked_seq": {"type": "integer", "description": "This laptop's highest applied outbox seq"},
+                        "acked_hlc": {"type": "string", "description": "The stamp of that entry"}
+                    }
+                }
             }
         },
         "RenewChallengeRequest": {"type": "object", "required": ["device_id"], "properties": {"device_id": {"type": "string"}}},
@@ -346,7 +357,8 @@ fn schemas() -> Value {
                 "entity": {"type": "string"}, "record_id": {"type": "string"},
                 "fields": object.clone(),
                 "hlc": {"type": "string", "description": "WALLMS-COUNTER-NODE; the node is the device id"},
-                "base": {"type": "object", "additionalProperties": {"type": ["string", "null"]}, "description": "Per field, its stamp on the laptop before this write"}
+                "base": {"type": "object", "additionalProperties": {"type": ["string", "null"]}, "description": "Per field, its stamp on the laptop before this write"},
+                "stamps": {"type": "object", "additionalProperties": {"type": "string"}, "description": "Only when re-sent to a server restored from a backup: every field's own stamp (hlc is the newest; no base)"}
             }
         },
         "PushRequest": {"type": "object", "required": ["entries"], "properties": {"entries": {"type": "array", "maxItems": MAX_PUSH_BATCH, "items": schema("PushEntry")}}},

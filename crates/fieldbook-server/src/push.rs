@@ -84,12 +84,14 @@ fn apply_with(w: &mut Writer<'_>, device: &DeviceIdentity, req: &PushRequest) ->
         return Err(Error::DeviceRevoked { reason: row.opt_text(2)?.unwrap_or_default(), wipe: row.bool(3)? });
     }
     let acked = row.int(0)?;
+    let acked_hlc = row.opt_text(4)?;
     // A device's seq and HLC grow together, so a true duplicate (a batch resent) was stamped no
     // later than the entry at `acked_seq`. An entry numbered at or below `acked_seq` but stamped
     // after it is new work numbered from a restored backup: skipping it as a duplicate would lose
     // it, so the batch is refused until the laptop renumbers.
-    if let Some(acked_hlc) = row.opt_text(4)? {
-        if req.entries.iter().any(|e| e.seq <= acked && e.hlc.as_str() > acked_hlc.as_str()) {
+    if let Some(acked_hlc) = &acked_hlc {
+        // Re-sent records (`stamps`) carry old stamps with new numbers: not compared.
+        if req.entries.iter().any(|e| e.stamps.is_none() && e.seq <= acked && e.hlc.as_str() > acked_hlc.as_str()) {
             tracing::warn!(device = %device.id, acked, "a push numbered new changes below the applied ones; asked the laptop to renumber");
             return Err(Error::SequenceReset { acked_seq: acked });
         }
@@ -105,12 +107,13 @@ fn apply_with(w: &mut Writer<'_>, device: &DeviceIdentity, req: &PushRequest) ->
         match check(w, device, e)? {
             Ok(stamp) => {
                 w.observe(&stamp);
+                let incoming = e.incoming();
                 let applied = w.apply(&Change {
                     entity: &e.entity,
                     id: &e.record_id,
                     fields: &e.fields,
-                    stamps: Stamps::All(&e.hlc),
-                    base: Some(&e.base),
+                    stamps: incoming.clocks,
+                    base: incoming.base,
                     author: Some(&device.technician),
                 })?;
                 resp.applied += 1;
@@ -131,12 +134,16 @@ fn apply_with(w: &mut Writer<'_>, device: &DeviceIdentity, req: &PushRequest) ->
         }
     }
     resp.acked_seq = req.entries.last().map_or(acked, |e| e.seq.max(acked));
-    match req.entries.last().filter(|e| e.seq > acked) {
-        Some(last) => w.tx_unbuffered().execute(
+    // `acked_hlc` is the stamp of the newest ordinary change applied for the device. Records
+    // re-sent to a server restored from a backup (old stamps, new numbers) do not move it: a
+    // recovering laptop re-sends every field stamped after it, which must all be on the server.
+    let newest = req.entries.iter().filter(|e| e.seq > acked && e.stamps.is_none()).map(|e| e.hlc.as_str()).chain(acked_hlc.as_deref()).max();
+    match (req.entries.last().filter(|e| e.seq > acked), newest) {
+        (Some(_), newest) => w.tx_unbuffered().execute(
             "UPDATE devices SET acked_seq = $1, acked_hlc = $2, last_seen_at = $3 WHERE id = $4",
-            params![resp.acked_seq, last.hlc.as_str(), now, device.id.as_str()],
+            params![resp.acked_seq, newest, now, device.id.as_str()],
         )?,
-        None => w.tx_unbuffered().execute("UPDATE devices SET last_seen_at = $1 WHERE id = $2", params![now, device.id.as_str()])?,
+        _ => w.tx_unbuffered().execute("UPDATE devices SET last_seen_at = $1 WHERE id = $2", params![now, device.id.as_str()])?,
     };
     Ok(resp)
 }
@@ -242,6 +249,29 @@ fn check_stamp(device: &DeviceIdentity, e: &PushEntry) -> std::result::Result<Hl
     for (field, seen) in &e.base {
         if !e.fields.contains_key(field) || !(seen.is_null() || seen.as_str().is_some_and(Hlc::is_canonical)) {
             return Err(format!("the change's base for '{}' is not a stamp of a field it writes", policy::clip(field)));
+        }
+    }
+    // A re-sent record (the laptop recovering from a server restored from a backup) carries
+    // each field's original stamp: every one is held to the same rules as `hlc`, which must be
+    // the newest of them (so the clock check above covers them all).
+    if let Some(stamps) = &e.stamps {
+        if !e.base.is_empty() {
+            return Err("a re-sent change carries its fields' own stamps and no base".into());
+        }
+        for field in e.fields.keys() {
+            let Some(text) = stamps.get(field).and_then(Value::as_str) else {
+                return Err(format!("the re-sent change gives no stamp for '{}'", policy::clip(field)));
+            };
+            let s: Hlc = text.parse().map_err(|err: fieldbook_core::hlc::ParseHlcError| format!("'{}': {err}", policy::clip(field)))?;
+            if s.node != device.id {
+                return Err(format!("the change is stamped by '{}', not by this laptop ('{}')", policy::clip(&s.node), device.id));
+            }
+            if s > stamp {
+                return Err(format!("the re-sent change's stamp for '{}' is newer than the change's own", policy::clip(field)));
+            }
+        }
+        if stamps.keys().any(|k| !e.fields.contains_key(k)) {
+            return Err("the re-sent change gives stamps for fields it does not write".into());
         }
     }
     Ok(stamp)

@@ -19,7 +19,7 @@
 //! The office console re-verifies with [`live_content`] and `SignedContent::changes`.
 
 use fieldbook_core::signed_record::{records_content, OrderRecords, Record, SignedContent, SignerRow};
-use fieldbook_core::sync::merge::{merge_into, IncomingWrite, RecordState, Stamps};
+use fieldbook_core::sync::merge::{merge_into, RecordState};
 use fieldbook_core::sync::protocol::PushEntry;
 use serde_json::{Map, Value};
 
@@ -68,7 +68,7 @@ pub fn as_it_will_stand(stored: Option<&Stored>, e: &PushEntry) -> Result<Fields
         Some(s) => s.state()?,
         None => RecordState::default(),
     };
-    merge_into(&mut state, &IncomingWrite { fields: &e.fields, clocks: Stamps::All(&e.hlc), base: Some(&e.base) });
+    merge_into(&mut state, &e.incoming());
     Ok(state.fields)
 }
 

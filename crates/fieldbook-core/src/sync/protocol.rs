@@ -27,6 +27,25 @@ pub struct PushEntry {
     /// Per changed field: its stamp on the laptop before this write (`None`: no value yet).
     #[serde(default)]
     pub base: Map<String, Value>,
+    /// Only in a re-sent entry (a laptop recovering from a server restored from a backup,
+    /// docs/sync.md): every field's original stamp, listed, since a record is re-sent whole
+    /// with fields written at different times. `hlc` is then the newest of them and `base` is
+    /// empty: the laptop no longer knows what it had seen, so no conflict is recorded (the
+    /// merge by stamps decides). Every check of a normal push still applies, to every stamp.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stamps: Option<Map<String, Value>>,
+}
+
+impl PushEntry {
+    /// The write this entry asks the merge to apply: one stamp for every field and the base,
+    /// or, re-sent, each field's own stamp and no base.
+    pub fn incoming(&self) -> crate::sync::merge::IncomingWrite<'_> {
+        use crate::sync::merge::{IncomingWrite, Stamps};
+        match &self.stamps {
+            Some(stamps) => IncomingWrite { fields: &self.fields, clocks: Stamps::PerField(stamps), base: None },
+            None => IncomingWrite { fields: &self.fields, clocks: Stamps::All(&self.hlc), base: Some(&self.base) },
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -135,6 +154,28 @@ pub struct TokenCheckResponse {
     pub device_token: Option<String>,
     /// When the token to use from now on stops working unless rotated or renewed (RFC 3339).
     pub expires_at: String,
+    /// Where the server's database stands, for telling a server restored from a backup
+    /// (absent from servers before it was introduced: nothing is detected then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<ServerLineage>,
+}
+
+/// The server's database lineage and how far it got, as the laptop compares it with what it
+/// knows (docs/sync.md, "A server restored from a backup").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServerLineage {
+    /// The database's epoch: made at its first migration, new after every announced restore
+    /// (`fieldbook-server restore`, `fieldbook-server epoch new`).
+    pub epoch: String,
+    /// The feed's last seq when this epoch began: feed positions up to it are the ones the
+    /// previous lineage had too; past it they may name other changes.
+    pub epoch_feed_start: i64,
+    /// The feed's last seq now.
+    pub feed_head: i64,
+    /// The highest outbox seq of this laptop the server has applied, and its stamp.
+    pub acked_seq: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acked_hlc: Option<String>,
 }
 
 /// `POST /api/device/renew/challenge`: a laptop whose token expired asks for a one-time nonce.
