@@ -169,6 +169,12 @@ pub fn sync_report(r: &SyncReport) -> String {
     for w in &r.warnings {
         s.push_str(&format!("WARNING: {w}\n"));
     }
+    if let Some(why) = &r.server_restored {
+        s.push_str(&format!(
+            "Recovered from a restored server: {why}. Re-sent {} record(s) this laptop wrote from its own copies, and pulled again\n",
+            r.resent
+        ));
+    }
     if r.pushed == 0 && r.pulled == 0 {
         s.push_str("Already up to date.\n");
     }
@@ -226,6 +232,9 @@ pub fn sync_status(st: &SyncStatus) -> String {
     }
     s.push_str(&format!("Waiting:     {} change(s) not yet on the server\n", st.pending_changes));
     s.push_str(&format!("Last sync:   {}\n", st.last_success_at.as_deref().map(local_ts).unwrap_or_else(|| "never".into())));
+    if let Some((at, resent)) = &st.server_restore {
+        s.push_str(&format!("Server restore: found at {}; {resent} record(s) this laptop wrote were sent again\n", local_ts(at)));
+    }
     match (&st.offline_lock, st.offline_lock_days) {
         (Some(l), _) => s.push_str(&format!(
             "LOCKED:      not synced for {} day(s) (limit {}, set by your office): records are hidden until `fieldbook sync` succeeds; unsynced work is kept\n",

@@ -17,6 +17,8 @@ use fieldbook_core::sync::protocol::{
     EnrollRequest, EnrollResponse, PullResponse, PushRequest, PushResponse, Rejection, RenewChallengeRequest, RenewChallengeResponse, RenewRequest, RenewResponse,
     TokenCheckRequest, TokenCheckResponse, MAX_PULL_PAGE, MAX_PUSH_BATCH,
 };
+use fieldbook_core::store::restored_server::RestoredServer;
+use fieldbook_core::sync::protocol::ServerLineage;
 use fieldbook_core::Store;
 use serde::Serialize;
 
@@ -129,6 +131,12 @@ pub struct SyncReport {
     pub token_rotated: bool,
     /// The expired device token was renewed with the device key.
     pub token_renewed: bool,
+    /// The server had been restored from a backup and lost some of what this laptop had
+    /// synced (why it was concluded); this run re-sent it and pulled again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_restored: Option<String>,
+    /// Records re-sent from this laptop's own copies to the restored server.
+    pub resent: u32,
 }
 
 pub(crate) fn as_millis<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
@@ -287,6 +295,29 @@ impl SyncClient {
             self.with_store(|s| s.set_device_token(&token))?;
             report.token_rotated = true;
         }
+        if let Some(server) = &resp.server {
+            self.check_server_lineage(server, report)?;
+        }
+        Ok(())
+    }
+
+    /// A server restored from a backup has lost what this laptop synced after the backup: if
+    /// what it says of itself shows that, the laptop's own records are queued again (ahead of
+    /// its unsent changes) and the pull goes back to a position the server shares with it
+    /// (`Store::recover_from_restored_server`). Before the push, so this run sends them.
+    fn check_server_lineage(&self, server: &ServerLineage, report: &mut SyncReport) -> Result<()> {
+        let Some(how) = self.with_store(|s| s.restored_server(server))? else {
+            return self.with_store(|s| s.note_server_lineage(server));
+        };
+        let recovery = self.with_store(|s| s.recover_from_restored_server(server, &how))?;
+        let why = match how {
+            RestoredServer::NewEpoch { .. } => "the server was restored from a backup (new epoch)".to_owned(),
+            RestoredServer::Behind { feed_head, acked_seq } => {
+                format!("the server is behind what this laptop synced (its feed ends at {feed_head}, it has {acked_seq} of this laptop's changes): restored from a backup")
+            }
+        };
+        report.server_restored = Some(why);
+        report.resent += recovery.resent as u32;
         Ok(())
     }
 

@@ -34,7 +34,11 @@ pub enum SyncError {
     UpgradeRequired { message: String },
 
     /// 401 on a sync request: the device token is unknown to the server.
-    #[error("this laptop is not enrolled with the server (or its token was replaced): enrol again with `fieldbook enroll`")]
+    #[error(
+        "this laptop is not enrolled with the server (or its token was replaced, or the server was restored from a backup taken before \
+         this laptop was enrolled): ask the office for an enrolment code and enrol again with `fieldbook enroll`; nothing on this laptop \
+         is lost: what it wrote is sent again once it is enrolled"
+    )]
     Unauthorized,
 
     /// 401 `token_expired`: the device token outlived its life (the laptop was offline longer).

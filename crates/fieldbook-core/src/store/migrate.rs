@@ -17,6 +17,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../../../../migrations/client/0006_stamps_in_row.sql")),
     (7, include_str!("../../../../migrations/client/0007_search_after_pull.sql")),
     (8, include_str!("../../../../migrations/client/0008_pull_refused.sql")),
+    (9, include_str!("../../../../migrations/client/0009_server_restore.sql")),
 ];
 
 pub fn latest() -> i64 {

@@ -12,6 +12,7 @@ mod orders;
 mod signing;
 mod import;
 pub mod offline_lock;
+pub mod restored_server;
 pub mod search;
 pub mod sync;
 

@@ -57,6 +57,9 @@ pub struct SyncStatus {
     pub pull_refused: Vec<PullRefusal>,
     /// How many there are in all.
     pub pull_refused_total: i64,
+    /// When this laptop last found its server restored from a backup, and how many records it
+    /// re-sent then.
+    pub server_restore: Option<(String, i64)>,
     /// How far this laptop's clock ran ahead of the server's at the last sync, when by more
     /// than half of what the server accepts (`hlc::MAX_AHEAD_MS`): its changes stamped further
     /// ahead are refused and kept for the office until the clock is set right.
@@ -113,7 +116,8 @@ impl Store {
         )?;
         self.conn.execute(
             "UPDATE sync_state SET server_url = ?1, device_token = ?2, technician = ?3, revoked_reason = NULL, last_error = NULL,
-                 pull_cursor = CASE WHEN ?4 THEN pull_cursor ELSE 0 END WHERE id = 1",
+                 pull_cursor = CASE WHEN ?4 THEN pull_cursor ELSE 0 END,
+                 server_epoch = CASE WHEN ?4 THEN server_epoch END, server_acked_seq = CASE WHEN ?4 THEN server_acked_seq ELSE 0 END WHERE id = 1",
             params![url, device_token, technician, same_feed],
         )?;
         if !same_feed {
@@ -152,7 +156,7 @@ impl Store {
 
     /// The oldest outbox entries, in sequence order, as the protocol sends them.
     pub fn pending_push(&self, limit: usize) -> Result<Vec<PushEntry>> {
-        let mut stmt = self.conn.prepare_cached("SELECT seq, entity, record_id, fields, hlc, base FROM outbox ORDER BY seq LIMIT ?1")?;
+        let mut stmt = self.conn.prepare_cached("SELECT seq, entity, record_id, fields, hlc, base, stamps FROM outbox ORDER BY seq LIMIT ?1")?;
         let rows = stmt.query_map([limit as i64], |r| {
             let parse = |i: usize, s: String| -> rusqlite::Result<Map<String, Value>> {
                 serde_json::from_str(&s).map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e)))
@@ -164,6 +168,7 @@ impl Store {
                 fields: parse(3, r.get(3)?)?,
                 hlc: r.get(4)?,
                 base: parse(5, r.get(5)?)?,
+                stamps: r.get::<_, Option<String>>(6)?.map(|t| parse(6, t)).transpose()?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -181,6 +186,8 @@ impl Store {
                 )?;
             }
             tx.conn().execute("DELETE FROM outbox WHERE seq <= ?1", [resp.acked_seq])?;
+            // What the server has acknowledged: a server later found below it lost data.
+            tx.conn().execute("UPDATE sync_state SET server_acked_seq = max(server_acked_seq, ?1) WHERE id = 1", [resp.acked_seq])?;
             tx.observe(&resp.server_hlc);
             note_server_clock(tx.conn(), &resp.server_hlc)?;
             Ok(())
@@ -418,6 +425,7 @@ impl Store {
                     allow_insecure_http: r.get(8)?,
                     pull_refused: Vec::new(),
                     pull_refused_total: 0,
+                    server_restore: None,
                     clock_ahead_ms: None,
                     offline_lock_days: None,
                     offline_lock: None,
@@ -437,6 +445,7 @@ impl Store {
         status.pull_refused_total = self.conn.query_row("SELECT count(*) FROM pull_refused", [], |r| r.get(0))?;
         status.offline_lock_days = self.offline_lock_days()?;
         status.offline_lock = self.offline_lock()?;
+        status.server_restore = self.last_server_restore()?;
         Ok(status)
     }
 
