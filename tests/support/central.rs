@@ -8,12 +8,15 @@ use fieldbook_server::server::{self, Running};
 use fieldbook_server::{enrolment, import, users};
 use fieldbook_testkit::{fresh_db, Backend, TestDb};
 use std::net::SocketAddr;
+use std::path::Path;
+use std::process::Command;
 
 pub struct Central {
     pub db: Db,
     pub addr: SocketAddr,
     running: Option<Running>,
     _db: TestDb,
+    backend: Backend,
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
@@ -27,7 +30,7 @@ impl Central {
         let url = test_db.url.clone();
         let db = blocking(move || Db::open(&url)).await.expect("open the server database");
         let running = server::start(db.clone(), "127.0.0.1:0".parse().unwrap(), None).await.expect("start the server");
-        let central = Central { db, addr: running.addr, running: Some(running), _db: test_db };
+        let central = Central { db, addr: running.addr, running: Some(running), _db: test_db, backend };
         central
             .db_run(|db| {
                 db.transaction(Mode::Write, |tx| {
@@ -75,4 +78,105 @@ impl Central {
         self.stop().await;
         self.running = Some(server::start(self.db.clone(), self.addr, None).await.expect("restart the server"));
     }
+
+    /// The database's URL (`sqlite:PATH` or `postgres://…`).
+    pub fn database_url(&self) -> String {
+        self._db.url.clone()
+    }
+
+    /// A backup taken as the admin takes it, while the server runs: `fieldbook-server backup`
+    /// for SQLite, `pg_dump -Fc` for PostgreSQL.
+    pub async fn backup(&self, to: &Path) {
+        let (url, to, backend) = (self.database_url(), to.to_owned(), self.backend);
+        blocking(move || match backend {
+            Backend::Sqlite => run(Command::new(crate::bin("fieldbook-server")).args(["--database", &url, "backup"]).arg(&to)),
+            Backend::Postgres => run(Command::new(fieldbook_testkit::postgres_bin().join("pg_dump")).args(["-Fc", "--file"]).arg(&to).arg(&url)),
+        })
+        .await;
+    }
+
+    /// The admin's restore of a backup: the server stopped, the backup put in place of its
+    /// database (`fieldbook-server restore` for SQLite; `pg_restore` into a new database, then
+    /// `fieldbook-server epoch new`, for PostgreSQL), the server started again on the same
+    /// address. Returns what the restore command printed.
+    pub async fn restore(&mut self, from: &Path) -> String {
+        self.restore_with(from, true).await
+    }
+
+    /// A restore nobody announced: the backup put back by hand (the SQLite file copied over
+    /// the database; `pg_restore` without `epoch new`), so the database keeps the backup's epoch.
+    pub async fn restore_unannounced(&mut self, from: &Path) {
+        self.restore_with(from, false).await;
+    }
+
+    async fn restore_with(&mut self, from: &Path, announce: bool) -> String {
+        self.stop().await;
+        let from = from.to_owned();
+        match self.backend {
+            Backend::Sqlite => {
+                let url = self.database_url();
+                // Every connection to the database closes with its last `Db`: in its place, a
+                // throwaway one until the restore is done.
+                let placeholder_dir = tempfile::tempdir().expect("temp dir");
+                let placeholder = format!("sqlite:{}", placeholder_dir.path().join("placeholder.db").display());
+                let placeholder = blocking(move || Db::open(&placeholder)).await.expect("open a placeholder database");
+                drop(std::mem::replace(&mut self.db, placeholder));
+                if !announce {
+                    let path = url.strip_prefix("sqlite:").unwrap_or(&url).to_owned();
+                    // Once the push writer's thread has let go of the database (see below).
+                    std::thread::sleep(std::time::Duration::from_millis(500));
+                    for suffix in ["-wal", "-shm"] {
+                        let _ = std::fs::remove_file(format!("{path}{suffix}"));
+                    }
+                    std::fs::copy(&from, &path).expect("copy the backup over the database");
+                    self.db = blocking(move || Db::open(&url)).await.expect("open the restored database");
+                    self.restart().await;
+                    return String::new();
+                }
+                let said = blocking(move || {
+                    // The push writer's thread lets go of its connections a moment after the
+                    // server stops; until then the restore rightly refuses.
+                    for _ in 0..100 {
+                        let out = Command::new(crate::bin("fieldbook-server")).args(["--database", &url, "restore"]).arg(&from).output().expect("run fieldbook-server restore");
+                        let stderr = String::from_utf8_lossy(&out.stderr);
+                        if out.status.success() {
+                            return String::from_utf8_lossy(&out.stdout).into_owned();
+                        }
+                        assert!(stderr.contains("open in another process"), "fieldbook-server restore failed: {stderr}");
+                        std::thread::sleep(std::time::Duration::from_millis(100));
+                    }
+                    panic!("the server's database stayed open after it stopped")
+                })
+                .await;
+                let url = self.database_url();
+                self.db = blocking(move || Db::open(&url)).await.expect("open the restored database");
+                self.restart().await;
+                said
+            }
+            Backend::Postgres => {
+                let restored = fresh_db(Backend::Postgres);
+                let url = restored.url.clone();
+                let said = blocking(move || {
+                    run(Command::new(fieldbook_testkit::postgres_bin().join("pg_restore")).args(["--no-owner", "--dbname", &url]).arg(&from));
+                    match announce {
+                        true => run(Command::new(crate::bin("fieldbook-server")).args(["--database", &url, "epoch", "new"])),
+                        false => String::new(),
+                    }
+                })
+                .await;
+                let url = restored.url.clone();
+                self.db = blocking(move || Db::open(&url)).await.expect("open the restored database");
+                self._db = restored;
+                self.restart().await;
+                said
+            }
+        }
+    }
+}
+
+/// Runs a command that must succeed; its standard output.
+fn run(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("running {cmd:?}: {e}"));
+    assert!(out.status.success(), "{cmd:?} failed: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }

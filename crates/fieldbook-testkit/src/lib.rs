@@ -145,6 +145,12 @@ fn start_cluster() -> String {
     format!("postgres://postgres@127.0.0.1:{port}/postgres")
 }
 
+/// The PostgreSQL binaries the tests use (`FIELDBOOK_PG_BIN`, or the newest installed):
+/// `pg_dump` and `pg_restore` there match the throwaway cluster's version.
+pub fn postgres_bin() -> PathBuf {
+    std::env::var_os("FIELDBOOK_PG_BIN").map(PathBuf::from).unwrap_or_else(newest_installed_postgres)
+}
+
 /// Debian and Ubuntu install each PostgreSQL major version under /usr/lib/postgresql/N/bin.
 fn newest_installed_postgres() -> PathBuf {
     let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")

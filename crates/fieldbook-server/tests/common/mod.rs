@@ -228,7 +228,7 @@ impl Laptop {
             base.insert(f.clone(), self.stamps.get(&key).map(|s| json!(s)).unwrap_or(Value::Null));
             self.stamps.insert(key, hlc.clone());
         }
-        PushEntry { seq: self.seq, entity: entity.into(), record_id: record_id.into(), fields, hlc, base }
+        PushEntry { seq: self.seq, entity: entity.into(), record_id: record_id.into(), fields, hlc, base, stamps: None }
     }
 
     /// A signature record over `content` for an order, made with this laptop's key.
