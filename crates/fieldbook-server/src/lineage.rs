@@ -170,6 +170,13 @@ pub fn restore(backup: &Path, database: &Path) -> Result<Restored> {
         // Folds any write-ahead log into the file and removes it, so that no stale log is
         // applied to the restored database, and the file kept aside is whole on its own.
         conn.pragma_update(None, "journal_mode", "DELETE").map_err(|e| sqlite_err(database, e))?;
+        // Nothing else has the file open (the lock says so): no stale shared-memory index stays
+        // beside the restored file.
+        for suffix in ["-wal", "-shm"] {
+            let mut name = database.as_os_str().to_owned();
+            name.push(suffix);
+            let _ = std::fs::remove_file(PathBuf::from(name));
+        }
         Some(conn)
     } else {
         None

@@ -14,7 +14,6 @@ use fieldbook_core::signature::{sha256_hex, verify_digest};
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use fieldbook_core::sync::merge::Stamps;
 use fieldbook_core::sync::protocol::{PushEntry, PushRequest, PushResponse, Rejection, MAX_PUSH_BATCH};
 use serde_json::{Map, Value};
 
