@@ -146,6 +146,8 @@ async fn a_resent_entry_is_held_to_every_rule_of_a_push(b: Backend) {
     let review = li.entry("work_orders", &mine, json!({"review_state": "approved"}));
     let two = li.entry("work_orders", &mine, json!({"status": "en_route", "priority": "urgent"}));
     let other = li.entry("work_orders", &theirs, json!({"status": "completed"}));
+    let arrival = li.entry("work_orders", &mine, json!({"status": "on_site", "arrived_at": "2026-03-02T08:05:00.000Z"}));
+    let zhangs_older = Hlc { wall_ms: wall_clock_ms() - 1000, counter: 0, node: zhang.device_id.clone() }.to_string();
     let attacks: Vec<(&str, PushEntry)> = vec![
         ("a stamp of the office's", resent(0, &status, &[("status", &office_stamp)])),
         ("a stamp of another laptop's", resent(0, &status, &[("status", &zhangs_stamp)])),
@@ -153,6 +155,7 @@ async fn a_resent_entry_is_held_to_every_rule_of_a_push(b: Backend) {
         ("an office-only field", resent(0, &review, &[("review_state", &own)])),
         ("a field the technician may not change", resent(0, &two, &[("status", &own), ("priority", &own)])),
         ("another technician's order", resent(0, &other, &[("status", &own)])),
+        ("one field stamped by another laptop", resent(0, &arrival, &[("status", &own), ("arrived_at", &zhangs_older)])),
         ("a field without a stamp", resent(0, &two, &[("status", &own)])),
         ("a stamp newer than the entry's", {
             let mut e = resent(0, &status, &[("status", &own)]);
