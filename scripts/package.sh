@@ -46,7 +46,7 @@ build_ui() {
 deb() {
   build_ui
   local started=$SECONDS
-  (cd ui && npx tauri build --ci --bundles deb --config ../src-tauri/tauri.conf.json -- --profile desktop --locked)
+  npx --prefix ui tauri build --ci --bundles deb -- --profile desktop --locked
   local built="target/desktop/bundle/deb/Fieldbook_${VERSION}_amd64.deb"
   [ -f "$built" ] || { echo "package.sh: Tauri's bundler did not make $built" >&2; exit 1; }
   # Debian's file name: <package>_<version>_<arch>.deb.
