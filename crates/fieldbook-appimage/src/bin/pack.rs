@@ -39,6 +39,10 @@ StartupWMClass=fieldbook-desktop
 X-AppImage-Name=Fieldbook
 ";
 
+/// Runs the binary under its own name (a symbolic link would make the process, and so the
+/// window's WM_CLASS that the desktop entry's StartupWMClass names, "AppRun").
+const APP_RUN: &str = "#!/bin/sh\nexec \"$APPDIR/usr/bin/fieldbook-desktop\" \"$@\"\n";
+
 struct Args {
     binary: PathBuf,
     version: String,
@@ -123,7 +127,7 @@ fn main() -> Result<()> {
     Ok(())
 }
 
-/// The AppDir: `AppRun` → `usr/bin/fieldbook-desktop`, one .desktop entry and the icon at the top
+/// The AppDir: `AppRun` (runs `usr/bin/fieldbook-desktop`), one .desktop entry and the icon at the top
 /// (as the AppImage specification asks) and under `usr/share` (for desktop integration tools).
 fn lay_out_appdir(args: &Args, appdir: &Path) -> Result<()> {
     let bin_dir = appdir.join("usr/bin");
@@ -141,7 +145,9 @@ fn lay_out_appdir(args: &Args, appdir: &Path) -> Result<()> {
     let app = bin_dir.join(BINARY);
     fs::write(&app, &binary)?;
     fs::set_permissions(&app, fs::Permissions::from_mode(0o755))?;
-    symlink(format!("usr/bin/{BINARY}"), appdir.join("AppRun"))?;
+    let app_run = appdir.join("AppRun");
+    fs::write(&app_run, APP_RUN)?;
+    fs::set_permissions(&app_run, fs::Permissions::from_mode(0o755))?;
 
     fs::write(apps.join(format!("{BINARY}.desktop")), DESKTOP_ENTRY)?;
     symlink(format!("usr/share/applications/{BINARY}.desktop"), appdir.join(format!("{BINARY}.desktop")))?;
