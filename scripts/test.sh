@@ -17,5 +17,27 @@ cargo build --workspace --bins --locked
 echo "== Rust: tests"
 cargo test --workspace --locked --no-fail-fast
 
+echo "== Packages: the desktop .deb and AppImage as shipped, installed and driven (scripts/package.sh)"
+packaging_started=$SECONDS
+bash scripts/package.sh desktop
+echo "== Packages: built in $((SECONDS - packaging_started)) s"
+VERSION=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' Cargo.toml)
+DEB="$PWD/target/packages/fieldbook-desktop_${VERSION}_amd64.deb"
+APPIMAGE="$PWD/target/packages/Fieldbook_${VERSION}_amd64.AppImage"
+DEB_PACKAGE=$(dpkg-deb -f "$DEB" Package)
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+# Installed the way an administrator does; removed again whatever happens next.
+trap '$SUDO env DEBIAN_FRONTEND=noninteractive apt-get remove -y -qq --purge "$DEB_PACKAGE" >/dev/null || true' EXIT
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$DEB" >/dev/null
+test -x /usr/bin/fieldbook-desktop
+# The smoke scenario (start, enrol, sync, open an order) against the installed binary, then the AppImage.
+FIELDBOOK_DESKTOP_BIN=/usr/bin/fieldbook-desktop cargo test --locked -p fieldbook-scenarios --test desktop_e2e smoke
+FIELDBOOK_DESKTOP_BIN="$APPIMAGE" cargo test --locked -p fieldbook-scenarios --test desktop_e2e smoke
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get remove -y -qq --purge "$DEB_PACKAGE" >/dev/null
+trap - EXIT
+test ! -e /usr/bin/fieldbook-desktop
+echo "== Packages: built, installed, driven and removed in $((SECONDS - packaging_started)) s"
+
 echo "== Console: end-to-end tests in headless Chromium against the real server (ui/e2e/console)"
 (cd ui && npx playwright test)
