@@ -13,7 +13,7 @@ fn demo_laptop() -> Laptop {
     l.json(&["init", "--technician", "li.wei"]);
     let demo = repo_root().join("demo/fire-protection.json");
     let s = l.json(&["import", demo.to_str().unwrap(), "--rebase-dates"]);
-    assert_eq!(s["work_orders"], 5);
+    assert_eq!(s["work_orders"], 6);
     l
 }
 
