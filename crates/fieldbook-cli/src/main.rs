@@ -59,7 +59,8 @@ enum Command {
     /// Load customers, sites, assets, contracts, parts, templates and work orders from a file.
     Import {
         file: PathBuf,
-        /// Shift the file's dates so that its `as_of` day becomes today (demo data).
+        /// Shift the file's dates so that its `as_of` day becomes today, and its times so that its
+        /// `as_of_time` becomes now (demo data).
         #[arg(long)]
         rebase_dates: bool,
     },
@@ -390,7 +391,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read import file {name}"))?;
             let mut doc = ImportDocument::from_json(&text, &name)?;
             if rebase_dates {
-                doc.rebase_to(chrono::Local::now().date_naive());
+                doc.rebase_to_now(&chrono::Local::now());
             }
             let s = store.import(&doc, &name)?;
             out.show(&s, || {

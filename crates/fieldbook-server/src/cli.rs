@@ -51,7 +51,8 @@ pub enum Command {
     /// (a fieldbook-import/1 JSON file). All or nothing.
     Import {
         file: PathBuf,
-        /// Shift the file's dates so that its `as_of` day becomes today.
+        /// Shift the file's dates so that its `as_of` day becomes today, and its times so that its
+        /// `as_of_time` becomes now.
         #[arg(long)]
         rebase_dates: bool,
     },
@@ -260,7 +261,7 @@ pub fn run(cli: Cli) -> Result<()> {
             let name = file.display().to_string();
             let mut doc = ImportDocument::from_json(&text, &name)?;
             if rebase_dates {
-                doc.rebase_to(chrono::Local::now().date_naive());
+                doc.rebase_to_now(&chrono::Local::now());
             }
             let db = open(&cli.database)?;
             let r = db.transaction(Mode::Feed, |tx| import::import(tx, &doc, &name))?;

@@ -48,7 +48,7 @@ pub fn setup(db: &Db) -> Result<DemoSetup> {
         created.push((login.to_string(), *role, Some(password)));
     }
     let mut doc = ImportDocument::from_json(DEMO_IMPORT, "demo/fire-protection.json")?;
-    doc.rebase_to(chrono::Local::now().date_naive());
+    doc.rebase_to_now(&chrono::Local::now());
     let report = db.transaction(Mode::Feed, |tx| import::import(tx, &doc, "demo/fire-protection.json"))?;
     let code = db.transaction(Mode::Write, |tx| enrolment::issue_code(tx, "li.wei", 72))?;
     Ok(DemoSetup { users: created, import: report, enrolment_code: code })

@@ -196,6 +196,9 @@ pub fn import(tx: &mut dyn Tx, doc: &ImportDocument, source_name: &str) -> Resul
     let wr = &mut *w;
     for w in &doc.work_orders {
         let record = format!("work order {}", w.number);
+        for (field, problem) in w.time_problems() {
+            problems.push(FieldProblem::new(&record, field, problem));
+        }
         let Some((customer, zone)) = site_of(wr, &w.site, &mut sites)? else {
             problems.push(FieldProblem::new(&record, "site", format!("site '{}' is neither in the file nor on the server", w.site)));
             continue;
@@ -309,6 +312,11 @@ pub fn import(tx: &mut dyn Tx, doc: &ImportDocument, source_name: &str) -> Resul
             None => {
                 fields.push(("status", json!(w.status)));
                 fields.push(("revision", json!(1)));
+                for (field, at) in [("en_route_at", w.en_route_at), ("arrived_at", w.arrived_at), ("completed_at", w.completed_at)] {
+                    if let Some(at) = at {
+                        fields.push((field, json!(ts(at))));
+                    }
+                }
             }
             Some(s) if records::text_of(s, "status") == Some("signed") && fields.iter().any(|(f, v)| s.get(*f) != Some(v)) => {
                 problems.push(FieldProblem::new(

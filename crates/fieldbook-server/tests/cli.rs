@@ -45,7 +45,7 @@ async fn demo_users_import_and_devices_from_the_command_line(b: Backend) {
         let url = url.clone();
         ok(blocking(move || cli(&url, &["demo"], None)).await)
     };
-    assert!(out.contains("li.wei") && out.contains("password:") && out.contains("5 work orders"), "{out}");
+    assert!(out.contains("li.wei") && out.contains("password:") && out.contains("6 work orders"), "{out}");
     let code = out.lines().find_map(|l| l.strip_prefix("Enrolment code for li.wei's laptop (72 h): ")).expect("a code").trim().to_owned();
     let s = TestServer::on(&url).await;
     // The printed code enrols a laptop, once.

@@ -347,6 +347,9 @@ async fn review_approves_and_returns_with_a_note_that_reopens_the_job(b: Backend
     let c = office(&s).await;
     let dir = tempfile::tempdir().unwrap();
     let (mut store, token) = laptop_store(&s, dir.path(), "li.wei").await;
+    // The demo's finished job (WO-1006, imported completed) is decided first: the queue then
+    // holds only this test's jobs.
+    c.post(&format!("/console/api/work-orders/{}/approve", id("work_orders", "WO-1006")), json!({})).await;
     // Two repair jobs done on the laptop and synced.
     for n in ["WO-1002", "WO-1005"] {
         repair(&mut store, n, None, 30, 0);
@@ -555,12 +558,14 @@ async fn reports_count_a_known_fixture(b: Backend) {
     let queue_item = {
         store.set_status("WO-1002", Status::Completed).unwrap();
         push_from(&s, &token, &mut store).await;
-        c.get("/console/api/review").await[0].clone()
+        let queue = c.get("/console/api/review").await;
+        queue.as_array().unwrap().iter().find(|o| o["number"] == "WO-1002").expect("WO-1002 waits for review").clone()
     };
     assert_eq!((queue_item["parts_count"].as_i64(), queue_item["labour_minutes"].as_i64(), queue_item["fee_cents"].as_i64()), (Some(1), Some(45), Some(12000)));
-    // First-time fix: WO-1002 completed with no repeat -> 1 of 1.
+    // First-time fix: WO-1002 completed with no repeat, and the demo's WO-1006 (imported
+    // completed) -> 2 of 2.
     let ftf = c.get("/console/api/reports/first-time-fix?from=2000-01-01&to=2100-01-01").await;
-    assert_eq!(ftf["rows"], json!([{"group": "li.wei", "repairs": 1, "fixed_first_time": 1, "rate": 1.0}]));
+    assert_eq!(ftf["rows"], json!([{"group": "li.wei", "repairs": 2, "fixed_first_time": 2, "rate": 1.0}]));
     // A repeat call on the same asset within 30 days makes it not fixed first time.
     let first = c.get(&format!("/console/api/work-orders/{}", id("work_orders", "WO-1002"))).await["order"]["reported_at"].as_str().unwrap().to_owned();
     let first = chrono::DateTime::parse_from_rfc3339(&first).unwrap().to_utc();
@@ -584,7 +589,7 @@ async fn reports_count_a_known_fixture(b: Backend) {
     .await
     .unwrap();
     let ftf = c.get("/console/api/reports/first-time-fix?from=2000-01-01&to=2100-01-01").await;
-    assert_eq!(ftf["rows"], json!([{"group": "li.wei", "repairs": 1, "fixed_first_time": 0, "rate": 0.0}]));
+    assert_eq!(ftf["rows"], json!([{"group": "li.wei", "repairs": 2, "fixed_first_time": 1, "rate": 0.5}]));
     // Computed afresh from the repairs (not from the kept flags and rollup): the same answer.
     let by_range = s
         .run_db(|db| {
@@ -677,7 +682,7 @@ async fn lists_and_reports_export_csv(b: Backend) {
     let found = c.get("/console/api/work-orders?q=WO-100").await;
     let mut numbers: Vec<&str> = found["items"].as_array().unwrap().iter().map(|o| o["number"].as_str().unwrap()).collect();
     numbers.sort();
-    assert_eq!(numbers, ["WO-1001", "WO-1002", "WO-1003", "WO-1004", "WO-1005"]);
+    assert_eq!(numbers, ["WO-1001", "WO-1002", "WO-1003", "WO-1004", "WO-1005", "WO-1006"]);
     let found = c.get("/console/api/work-orders?q=金桥").await;
     assert!(found["items"].as_array().unwrap().iter().all(|o| o["customer_name"] == "金桥国际商业广场"));
     assert!(!found["items"].as_array().unwrap().is_empty());

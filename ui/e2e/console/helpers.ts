@@ -137,7 +137,16 @@ export async function registerCall(page: Page, problem: string, calledAt?: strin
   await page.getByRole("group", { name: "Equipment concerned" }).getByRole("checkbox").first().check();
   await page.getByLabel("Problem as reported").fill(problem);
   await page.getByLabel("Priority", { exact: true }).selectOption("high");
-  if (calledAt) await page.getByLabel("Time of call", { exact: true }).fill(calledAt);
+  if (calledAt) {
+    // `YYYY-MM-DDTHH:MM` local: the day as ISO (which every language's date field accepts) and
+    // the 24-hour time, each taken when the field loses focus.
+    const day = page.getByLabel("Day of the call", { exact: true });
+    await day.fill(calledAt.slice(0, 10));
+    await day.blur();
+    const time = page.getByLabel("Time of the call (24-hour clock)", { exact: true });
+    await time.fill(calledAt.slice(11, 16));
+    await time.blur();
+  }
   await expect(page.getByTestId("deadline-preview")).toContainText(/Respond by .* \((6|7) h, (urban|suburban)\)/);
   await page.getByRole("button", { name: "Register the call" }).click();
   const done = page.getByRole("status").filter({ hasText: "Registered" });

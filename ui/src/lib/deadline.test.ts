@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatDuration, formatResponse, localDay, responseState } from "./deadline";
+import { formatDuration, formatResponse, localDay, responseState, formatDeadline } from "./deadline";
 
 const now = new Date("2026-03-14T08:00:00Z");
 const order = (deadline: string, arrived_at: string | null = null, status = "dispatched") => ({
@@ -45,5 +45,13 @@ describe("response deadline clock", () => {
 
   it("names the local day as YYYY-MM-DD", () => {
     expect(localDay(new Date(2026, 0, 5, 23, 59))).toBe("2026-01-05");
+  });
+});
+
+describe("formatDeadline", () => {
+  it("writes the day the way each language does, never as a bare number pair", () => {
+    const iso = new Date(2026, 11, 5, 16, 30).toISOString();
+    expect(formatDeadline(iso, "zh-CN")).toBe("12月5日 16:30");
+    expect(formatDeadline(iso, "en")).toBe("Dec 5, 16:30");
   });
 });

@@ -65,11 +65,14 @@ export function formatResponse(s: ResponseState, locale: Locale): string {
   }
 }
 
-/** The deadline as local wall-clock time, e.g. `03/14 16:30`. */
+/**
+ * The deadline as local wall-clock time in the language's own order: `3月14日 16:30` /
+ * `Mar 14, 16:30` (a numeric `03/14` would read as day/month to some English readers).
+ */
 export function formatDeadline(iso: string, locale: Locale): string {
   return dateTimeFormat(locale, {
-    month: "2-digit",
-    day: "2-digit",
+    month: "short",
+    day: "numeric",
     hour: "2-digit",
     minute: "2-digit",
     hourCycle: "h23",

@@ -88,6 +88,8 @@ const en = {
   "response.met": "Arrived on time",
   "response.late": "Arrived {duration} late",
   "response.closed": "Closed",
+  "date.invalid": "“{text}” is not a date. Type it as {example}.",
+  "time.invalid": "“{text}” is not a time. Type it as 16:30 (24-hour clock).",
 
   "common.cancel": "Cancel",
   "common.remove": "Remove",
@@ -480,6 +482,8 @@ const zhCN: Messages = {
   "response.met": "按时到场",
   "response.late": "迟到 {duration}",
   "response.closed": "已关闭",
+  "date.invalid": "“{text}”不是有效日期，请按 {example} 的格式输入。",
+  "time.invalid": "“{text}”不是有效时间，请按 16:30 的格式（24 小时制）输入。",
 
   "common.cancel": "取消",
   "common.remove": "删除",

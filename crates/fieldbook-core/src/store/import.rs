@@ -100,6 +100,9 @@ impl Store {
         let mut orders = Vec::new();
         for w in &doc.work_orders {
             let record = format!("work order {}", w.number);
+            for (field, problem) in w.time_problems() {
+                problems.push(FieldProblem::new(&record, field, problem));
+            }
             let Some((customer, zone)) = sites.get(&w.site).cloned().or_else(|| self.load_site_ref(&w.site, &mut sites).ok().filter(|f| *f).and_then(|_| sites.get(&w.site).cloned())) else {
                 problems.push(FieldProblem::new(&record, "site", format!("site '{}' is neither in the file nor in the store", w.site)));
                 continue;
@@ -220,6 +223,11 @@ impl Store {
                 if !stored {
                     fields.push(("status", json!(w.status)));
                     fields.push(("revision", json!(1)));
+                    for (field, at) in [("en_route_at", w.en_route_at), ("arrived_at", w.arrived_at), ("completed_at", w.completed_at)] {
+                        if let Some(at) = at {
+                            fields.push((field, json!(ts(at))));
+                        }
+                    }
                 }
                 tx.put_reference("work_orders", &id, &fields)?;
             }

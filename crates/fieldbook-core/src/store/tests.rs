@@ -75,7 +75,7 @@ fn a_new_file_gets_the_whole_schema_and_reopening_changes_nothing() {
     drop(f.store);
     let again = Store::open(&f.path, &super::fixtures::key()).unwrap();
     assert_eq!(again.device().id, device, "the device identity survives reopening");
-    assert_eq!(again.orders_for_day(day()).unwrap().len(), 4);
+    assert_eq!(again.orders_for_day(day()).unwrap().len(), 5);
 }
 
 /// A raw connection with the migrations up to `version` applied, as a laptop on that schema.
@@ -214,11 +214,11 @@ fn import_is_idempotent_writes_no_outbox_and_keeps_laptop_work() {
     f.store.set_status(INSPECTION, Status::OnSite).unwrap();
     let outbox_before = f.store.outbox_len().unwrap();
     let summary = f.store.import(&ImportDocument::from_json(DEMO, "demo").unwrap(), "demo").unwrap();
-    assert_eq!(summary.work_orders, 5);
+    assert_eq!(summary.work_orders, 6);
     assert_eq!(f.store.outbox_len().unwrap(), outbox_before, "reference data is not pushed from a laptop");
     assert_eq!(f.store.find_order(INSPECTION).unwrap().status, Status::OnSite, "re-import must not undo the technician's status");
     let count: i64 = f.store.conn.query_row("SELECT count(*) FROM work_orders", [], |r| r.get(0)).unwrap();
-    assert_eq!(count, 5);
+    assert_eq!(count, 6);
 }
 
 #[test]

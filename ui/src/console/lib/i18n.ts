@@ -95,6 +95,8 @@ const table = {
   "calls.no_assets": ["No equipment recorded at this site.", "该地点没有登记设备。"],
   "calls.problem": ["Problem as reported", "报修内容"],
   "calls.reported_at": ["Time of call", "来电时间"],
+  "calls.reported_day": ["Day of the call", "来电日期"],
+  "calls.reported_clock": ["Time of the call (24-hour clock)", "来电时刻（24 小时制）"],
   "calls.priority": ["Priority", "优先级"],
   "calls.kind": ["Kind of work", "工单类型"],
   "calls.category": ["Service category", "服务类别"],

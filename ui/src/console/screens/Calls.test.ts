@@ -77,7 +77,13 @@ describe("Calls", () => {
     await fireEvent.click(await screen.findByRole("button", { name: /C-JINQIAO/ }, { timeout: 2000 }));
     // One site: chosen by itself; suburban gives 7 hours.
     expect(await screen.findByText(/Respond by .* \(7 h, suburban\)/)).toBeTruthy();
-    await fireEvent.input(screen.getByLabelText("Time of call"), { target: { value: "2026-03-14T10:00" } });
+    // The day in the language's own way (English: `14 Mar 2026`), the time on a 24-hour clock.
+    const day = screen.getByLabelText("Day of the call");
+    await fireEvent.input(day, { target: { value: "14 Mar 2026" } });
+    await fireEvent.change(day);
+    const time = screen.getByLabelText("Time of the call (24-hour clock)");
+    await fireEvent.input(time, { target: { value: "10:00" } });
+    await fireEvent.change(time);
     await fireEvent.click(screen.getByLabelText(/JQ-PUMP-01/));
     await fireEvent.input(screen.getByLabelText("Problem as reported"), { target: { value: "喷淋泵漏水" } });
     await fireEvent.click(screen.getByRole("button", { name: "Register the call" }));
