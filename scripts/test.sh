@@ -17,5 +17,8 @@ cargo build --workspace --bins --locked
 echo "== Rust: tests"
 cargo test --workspace --locked --no-fail-fast
 
+echo "== Server: the Debian package builds, installs, its unit verifies, the installed server is ready, it purges"
+bash packaging/server/check-deb.sh
+
 echo "== Console: end-to-end tests in headless Chromium against the real server (ui/e2e/console)"
 (cd ui && npx playwright test)
