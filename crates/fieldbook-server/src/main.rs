@@ -17,10 +17,12 @@ fn main() -> anyhow::Result<()> {
         let keys: Vec<&str> = loaded.from_file.iter().map(|(k, _)| k.as_str()).collect();
         tracing::debug!(file = %file.display(), keys = ?keys, "read the configuration file");
     }
-    let file = loaded.file.clone();
+    let (file, set) = (loaded.file.clone(), loaded.from_file.iter().map(|(k, line)| format!("{k} at line {line}")).collect::<Vec<_>>().join(", "));
     fieldbook_server::cli::run(loaded.cli).map_err(|e| match file {
         // A value's own check (a URL, days that must agree) may concern a key of the file.
-        Some(f) if matches!(e, fieldbook_server::Error::Invalid(_)) => anyhow::Error::new(e).context(format!("with the configuration file {}", f.display())),
+        Some(f) if matches!(e, fieldbook_server::Error::Invalid(_)) && !set.is_empty() => {
+            anyhow::Error::new(e).context(format!("with the configuration file {}, which sets {set} (docs/server-config.md)", f.display()))
+        }
         _ => anyhow::Error::new(e),
     })
 }

@@ -18,7 +18,7 @@ use fieldbook_server::{params, server, users};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-both!(every_metric_moves_with_a_real_sync, readyz_answers_for_the_database_and_its_schema);
+both!(every_metric_moves_with_a_real_sync, the_push_queue_depth_shows_pushes_waiting, readyz_answers_for_the_database_and_its_schema);
 
 /// Samples of a Prometheus text exposition: `name{a="x",b="y"}` (labels sorted) → value.
 fn parse(text: &str) -> BTreeMap<String, f64> {
@@ -164,6 +164,56 @@ async fn every_metric_moves_with_a_real_sync(b: Backend) {
     assert_eq!(get(&m, "fieldbook_console_request_seconds_count{method=\"POST\",route=\"/console/api/login\"}"), 1.0);
     assert!(!text.contains(&order2), "an order id in a label:\n{text}");
     promtool_check(&text);
+}
+
+/// While another feed transaction holds the feed lock, the push writer is stuck on the first
+/// push it took and the others wait in its queue: the gauge shows them, then goes back to zero.
+async fn the_push_queue_depth_shows_pushes_waiting(b: Backend) {
+    let s = TestServer::with_demo(b).await;
+    let mut laptops = Vec::new();
+    for _ in 0..3 {
+        laptops.push(Laptop::enroll(&s, "zhang.min").await);
+    }
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let (held, holding) = tokio::sync::oneshot::channel::<()>();
+    let db = s.db.clone();
+    let holder = std::thread::spawn(move || {
+        db.transaction(Mode::Feed, |_| {
+            held.send(()).unwrap();
+            released.recv().unwrap();
+            Ok(())
+        })
+    });
+    holding.await.unwrap();
+    let order = id("work_orders", "WO-1003");
+    let mut pushes = Vec::new();
+    for (i, mut l) in laptops.into_iter().enumerate() {
+        let entry = l.entry("work_orders", &order, json!({"status": "en_route"}));
+        let req = l.auth(s.req(Method::POST, "/api/sync/push")).json(&fieldbook_core::sync::protocol::PushRequest { entries: vec![entry] });
+        pushes.push(tokio::spawn(async move { req.send().await.unwrap().status() }));
+        if i == 0 {
+            // Time for the writer to take the first push and block on the lock with it (pushes
+            // queued before it wakes would be taken together, as one group).
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+    }
+    let mut depth = 0.0;
+    for _ in 0..100 {
+        depth = get(&scrape(&s).await.1, "fieldbook_push_queue_depth");
+        if depth >= 2.0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    release.send(()).unwrap();
+    blocking(move || holder.join().unwrap()).await.unwrap();
+    assert_eq!(depth, 2.0, "one push in the writer's hands, two waiting");
+    for p in pushes {
+        assert_eq!(p.await.unwrap(), 200);
+    }
+    let m = scrape(&s).await.1;
+    assert_eq!(get(&m, "fieldbook_push_queue_depth"), 0.0);
+    assert_eq!(get(&m, "fieldbook_sync_pushes_total{result=\"ok\"}"), 3.0);
 }
 
 async fn readyz_answers_for_the_database_and_its_schema(b: Backend) {
