@@ -203,9 +203,9 @@ impl Metrics {
         head(&mut o, "fieldbook_build_info", "gauge", "The running server's version.");
         let _ = writeln!(o, "fieldbook_build_info{{version=\"{}\"}} 1", env!("CARGO_PKG_VERSION"));
 
-        head(&mut o, "fieldbook_sync_pushes_total", "counter", "Push requests from laptops, by result (refused: the laptop's fault, 4xx; error: the server's, 5xx).");
+        head(&mut o, "fieldbook_sync_pushes_total", "counter", "Push requests from enrolled laptops (their token accepted), by result (refused: the laptop's fault, 4xx; error: the server's, 5xx).");
         self.pushes.render(&mut o, "fieldbook_sync_pushes_total");
-        head(&mut o, "fieldbook_sync_pulls_total", "counter", "Pull pages asked for by laptops, by result.");
+        head(&mut o, "fieldbook_sync_pulls_total", "counter", "Pull pages asked for by enrolled laptops, by result.");
         self.pulls.render(&mut o, "fieldbook_sync_pulls_total");
         head(&mut o, "fieldbook_sync_changes_total", "counter", "Pushed changes, by outcome: applied, duplicate (already applied) or refused (kept in rejected_changes).");
         for (label, v) in [("applied", &self.changes_applied), ("duplicate", &self.changes_duplicate), ("refused", &self.changes_refused)] {
