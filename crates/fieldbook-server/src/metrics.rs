@@ -293,7 +293,8 @@ impl Access {
         }
     }
 
-    fn check(&self, req: &Request) -> std::result::Result<(), Response> {
+    /// `None` when the request may read `/metrics`, else the refusal to answer with.
+    fn refusal(&self, req: &Request) -> Option<Response> {
         let denied = |status: StatusCode, message: &str| {
             let mut r = crate::error::error_response(status, if status == StatusCode::UNAUTHORIZED { "unauthorized" } else { "forbidden" }, message.to_owned(), false);
             if status == StatusCode::UNAUTHORIZED {
@@ -306,17 +307,17 @@ impl Access {
                 let presented = req.headers().get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::trim);
                 // Digests compared, so the comparison's time says nothing about the token.
                 match presented {
-                    Some(p) if <[u8; 32]>::from(Sha256::digest(p.as_bytes())) == *want => Ok(()),
-                    _ => Err(denied(StatusCode::UNAUTHORIZED, "/metrics needs the metrics token: Authorization: Bearer <metrics-token>")),
+                    Some(p) if <[u8; 32]>::from(Sha256::digest(p.as_bytes())) == *want => None,
+                    _ => Some(denied(StatusCode::UNAUTHORIZED, "/metrics needs the metrics token: Authorization: Bearer <metrics-token>")),
                 }
             }
             None => {
                 let local = req.extensions().get::<ConnectInfo<crate::conn::Peer>>().is_some_and(|c| c.0 .0.ip().is_loopback());
                 let proxied = ["forwarded", "x-forwarded-for", "x-real-ip"].iter().any(|h| req.headers().contains_key(*h));
                 if local && !proxied {
-                    Ok(())
+                    None
                 } else {
-                    Err(denied(
+                    Some(denied(
                         StatusCode::FORBIDDEN,
                         "/metrics is readable from this machine only; to scrape it from elsewhere set metrics-token in the server's configuration (docs/server-config.md)",
                     ))
@@ -332,7 +333,7 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn metrics(State(s): State<AppState>, req: Request) -> Response {
-    if let Err(denied) = s.metrics_access.check(&req) {
+    if let Some(denied) = s.metrics_access.refusal(&req) {
         return denied;
     }
     let now = chrono::Utc::now();
