@@ -18,6 +18,7 @@ PACKAGES=(
   libdbus-1-dev                                     # the OS keyring (Secret Service over D-Bus) holds the store key
   gnome-keyring dbus dbus-daemon libsecret-tools    # a keyring daemon for tests and headless runs
   squashfs-tools                                    # mksquashfs: the AppImage's file system (scripts/package.sh)
+  prometheus                                        # promtool: the server's /metrics checked as Prometheus reads it
 )
 
 missing=()

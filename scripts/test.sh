@@ -17,6 +17,9 @@ cargo build --workspace --bins --locked
 echo "== Rust: tests"
 cargo test --workspace --locked --no-fail-fast
 
+echo "== Server: the Debian package builds, installs, its unit verifies, the installed server is ready, it purges"
+bash packaging/server/check-deb.sh
+
 echo "== Packages: the desktop .deb and AppImage as shipped, installed and driven (scripts/package.sh)"
 packaging_started=$SECONDS
 bash scripts/package.sh desktop

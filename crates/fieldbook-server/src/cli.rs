@@ -25,6 +25,15 @@ pub struct Cli {
     #[arg(long, global = true, env = "FIELDBOOK_SERVER_DATABASE", value_name = "URL")]
     pub database: Option<String>,
 
+    /// The configuration file (TOML, docs/server-config.md): every option here and of `serve`
+    /// is a key of the same name [default: /etc/fieldbook-server/config.toml when it exists]
+    #[arg(long, global = true, env = "FIELDBOOK_SERVER_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Log lines for people (`text`) or one JSON object per line (`json`) [default: text]
+    #[arg(long, global = true, env = "FIELDBOOK_SERVER_LOG_FORMAT", value_enum, value_name = "FORMAT")]
+    pub log_format: Option<crate::logs::LogFormat>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 
@@ -136,6 +145,11 @@ pub struct ServeArgs {
     /// it with its device key [default: 30].
     #[arg(long, value_name = "DAYS")]
     pub token_life_days: Option<u32>,
+    /// Lets whoever sends `Authorization: Bearer TOKEN` read /metrics, from anywhere (at least
+    /// 16 characters; prefer the configuration file to this flag) [default: none: only this
+    /// machine may read /metrics]
+    #[arg(long, env = "FIELDBOOK_SERVER_METRICS_TOKEN", hide_env_values = true, value_name = "TOKEN")]
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -388,18 +402,20 @@ fn say(out: &mut impl Write, text: String) -> Result<()> {
 fn serve(database: &Option<String>, args: &ServeArgs) -> Result<()> {
     let tls = TlsFiles::from_args(args.tls_cert.clone(), args.tls_key.clone())?;
     let tokens = args.token_policy()?;
+    // Every setting checked before the database is opened (and migrated).
+    let public_url = args.public_url()?;
+    let metrics_access = crate::metrics::Access::new(args.metrics_token.as_deref())?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| Error::Internal(format!("starting the async runtime: {e}")))?;
     // Opening (and migrating) the database blocks: done before entering the runtime.
     let db = open(database)?;
     let described = db.location().describe();
     runtime.block_on(async move {
         let listen = args.listen.unwrap_or_else(|| DEFAULT_LISTEN.parse().expect("a valid address"));
-        let public_url = args.public_url()?;
         if let Some(warning) = plain_http_warning(listen, tls.is_some(), public_url.as_ref()) {
             tracing::warn!("{warning}");
             eprintln!("{warning}");
         }
-        let options = Options { public_url, tokens, ..Options::default() };
+        let options = Options { public_url, tokens, metrics_access, ..Options::default() };
         let running = server::start_with(db, listen, tls.as_ref(), options).await?;
         tracing::info!(url = %running.url(), database = %described, "fieldbook-server is listening");
         println!("fieldbook-server listening on {} ({described})", if running.tls { format!("https://{}", running.addr) } else { running.url() });

@@ -22,6 +22,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::db::{Db, Mode};
 use crate::devices::DeviceIdentity;
 use crate::error::{Error, Result};
+use crate::metrics::Metrics;
 use crate::push;
 
 /// Entries one group transaction takes at most (more wait for the next turn), which bounds how
@@ -39,26 +40,32 @@ struct Job {
 #[derive(Clone)]
 pub struct PushQueue {
     jobs: Arc<mpsc::UnboundedSender<Job>>,
+    metrics: Arc<Metrics>,
 }
 
 impl PushQueue {
-    /// Starts the writer thread for `db`.
-    pub fn start(db: Db) -> PushQueue {
+    /// Starts the writer thread for `db`; it counts the queue and times each group in `metrics`.
+    pub fn start(db: Db, metrics: Arc<Metrics>) -> PushQueue {
         let (jobs, rx) = mpsc::unbounded_channel();
-        std::thread::Builder::new().name("fieldbook-push".into()).spawn(move || writer(db, rx)).expect("starting the push writer thread");
-        PushQueue { jobs: Arc::new(jobs) }
+        let m = metrics.clone();
+        std::thread::Builder::new().name("fieldbook-push".into()).spawn(move || writer(db, rx, &m)).expect("starting the push writer thread");
+        PushQueue { jobs: Arc::new(jobs), metrics }
     }
 
     /// Applies a device's batch (checked with [`push::check_batch`]); answers after commit.
     pub async fn push(&self, device: DeviceIdentity, req: PushRequest) -> Result<PushResponse> {
         let stopped = || Error::Internal("the push writer stopped; try again".into());
         let (reply, answer) = oneshot::channel();
-        self.jobs.send(Job { device, req, reply }).map_err(|_| stopped())?;
+        self.metrics.queued(1);
+        self.jobs.send(Job { device, req, reply }).map_err(|_| {
+            self.metrics.queued(-1);
+            stopped()
+        })?;
         answer.await.map_err(|_| stopped())?
     }
 }
 
-fn writer(db: Db, mut rx: mpsc::UnboundedReceiver<Job>) {
+fn writer(db: Db, mut rx: mpsc::UnboundedReceiver<Job>, metrics: &Metrics) {
     while let Some(first) = rx.blocking_recv() {
         let mut entries = first.req.entries.len();
         let mut jobs = vec![first];
@@ -72,9 +79,11 @@ fn writer(db: Db, mut rx: mpsc::UnboundedReceiver<Job>) {
             }
         }
         let (pushes, started) = (jobs.len(), std::time::Instant::now());
+        metrics.queued(-(pushes as i64));
         // A panic outside a transaction (a bug) fails this group's requests (their reply
         // channels close), not the writer; one inside is caught in `apply`.
         let outcome = catch_unwind(AssertUnwindSafe(|| apply(&db, jobs)));
+        metrics.commit_took(started.elapsed());
         tracing::debug!(pushes, entries, ms = started.elapsed().as_secs_f64() * 1000.0, "applied a group of pushes");
         if outcome.is_err() {
             tracing::error!("applying a group of pushes panicked; its requests were answered with an error");

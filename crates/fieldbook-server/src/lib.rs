@@ -19,11 +19,13 @@
 //!   lists and reports query, and its web app, embedded.
 //! - [`api`], [`openapi`], [`tls`], [`server`], [`conn`]: HTTP; [`security`]: the public URL,
 //!   HTTPS-only cookies and HSTS, the console's security headers.
-//! - [`cli`]: the `fieldbook-server` command.
+//! - [`cli`]: the `fieldbook-server` command; [`config`]: its configuration file (every option a
+//!   key); [`logs`]: text or JSON log lines; [`metrics`]: `/metrics`, `/healthz`, `/readyz`.
 
 pub mod api;
 pub mod attachments;
 pub mod cli;
+pub mod config;
 pub mod conn;
 pub mod console;
 pub mod clock;
@@ -37,6 +39,8 @@ pub mod group;
 pub mod import;
 pub mod lineage;
 pub mod login;
+pub mod logs;
+pub mod metrics;
 pub mod offline_lock;
 pub mod openapi;
 pub mod pull;

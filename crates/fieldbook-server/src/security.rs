@@ -25,6 +25,8 @@ pub struct Options {
     pub logins: Arc<Logins>,
     /// When device tokens rotate and expire (`--token-rotate-days`, `--token-life-days`).
     pub tokens: crate::devices::TokenPolicy,
+    /// Who may read `/metrics` (`--metrics-token`).
+    pub metrics_access: crate::metrics::Access,
 }
 
 /// A checked public URL: `http` or `https`, with a host.

@@ -67,10 +67,16 @@ pub async fn patch(
         _ => Error::Invalid(r.body_text()),
     })?;
     let name = sha.clone();
+    let received = bytes.len() as u64;
     let outcome =
         s.db.run(Mode::Write, move |tx| store::append(tx, &name, offset, length, &bytes, &Uploader { device_id: &device.id, technician: &device.technician })).await?;
     match outcome {
-        Appended::Held(st) => Ok((StatusCode::OK, upload_headers(&st), Json(st)).into_response()),
+        Appended::Held(st) => {
+            // Stored: this chunk was the one that completed the file.
+            let completed = (st.complete && received > 0 && st.offset == offset + received as i64).then_some(st.offset as u64);
+            s.metrics.attachment_chunk(received, completed);
+            Ok((StatusCode::OK, upload_headers(&st), Json(st)).into_response())
+        }
         Appended::WrongContent { expected_size } => Err(Error::Invalid(format!(
             "the {expected_size} bytes received do not hash to {sha}; they were discarded (the file on the laptop does not match its name)"
         ))),

@@ -46,6 +46,9 @@ pub struct AppState {
     pub logins: std::sync::Arc<crate::login::Logins>,
     /// When device tokens rotate and expire.
     pub tokens: crate::devices::TokenPolicy,
+    /// What `/metrics` shows ([`crate::metrics`]), and who may read it.
+    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
+    pub metrics_access: crate::metrics::Access,
 }
 
 /// Every route: path and methods. The router is built from this list, and the OpenAPI
@@ -93,7 +96,9 @@ pub fn router_with(db: Db, options: &crate::security::Options) -> Router {
         api = api.route(path, handlers(path));
     }
     // The sync API needs the protocol header; the console (a browser) speaks no sync protocol.
-    let api = api.route_layer(middleware::from_fn(require_protocol)).merge(crate::console::router());
+    let metrics = std::sync::Arc::new(crate::metrics::Metrics::default());
+    let console = crate::console::router().route_layer(middleware::from_fn_with_state(metrics.clone(), crate::metrics::time_console));
+    let api = api.route_layer(middleware::from_fn(require_protocol)).merge(console).merge(crate::metrics::router());
     // Layers wrap inside-out: the last added runs first on the way in.
     api.fallback(no_route)
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
@@ -104,7 +109,14 @@ pub fn router_with(db: Db, options: &crate::security::Options) -> Router {
         .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
         .layer(SetResponseHeaderLayer::overriding(axum::http::HeaderName::from_static("fieldbook-protocol"), HeaderValue::from(PROTOCOL_VERSION)))
         .layer(TraceLayer::new_for_http())
-        .with_state(AppState { pushes: PushQueue::start(db.clone()), db, logins: options.logins.clone(), tokens: options.tokens })
+        .with_state(AppState {
+            pushes: PushQueue::start(db.clone(), metrics.clone()),
+            db,
+            logins: options.logins.clone(),
+            tokens: options.tokens,
+            metrics,
+            metrics_access: options.metrics_access.clone(),
+        })
 }
 
 /// Refuses requests without the `Fieldbook-Protocol` this build speaks with 426 and "please update Fieldbook".
@@ -267,9 +279,12 @@ async fn renew_handler(State(s): State<AppState>, JsonBody(req): JsonBody<RenewR
 }
 
 async fn push_handler(State(s): State<AppState>, AuthDevice(device): AuthDevice, JsonBody(req): JsonBody<PushRequest>) -> Result<Json<PushResponse>> {
-    push::check_batch(&req)?;
-    let resp = s.pushes.push(device, req).await?;
-    Ok(Json(resp))
+    let resp = match push::check_batch(&req) {
+        Ok(()) => s.pushes.push(device, req).await,
+        Err(e) => Err(e),
+    };
+    s.metrics.push_done(&resp);
+    Ok(Json(resp?))
 }
 
 #[derive(Debug, Deserialize)]
@@ -282,7 +297,9 @@ pub struct PullQuery {
 async fn pull_handler(State(s): State<AppState>, AuthDevice(device): AuthDevice, query: std::result::Result<Query<PullQuery>, QueryRejection>) -> Result<Response> {
     let Query(q) = query.map_err(|e| Error::Invalid(format!("{}; expected ?cursor=N&limit=N", e.body_text())))?;
     // The page's JSON is written straight from the stored changes (see `pull::page_json`).
-    let page = s.db.run(Mode::Read, move |tx| pull::page_json(tx, &device.technician, q.cursor, q.limit)).await?;
+    let page = s.db.run(Mode::Read, move |tx| pull::page_json(tx, &device.technician, q.cursor, q.limit)).await;
+    s.metrics.pull_done(&page);
+    let page = page?;
     Ok(([(CONTENT_TYPE, HeaderValue::from_static("application/json"))], page).into_response())
 }
 
