@@ -192,6 +192,9 @@ fn orders(technician: &str, n: usize) -> ImportDocument {
             scheduled_on: now.date_naive(),
             reported_at: now,
             response_deadline: None,
+            en_route_at: None,
+            arrived_at: None,
+            completed_at: None,
         })
         .collect();
     doc
