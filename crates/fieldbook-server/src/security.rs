@@ -25,6 +25,8 @@ pub struct Options {
     pub logins: Arc<Logins>,
     /// When device tokens rotate and expire (`--token-rotate-days`, `--token-life-days`).
     pub tokens: crate::devices::TokenPolicy,
+    /// Set by [`crate::server::start_with`] when it serves TLS itself.
+    pub serving_tls: bool,
 }
 
 /// A checked public URL: `http` or `https`, with a host.

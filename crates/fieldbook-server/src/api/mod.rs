@@ -7,6 +7,7 @@
 
 mod attachments;
 pub mod auth;
+mod updates;
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -46,6 +47,10 @@ pub struct AppState {
     pub logins: std::sync::Arc<crate::login::Logins>,
     /// When device tokens rotate and expire.
     pub tokens: crate::devices::TokenPolicy,
+    /// The address laptops reach the server at, when a proxy changes it (download links).
+    pub public_url: Option<crate::security::PublicUrl>,
+    /// Whether this process serves HTTPS itself (download links without a public URL).
+    pub serving_tls: bool,
 }
 
 /// Every route: path and methods. The router is built from this list, and the OpenAPI
@@ -60,6 +65,8 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/api/sync/pull", &["GET"]),
     ("/api/attachments/missing", &["GET"]),
     ("/api/attachments/{sha256}", &["HEAD", "PATCH", "GET"]),
+    ("/api/updates/{target}/{arch}/{current_version}", &["GET"]),
+    ("/api/updates/download/{id}", &["GET"]),
     ("/api/openapi.json", &["GET"]),
 ];
 
@@ -76,6 +83,8 @@ fn handlers(path: &str) -> MethodRouter<AppState> {
         "/api/attachments/{sha256}" => {
             head(attachments::head).patch(attachments::patch).get(attachments::download).layer(DefaultBodyLimit::max(crate::attachments::MAX_CHUNK_BYTES))
         }
+        "/api/updates/{target}/{arch}/{current_version}" => get(updates::check),
+        "/api/updates/download/{id}" => get(updates::download),
         "/api/openapi.json" => get(openapi),
         other => unreachable!("no handlers for route {other}"),
     }
@@ -104,7 +113,7 @@ pub fn router_with(db: Db, options: &crate::security::Options) -> Router {
         .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
         .layer(SetResponseHeaderLayer::overriding(axum::http::HeaderName::from_static("fieldbook-protocol"), HeaderValue::from(PROTOCOL_VERSION)))
         .layer(TraceLayer::new_for_http())
-        .with_state(AppState { pushes: PushQueue::start(db.clone()), db, logins: options.logins.clone(), tokens: options.tokens })
+        .with_state(AppState { pushes: PushQueue::start(db.clone()), db, logins: options.logins.clone(), tokens: options.tokens, public_url: options.public_url.clone(), serving_tls: options.serving_tls })
 }
 
 /// Refuses requests without the `Fieldbook-Protocol` this build speaks with 426 and "please update Fieldbook".

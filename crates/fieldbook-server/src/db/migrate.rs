@@ -16,6 +16,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, include_str!("../../../../migrations/server-sqlite/0005_more_rollups.sql"), include_str!("../../../../migrations/server-postgres/0005_more_rollups.sql")),
     (6, include_str!("../../../../migrations/server-sqlite/0006_attachment_owners.sql"), include_str!("../../../../migrations/server-postgres/0006_attachment_owners.sql")),
     (7, include_str!("../../../../migrations/server-sqlite/0007_token_rotation.sql"), include_str!("../../../../migrations/server-postgres/0007_token_rotation.sql")),
+    // 8 is another branch's; the lead's merge puts it in its place.
+    (9, include_str!("../../../../migrations/server-sqlite/0009_releases.sql"), include_str!("../../../../migrations/server-postgres/0009_releases.sql")),
 ];
 
 /// The version that added the console's projections; reaching it fills them from `records`.
