@@ -19,6 +19,11 @@ pub enum CommandError {
     /// Enrolment or sync: the sync client's messages are already worded for technicians.
     #[error(transparent)]
     Sync(#[from] fieldbook_sync::SyncError),
+
+    /// Checking for or installing an update (`update_bad_signature`, `update_pending_changes`, …;
+    /// see `updates.rs`), worded for the technician.
+    #[error("{message}")]
+    Update { kind: &'static str, message: String },
 }
 
 impl CommandError {
@@ -28,6 +33,7 @@ impl CommandError {
             CommandError::Core(e) => e.kind(),
             CommandError::StoreUnavailable { kind, .. } => kind,
             CommandError::Sync(e) => e.kind(),
+            CommandError::Update { kind, .. } => kind,
         }
     }
 
@@ -36,7 +42,9 @@ impl CommandError {
         match self {
             CommandError::Core(e) => e.problems(),
             CommandError::Sync(fieldbook_sync::SyncError::Store(e)) => e.problems(),
-            CommandError::StoreUnavailable { .. } | CommandError::Sync(_) => &[],
+            CommandError::StoreUnavailable { .. }
+            | CommandError::Sync(_)
+            | CommandError::Update { .. } => &[],
         }
     }
 }

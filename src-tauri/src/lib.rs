@@ -5,6 +5,7 @@ pub mod commands;
 mod error;
 mod lookup;
 pub mod sync;
+pub mod updates;
 #[cfg(target_os = "linux")]
 pub mod webkit_memory;
 
@@ -43,6 +44,8 @@ pub struct AppState {
     /// Replaced when the store is unlocked, and when a revocation closes it.
     store: RwLock<Slot>,
     pub(crate) sync: Mutex<sync::SyncSlot>,
+    /// Updates from the company's server: what is offered, the last sync's outcome.
+    pub(crate) updates: updates::Updates,
 }
 
 /// How the app may unlock a store without asking: a key file the user named, or a passphrase in
@@ -88,6 +91,7 @@ impl AppState {
             key: Mutex::new(None),
             store: RwLock::new(Ok(Arc::new(Mutex::new(store)))),
             sync: Mutex::new(sync::SyncSlot::default()),
+            updates: updates::Updates::default(),
         }
     }
 
@@ -101,6 +105,7 @@ impl AppState {
             key: Mutex::new(None),
             store: RwLock::new(Err((STORE_LOCKED, String::new()))),
             sync: Mutex::new(sync::SyncSlot::default()),
+            updates: updates::Updates::default(),
         };
         let slot = state.open_slot(None);
         *state.store.write().unwrap_or_else(PoisonError::into_inner) = slot;
@@ -239,6 +244,9 @@ pub fn app_builder<R: tauri::Runtime>(
             sync::enroll,
             sync::ui_ready,
             sync::unlock_store,
+            updates::update_status,
+            updates::check_update,
+            updates::install_update,
         ])
         .setup(|app| {
             // Background sync starts by itself once this laptop is enrolled.
@@ -258,10 +266,19 @@ pub fn run() {
         std::env::args_os().skip(1),
     );
     let unlock = UnlockOptions::from_env_and_args(std::env::args_os().skip(1));
-    app_builder(tauri::Builder::default(), AppState::open(&path, unlock))
+    let state = AppState::open(&path, unlock);
+    // Updates only with the updater key built in (`updates::PUBKEY`); used from Rust only (no
+    // capability grants the web view any updater command).
+    let updater = updates::pubkey().map(|key| updates::plugin(&state, key));
+    let builder = app_builder(tauri::Builder::default(), state)
         // The save dialog of `save_report`, used from Rust only (no capability grants the web
         // view any dialog command).
-        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_dialog::init());
+    let builder = match updater {
+        Some(p) => builder.plugin(p),
+        None => builder,
+    };
+    builder
         .build(tauri::generate_context!())
         .expect("error while building Fieldbook")
         .run(|_app, event| {

@@ -165,6 +165,12 @@ fn start_loop<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> Result<bool> 
         let emitter = app.clone();
         slot.handle = Some(SyncLoop::spawn(shared.arc(), move |event| {
             let _ = emitter.emit(SYNC_EVENT, &event);
+            match &event {
+                // After each sync: is there a newer release? (and what installing needs to know)
+                SyncEvent::Finished(report) => crate::updates::after_sync(&emitter, Some(report)),
+                SyncEvent::Failed { .. } => crate::updates::after_sync(&emitter, None),
+                _ => {}
+            }
             if let SyncEvent::Revoked { wipe, .. } = event {
                 // Not on the loop's own thread: stopping the loop joins that thread.
                 let app = emitter.clone();
@@ -173,6 +179,23 @@ fn start_loop<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> Result<bool> 
         }));
     }
     Ok(true)
+}
+
+/// Syncs now: wakes the loop, or starts it (which syncs at once). For installing an update.
+pub(crate) fn wake_or_start<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> Result<()> {
+    let woken = state.sync_slot().handle.as_ref().map(|h| h.sync_now()).is_some();
+    if !woken && !start_loop(app, state)? {
+        return Err(SyncError::NotEnrolled.into());
+    }
+    Ok(())
+}
+
+/// Stops the background sync (before the app restarts into an update).
+pub(crate) fn stop_loop(state: &AppState) {
+    let handle = state.sync_slot().handle.take();
+    if let Some(h) = handle {
+        h.stop();
+    }
 }
 
 fn on_revoked<R: Runtime>(app: &AppHandle<R>, wipe: bool) {

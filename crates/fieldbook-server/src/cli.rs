@@ -1,5 +1,5 @@
 //! The `fieldbook-server` command: `serve` (the default), `user add`, `enroll`, `import`, `demo`,
-//! `device list`, `device revoke`, `attachment-quota`, `offline-lock`, `backup`, `restore` and `epoch`. Every command takes `--database` (default: an SQLite file
+//! `device list`, `device revoke`, `attachment-quota`, `offline-lock`, `backup`, `restore`, `epoch` and `release add|list|remove`. Every command takes `--database` (default: an SQLite file
 //! in the user's data directory; `postgres://…` for PostgreSQL).
 
 use std::io::{BufRead, Write};
@@ -15,7 +15,7 @@ use crate::devices::TokenPolicy;
 use crate::security::{Options, PublicUrl};
 use crate::tls::TlsFiles;
 use crate::users::{self, Role};
-use crate::{attachments, demo, devices, enrolment, import, lineage, offline_lock, server};
+use crate::{attachments, demo, devices, enrolment, import, lineage, offline_lock, releases, server};
 
 #[derive(Debug, Parser)]
 #[command(name = "fieldbook-server", version, about = "Fieldbook's central server: technicians' laptops sync with it")]
@@ -105,6 +105,10 @@ pub enum Command {
     /// The database's epoch: `show`, or `new` after restoring it by other means (pg_restore).
     #[command(subcommand)]
     Epoch(EpochCommand),
+    /// Publish, list and withdraw desktop releases that laptops update themselves from
+    /// (docs/updates.md).
+    #[command(subcommand)]
+    Release(ReleaseCommand),
 }
 
 #[derive(Debug, Subcommand)]
@@ -118,6 +122,46 @@ pub enum EpochCommand {
         /// Why, kept with the epoch.
         #[arg(long, default_value = "restored from a backup")]
         reason: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReleaseCommand {
+    /// Publish a signed build: laptops on an older version are offered it after their next sync.
+    Add {
+        /// The build's version (semver, e.g. 1.4.0); it must be the version the app was built as.
+        #[arg(long)]
+        version: String,
+        /// The artifact laptops install: the AppImage for linux-x86_64.
+        #[arg(long, value_name = "ARTIFACT")]
+        file: PathBuf,
+        /// Its signature, as `tauri signer sign` wrote it (ARTIFACT.sig).
+        #[arg(long, value_name = "ARTIFACT.sig")]
+        signature: PathBuf,
+        /// What changed, in English.
+        #[arg(long, value_name = "TEXT")]
+        notes_en: Option<String>,
+        /// What changed, in Chinese.
+        #[arg(long, value_name = "TEXT")]
+        notes_zh: Option<String>,
+        /// The platform it is for, as the updater names it.
+        #[arg(long, default_value = "linux-x86_64")]
+        target: String,
+        /// The updater public key the app was packaged with (the .key.pub content): the
+        /// signature is checked against it and a release that does not verify is refused.
+        #[arg(long, env = "FIELDBOOK_UPDATER_PUBKEY", value_name = "KEY", hide_env_values = true)]
+        pubkey: Option<String>,
+    },
+    /// List releases, newest first per platform.
+    List,
+    /// Withdraw a release: no laptop is offered it any more and its bytes are deleted. Its version
+    /// is never reused.
+    #[command(alias = "withdraw")]
+    Remove {
+        #[arg(long)]
+        version: String,
+        #[arg(long, default_value = "linux-x86_64")]
+        target: String,
     },
 }
 
@@ -391,6 +435,70 @@ pub fn run(cli: Cli) -> Result<()> {
             let db = open(&cli.database)?;
             let e = lineage::announce_restore(&db, &reason)?;
             say(out, format!("new epoch {} (number {}) on {}: laptops re-send what they wrote that this database lacks at their next sync", e.epoch, e.number, lineage::backend_name(db.backend())))
+        }
+        Some(Command::Release(command)) => release(&cli.database, command, out),
+    }
+}
+
+fn release(database: &Option<String>, command: ReleaseCommand, out: &mut impl Write) -> Result<()> {
+    match command {
+        ReleaseCommand::Add { version, file, signature, notes_en, notes_zh, target, pubkey } => {
+            let version = releases::parse_version(&version)?;
+            let target = releases::parse_target(&target)?;
+            let meta = std::fs::metadata(&file).map_err(|e| Error::io(&file, e))?;
+            if !meta.is_file() || meta.len() == 0 || meta.len() > releases::MAX_ARTIFACT_BYTES {
+                return Err(Error::Invalid(format!("{}: not a file of 1 byte to {} (an AppImage)", file.display(), attachments::describe_bytes(releases::MAX_ARTIFACT_BYTES as i64))));
+            }
+            let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
+            let sig_text = std::fs::read_to_string(&signature).map_err(|e| Error::io(&signature, e))?;
+            let sig = releases::normalize_signature(&sig_text).map_err(|e| Error::Invalid(format!("{}: {e}", signature.display())))?;
+            releases::check_signed_version(&sig, &version).map_err(|e| Error::Invalid(format!("{}: {e}", signature.display())))?;
+            let checked = match pubkey.as_deref().filter(|k| !k.trim().is_empty()) {
+                Some(key) => {
+                    let key = releases::decode_public_key(key)?;
+                    releases::verify(&bytes, &sig, &key).map_err(|e| Error::Invalid(format!("{}: {e}", file.display())))?;
+                    true
+                }
+                None => false,
+            };
+            let file_name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "artifact".into());
+            let db = open(database)?;
+            let new = releases::NewRelease {
+                version: &version,
+                target: &target,
+                notes_en: notes_en.as_deref().filter(|n| !n.trim().is_empty()),
+                notes_zh: notes_zh.as_deref().filter(|n| !n.trim().is_empty()),
+                file_name: &file_name,
+                bytes: &bytes,
+                signature: &sig,
+            };
+            let r = db.transaction(Mode::Write, |tx| releases::add(tx, &new))?;
+            let check = if checked {
+                "signature verified with the updater public key"
+            } else {
+                "signature NOT checked here (no --pubkey / FIELDBOOK_UPDATER_PUBKEY); laptops check it and refuse it if it does not verify"
+            };
+            say(out, format!("published {} for {} ({}, {}, sha256 {}); {check}.\nLaptops on an older version are offered it after their next sync.", r.version, r.target, r.file_name, attachments::describe_bytes(r.byte_size), r.sha256))
+        }
+        ReleaseCommand::List => {
+            let db = open(database)?;
+            let list = db.transaction(Mode::Read, releases::list)?;
+            if list.is_empty() {
+                return say(out, "no releases published; `fieldbook-server release add` publishes one".into());
+            }
+            let mut text = format!("{:<14} {:<16} {:<26} {:>10}  {:<24}  status\n", "version", "platform", "published", "size", "file");
+            for r in list {
+                let status = r.withdrawn_at.as_deref().map_or("offered".to_owned(), |t| format!("withdrawn {t}"));
+                text.push_str(&format!("{:<14} {:<16} {:<26} {:>10}  {:<24}  {status}\n", r.version, r.target, r.published_at, attachments::describe_bytes(r.byte_size), r.file_name));
+            }
+            say(out, text.trim_end().to_owned())
+        }
+        ReleaseCommand::Remove { version, target } => {
+            let version = releases::parse_version(&version)?;
+            let target = releases::parse_target(&target)?;
+            let db = open(database)?;
+            let r = db.transaction(Mode::Write, |tx| releases::withdraw(tx, &version, &target))?;
+            say(out, format!("withdrew {} for {}: no laptop is offered it any more (laptops that installed it keep it)", r.version, r.target))
         }
     }
 }

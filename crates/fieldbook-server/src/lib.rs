@@ -14,6 +14,7 @@
 //! - [`lineage`]: the database's epoch, its backup and restore (SQLite), so that laptops can
 //!   tell a server restored from a backup and re-send what it lost.
 //! - [`offline_lock`]: the company's offline lock, sent to laptops with every pull page.
+//! - [`releases`]: desktop releases the admin publishes, offered to laptops that ask (issue #14).
 //! - [`import`], [`demo`]: loading office data (the `fieldbook-import/1` format).
 //! - [`console`]: the office console: its JSON API under `/console/api/`, the projections its
 //!   lists and reports query, and its web app, embedded.
@@ -46,6 +47,7 @@ pub mod openapi;
 pub mod pull;
 pub mod push;
 pub mod records;
+pub mod releases;
 pub mod security;
 pub mod server;
 pub mod signed;

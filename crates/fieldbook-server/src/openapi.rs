@@ -148,6 +148,8 @@ fn console_paths() -> serde_json::Map<String, Value> {
 fn sync_document() -> Value {
     let device = json!([{"device": []}]);
     let office = json!([{"office": []}]);
+    let mut update_responses = responses(("200", json!({"description": "A newer release", "content": {"application/json": {"schema": schema("UpdateOffer")}}})), &["400", "401", "403", "500"]);
+    update_responses["204"] = json!({"description": "Nothing newer for this platform"});
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -269,6 +271,27 @@ fn sync_document() -> Value {
                     "security": [{"device": []}, {"office": []}],
                     "parameters": [{"$ref": "#/components/parameters/protocol"}, sha_param()],
                     "responses": responses(("200", json!({"description": "The content", "content": {"application/octet-stream": {"schema": {"type": "string", "contentMediaType": "application/octet-stream"}}}})), &["400", "401", "403", "404", "500"]),
+                }
+            },
+            "/api/updates/{target}/{arch}/{current_version}": {
+                "get": {
+                    "operationId": "checkUpdate", "summary": "The newest desktop release for this platform newer than the laptop's version, in the Tauri updater's dynamic format (docs/updates.md); 204 when there is none. The laptop verifies the signature with the public key built into the app",
+                    "security": device,
+                    "parameters": [
+                        {"$ref": "#/components/parameters/protocol"},
+                        {"name": "target", "in": "path", "required": true, "description": "Operating system as the updater names it (linux, windows, darwin)", "schema": {"type": "string", "pattern": "^[a-z0-9_]{1,32}$"}},
+                        {"name": "arch", "in": "path", "required": true, "description": "Processor (x86_64, aarch64, …)", "schema": {"type": "string", "pattern": "^[a-z0-9_]{1,32}$"}},
+                        {"name": "current_version", "in": "path", "required": true, "description": "The laptop's version (semver)", "schema": {"type": "string"}}
+                    ],
+                    "responses": update_responses,
+                }
+            },
+            "/api/updates/download/{id}": {
+                "get": {
+                    "operationId": "downloadUpdate", "summary": "A published (not withdrawn) release's artifact, streamed",
+                    "security": device,
+                    "parameters": [{"$ref": "#/components/parameters/protocol"}, {"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}}],
+                    "responses": responses(("200", json!({"description": "The artifact", "content": {"application/octet-stream": {"schema": {"type": "string", "contentMediaType": "application/octet-stream"}}}})), &["400", "401", "403", "404", "500"]),
                 }
             },
             "/api/openapi.json": {
@@ -395,6 +418,15 @@ fn schemas() -> Value {
             "properties": {
                 "sha256": {"type": "string"}, "offset": {"type": "integer"}, "byte_size": {"type": ["integer", "null"]},
                 "complete": {"type": "boolean"}, "media_type": {"type": ["string", "null"]}
+            }
+        },
+        "UpdateOffer": {
+            "type": "object", "required": ["version", "notes", "pub_date", "url", "signature"],
+            "properties": {
+                "version": {"type": "string"}, "notes": {"type": "string", "description": "English and Chinese notes together, for the updater"},
+                "pub_date": {"type": "string", "format": "date-time"}, "url": {"type": "string", "description": "Where to download the artifact (GET /api/updates/download/{id})"},
+                "signature": {"type": "string", "description": "base64 of the minisign signature file, as `tauri signer sign` writes it"},
+                "notes_en": {"type": ["string", "null"]}, "notes_zh": {"type": ["string", "null"]}
             }
         },
         "MissingAttachment": {

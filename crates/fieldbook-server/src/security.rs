@@ -27,6 +27,8 @@ pub struct Options {
     pub tokens: crate::devices::TokenPolicy,
     /// Who may read `/metrics` (`--metrics-token`).
     pub metrics_access: crate::metrics::Access,
+    /// Set by [`crate::server::start_with`] when it serves TLS itself.
+    pub serving_tls: bool,
 }
 
 /// A checked public URL: `http` or `https`, with a host.

@@ -64,7 +64,8 @@ pub async fn start(db: Db, listen: SocketAddr, tls: Option<&TlsFiles>) -> Result
 /// when the public URL is `https://` — cookies are `Secure` and HSTS is sent
 /// ([`crate::security::https_only`]). Connections carry the client's address (login
 /// throttling) and answer hyper's own errors in JSON ([`crate::conn`]).
-pub async fn start_with(db: Db, listen: SocketAddr, tls: Option<&TlsFiles>, options: Options) -> Result<Running> {
+pub async fn start_with(db: Db, listen: SocketAddr, tls: Option<&TlsFiles>, mut options: Options) -> Result<Running> {
+    options.serving_tls = tls.is_some();
     let https = tls.is_some() || options.public_url.as_ref().is_some_and(|u| u.is_https());
     let app = crate::api::router_with(db, &options);
     let app = if https { app.layer(axum::middleware::map_response(crate::security::https_only)) } else { app };

@@ -24,6 +24,18 @@ impl MockApp {
         MockApp { _app: app, webview }
     }
 
+    /// The app with updates on, trusting the updater public key `pubkey` (base64 of the
+    /// `.key.pub` file), as a build with `FIELDBOOK_UPDATER_PUBKEY` is.
+    pub fn with_updates(state: AppState, pubkey: &str) -> MockApp {
+        let mut context = mock_context(noop_assets());
+        // The plugin's entry of tauri.conf.json (its key stays empty there too).
+        context.config_mut().plugins.0.insert("updater".into(), serde_json::json!({"pubkey": "", "requireSignedVersion": true}));
+        let plugin = fieldbook_desktop::updates::plugin(&state, pubkey);
+        let app = app_builder(mock_builder(), state).plugin(plugin).build(context).unwrap();
+        let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
+        MockApp { _app: app, webview }
+    }
+
     /// The app's shared state (the store, the sync slot).
     pub fn state(&self) -> tauri::State<'_, AppState> {
         tauri::Manager::state::<AppState>(&self._app)

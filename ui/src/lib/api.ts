@@ -576,3 +576,52 @@ export async function onRevocation(handler: (r: Revocation) => void): Promise<()
   const { listen } = await import("@tauri-apps/api/event");
   return listen<Revocation>("sync-revocation", (e) => handler(e.payload));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Updates from the company's server (`src-tauri/src/updates.rs`, docs/updates.md)
+
+/** A release the server offers. */
+export interface UpdateOffer {
+  version: string;
+  notes_en: string | null;
+  notes_zh: string | null;
+  /** Both languages together (a release without separate notes). */
+  notes: string | null;
+  date: string | null;
+}
+
+export interface UpdateView {
+  current_version: string;
+  /** Updates are off: `"no_key"` (this build has no updater public key); `null`: on. */
+  off_reason: "no_key" | null;
+  /** How this copy is installed: an AppImage updates itself, a package through its manager. */
+  installed: "app_image" | "package_manager" | "installer";
+  can_install: boolean;
+  offered: UpdateOffer | null;
+  last_error: { kind: string; message: string } | null;
+  busy: boolean;
+}
+
+export function updateStatus(): Promise<UpdateView> {
+  return invoke<UpdateView>("update_status");
+}
+
+/** Asks the server now (the app also asks after each successful sync). */
+export function checkUpdate(): Promise<UpdateView> {
+  return invoke<UpdateView>("check_update");
+}
+
+/**
+ * Syncs, then installs the offered release and restarts — only if nothing is left unsynced.
+ * Rejects with `update_pending_changes`, `update_pending_uploads`, `update_sync_failed`, `update_bad_signature`, `update_download_failed`, … and the
+ * running version stays.
+ */
+export function installUpdate(): Promise<UpdateView> {
+  return invoke<UpdateView>("install_update");
+}
+
+/** Calls `handler` when a check finds a newer release. */
+export async function onUpdateAvailable(handler: (v: UpdateView) => void): Promise<() => void> {
+  const { listen } = await import("@tauri-apps/api/event");
+  return listen<UpdateView>("update-available", (e) => handler(e.payload));
+}

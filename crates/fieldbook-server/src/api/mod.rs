@@ -7,6 +7,7 @@
 
 mod attachments;
 pub mod auth;
+mod updates;
 
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -49,6 +50,10 @@ pub struct AppState {
     /// What `/metrics` shows ([`crate::metrics`]), and who may read it.
     pub metrics: std::sync::Arc<crate::metrics::Metrics>,
     pub metrics_access: crate::metrics::Access,
+    /// The address laptops reach the server at, when a proxy changes it (download links).
+    pub public_url: Option<crate::security::PublicUrl>,
+    /// Whether this process serves HTTPS itself (download links without a public URL).
+    pub serving_tls: bool,
 }
 
 /// Every route: path and methods. The router is built from this list, and the OpenAPI
@@ -63,6 +68,8 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/api/sync/pull", &["GET"]),
     ("/api/attachments/missing", &["GET"]),
     ("/api/attachments/{sha256}", &["HEAD", "PATCH", "GET"]),
+    ("/api/updates/{target}/{arch}/{current_version}", &["GET"]),
+    ("/api/updates/download/{id}", &["GET"]),
     ("/api/openapi.json", &["GET"]),
 ];
 
@@ -79,6 +86,8 @@ fn handlers(path: &str) -> MethodRouter<AppState> {
         "/api/attachments/{sha256}" => {
             head(attachments::head).patch(attachments::patch).get(attachments::download).layer(DefaultBodyLimit::max(crate::attachments::MAX_CHUNK_BYTES))
         }
+        "/api/updates/{target}/{arch}/{current_version}" => get(updates::check),
+        "/api/updates/download/{id}" => get(updates::download),
         "/api/openapi.json" => get(openapi),
         other => unreachable!("no handlers for route {other}"),
     }
@@ -116,6 +125,8 @@ pub fn router_with(db: Db, options: &crate::security::Options) -> Router {
             tokens: options.tokens,
             metrics,
             metrics_access: options.metrics_access.clone(),
+            public_url: options.public_url.clone(),
+            serving_tls: options.serving_tls,
         })
 }
 
