@@ -5,7 +5,7 @@
 #   0.1.0/, 0.2.0/                       the debug desktop app built with updater.key.pub as version
 #                                        0.1.0 (N) and 0.2.0 (N+1) — only fieldbook-desktop recompiles
 #                                        — each packed as an AppImage by scripts/package.sh, with the
-#                                        binary beside it; N+1's AppImage signed with updater.key
+#                                        binary it carries beside it; N+1's AppImage signed with updater.key
 #                                        (`tauri signer sign --app-version 0.2.0`)
 #   wrong.AppImage(.sig)                 N+1's AppImage signed with wrong.key as version 0.1.5
 #
@@ -23,9 +23,17 @@ tauri signer generate --ci -p "" -f -w "$OUT/updater.key" >/dev/null
 tauri signer generate --ci -p "" -f -w "$OUT/wrong.key" >/dev/null
 pubkey="$(cat "$OUT/updater.key.pub")"
 for version in 0.1.0 0.2.0; do
-  FIELDBOOK_UPDATER_PUBKEY="$pubkey" TAURI_CONFIG="{\"version\":\"$version\"}" cargo build --locked -p fieldbook-desktop
+  # Without a compiler cache (RUSTC_WRAPPER, e.g. sccache): Tauri's generate_context! reads
+  # TAURI_CONFIG unseen by the cache, which would hand back the other version's object (seen: two
+  # identical binaries). Cargo reruns the build script on the change and recompiles; only this
+  # crate, as the wrapper is not part of cargo's fingerprints.
+  RUSTC_WRAPPER="" CARGO_BUILD_RUSTC_WRAPPER="" \
+    FIELDBOOK_UPDATER_PUBKEY="$pubkey" TAURI_CONFIG="{\"version\":\"$version\"}" cargo build --locked -p fieldbook-desktop
   bash scripts/package.sh appimage --binary target/debug/fieldbook-desktop --version "$version" --out "$OUT/$version"
-  cp target/debug/fieldbook-desktop "$OUT/$version/fieldbook-desktop"
+  # The binary as the AppImage carries it (the packer marks its bundle type in it, so it is not
+  # byte for byte target/debug's): what the test expects the running app's executable to be.
+  (cd "$OUT/$version" && ./Fieldbook_${version}_amd64.AppImage --appimage-extract >/dev/null \
+    && mv squashfs-root/usr/bin/fieldbook-desktop . && rm -rf squashfs-root)
 done
 next="$OUT/0.2.0/Fieldbook_0.2.0_amd64.AppImage"
 tauri signer sign -f "$OUT/updater.key" -p "" --app-version 0.2.0 "$next" >/dev/null

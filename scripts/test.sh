@@ -11,6 +11,12 @@ if [[ "${CI:-}" == "true" ]]; then export CARGO_INCREMENTAL=0; fi
 echo "== UI: build and unit tests"
 (cd ui && npm run build --silent && npm test --silent)
 
+echo "== Desktop updates: keys, versions 0.1.0 and 0.2.0 as AppImages, signatures (tests/desktop_update.rs)"
+# Before the plain build below: that one rebuilds fieldbook-desktop without the throwaway key.
+update_started=$SECONDS
+bash scripts/build-update-e2e.sh
+echo "== Desktop updates: built in $((SECONDS - update_started)) s"
+
 echo "== Rust: build every binary the scenarios drive"
 cargo build --workspace --bins --locked
 

@@ -5,7 +5,9 @@
 //! runtime does, runs `AppRun` with every argument, forwards termination signals to it, waits,
 //! removes the folder and exits with the app's status. A folder whose runtime was killed outright
 //! (SIGKILL: nothing could remove it) is removed at the next start: each folder holds a lock file
-//! that the runtime and the app keep locked while they run, so an unlocked one is abandoned.
+//! that the runtime and the app keep locked while they run, so an unlocked one is abandoned. A
+//! runtime started by the app (a restart after an update) first closes the old folder's lock it
+//! inherited.
 //!
 //! The folder's place matters: Tauri (`tauri_utils::Env::default`) trusts `APPIMAGE`/`APPDIR` only
 //! for an executable under `std::env::temp_dir()/.mount_` (the reference runtime's mount point), and
@@ -99,6 +101,7 @@ fn squashfs_offset(image: &Path) -> io::Result<u64> {
 const LOCK_FILE: &str = ".fieldbook-appimage.lock";
 
 fn launch(image: &Path, offset: u64, argv0: OsString, args: Vec<OsString>) -> Result<ExitCode, String> {
+    close_inherited_locks();
     remove_abandoned_folders();
     let appdir = private_mount_dir(image).map_err(|e| format!("cannot make a private folder under {}: {e}", std::env::temp_dir().display()))?;
     // From here on the folder is removed whatever happens.
@@ -159,6 +162,28 @@ fn forward_signals() {
             libc::sigemptyset(&mut action.sa_mask);
             libc::sigaction(signal, &action, std::ptr::null_mut());
         }
+    }
+}
+
+/// Closes the descriptors of another folder's lock file that this process inherited: when the app
+/// starts its AppImage again (Tauri's restart after an update runs `$APPIMAGE`), the new runtime
+/// and its app would otherwise hold the old folder's lock for as long as they run — keeping that
+/// folder "in use" should its runtime be killed outright, so nobody would ever remove it.
+fn close_inherited_locks() {
+    let Ok(entries) = fs::read_dir("/proc/self/fd") else { return };
+    let inherited: Vec<i32> = entries
+        .flatten()
+        .filter_map(|e| {
+            let fd = e.file_name().to_str()?.parse::<i32>().ok()?;
+            let target = fs::read_link(e.path()).ok()?;
+            let name = target.file_name()?.to_string_lossy().into_owned();
+            // A removed folder's lock reads "….lock (deleted)".
+            (name == LOCK_FILE || name == format!("{LOCK_FILE} (deleted)")).then_some(fd)
+        })
+        .collect();
+    for fd in inherited {
+        // SAFETY: closing a descriptor nothing in this process uses (std knows nothing of it).
+        unsafe { libc::close(fd) };
     }
 }
 
