@@ -22,7 +22,7 @@
 use fantoccini::actions::{InputSource, MouseActions, PointerAction, MOUSE_BUTTON_LEFT};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
-use fieldbook_core::sync::protocol::PROTOCOL_VERSION;
+use fieldbook_scenarios::desktop::{free_port, server_answers, start_xvfb, tauri_driver, Proc};
 use fieldbook_scenarios::{bin, repo_root};
 use serde_json::{json, Value};
 use std::future::Future;
@@ -51,46 +51,6 @@ macro_rules! ensure {
     };
 }
 
-/// A child process in its own process group; dropping it kills the whole group (tauri-driver
-/// starts WebKitWebDriver, which starts the app).
-struct Proc {
-    child: Child,
-}
-
-impl Proc {
-    fn spawn(name: &'static str, cmd: &mut Command) -> Proc {
-        let child = cmd.process_group(0).spawn().unwrap_or_else(|e| {
-            panic!("cannot start {name} ({e}): run scripts/setup.sh, which installs it")
-        });
-        Proc { child }
-    }
-
-    /// Stops the group: SIGTERM, then SIGKILL if it lingers.
-    fn stop(&mut self) {
-        let group = format!("-{}", self.child.id());
-        let _ = Command::new("kill").args(["-TERM", "--", &group]).stderr(Stdio::null()).status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind a free port").local_addr().unwrap().port()
-}
-
 fn wait_for_port(port: u16, what: &str, within: Duration) -> Res {
     let deadline = Instant::now() + within;
     while Instant::now() < deadline {
@@ -100,18 +60,6 @@ fn wait_for_port(port: u16, what: &str, within: Duration) -> Res {
         std::thread::sleep(Duration::from_millis(50));
     }
     fail(format!("{what} did not listen on 127.0.0.1:{port} within {within:?}"))
-}
-
-/// `GET /api/status` answers 200: the server is up.
-fn server_answers(port: u16) -> bool {
-    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else { return false };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-    let req = format!("GET /api/status HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nFieldbook-Protocol: {PROTOCOL_VERSION}\r\nConnection: close\r\n\r\n");
-    if s.write_all(req.as_bytes()).is_err() {
-        return false;
-    }
-    let mut head = [0u8; 12];
-    s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200")
 }
 
 /// The central server as its own process on a SQLite file, so going offline is stopping it.
@@ -173,18 +121,6 @@ impl Server {
     }
 }
 
-/// Xvfb on a display number it picks itself (`-displayfd`), 1366×768 like the app's window.
-fn start_xvfb() -> (Proc, String) {
-    let mut cmd = Command::new("Xvfb");
-    cmd.args(["-displayfd", "1", "-screen", "0", "1366x768x24", "-nolisten", "tcp"]).stdout(Stdio::piped()).stderr(Stdio::null());
-    let mut p = Proc::spawn("Xvfb", &mut cmd);
-    let mut line = String::new();
-    BufReader::new(p.child.stdout.take().unwrap()).read_line(&mut line).expect("read Xvfb's display number");
-    let n = line.trim();
-    assert!(!n.is_empty() && n.chars().all(|c| c.is_ascii_digit()), "Xvfb did not report a display: {line:?}");
-    (p, format!(":{n}"))
-}
-
 /// The app under test: `FIELDBOOK_DESKTOP_BIN` when set (an installed binary or an AppImage),
 /// else this workspace's debug build.
 fn desktop_app() -> PathBuf {
@@ -217,16 +153,6 @@ fn appimage_folders(tmp: &Path) -> Vec<String> {
 fn lock_is_held(folder: &Path) -> bool {
     let lock = folder.join(".fieldbook-appimage.lock");
     lock.exists() && !Command::new("flock").args(["--nonblock", "--shared"]).arg(&lock).arg("true").status().map(|s| s.success()).unwrap_or(false)
-}
-
-fn tauri_driver() -> PathBuf {
-    let on_path = std::env::var_os("PATH").into_iter().flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>());
-    let home = std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo/bin"));
-    on_path
-        .chain(home)
-        .map(|d| d.join("tauri-driver"))
-        .find(|p| p.is_file())
-        .expect("tauri-driver is not installed: scripts/setup.sh installs it (cargo install tauri-driver --locked)")
 }
 
 /// Everything the scenario drives.

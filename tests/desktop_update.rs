@@ -16,7 +16,7 @@
 //! signatures, in target/update-e2e/). Missing pieces are a failure, never a skip.
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use fieldbook_core::sync::protocol::PROTOCOL_VERSION;
+use fieldbook_scenarios::desktop::{free_port, server_answers, start_xvfb, tauri_driver, Proc};
 use fieldbook_scenarios::{bin, repo_root};
 use serde_json::json;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -38,39 +38,6 @@ macro_rules! ensure {
 }
 
 const WAIT: Duration = Duration::from_secs(30);
-
-/// A child in its own process group; dropping it kills the group (tauri-driver starts
-/// WebKitWebDriver, which starts the AppImage, whose runtime starts the app — and the app's
-/// restart after the update stays in that group).
-struct Proc(Child);
-
-impl Proc {
-    fn spawn(name: &str, cmd: &mut Command) -> Proc {
-        Proc(cmd.process_group(0).spawn().unwrap_or_else(|e| panic!("cannot start {name} ({e}): run scripts/setup.sh, which installs it")))
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let group = format!("-{}", self.0.id());
-        let _ = Command::new("kill").args(["-TERM", "--", &group]).stderr(Stdio::null()).status();
-        std::thread::sleep(Duration::from_millis(500));
-        let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn server_answers(port: u16) -> bool {
-    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else { return false };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-    let req = format!("GET /api/status HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nFieldbook-Protocol: {PROTOCOL_VERSION}\r\nConnection: close\r\n\r\n");
-    let mut head = [0u8; 12];
-    s.write_all(req.as_bytes()).is_ok() && s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200")
-}
 
 fn sha256(path: &Path) -> String {
     use sha2::Digest;
@@ -146,21 +113,6 @@ impl Server {
     fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
-}
-
-fn start_xvfb() -> (Proc, String) {
-    let mut cmd = Command::new("Xvfb");
-    cmd.args(["-displayfd", "1", "-screen", "0", "1366x768x24", "-nolisten", "tcp"]).stdout(Stdio::piped()).stderr(Stdio::null());
-    let mut p = Proc::spawn("Xvfb", &mut cmd);
-    let mut line = String::new();
-    BufReader::new(p.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    (p, format!(":{}", line.trim()))
-}
-
-fn tauri_driver() -> PathBuf {
-    let on_path = std::env::var_os("PATH").into_iter().flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>());
-    let home = std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo/bin"));
-    on_path.chain(home).map(|d| d.join("tauri-driver")).find(|p| p.is_file()).expect("tauri-driver is not installed: scripts/setup.sh installs it")
 }
 
 /// The AppImage `image`, started through tauri-driver, with `tmp` as its temporary directory

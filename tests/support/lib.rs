@@ -2,6 +2,7 @@
 //! flaky network to sync through.
 
 pub mod central;
+pub mod desktop;
 pub mod flaky_proxy;
 
 use std::path::{Path, PathBuf};

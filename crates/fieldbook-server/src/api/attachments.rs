@@ -3,7 +3,7 @@
 //! laptops whose technician may read it), and the office's list of missing ones. The rules live
 //! in [`crate::attachments`].
 
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_LENGTH, CONTENT_SECURITY_POLICY, CONTENT_TYPE, ETAG, X_CONTENT_TYPE_OPTIONS};
@@ -108,30 +108,9 @@ pub async fn download(State(s): State<AppState>, caller: Caller, Path(sha): Path
             "attachment {sha} is not on the server, or none of your work orders refers to it (a photo is readable by the technician whose order's answers name it, and by the office)"
         )));
     };
-    // Streamed one chunk at a time from a blocking task, so a large file never sits in memory.
-    let (send, recv) = tokio::sync::mpsc::channel::<std::result::Result<Bytes, std::io::Error>>(2);
-    let db = s.db.clone();
+    // Streamed one chunk at a time, so a large file never sits in memory.
     let name = sha.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut from = 0;
-        loop {
-            let next = db.transaction(Mode::Read, |tx| store::chunk_from(tx, &name, from));
-            let item = match next {
-                Ok(Some((offset, data))) => {
-                    from = offset + data.len() as i64;
-                    Ok(Bytes::from(data))
-                }
-                Ok(None) => return,
-                Err(e) => Err(std::io::Error::other(e.to_string())),
-            };
-            let failed = item.is_err();
-            if send.blocking_send(item).is_err() || failed {
-                return; // the client went away, or the read failed
-            }
-        }
-    });
-    let stream = futures_util::stream::unfold(recv, |mut r| async move { r.recv().await.map(|item| (item, r)) });
-    let mut resp = Body::from_stream(stream).into_response();
+    let mut resp = super::chunked_body(s.db.clone(), move |tx, from| store::chunk_from(tx, &name, from)).into_response();
     let h = resp.headers_mut();
     let media_type = st.media_type.as_deref().map(str::to_ascii_lowercase).filter(|m| SERVED_AS_IS.contains(&m.as_str()));
     h.insert(CONTENT_TYPE, media_type.and_then(|m| HeaderValue::from_str(&m).ok()).unwrap_or(HeaderValue::from_static("application/octet-stream")));

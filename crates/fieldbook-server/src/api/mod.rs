@@ -130,6 +130,35 @@ pub fn router_with(db: Db, options: &crate::security::Options) -> Router {
         })
 }
 
+/// A body streamed one stored chunk at a time from a blocking task, so a large file (a photo, an
+/// update) never sits in memory. `next(tx, from)` reads the first chunk at or after byte `from`
+/// and answers its offset and bytes, or `None` at the end; a read that fails ends the body with
+/// that error, and a client that goes away stops the reads.
+pub(crate) fn chunked_body<F>(db: Db, mut next: F) -> Body
+where
+    F: FnMut(&mut dyn crate::db::Tx, i64) -> Result<Option<(i64, Vec<u8>)>> + Send + 'static,
+{
+    let (send, recv) = tokio::sync::mpsc::channel::<std::result::Result<Bytes, std::io::Error>>(2);
+    tokio::task::spawn_blocking(move || {
+        let mut from = 0;
+        loop {
+            let item = match db.transaction(Mode::Read, |tx| next(tx, from)) {
+                Ok(Some((offset, data))) => {
+                    from = offset + data.len() as i64;
+                    Ok(Bytes::from(data))
+                }
+                Ok(None) => return,
+                Err(e) => Err(std::io::Error::other(e.to_string())),
+            };
+            let failed = item.is_err();
+            if send.blocking_send(item).is_err() || failed {
+                return; // the client went away, or the read failed
+            }
+        }
+    });
+    Body::from_stream(futures_util::stream::unfold(recv, |mut r| async move { r.recv().await.map(|item| (item, r)) }))
+}
+
 /// Refuses requests without the `Fieldbook-Protocol` this build speaks with 426 and "please update Fieldbook".
 /// The OpenAPI document is exempt so that documentation tools can fetch it.
 async fn require_protocol(req: Request, next: Next) -> Response {

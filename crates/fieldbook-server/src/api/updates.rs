@@ -3,7 +3,6 @@
 //! /api/updates/download/{id}` (its artifact, streamed). Only for an enrolled, unrevoked laptop
 //! (`AuthDevice`). The rules live in [`crate::releases`].
 
-use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, HOST, X_CONTENT_TYPE_OPTIONS};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -56,28 +55,8 @@ pub async fn download(State(s): State<AppState>, AuthDevice(device): AuthDevice,
         return Err(Error::NotFound(format!("release {id} is not published (withdrawn, or never was); the laptop keeps its version")));
     };
     tracing::info!(device = %device.id, version = %release.version, "sending a desktop update");
-    // Streamed one chunk at a time from a blocking task, as attachments are.
-    let (send, recv) = tokio::sync::mpsc::channel::<std::result::Result<Bytes, std::io::Error>>(2);
-    let db = s.db.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut from = 0;
-        loop {
-            let item = match db.transaction(Mode::Read, |tx| releases::chunk_from(tx, id, from)) {
-                Ok(Some((offset, data))) => {
-                    from = offset + data.len() as i64;
-                    Ok(Bytes::from(data))
-                }
-                Ok(None) => return,
-                Err(e) => Err(std::io::Error::other(e.to_string())),
-            };
-            let failed = item.is_err();
-            if send.blocking_send(item).is_err() || failed {
-                return;
-            }
-        }
-    });
-    let stream = futures_util::stream::unfold(recv, |mut r| async move { r.recv().await.map(|item| (item, r)) });
-    let mut resp = Body::from_stream(stream).into_response();
+    // Streamed one chunk at a time, as attachments are.
+    let mut resp = super::chunked_body(s.db.clone(), move |tx, from| releases::chunk_from(tx, id, from)).into_response();
     let h = resp.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));
     h.insert(CONTENT_DISPOSITION, HeaderValue::from_static("attachment"));
