@@ -26,9 +26,11 @@ for version in 0.1.0 0.2.0; do
   # Without a compiler cache (RUSTC_WRAPPER, e.g. sccache): Tauri's generate_context! reads
   # TAURI_CONFIG unseen by the cache, which would hand back the other version's object (seen: two
   # identical binaries). Cargo reruns the build script on the change and recompiles; only this
-  # crate, as the wrapper is not part of cargo's fingerprints.
+  # crate, as the wrapper is not part of cargo's fingerprints. The same package set as
+  # scripts/test.sh's next step (`--workspace --bins`), so dependencies are built once with the
+  # same features (a `-p fieldbook-desktop` build unifies them differently and builds them twice).
   RUSTC_WRAPPER="" CARGO_BUILD_RUSTC_WRAPPER="" \
-    FIELDBOOK_UPDATER_PUBKEY="$pubkey" TAURI_CONFIG="{\"version\":\"$version\"}" cargo build --locked -p fieldbook-desktop
+    FIELDBOOK_UPDATER_PUBKEY="$pubkey" TAURI_CONFIG="{\"version\":\"$version\"}" cargo build --locked --workspace --bins
   bash scripts/package.sh appimage --binary target/debug/fieldbook-desktop --version "$version" --out "$OUT/$version"
   # The binary as the AppImage carries it (the packer marks its bundle type in it, so it is not
   # byte for byte target/debug's): what the test expects the running app's executable to be.
