@@ -26,11 +26,10 @@ use fieldbook_scenarios::desktop::{free_port, server_answers, start_xvfb, tauri_
 use fieldbook_scenarios::{bin, repo_root};
 use serde_json::{json, Value};
 use std::future::Future;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
+use std::io::Read;
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const ANSWERS: &str = include_str!("../demo/fixtures/inspection-wo-1001.json");

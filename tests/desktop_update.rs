@@ -19,12 +19,9 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use fieldbook_scenarios::desktop::{free_port, server_answers, start_xvfb, tauri_driver, Proc};
 use fieldbook_scenarios::{bin, repo_root};
 use serde_json::json;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 type Res<T = ()> = Result<T, String>;

@@ -48,7 +48,7 @@ async fn the_token_check_tells_the_epoch_the_feed_and_what_was_acknowledged(b: B
 
     let order = id("work_orders", "WO-1002");
     let e = li.entry("work_orders", &order, json!({"status": "en_route"}));
-    li.push(&s, &[e.clone()]).await;
+    li.push(&s, std::slice::from_ref(&e)).await;
     let after = lineage_of(&s, &li).await;
     assert_eq!((after.acked_seq, after.acked_hlc.as_deref()), (1, Some(e.hlc.as_str())));
     assert_eq!(after.epoch, first.epoch);
@@ -277,7 +277,7 @@ fn resending_any_part_of_a_history_twice_changes_nothing(b: Backend) {
                 let items: Vec<String> = (0..4).map(|i| format!("prop.{case}.{i}")).collect();
                 let ids: Vec<String> = items.iter().map(|item| fieldbook_core::policy::answer_id(&order, item, "")).collect();
                 // Per record: its fields and each field's stamp, as the laptop holds them.
-                let mut held: BTreeMap<usize, (Map<String, Value>, Map<String, Value>)> = BTreeMap::new();
+                let mut held: BTreeMap<usize, FieldsAndStamps> = BTreeMap::new();
                 let mut entries = Vec::new();
                 for (i, v, noted) in &writes {
                     let fields = match held.contains_key(i) {
@@ -356,3 +356,6 @@ fn resending_any_part_of_a_history_twice_changes_nothing_on_sqlite() {
 fn resending_any_part_of_a_history_twice_changes_nothing_on_postgres() {
     resending_any_part_of_a_history_twice_changes_nothing(Backend::Postgres)
 }
+
+/// A record's fields and each field's stamp.
+type FieldsAndStamps = (Map<String, Value>, Map<String, Value>);

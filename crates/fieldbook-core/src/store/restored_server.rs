@@ -59,6 +59,10 @@ fn rank(entity: &str) -> u8 {
     }
 }
 
+
+/// One record to send again: its place in the queue (the stamp it goes at, the entity's rank,
+/// its id), the entity, the entry's stamp (its newest field's), the fields and their own stamps.
+type Resend = ((String, u8, String), String, String, Map<String, Value>, Map<String, Value>);
 impl Store {
     /// Compares what the server says of itself with what this laptop knows. `None`: nothing was
     /// lost (or nothing is known yet: the first sync with a server that tells its epoch).
@@ -93,7 +97,7 @@ impl Store {
         let after = server.acked_hlc.clone().filter(|_| server.acked_seq > 0);
         self.write(|tx| {
             let conn = tx.conn();
-            let mut resend: Vec<((String, u8, String), String, String, Map<String, Value>, Map<String, Value>)> = Vec::new();
+            let mut resend: Vec<Resend> = Vec::new();
             for spec in entity::ENTITIES {
                 // Reference data is the office's: never this laptop's to send.
                 if entity::policy(spec.name).is_some_and(|p| p.owner == Owner::Office) {
