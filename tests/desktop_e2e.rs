@@ -729,16 +729,34 @@ fn key_from_keyring(bus: &str, laptop_dir: &Path) -> Res<String> {
     Ok(key)
 }
 
+/// One scenario's world: a temporary folder holding the demo server's database, the app's home
+/// and the laptop's store folder, and a display of its own.
+struct Rig {
+    dir: tempfile::TempDir,
+    _xvfb: Proc,
+    display: String,
+    home: PathBuf,
+    laptop_dir: PathBuf,
+}
+
+impl Rig {
+    fn start(prefix: &str) -> (Rig, Server) {
+        let dir = tempfile::Builder::new().prefix(prefix).tempdir().expect("temp dir");
+        let server = Server::with_demo(dir.path());
+        let (xvfb, display) = start_xvfb();
+        let home = dir.path().join("home");
+        let laptop_dir = dir.path().join("laptop");
+        std::fs::create_dir_all(&laptop_dir).unwrap();
+        (Rig { dir, _xvfb: xvfb, display, home, laptop_dir }, server)
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn technician_day_in_the_desktop_app() {
     let _one = ONE_APP_AT_A_TIME.lock().await;
     let started = Instant::now();
-    let dir = tempfile::Builder::new().prefix("fieldbook-e2e-").tempdir().expect("temp dir");
-    let server = Server::with_demo(dir.path());
-    let (_xvfb, display) = start_xvfb();
-    let home = dir.path().join("home");
-    let laptop_dir = dir.path().join("laptop");
-    std::fs::create_dir_all(&laptop_dir).unwrap();
+    let (rig, server) = Rig::start("fieldbook-e2e-");
+    let (dir, display, home, laptop_dir) = (&rig.dir, &rig.display, &rig.home, &rig.laptop_dir);
     let app = launch(&home, &display, &laptop_dir.join("laptop.db"), KeyStore::Keyring).await;
     let bus = app.bus.clone().unwrap();
 
@@ -760,7 +778,7 @@ async fn technician_day_in_the_desktop_app() {
             Ok(())
         });
     }
-    ctx.finish(dir, result).await;
+    ctx.finish(rig.dir, result).await;
     eprintln!("desktop_e2e: the technician's day took {:.1} s", started.elapsed().as_secs_f64());
 }
 
@@ -800,12 +818,8 @@ async fn passphrase_laptop(ctx: &mut Ctx, relaunch: impl AsyncFnOnce() -> Client
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_laptop_without_a_keyring_unlocks_with_its_passphrase() {
     let _one = ONE_APP_AT_A_TIME.lock().await;
-    let dir = tempfile::Builder::new().prefix("fieldbook-e2e-pass-").tempdir().expect("temp dir");
-    let server = Server::with_demo(dir.path());
-    let (_xvfb, display) = start_xvfb();
-    let home = dir.path().join("home");
-    let laptop_dir = dir.path().join("laptop");
-    std::fs::create_dir_all(&laptop_dir).unwrap();
+    let (rig, server) = Rig::start("fieldbook-e2e-pass-");
+    let (display, home, laptop_dir) = (&rig.display, &rig.home, &rig.laptop_dir);
     let db = laptop_dir.join("laptop.db");
     let first = launch(&home, &display, &db, KeyStore::Passphrase).await;
     let mut ctx = Ctx { c: first.client.clone(), server, shots: None, locale: "en" };
@@ -821,7 +835,7 @@ async fn a_laptop_without_a_keyring_unlocks_with_its_passphrase() {
     if result.is_ok() {
         result = check_store_at_rest(&laptop_dir, KeyStore::Passphrase);
     }
-    ctx.finish(dir, result).await;
+    ctx.finish(rig.dir, result).await;
 }
 
 /// What an administrator's installation must do: start, enrol, sync, open an order.
@@ -851,12 +865,8 @@ async fn smoke_start_enrol_sync_open_an_order() {
     let _one = ONE_APP_AT_A_TIME.lock().await;
     let started = Instant::now();
     let app_path = desktop_app();
-    let dir = tempfile::Builder::new().prefix("fieldbook-e2e-smoke-").tempdir().expect("temp dir");
-    let server = Server::with_demo(dir.path());
-    let (_xvfb, display) = start_xvfb();
-    let home = dir.path().join("home");
-    let laptop_dir = dir.path().join("laptop");
-    std::fs::create_dir_all(&laptop_dir).unwrap();
+    let (rig, server) = Rig::start("fieldbook-e2e-smoke-");
+    let (display, home, laptop_dir) = (&rig.display, &rig.home, &rig.laptop_dir);
     let app = launch(&home, &display, &laptop_dir.join("laptop.db"), KeyStore::Keyring).await;
     let mut ctx = Ctx { c: app.client.clone(), server, shots: None, locale: "en" };
     let tmp = home.join("tmp");
@@ -878,7 +888,7 @@ async fn smoke_start_enrol_sync_open_an_order() {
             result = fail(format!("the AppImage's app still runs from {left:?} in {} after closing", tmp.display()));
         }
     }
-    ctx.finish(dir, result).await;
+    ctx.finish(rig.dir, result).await;
     drop(app);
     eprintln!("desktop_e2e: the smoke scenario on {} took {:.1} s", app_path.display(), started.elapsed().as_secs_f64());
 }
