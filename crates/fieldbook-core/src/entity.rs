@@ -69,7 +69,10 @@ pub const ENTITIES: &[EntitySpec] = &[
     },
     EntitySpec {
         name: "satisfaction_cards",
-        fields: &[("work_order_id", Text), ("attitude", Integer), ("skill", Integer), ("arrival", Integer), ("promise", Integer), ("comment", Text), ("rated_at", Text), ("deleted", Bool)],
+        fields: &[
+            ("work_order_id", Text), ("attitude", Integer), ("skill", Integer), ("arrival", Integer), ("promise", Integer), ("comment", Text), ("rated_at", Text),
+            ("taken_by", Text), ("deleted", Bool),
+        ],
     },
     EntitySpec {
         name: "signatures",
@@ -83,6 +86,51 @@ pub const ENTITIES: &[EntitySpec] = &[
         fields: &[("work_order_id", Text), ("from_revision", Integer), ("reason", Text), ("amended_by", Text), ("amended_at", Text), ("deleted", Bool)],
     },
     EntitySpec { name: "attachments", fields: &[("media_type", Text), ("byte_size", Integer), ("original_name", Text), ("added_at", Text), ("deleted", Bool)] },
+    EntitySpec { name: "service_calendars", fields: &[("version", Integer), ("effective_from", Text), ("body", Json), ("published_at", Text), ("deleted", Bool)] },
+    EntitySpec {
+        name: "escalations",
+        fields: &[
+            ("work_order_id", Text), ("repair_record_id", Text), ("escalate_to", Text), ("note", Text), ("raised_at", Text), ("raised_by", Text),
+            ("status", Text), ("response", Text), ("answered_by", Text), ("answered_at", Text), ("deleted", Bool),
+        ],
+    },
+];
+
+/// The service desk's own records (#11): kept on the server, in the same `records` table, merged
+/// by the same rule and written through the same feed writer as every other record, but sent to
+/// no laptop and written by none (their policy's owner is [`Owner::Desk`]). A laptop's store has
+/// no tables for them; everything that walks a laptop's tables walks [`ENTITIES`] only.
+pub const DESK_ENTITIES: &[EntitySpec] = &[
+    EntitySpec {
+        name: "calls",
+        fields: &[
+            ("number", Text), ("channel", Text), ("call_type", Text), ("caller_name", Text), ("caller_phone", Text), ("customer_id", Text), ("site_id", Text),
+            ("asset_ids", Json), ("equipment_model", Text), ("problem", Text), ("reported_at", Text), ("taken_by", Text), ("priority", Text),
+            ("work_order_id", Text), ("complaint_id", Text), ("return_visit_id", Text), ("follows_order_id", Text), ("answer", Text), ("closed_at", Text),
+            ("deleted", Bool),
+        ],
+    },
+    EntitySpec {
+        name: "return_visits",
+        fields: &[
+            ("work_order_id", Text), ("due_on", Text), ("status", Text), ("visited_at", Text), ("visited_by", Text), ("answered_by", Text), ("solved", Bool),
+            ("note", Text), ("card_id", Text), ("new_call_id", Text), ("deleted", Bool),
+        ],
+    },
+    EntitySpec {
+        name: "complaints",
+        fields: &[
+            ("number", Text), ("source", Text), ("source_id", Text), ("customer_id", Text), ("work_order_ids", Json), ("technicians", Json), ("category", Text),
+            ("severity", Text), ("foreign_customer", Bool), ("description", Text), ("responsible", Text), ("registered_at", Text), ("registered_by", Text),
+            ("first_report_due", Text), ("first_reported_at", Text), ("close_due", Text), ("status", Text), ("result", Text), ("written_reply", Text),
+            ("informed_at", Text), ("informed_how", Text), ("closed_at", Text), ("deleted", Bool),
+        ],
+    },
+    EntitySpec { name: "complaint_steps", fields: &[("complaint_id", Text), ("at", Text), ("by", Text), ("kind", Text), ("note", Text), ("deleted", Bool)] },
+    EntitySpec {
+        name: "close_exceptions",
+        fields: &[("work_order_id", Text), ("revision", Integer), ("kind", Text), ("reason", Text), ("photo_id", Text), ("recorded_by", Text), ("recorded_at", Text), ("deleted", Bool)],
+    },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -180,6 +228,9 @@ pub enum Owner {
     TimeOf,
     /// An attachment: the technician who first pushed its record.
     FirstAuthor,
+    /// The service desk's records ([`DESK_ENTITIES`]): the office's, on the server only; no
+    /// laptop reads or writes them.
+    Desk,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -375,6 +426,8 @@ pub const POLICY: &[EntityPolicy] = {
             rule("promise", Technician, Int(1, 4)).required(),
             rule("comment", Technician, Text(LONG)),
             rule("rated_at", Technician, Timestamp).required().incidental(),
+            // The desk login that took the card by phone at a return visit; empty: on site.
+            rule("taken_by", Office, Any),
             rule("deleted", Technician, Any).not_null(),
         ],
     },
@@ -423,6 +476,76 @@ pub const POLICY: &[EntityPolicy] = {
             rule("deleted", Technician, Any).not_null(),
         ],
     },
+    // The working-hours calendar and response policies every deadline is computed from
+    // (`crate::service_calendar`): published by an admin as numbered versions, never changed.
+    EntityPolicy {
+        entity: "service_calendars",
+        owner: Owner::Office,
+        id: IdRule::Chosen,
+        fields: &[office("version"), office("effective_from"), office("body"), office("published_at"), office("deleted")],
+    },
+    // A technician asks for the supervisor or an engineer on a repair; the office answers.
+    EntityPolicy {
+        entity: "escalations",
+        owner: Owner::OrderOf,
+        id: IdRule::Chosen,
+        fields: &[
+            rule("work_order_id", TechnicianCreates, Refers(OwnOrder)).required(),
+            rule("repair_record_id", TechnicianCreates, Refers(RepairOfOrder)),
+            rule("escalate_to", TechnicianCreates, OneOf(&["supervisor", "engineer"])).required(),
+            rule("note", Technician, Text(LONG)).required(),
+            rule("raised_at", TechnicianCreates, Timestamp).required(),
+            rule("raised_by", TechnicianCreates, Refers(TheTechnician)).required(),
+            rule("status", Office, Any),
+            rule("response", Office, Any),
+            rule("answered_by", Office, Any),
+            rule("answered_at", Office, Any),
+            rule("deleted", Technician, Any).not_null(),
+        ],
+    },
+    EntityPolicy {
+        entity: "calls",
+        owner: Owner::Desk,
+        id: IdRule::Chosen,
+        fields: &[
+            office("number"), office("channel"), office("call_type"), office("caller_name"), office("caller_phone"), office("customer_id"), office("site_id"),
+            office("asset_ids"), office("equipment_model"), office("problem"), office("reported_at"), office("taken_by"), office("priority"),
+            office("work_order_id"), office("complaint_id"), office("return_visit_id"), office("follows_order_id"), office("answer"), office("closed_at"),
+            office("deleted"),
+        ],
+    },
+    EntityPolicy {
+        entity: "return_visits",
+        owner: Owner::Desk,
+        id: IdRule::Chosen,
+        fields: &[
+            office("work_order_id"), office("due_on"), office("status"), office("visited_at"), office("visited_by"), office("answered_by"), office("solved"),
+            office("note"), office("card_id"), office("new_call_id"), office("deleted"),
+        ],
+    },
+    EntityPolicy {
+        entity: "complaints",
+        owner: Owner::Desk,
+        id: IdRule::Chosen,
+        fields: &[
+            office("number"), office("source"), office("source_id"), office("customer_id"), office("work_order_ids"), office("technicians"), office("category"),
+            office("severity"), office("foreign_customer"), office("description"), office("responsible"), office("registered_at"), office("registered_by"),
+            office("first_report_due"), office("first_reported_at"), office("close_due"), office("status"), office("result"), office("written_reply"),
+            office("informed_at"), office("informed_how"), office("closed_at"), office("deleted"),
+        ],
+    },
+    EntityPolicy {
+        entity: "complaint_steps",
+        owner: Owner::Desk,
+        id: IdRule::Chosen,
+        fields: &[office("complaint_id"), office("at"), office("by"), office("kind"), office("note"), office("deleted")],
+    },
+    EntityPolicy {
+        entity: "close_exceptions",
+        owner: Owner::Desk,
+        id: IdRule::Chosen,
+        fields: &[office("work_order_id"), office("revision"), office("kind"), office("reason"), office("photo_id"), office("recorded_by"), office("recorded_at"), office("deleted")],
+    },
     ]
 };
 
@@ -431,8 +554,14 @@ pub fn policy(entity: &str) -> Option<&'static EntityPolicy> {
     POLICY.iter().find(|p| p.entity == entity)
 }
 
+/// A synced entity: a laptop's ([`ENTITIES`]) or the desk's ([`DESK_ENTITIES`]).
 pub fn spec(entity: &str) -> Option<&'static EntitySpec> {
-    ENTITIES.iter().find(|e| e.name == entity)
+    ENTITIES.iter().chain(DESK_ENTITIES).find(|e| e.name == entity)
+}
+
+/// Is this one of the service desk's server-only records?
+pub fn is_desk(entity: &str) -> bool {
+    DESK_ENTITIES.iter().any(|e| e.name == entity)
 }
 
 /// Converts a change's JSON value into the SQL value stored for a field of this type.
@@ -500,15 +629,16 @@ mod tests {
     /// added to the whitelist without a rule would be writable by nobody (or, worse, unchecked).
     #[test]
     fn the_write_policy_covers_every_field_of_every_entity() {
-        assert_eq!(POLICY.len(), ENTITIES.len());
-        for (e, p) in ENTITIES.iter().zip(POLICY) {
+        assert_eq!(POLICY.len(), ENTITIES.len() + DESK_ENTITIES.len());
+        for (e, p) in ENTITIES.iter().chain(DESK_ENTITIES).zip(POLICY) {
             assert_eq!(e.name, p.entity);
             let names: Vec<&str> = p.fields.iter().map(|f| f.name).collect();
             let expected: Vec<&str> = e.fields.iter().map(|(n, _)| *n).collect();
             assert_eq!(names, expected, "{}", e.name);
-            if p.owner == Owner::Office {
+            if p.owner == Owner::Office || p.owner == Owner::Desk {
                 assert!(p.fields.iter().all(|f| f.writer == Writer::Office), "{}: reference data is the office's", e.name);
             }
+            assert_eq!(p.owner == Owner::Desk, is_desk(e.name), "{}: the desk's records and only they are Owner::Desk", e.name);
         }
     }
 

@@ -30,6 +30,9 @@ pub fn check_laptop_write<'a>(entity: &str, id: &str, fields: &'a Map<String, Va
     if policy.owner == Owner::Office {
         return Err(format!("{entity} are reference data kept by the office; a laptop cannot change them (ask the office to correct the record)"));
     }
+    if policy.owner == Owner::Desk {
+        return Err(format!("{entity} are the service desk's records, kept on the server; a laptop can neither read nor change them (ask the service desk)"));
+    }
     check_id_shape(policy.id, id)?;
     // Named only for a refusal: formatting it for every entry showed in the push profile.
     let name = || format!("{} {}", singular(entity), clip(id));
@@ -226,6 +229,7 @@ pub fn markdown_table() -> String {
             Owner::OrderOf => "its work order's technician; never moves",
             Owner::TimeOf => "its technician (and its order's)",
             Owner::FirstAuthor => "the technician who first pushed it",
+            Owner::Desk => "the service desk's: on the server only, no laptop",
         };
         let id = match p.id {
             IdRule::Chosen => "any",
@@ -367,6 +371,18 @@ mod tests {
         assert!(check_laptop_write("customers", "c1", &map(json!({"name": "x"})), None).unwrap_err().contains("reference data"));
         assert!(check_laptop_write("users", "u1", &map(json!({"name": "x"})), None).is_err());
         assert!(check_laptop_write("attachments", "not-a-hash", &map(json!({"deleted": true})), None).unwrap_err().contains("SHA-256"));
+        // The desk's records: no laptop writes one, whatever it sends.
+        for desk in crate::entity::DESK_ENTITIES {
+            let why = check_laptop_write(desk.name, "x1", &map(json!({"deleted": false})), None).unwrap_err();
+            assert!(why.contains("service desk"), "{}: {why}", desk.name);
+        }
+        // Escalations: the technician asks, the office answers.
+        let esc = map(json!({"work_order_id": "wo", "escalate_to": "engineer", "note": "needs a new board", "raised_at": "2026-12-06T08:00:00Z", "raised_by": "li.wei"}));
+        assert!(check_laptop_write("escalations", "e1", &esc, None).is_ok());
+        let answered = map(json!({"status": "resolved", "response": "done"}));
+        assert!(check_laptop_write("escalations", "e1", &answered, Some(&esc)).unwrap_err().contains("office"));
+        let bad_to = map(json!({"work_order_id": "wo", "escalate_to": "ceo", "note": "n", "raised_at": "2026-12-06T08:00:00Z", "raised_by": "li.wei"}));
+        assert!(check_laptop_write("escalations", "e2", &bad_to, None).is_err());
     }
 
     /// docs/sync.md shows the policy as it is in the code.

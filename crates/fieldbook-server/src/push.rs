@@ -152,7 +152,7 @@ fn apply_with(w: &mut Writer<'_>, device: &DeviceIdentity, req: &PushRequest) ->
 fn prefetch<'e>(w: &mut Writer<'_>, entries: impl Iterator<Item = &'e PushEntry> + Clone) -> Result<()> {
     let mut by_entity: HashMap<&str, Vec<&str>> = HashMap::new();
     for e in entries.clone() {
-        if entity::spec(&e.entity).is_some() && !REFERENCE.contains(&e.entity.as_str()) {
+        if entity::spec(&e.entity).is_some() && !REFERENCE.contains(&e.entity.as_str()) && !entity::is_desk(&e.entity) {
             by_entity.entry(e.entity.as_str()).or_default().push(e.record_id.as_str());
         }
     }
@@ -193,7 +193,7 @@ fn check(w: &mut Writer<'_>, device: &DeviceIdentity, e: &PushEntry) -> Result<V
     };
     let owner = entity::policy(&e.entity).map(|p| p.owner);
     let stored = match owner {
-        Some(o) if o != Owner::Office && e.record_id.len() <= policy::MAX_ID_LEN => w.load(&e.entity, &e.record_id)?,
+        Some(o) if o != Owner::Office && o != Owner::Desk && e.record_id.len() <= policy::MAX_ID_LEN => w.load(&e.entity, &e.record_id)?,
         _ => None,
     };
     let stored_fields = match &stored {
@@ -208,7 +208,7 @@ fn check(w: &mut Writer<'_>, device: &DeviceIdentity, e: &PushEntry) -> Result<V
         Some(Owner::OrderOf) => check_child(w, device, &e.entity, e)?,
         Some(Owner::TimeOf) => check_time_entry(w, tech, e)?,
         Some(Owner::FirstAuthor) => crate::attachments::check_record(w, tech, e)?,
-        Some(Owner::Office) | None => Ok(()),
+        Some(Owner::Office | Owner::Desk) | None => Ok(()),
     };
     if let Err(reason) = owner {
         return Ok(Err(reason));

@@ -14,13 +14,13 @@ use crate::error::{Error, Result};
 use crate::params;
 
 /// Entities that hang under one work order (their `work_order_id`).
-pub const ORDER_CHILDREN: &[&str] = &["inspection_answers", "repair_records", "time_entries", "satisfaction_cards", "signatures", "amendments"];
+pub const ORDER_CHILDREN: &[&str] = &["inspection_answers", "repair_records", "time_entries", "satisfaction_cards", "signatures", "amendments", "escalations"];
 
 /// Reference data: kept by the office, never written by a laptop.
-pub const REFERENCE: &[&str] = &["customers", "sites", "assets", "contracts", "parts", "checklist_templates"];
+pub const REFERENCE: &[&str] = &["customers", "sites", "assets", "contracts", "parts", "checklist_templates", "service_calendars"];
 
 /// Reference data every technician receives (feed scope NULL).
-pub const FOR_EVERYONE: &[&str] = &["parts", "checklist_templates"];
+pub const FOR_EVERYONE: &[&str] = &["parts", "checklist_templates", "service_calendars"];
 
 fn parse_map(entity: &str, id: &str, what: &str, text: &str) -> Result<Map<String, Value>> {
     serde_json::from_str(text).map_err(|e| Error::Internal(format!("stored {what} of {entity} {id} are not a JSON object: {e}")))
@@ -222,6 +222,9 @@ pub fn owner_of(entity: &str, fields: &Map<String, Value>) -> Option<String> {
         "sites" | "contracts" => "customer_id",
         "assets" => "site_id",
         e if ORDER_CHILDREN.contains(&e) => "work_order_id",
+        // The desk's records hang off the order they are about, or their complaint.
+        "return_visits" | "close_exceptions" => "work_order_id",
+        "complaint_steps" => "complaint_id",
         _ => return None,
     };
     text_of(fields, field).filter(|s| !s.is_empty()).map(str::to_owned)

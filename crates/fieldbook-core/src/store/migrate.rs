@@ -18,6 +18,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../../../../migrations/client/0007_search_after_pull.sql")),
     (8, include_str!("../../../../migrations/client/0008_pull_refused.sql")),
     (9, include_str!("../../../../migrations/client/0009_server_restore.sql")),
+    (10, include_str!("../../../../migrations/client/0010_desk.sql")),
 ];
 
 pub fn latest() -> i64 {

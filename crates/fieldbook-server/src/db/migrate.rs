@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, include_str!("../../../../migrations/server-sqlite/0007_token_rotation.sql"), include_str!("../../../../migrations/server-postgres/0007_token_rotation.sql")),
     (8, include_str!("../../../../migrations/server-sqlite/0008_server_epoch.sql"), include_str!("../../../../migrations/server-postgres/0008_server_epoch.sql")),
     (9, include_str!("../../../../migrations/server-sqlite/0009_releases.sql"), include_str!("../../../../migrations/server-postgres/0009_releases.sql")),
+    (10, include_str!("../../../../migrations/server-sqlite/0010_service_desk.sql"), include_str!("../../../../migrations/server-postgres/0010_service_desk.sql")),
 ];
 
 /// The version that added the console's projections; reaching it fills them from `records`.
