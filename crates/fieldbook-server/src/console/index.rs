@@ -1,5 +1,6 @@
 //! The console's projections: typed, indexed copies of the records the console lists and
-//! counts (`work_order_index`, `reference_index`, `work_item_index`, migration 0002). Records
+//! counts (`work_order_index`, `reference_index`, `work_item_index`, migration 0002; the service
+//! desk's in [`super::desk_index`]). Records
 //! stay JSON in `records`; [`project`] is called by the feed writer (`crate::feed`) for every
 //! record it writes, in the same transaction, so a projection never disagrees with its record.
 //! [`rebuild`] fills them from `records` once, when the migration adds them to a database that
@@ -26,7 +27,7 @@ use crate::records::{self, Stored};
 pub const PROJECTED: &[&str] =
     &["customers", "sites", "assets", "contracts", "work_orders", "repair_records", "time_entries", "satisfaction_cards", "inspection_answers"];
 
-fn text(f: &Map<String, Value>, k: &str) -> db::Value {
+pub(super) fn text(f: &Map<String, Value>, k: &str) -> db::Value {
     match f.get(k) {
         Some(Value::String(s)) => db::Value::Text(s.clone()),
         Some(Value::Number(n)) => db::Value::Text(n.to_string()),
@@ -34,7 +35,7 @@ fn text(f: &Map<String, Value>, k: &str) -> db::Value {
     }
 }
 
-fn int(f: &Map<String, Value>, k: &str) -> db::Value {
+pub(super) fn int(f: &Map<String, Value>, k: &str) -> db::Value {
     match f.get(k) {
         Some(Value::Number(n)) => n.as_i64().map(db::Value::Int).unwrap_or(db::Value::Null),
         Some(Value::Bool(b)) => db::Value::Int(*b as i64),
@@ -42,7 +43,7 @@ fn int(f: &Map<String, Value>, k: &str) -> db::Value {
     }
 }
 
-fn deleted(f: &Map<String, Value>) -> db::Value {
+pub(super) fn deleted(f: &Map<String, Value>) -> db::Value {
     db::Value::Int((f.get("deleted") == Some(&Value::Bool(true))) as i64)
 }
 
@@ -174,7 +175,7 @@ const WORK_ORDER_TAIL: &str = "ON CONFLICT (id) DO UPDATE SET number = excluded.
      deleted = excluded.deleted";
 
 /// Writes rows many per statement.
-fn upsert(tx: &mut dyn Tx, head: &'static str, tail: &'static str, cols: usize, rows: Vec<Vec<db::Value>>) -> Result<()> {
+pub(super) fn upsert(tx: &mut dyn Tx, head: &'static str, tail: &'static str, cols: usize, rows: Vec<Vec<db::Value>>) -> Result<()> {
     let mut rows = rows.into_iter();
     for n in db::row_chunks(rows.len()) {
         let params: Vec<db::Value> = rows.by_ref().take(n).flatten().collect();
@@ -263,7 +264,8 @@ pub fn project(tx: &mut dyn Tx, written: &[(&str, &str, &Stored)]) -> Result<()>
     }
     affected.extend(rollup::orders_near_repairs(tx, &repairs)?);
     let affected: Vec<&str> = affected.iter().map(String::as_str).collect();
-    rollup::refresh_not_fixed(tx, &affected)
+    rollup::refresh_not_fixed(tx, &affected)?;
+    super::desk_index::project(tx, written)
 }
 
 /// Checklist templates by work order, read once per batch.
@@ -298,7 +300,7 @@ impl Templates {
 
 /// Fills the projections from `records` (after the migration that adds them).
 pub fn rebuild(tx: &mut dyn Tx) -> Result<()> {
-    for entity in PROJECTED {
+    for entity in PROJECTED.iter().chain(super::desk_index::PROJECTED) {
         let all = records::all(tx, entity)?;
         let stored: Vec<(String, Stored)> =
             all.into_iter().map(|(id, s)| (id, Stored::from_state(s))).collect();

@@ -25,6 +25,7 @@ pub mod audit;
 pub mod calls;
 pub mod conflicts;
 pub mod csv;
+pub mod desk_index;
 pub mod index;
 pub mod people;
 pub mod settings;
