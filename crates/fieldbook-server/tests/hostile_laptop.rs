@@ -1,7 +1,7 @@
 //! Property test: a hostile laptop against the real server, on SQLite and on PostgreSQL.
 //!
 //! zhang.min's enrolled laptop sends random pushes — any entity, any field, any id (li.wei's
-//! orders, derived answer ids, reference data, made-up ids), any value (wrong types, impossible
+//! orders, derived answer ids, reference data, the service desk's records, made-up ids), any value (wrong types, impossible
 //! dates, non-ASCII timestamps, other technicians' ids), any stamp (malformed, far future, a
 //! full counter, another writer's) — and random attachment calls, interleaved with the office's
 //! writes and li.wei's honest laptop syncing. After every step:
@@ -11,7 +11,9 @@
 //!    conflict about it is recorded;
 //! 3. every order shown as signed verifies against its live records;
 //! 4. li.wei's laptop, once synced, holds exactly what the server holds in its scope;
-//! 5. the server never answers 5xx (and so never panicked).
+//! 5. the server never answers 5xx (and so never panicked);
+//! 6. no record of the service desk (calls, return visits, complaints…) carries a stamp of the
+//!    hostile laptop.
 //!
 //! One server per backend lives through all cases, so the state the hostile laptop meets grows
 //! as the run goes on. `FIELDBOOK_HOSTILE_CASES` sets the number of cases per backend (default
@@ -23,7 +25,12 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use common::{id, Backend, Laptop, TestServer};
-use fieldbook_core::entity::ENTITIES;
+use fieldbook_core::entity::{EntitySpec, DESK_ENTITIES, ENTITIES};
+
+/// Every kind of record the hostile laptop may try to write: a laptop's and the service desk's.
+fn targets() -> Vec<&'static EntitySpec> {
+    ENTITIES.iter().chain(DESK_ENTITIES).collect()
+}
 use fieldbook_core::hlc::{wall_clock_ms, Hlc};
 use fieldbook_core::policy::answer_id;
 use fieldbook_core::signature::{sha256_hex, verify_digest};
@@ -146,7 +153,7 @@ const OFFICE_FIELDS: [&str; 4] = ["priority", "problem", "response_deadline", "s
 const OFFICE_VALUES: [&str; 4] = ["urgent", "office: check the seal", "2026-03-03T10:00:00.000Z", "2026-03-04"];
 
 fn steps() -> impl Strategy<Value = Vec<Step>> {
-    let n_entities = ENTITIES.len() + 1; // + one no synced entity has
+    let n_entities = targets().len() + 1; // + one no synced entity has
     let n_ids = 64usize;
     let n_values = 2 * value_pool().len();
     let stamp = prop_oneof![
@@ -212,10 +219,10 @@ impl World {
                 let ids = target_ids();
                 let mut batch = Vec::new();
                 for h in entries {
-                    let entity = ENTITIES.get(h.entity).map_or("no_such_records", |e| e.name);
+                    let entity = targets().get(h.entity).map_or("no_such_records", |e| e.name);
                     let mut fields = Map::new();
                     for (f, v) in &h.fields {
-                        let spec = ENTITIES.get(h.entity);
+                        let spec = targets().get(h.entity).copied();
                         // Mostly a field of the entity; now and then one it does not have.
                         let name = spec.map(|e| e.fields.get(f % (e.fields.len() + 1)).map_or("no_such_field", |(n, _)| n)).unwrap_or("no_such_field");
                         // Half the values are plausible for the field (the policy's own value
@@ -337,6 +344,26 @@ impl World {
             let live = common::records_now(&self.s, &order).await;
             assert!(content.changes(&live).is_empty(), "{order} is shown as signed but changed: {:?}", content.changes(&live));
         }
+        // 6. The service desk's records hold no laptop's writing: every stamp is the server's.
+        let hostile = self.hostile.device_id.clone();
+        let stamped_by_laptop = self
+            .s
+            .run_db(move |db| {
+                db.transaction(Mode::Read, |tx| {
+                    let mut found = Vec::new();
+                    for desk in DESK_ENTITIES {
+                        for r in tx.query("SELECT id, clocks FROM records WHERE entity = $1", fieldbook_server::params![desk.name])?.iter() {
+                            if r.text(1)?.contains(&hostile) {
+                                found.push(format!("{} {}", desk.name, r.text(0)?));
+                            }
+                        }
+                    }
+                    Ok(found)
+                })
+            })
+            .await
+            .unwrap();
+        assert!(stamped_by_laptop.is_empty(), "zhang.min's laptop wrote the desk's records: {stamped_by_laptop:?}");
     }
 
     /// 4. li.wei's laptop holds what the server holds, for every record it has.
