@@ -81,6 +81,7 @@ fn order_fields(tx: &mut dyn Tx, order_id: &str) -> Result<[db::Value; 4]> {
 pub fn project(tx: &mut dyn Tx, written: &[(&str, &str, &Stored)]) -> Result<()> {
     let (mut calls, mut visits, mut complaints, mut escalations, mut exceptions) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut named: Vec<(String, Vec<String>, db::Value, db::Value)> = Vec::new();
+    let mut orders: Vec<&str> = Vec::new();
     for &(entity, rid, s) in written {
         let id = db::Value::from(rid);
         match entity {
@@ -126,16 +127,29 @@ pub fn project(tx: &mut dyn Tx, written: &[(&str, &str, &Stored)]) -> Result<()>
                     deleted(f),
                 ]);
             }
-            "work_orders" => {
-                // The order's visits follow it: reassigned, recategorised, completed again.
-                let [technician, customer, in_warranty, completed_at] = order_fields(tx, rid)?;
-                tx.execute(
-                    "UPDATE return_visit_index SET technician = $1, customer_id = $2, in_warranty = $3, completed_at = $4 WHERE work_order_id = $5",
-                    &[technician, customer, in_warranty, completed_at, id],
-                )?;
-            }
+            "work_orders" => orders.push(rid),
             _ => {}
         }
+    }
+    // The orders' visits follow them (reassigned, recategorised, completed again): one statement
+    // per chunk of orders, through the index on work_order_id, which finds nothing for most.
+    let max = *db::LIST_SIZES.last().expect("sizes");
+    for chunk in orders.chunks(max) {
+        let size = db::LIST_SIZES.iter().copied().find(|&n| n >= chunk.len()).unwrap_or(max);
+        let sql = db::values_list(
+            "UPDATE return_visit_index SET \
+             technician = (SELECT w.technician FROM work_order_index w WHERE w.id = return_visit_index.work_order_id), \
+             customer_id = (SELECT w.customer_id FROM work_order_index w WHERE w.id = return_visit_index.work_order_id), \
+             in_warranty = COALESCE((SELECT CASE WHEN w.category = 'C' THEN 1 ELSE 0 END FROM work_order_index w WHERE w.id = return_visit_index.work_order_id), 0), \
+             completed_at = (SELECT w.completed_at FROM work_order_index w WHERE w.id = return_visit_index.work_order_id) \
+             WHERE work_order_id IN (SELECT column1 FROM",
+            1,
+            size,
+            "AS v)",
+        );
+        // Padding: no record has an empty id.
+        let params: Vec<db::Value> = (0..size).map(|i| db::Value::from(chunk.get(i).copied().unwrap_or(""))).collect();
+        tx.execute(sql, &params)?;
     }
     upsert(tx, CALL_HEAD, CALL_TAIL, 18, calls)?;
     upsert(tx, VISIT_HEAD, VISIT_TAIL, 12, visits)?;
