@@ -25,6 +25,7 @@ const SHOTS: { name: string; route: string; ready: (p: Page) => Promise<void> }[
       await expect(p.getByTestId("device-row").first()).toBeVisible();
     },
   },
+  { name: "calendar", route: "calendar", ready: (p) => expect(p.getByTestId("calendar-version").first()).toBeVisible() },
 ];
 
 let review = "";
