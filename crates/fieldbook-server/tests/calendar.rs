@@ -1,8 +1,8 @@
 //! The service calendar (issue #11) on both backends: only an admin publishes a version, a bad
 //! calendar is refused naming its problem, the call form's preview and a registered call carry
 //! the working-hours deadline of the version in force (a Friday 18:30 call is due Monday), a
-//! contract's policy wins over the zone's, and a real laptop store pulls the versions and computes
-//! the same deadline.
+//! contract's policy wins over the zone's, an import without deadlines gets the calendar's, and a
+//! real laptop store pulls the versions and computes the same deadline.
 
 mod common;
 
@@ -105,6 +105,26 @@ async fn an_admin_publishes_the_calendar_and_deadlines_follow_it(b: Backend) {
     let kinds: Vec<&str> = promise["commitments"].as_array().unwrap().iter().map(|c| c["kind"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["accept", "phone_answer", "on_site"]);
     assert!(promise["say_zh"].as_str().unwrap().starts_with("非工作时间来电"), "{promise}");
+
+    // An imported order without a deadline gets the calendar's: the contract customer's covered
+    // asset on the in-province tier, another customer's on the urban zone's 6 working hours.
+    let doc = fieldbook_core::import::ImportDocument::from_json(
+        &json!({"format": "fieldbook-import/1", "work_orders": [
+            {"number": "WO-CAL-1", "kind": "repair_call", "site": "S-JQ-MALL", "assets": ["JQ-PUMP-01"], "category": "A", "scheduled_on": "2026-03-13", "reported_at": friday},
+            {"number": "WO-CAL-2", "kind": "repair_call", "site": "S-RJ-SCHOOL", "category": "A", "scheduled_on": "2026-03-13", "reported_at": friday},
+        ]})
+        .to_string(),
+        "calendar.json",
+    )
+    .unwrap();
+    s.import(doc).await.unwrap();
+    let stored = |number: &str| {
+        let path = format!("/console/api/work-orders/{}", id("work_orders", number));
+        let office = &office;
+        async move { office.get(&path).await["order"]["response_deadline"].as_str().unwrap().to_owned() }
+    };
+    assert_eq!(stored("WO-CAL-1").await, ts(at("2026-03-18T17:30:00")));
+    assert_eq!(stored("WO-CAL-2").await, ts(at("2026-03-16T15:30:00")));
 
     // Version 2 from April (long Mondays) does not change a March call.
     let mut april = calendar.clone();
