@@ -69,18 +69,21 @@ pub fn import(tx: &mut dyn Tx, doc: &ImportDocument, source_name: &str) -> Resul
     // written before every check has passed.
     let mut writer = Writer::begin(tx)?;
     let w = &mut writer;
+    // Deadlines of orders without one: by the calendar in force at each call, under the server's
+    // contracts and the file's (read once, and only when some calendar assigns contracts a policy).
     let calendars = crate::console::calendar::versions(w.tx_unbuffered())?;
-    let file_contracts: Vec<fieldbook_core::service_calendar::ContractTerms> = doc
-        .contracts
-        .iter()
-        .map(|c| fieldbook_core::service_calendar::ContractTerms {
+    let mut contracts = Vec::new();
+    if crate::console::calendar::any_contract_policies(&calendars) {
+        contracts = crate::console::calendar::contract_terms(w.tx_unbuffered(), None)?;
+        contracts.retain(|c| !doc.contracts.iter().any(|f| f.number == c.number));
+        contracts.extend(doc.contracts.iter().map(|c| fieldbook_core::service_calendar::ContractTerms {
             number: c.number.clone(),
             customer_id: stable_id("customers", &c.customer),
             starts_on: c.starts_on,
             ends_on: c.ends_on,
             asset_ids: c.assets.iter().map(|a| stable_id("assets", a)).collect(),
-        })
-        .collect();
+        }));
+    }
     let mut problems: Vec<FieldProblem> = Vec::new();
     let mut bad = |record: String, field: &str, problem: String| problems.push(FieldProblem::new(record, field, problem));
 
@@ -251,10 +254,9 @@ pub fn import(tx: &mut dyn Tx, doc: &ImportDocument, source_name: &str) -> Resul
         let deadline = match w.response_deadline {
             Some(d) => d,
             None => {
-                // By the calendar in force at the call, under the file's contracts and the server's.
                 let asset_ids: Vec<String> = asset_codes.iter().map(|a| stable_id("assets", a)).collect();
                 let customer_id = stable_id("customers", &customer);
-                crate::console::calendar::compute(wr.tx_unbuffered(), &calendars, &file_contracts, w.reported_at, zone, Some(&customer_id), &asset_ids)?.deadline.on_site_by
+                crate::console::calendar::compute(wr.tx_unbuffered(), &calendars, Some(&contracts), w.reported_at, zone, Some(&customer_id), &asset_ids)?.deadline.on_site_by
             }
         };
         orders.push(Order { row: w, customer, site_id: stable_id("sites", &w.site), asset_codes, template_id, deadline });

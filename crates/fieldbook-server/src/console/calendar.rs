@@ -67,20 +67,26 @@ pub fn versions(tx: &mut dyn Tx) -> Result<Vec<CalendarVersion>> {
     Ok(service_calendar::versions_from_records(rows)?)
 }
 
-/// The contracts of a customer, as the calendar needs them. Read only when the calendar assigns
-/// policies to contracts at all.
-fn contract_terms(tx: &mut dyn Tx, customer_id: &str) -> Result<Vec<ContractTerms>> {
+/// Contracts as the calendar needs them: one customer's, or everyone's (`None`). Read only when
+/// the calendar assigns policies to contracts at all.
+pub fn contract_terms(tx: &mut dyn Tx, customer_id: Option<&str>) -> Result<Vec<ContractTerms>> {
     let mut out = Vec::new();
     for (_, s) in records::all(tx, "contracts")? {
-        if s.fields.get("deleted") == Some(&Value::Bool(true)) || records::text(&s, "customer_id") != Some(customer_id) {
+        let customer = records::text(&s, "customer_id");
+        if s.fields.get("deleted") == Some(&Value::Bool(true)) || customer_id.is_some_and(|c| customer != Some(c)) {
             continue;
         }
         let day = |f: &str| records::text(&s, f).and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
-        let (Some(number), Some(starts_on), Some(ends_on)) = (records::text(&s, "number"), day("starts_on"), day("ends_on")) else { continue };
+        let (Some(number), Some(customer), Some(starts_on), Some(ends_on)) = (records::text(&s, "number"), customer, day("starts_on"), day("ends_on")) else { continue };
         let asset_ids = s.fields.get("asset_ids").cloned().and_then(|a| serde_json::from_value(a).ok()).unwrap_or_default();
-        out.push(ContractTerms { number: number.to_owned(), customer_id: customer_id.to_owned(), starts_on, ends_on, asset_ids });
+        out.push(ContractTerms { number: number.to_owned(), customer_id: customer.to_owned(), starts_on, ends_on, asset_ids });
     }
     Ok(out)
+}
+
+/// Whether any calendar (a published version or the default) assigns a policy to a contract.
+pub fn any_contract_policies(versions: &[CalendarVersion]) -> bool {
+    versions.iter().any(|v| !v.calendar.contracts.is_empty()) || !ServiceCalendar::default().contracts.is_empty()
 }
 
 /// What a call is promised, with the version it was computed from.
@@ -92,16 +98,19 @@ pub struct Computed {
 }
 
 /// THE deadline of a call taken at `reported_at` from `customer_id` (when known) about `assets`
-/// at a site in `zone`, by the calendar version in force at `reported_at`. `more_contracts`:
-/// contracts not yet stored (an import file's).
-pub fn compute(tx: &mut dyn Tx, versions: &[CalendarVersion], more_contracts: &[ContractTerms], reported_at: DateTime<Utc>, zone: Zone, customer_id: Option<&str>, assets: &[String]) -> Result<Computed> {
+/// at a site in `zone`, by the calendar version in force at `reported_at`. `contracts`: the
+/// contracts to consider, when the caller has them already (an import: the server's and the
+/// file's); `None` reads the customer's.
+pub fn compute(tx: &mut dyn Tx, versions: &[CalendarVersion], contracts: Option<&[ContractTerms]>, reported_at: DateTime<Utc>, zone: Zone, customer_id: Option<&str>, assets: &[String]) -> Result<Computed> {
     let in_force = service_calendar::in_force(versions, reported_at);
     let calendar = in_force.map(|v| v.calendar.clone()).unwrap_or_default();
     let contract = match customer_id {
         Some(customer) if !calendar.contracts.is_empty() => {
-            let mut terms = contract_terms(tx, customer)?;
-            terms.extend(more_contracts.iter().cloned());
-            calendar.contract_for(&terms, customer, assets, calendar.local(reported_at).date_naive()).map(str::to_owned)
+            let day = calendar.local(reported_at).date_naive();
+            match contracts {
+                Some(terms) => calendar.contract_for(terms, customer, assets, day).map(str::to_owned),
+                None => calendar.contract_for(&contract_terms(tx, Some(customer))?, customer, assets, day).map(str::to_owned),
+            }
         }
         _ => None,
     };
@@ -112,7 +121,7 @@ pub fn compute(tx: &mut dyn Tx, versions: &[CalendarVersion], more_contracts: &[
 /// The response deadline `register_call` stores on a new order.
 pub fn response_deadline(tx: &mut dyn Tx, reported_at: DateTime<Utc>, zone: Zone, customer_id: &str, assets: &[String]) -> Result<DateTime<Utc>> {
     let versions = versions(tx)?;
-    Ok(compute(tx, &versions, &[], reported_at, zone, Some(customer_id), assets)?.deadline.on_site_by)
+    Ok(compute(tx, &versions, None, reported_at, zone, Some(customer_id), assets)?.deadline.on_site_by)
 }
 
 /// The answer the call form shows: every deadline, when the clock starts, and what to tell the
@@ -185,7 +194,7 @@ pub fn promise_for_order(tx: &mut dyn Tx, order_id: &str) -> Result<Promise> {
         None => Zone::Urban,
     };
     let versions = versions(tx)?;
-    let c = compute(tx, &versions, &[], reported_at, zone, customer.as_deref(), &assets)?;
+    let c = compute(tx, &versions, None, reported_at, zone, customer.as_deref(), &assets)?;
     Ok(promise_of(&c, reported_at))
 }
 
@@ -280,7 +289,7 @@ pub async fn preview(State(s): State<AppState>, _u: ConsoleUser, Query(q): Query
             };
             let assets: Vec<String> = q.asset_ids.as_deref().unwrap_or("").split(',').filter(|a| !a.is_empty()).map(str::to_owned).collect();
             let versions = versions(tx)?;
-            let mut c = compute(tx, &versions, &[], reported_at, zone, q.customer_id.as_deref(), &assets)?;
+            let mut c = compute(tx, &versions, None, reported_at, zone, q.customer_id.as_deref(), &assets)?;
             if let Some(contract) = q.contract.as_deref().filter(|c| !c.is_empty()) {
                 if !c.calendar.contracts.contains_key(contract) {
                     return Err(Error::Invalid(format!("contract '{contract}': the calendar assigns it no policy; assign one in the service calendar or leave it out")));
