@@ -26,6 +26,16 @@ const SHOTS: { name: string; route: string; ready: (p: Page) => Promise<void> }[
     },
   },
   { name: "calendar", route: "calendar", ready: (p) => expect(p.getByTestId("calendar-version").first()).toBeVisible() },
+  {
+    name: "calendar-policies",
+    route: "calendar",
+    ready: async (p) => {
+      // The response policies and who gets which: scrolled to them.
+      await p.getByTestId("calendar-policy").first().scrollIntoViewIfNeeded();
+      await p.locator("#cal-holidays").scrollIntoViewIfNeeded();
+      await expect(p.getByTestId("calendar-policy").first()).toBeVisible();
+    },
+  },
 ];
 
 let review = "";
