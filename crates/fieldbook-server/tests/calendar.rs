@@ -106,6 +106,15 @@ async fn an_admin_publishes_the_calendar_and_deadlines_follow_it(b: Backend) {
     assert_eq!(kinds, ["accept", "phone_answer", "on_site"]);
     assert!(promise["say_zh"].as_str().unwrap().starts_with("非工作时间来电"), "{promise}");
 
+    // The preview names a contract outright, or finds it from the customer and assets.
+    let q = |extra: &str| format!("/console/api/calendar/deadline?zone=urban&reported_at={}{extra}", friday.replace('+', "%2B"));
+    assert_eq!(office.get(&q("&contract=HT-2025-017")).await["policy"], "in_province");
+    let found = office.get(&q(&format!("&customer_id={}&asset_ids={}", id("customers", "C-JINQIAO"), id("assets", "JQ-PUMP-02")))).await;
+    assert_eq!((found["policy"].as_str(), found["contract"].as_str()), (Some("in_province"), Some("HT-2025-017")));
+    let (status, message) = refused(office.send(Method::GET, &q("&contract=HT-NONE"), Value::Null).await).await;
+    assert_eq!(status, 400);
+    assert!(message.contains("contract 'HT-NONE'"), "{message}");
+
     // An imported order without a deadline gets the calendar's: the contract customer's covered
     // asset on the in-province tier, another customer's on the urban zone's 6 working hours.
     let doc = fieldbook_core::import::ImportDocument::from_json(
