@@ -9,6 +9,7 @@
 //!   signature against the live records that the laptop and the server share.
 //! - [`import`]: the `fieldbook-import/1` file format.
 //! - [`report`]: the bilingual PDF service report.
+//! - [`service_calendar`]: working hours, holidays and response policies; THE deadline function.
 //! - [`hlc`], [`entity`]: clocks and the field whitelist the outbox and sync are built on.
 //! - [`wipe`]: removing everything of Fieldbook's from a laptop.
 //!
@@ -25,6 +26,7 @@ pub mod model;
 pub mod policy;
 pub mod private_files;
 pub mod report;
+pub mod service_calendar;
 pub mod signature;
 pub mod signed_record;
 pub mod store;

@@ -1,9 +1,12 @@
 //! `fieldbook-server demo`: a server ready to show. Creates the demo users (an admin, an office
 //! clerk, technicians li.wei and zhang.min) with fresh passwords, imports the fire-protection
-//! demo company rebased to today, and issues an enrolment code for li.wei's laptop.
+//! demo company rebased to today, publishes its service calendar, and issues an enrolment code for li.wei's laptop.
 
 use fieldbook_core::import::ImportDocument;
 
+use fieldbook_core::service_calendar::ServiceCalendar;
+
+use crate::console::calendar;
 use crate::db::{Db, Mode};
 use crate::enrolment;
 use crate::error::Result;
@@ -34,6 +37,17 @@ fn demo_password() -> String {
     code[..14].to_owned()
 }
 
+/// The demo's service calendar, version 1 from 1 January 2026 (the built-in default: Mon–Fri
+/// working hours, China's 2026 holidays and make-up days, 6 / 7 working hours), published once.
+fn seed_calendar(tx: &mut dyn crate::db::Tx) -> Result<()> {
+    if !calendar::versions(tx)?.is_empty() {
+        return Ok(());
+    }
+    let req = calendar::PublishRequest { effective_from: "2026-01-01".into(), body: ServiceCalendar::default().to_json() };
+    calendar::publish_version(tx, "admin", &req)?;
+    Ok(())
+}
+
 pub fn setup(db: &Db) -> Result<DemoSetup> {
     let mut created = Vec::new();
     for (login, role, name) in DEMO_USERS {
@@ -50,6 +64,7 @@ pub fn setup(db: &Db) -> Result<DemoSetup> {
     let mut doc = ImportDocument::from_json(DEMO_IMPORT, "demo/fire-protection.json")?;
     doc.rebase_to_now(&chrono::Local::now());
     let report = db.transaction(Mode::Feed, |tx| import::import(tx, &doc, "demo/fire-protection.json"))?;
+    db.transaction(Mode::Feed, seed_calendar)?;
     let code = db.transaction(Mode::Write, |tx| enrolment::issue_code(tx, "li.wei", 72))?;
     Ok(DemoSetup { users: created, import: report, enrolment_code: code })
 }

@@ -13,7 +13,7 @@ use std::collections::{HashMap, HashSet};
 use fieldbook_core::error::FieldProblem;
 use fieldbook_core::import::{stable_id, ImportDocument};
 use fieldbook_core::model::Zone;
-use fieldbook_core::store::{ts, ImportSummary, ResponsePolicy};
+use fieldbook_core::store::{ts, ImportSummary};
 use std::rc::Rc;
 
 use fieldbook_core::sync::merge::Stamps;
@@ -21,7 +21,7 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use crate::db::Tx;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::feed::{Change, Writer};
 use crate::records::{self, Stored};
 use crate::params;
@@ -42,13 +42,6 @@ fn live(state: Option<Rc<Stored>>) -> Result<Option<Rc<Stored>>> {
         Some(s) if s.fields()?.get("deleted") != Some(&Value::Bool(true)) => Some(s),
         _ => None,
     })
-}
-
-pub(crate) fn response_policy(tx: &mut dyn Tx) -> Result<ResponsePolicy> {
-    match tx.query_opt("SELECT value FROM settings WHERE key = 'response_policy'", params![])? {
-        Some(r) => serde_json::from_str(&r.text(0)?).map_err(|e| Error::Internal(format!("the stored response policy is not valid: {e}"))),
-        None => Ok(ResponsePolicy::default()),
-    }
 }
 
 /// The store's view of a site code: (customer code, zone).
@@ -76,7 +69,21 @@ pub fn import(tx: &mut dyn Tx, doc: &ImportDocument, source_name: &str) -> Resul
     // written before every check has passed.
     let mut writer = Writer::begin(tx)?;
     let w = &mut writer;
-    let policy = response_policy(w.tx_unbuffered())?;
+    // Deadlines of orders without one: by the calendar in force at each call, under the server's
+    // contracts and the file's (read once, and only when some calendar assigns contracts a policy).
+    let calendars = crate::console::calendar::versions(w.tx_unbuffered())?;
+    let mut contracts = Vec::new();
+    if crate::console::calendar::any_contract_policies(&calendars) {
+        contracts = crate::console::calendar::contract_terms(w.tx_unbuffered(), None)?;
+        contracts.retain(|c| !doc.contracts.iter().any(|f| f.number == c.number));
+        contracts.extend(doc.contracts.iter().map(|c| fieldbook_core::service_calendar::ContractTerms {
+            number: c.number.clone(),
+            customer_id: stable_id("customers", &c.customer),
+            starts_on: c.starts_on,
+            ends_on: c.ends_on,
+            asset_ids: c.assets.iter().map(|a| stable_id("assets", a)).collect(),
+        }));
+    }
     let mut problems: Vec<FieldProblem> = Vec::new();
     let mut bad = |record: String, field: &str, problem: String| problems.push(FieldProblem::new(record, field, problem));
 
@@ -244,7 +251,14 @@ pub fn import(tx: &mut dyn Tx, doc: &ImportDocument, source_name: &str) -> Resul
                 }
             }
         };
-        let deadline = w.response_deadline.unwrap_or_else(|| policy.deadline(w.reported_at, zone));
+        let deadline = match w.response_deadline {
+            Some(d) => d,
+            None => {
+                let asset_ids: Vec<String> = asset_codes.iter().map(|a| stable_id("assets", a)).collect();
+                let customer_id = stable_id("customers", &customer);
+                crate::console::calendar::compute(wr.tx_unbuffered(), &calendars, Some(&contracts), w.reported_at, zone, Some(&customer_id), &asset_ids)?.deadline.on_site_by
+            }
+        };
         orders.push(Order { row: w, customer, site_id: stable_id("sites", &w.site), asset_codes, template_id, deadline });
     }
 

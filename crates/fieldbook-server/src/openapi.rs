@@ -103,6 +103,9 @@ const CONSOLE_OPS: &[(&str, &str, &str, &str, bool, bool)] = &[
     ("/console/api/devices/{id}/revoke", "post", "consoleRevokeDevice", "Revoke a laptop, optionally ordering its data wiped", true, false),
     ("/console/api/settings", "get", "consoleSettings", "The company's settings: the offline lock (days, or null for none)", false, false),
     ("/console/api/settings", "patch", "consoleChangeSettings", "Set the offline lock: after how many days without a sync laptops hide their records; null turns it off", true, false),
+    ("/console/api/calendar", "get", "consoleCalendar", "The service calendar: the version in force now (null: the built-in default), what applies now, every published version", false, false),
+    ("/console/api/calendar", "post", "consolePublishCalendar", "Publish a new service calendar version (admin only): working hours, holidays, make-up days, response policies, zone and contract assignments, effective_from", true, false),
+    ("/console/api/calendar/deadline", "get", "consoleDeadlinePreview", "What a call is promised: deadlines by the calendar in force at reported_at for a site (or zone), the clock start, and what to tell a caller outside working hours", false, false),
 ];
 
 fn console_paths() -> serde_json::Map<String, Value> {

@@ -25,6 +25,17 @@ const SHOTS: { name: string; route: string; ready: (p: Page) => Promise<void> }[
       await expect(p.getByTestId("device-row").first()).toBeVisible();
     },
   },
+  { name: "calendar", route: "calendar", ready: (p) => expect(p.getByTestId("calendar-version").first()).toBeVisible() },
+  {
+    name: "calendar-policies",
+    route: "calendar",
+    ready: async (p) => {
+      // The response policies and who gets which: scrolled to them.
+      await p.getByTestId("calendar-policy").first().scrollIntoViewIfNeeded();
+      await p.locator("#cal-holidays").scrollIntoViewIfNeeded();
+      await expect(p.getByTestId("calendar-policy").first()).toBeVisible();
+    },
+  },
 ];
 
 let review = "";

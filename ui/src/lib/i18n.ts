@@ -72,8 +72,8 @@ const en = {
   "priority.normal": "Normal",
   "priority.high": "High",
   "priority.urgent": "Urgent",
-  "zone.urban": "city (6 h response)",
-  "zone.suburban": "suburbs (7 h response)",
+  "zone.urban": "city",
+  "zone.suburban": "suburbs",
 
   "category.A": "A paid",
   "category.B": "B contract",
@@ -487,8 +487,8 @@ const zhCN: Messages = {
   "priority.normal": "普通",
   "priority.high": "高",
   "priority.urgent": "紧急",
-  "zone.urban": "市区（6 小时响应）",
-  "zone.suburban": "郊区（7 小时响应）",
+  "zone.urban": "市区",
+  "zone.suburban": "郊区",
 
   "category.A": "A 有费服务",
   "category.B": "B 合同服务",

@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use super::{ts, Store};
 use crate::error::{Error, FieldProblem, Result};
 use crate::import::{stable_id, ImportDocument};
+use crate::service_calendar::ContractTerms;
 use crate::model::Zone;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -25,7 +26,20 @@ pub struct ImportSummary {
 
 impl Store {
     pub fn import(&mut self, doc: &ImportDocument, source_name: &str) -> Result<ImportSummary> {
-        let policy = self.response_policy()?;
+        // Deadlines of orders without one: by the calendar in force at each call, under the
+        // file's contracts as well as the store's.
+        let calendars = super::service_calendar::versions(&self.conn)?;
+        let file_contracts: Vec<ContractTerms> = doc
+            .contracts
+            .iter()
+            .map(|c| ContractTerms {
+                number: c.number.clone(),
+                customer_id: stable_id("customers", &c.customer),
+                starts_on: c.starts_on,
+                ends_on: c.ends_on,
+                asset_ids: c.assets.iter().map(|a| stable_id("assets", a)).collect(),
+            })
+            .collect();
         let mut problems = Vec::new();
         let mut bad = |record: String, field: &str, problem: String| problems.push(FieldProblem::new(record, field, problem));
 
@@ -146,7 +160,13 @@ impl Store {
                     }
                 }
             };
-            let deadline = w.response_deadline.unwrap_or_else(|| policy.deadline(w.reported_at, zone));
+            let deadline = match w.response_deadline {
+                Some(d) => d,
+                None => {
+                    let asset_ids: Vec<String> = asset_codes.iter().map(|a| stable_id("assets", a)).collect();
+                    super::service_calendar::deadline_with(&self.conn, &calendars, &file_contracts, w.reported_at, zone, &stable_id("customers", &customer), &asset_ids)?.on_site_by
+                }
+            };
             orders.push((w, customer, asset_codes, template_id, deadline));
         }
         if !problems.is_empty() {

@@ -9,6 +9,7 @@ mod after_pull;
 mod clocks;
 pub mod migrate;
 mod orders;
+mod service_calendar;
 mod signing;
 mod import;
 pub mod offline_lock;
@@ -72,30 +73,6 @@ impl std::fmt::Debug for Device {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print the secret key.
         f.debug_struct("Device").field("id", &self.id).field("public_key", &self.public_key_hex()).finish()
-    }
-}
-
-/// How long the company promises to take from a call to the technician's arrival.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
-pub struct ResponsePolicy {
-    pub urban_hours: u32,
-    pub suburban_hours: u32,
-}
-
-impl Default for ResponsePolicy {
-    /// 市区六小时, 郊区七小时: six hours in the city, seven in the suburbs.
-    fn default() -> Self {
-        Self { urban_hours: 6, suburban_hours: 7 }
-    }
-}
-
-impl ResponsePolicy {
-    pub fn deadline(&self, reported_at: DateTime<Utc>, zone: crate::model::Zone) -> DateTime<Utc> {
-        let hours = match zone {
-            crate::model::Zone::Urban => self.urban_hours,
-            crate::model::Zone::Suburban => self.suburban_hours,
-        };
-        reported_at + chrono::Duration::hours(hours as i64)
     }
 }
 
@@ -251,25 +228,6 @@ impl Store {
     pub fn set_technician(&mut self, login: &str) -> Result<()> {
         self.conn.execute("UPDATE device SET technician = ?1", [login])?;
         self.device.technician = Some(login.to_owned());
-        Ok(())
-    }
-
-    pub fn response_policy(&self) -> Result<ResponsePolicy> {
-        let v: Option<String> = self.conn.query_row("SELECT value FROM settings WHERE key = 'response_policy'", [], |r| r.get(0)).optional()?;
-        match v {
-            None => Ok(ResponsePolicy::default()),
-            Some(v) => serde_json::from_str(&v).map_err(|source| Error::Corrupt { what: "response policy setting".into(), source }),
-        }
-    }
-
-    pub fn set_response_policy(&mut self, policy: ResponsePolicy) -> Result<()> {
-        if policy.urban_hours == 0 || policy.suburban_hours == 0 {
-            return Err(Error::invalid("response policy", "hours", "must be at least 1 hour"));
-        }
-        self.conn.execute(
-            "INSERT INTO settings(key, value) VALUES ('response_policy', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            [serde_json::to_string(&policy).expect("policy serializes")],
-        )?;
         Ok(())
     }
 

@@ -639,11 +639,12 @@ impl Store {
             return self.find_order(&n);
         }
         let order = &detail.order;
-        let policy = self.response_policy()?;
         let now = self.now();
         let number = format!("{}-F{}", order.number, detail.follow_ups.len() + 1);
         let id = uuid::Uuid::now_v7().to_string();
         let assets: Vec<&str> = if asset_id.is_empty() { order.asset_ids.iter().map(String::as_str).collect() } else { vec![asset_id.as_str()] };
+        let owned: Vec<String> = assets.iter().map(|a| a.to_string()).collect();
+        let deadline = self.response_deadline(now, detail.site.zone, &order.customer_id, &owned)?.on_site_by;
         let problem = format!("{}: {}", finding.label.both(), finding.reason.both());
         self.write(|tx| {
             tx.put("work_orders", &id, &[
@@ -651,7 +652,7 @@ impl Store {
                 ("site_id", json!(order.site_id)), ("asset_ids", json!(assets)), ("technician", json!(order.technician)),
                 ("priority", json!(Priority::High)), ("category", json!(order.category)), ("status", json!(Status::Dispatched)),
                 ("template_id", Value::Null), ("problem", json!(problem)), ("scheduled_on", json!(now.date_naive())),
-                ("reported_at", json!(ts(now))), ("response_deadline", json!(ts(policy.deadline(now, detail.site.zone)))),
+                ("reported_at", json!(ts(now))), ("response_deadline", json!(ts(deadline))),
                 ("revision", json!(1)), ("follow_up_of", json!(origin)), ("deleted", json!(false)),
             ])
         })?;

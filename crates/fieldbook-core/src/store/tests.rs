@@ -432,6 +432,31 @@ fn findings_raise_one_follow_up_repair_each() {
 }
 
 #[test]
+fn a_follow_up_is_due_by_the_calendar_version_the_laptop_holds() {
+    use crate::service_calendar::{Interval, ServiceCalendar};
+    let mut f = demo_store();
+    f.store.record_answers(INSPECTION, &full_inspection()).unwrap();
+    // No version pulled yet: the default calendar. Mon 2 March 11:00 (UTC+8) + 6 working hours
+    // (urban): 1 h before lunch, 4.5 h after, the last half hour on Tuesday morning.
+    let follow = f.store.create_follow_up(INSPECTION, "pump.leak", Some("JQ-PUMP-02")).unwrap();
+    assert_eq!(ts(follow.response_deadline), "2026-03-03T01:00:00.000Z");
+
+    // Version 2, in force since January, works Mondays 08:00–20:00; version 3 is not in force yet.
+    let mut long_monday = ServiceCalendar::default();
+    long_monday.week.mon = vec![Interval::new("08:00", "20:00")];
+    let mut later = ServiceCalendar::default();
+    later.zones.urban = "suburban".into();
+    for (version, from, body) in [(2, "2026-01-01T00:00:00+08:00", &long_monday), (3, "2026-04-01T00:00:00+08:00", &later)] {
+        f.store
+            .conn
+            .execute("INSERT INTO service_calendars (id, version, effective_from, body) VALUES (?1, ?1, ?2, ?3)", params![version, from, body.to_json()])
+            .unwrap();
+    }
+    let follow = f.store.create_follow_up(INSPECTION, "pump.outlet_pressure", Some("JQ-PUMP-02")).unwrap();
+    assert_eq!(ts(follow.response_deadline), "2026-03-02T09:00:00.000Z", "11:00 + 6 h on a long Monday");
+}
+
+#[test]
 fn repairs_record_labour_as_time_and_the_daily_report_sums_it() {
     let mut f = demo_store();
     let rec = f.store.add_repair(REPAIR, &NewRepairRecord {

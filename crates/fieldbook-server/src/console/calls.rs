@@ -1,7 +1,7 @@
 //! Call-ins and dispatch: the lookups the call form needs (technicians, customers, their sites
 //! and assets, regions), registering a call as a new work order (numbered `C-YYYYMMDD-NNNN`,
-//! response deadline from the site's zone by the server's response policy, as import computes
-//! it), the list of calls not yet dispatched (carried over from earlier days first), and
+//! response deadline by the service calendar in force at the call, `calendar.rs`, as import
+//! computes it), the list of calls not yet dispatched (carried over from earlier days first), and
 //! dispatching one to a technician. New and dispatched orders are written through the feed
 //! writer, so the technician's laptop pulls the order, with its customer, site and assets, at
 //! its next sync.
@@ -161,7 +161,6 @@ pub fn register_call(tx: &mut dyn Tx, actor: &str, call: &NewCall) -> Result<Sum
     if reported_at > Utc::now() + chrono::Duration::minutes(5) {
         return Err(Error::Invalid(format!("reported_at {}: the call cannot be in the future", call.reported_at)));
     }
-    let policy = crate::import::response_policy(tx)?;
     let mut w = Writer::begin(tx)?;
     let live = |s: &Option<std::rc::Rc<crate::records::Stored>>| -> Result<bool> {
         Ok(match s {
@@ -188,7 +187,7 @@ pub fn register_call(tx: &mut dyn Tx, actor: &str, call: &NewCall) -> Result<Sum
             return Err(Error::Invalid(format!("asset_ids: '{a}' is not an asset at this site; pick the site's assets")));
         }
     }
-    let deadline = policy.deadline(reported_at, zone);
+    let deadline = super::calendar::response_deadline(w.tx()?, reported_at, zone, &call.customer_id, &call.asset_ids)?;
     let today = chrono::Local::now().date_naive();
     let number = next_number(w.tx()?, &today.format("%Y%m%d").to_string())?;
     let id = uuid::Uuid::now_v7().to_string();
@@ -217,8 +216,18 @@ pub fn register_call(tx: &mut dyn Tx, actor: &str, call: &NewCall) -> Result<Sum
 
 pub async fn register(State(s): State<AppState>, u: ConsoleUser, JsonBody(call): JsonBody<NewCall>) -> Result<Response> {
     let actor = u.login().to_owned();
-    let order = s.db.run(Mode::Feed, move |tx| register_call(tx, &actor, &call)).await?;
-    Ok((axum::http::StatusCode::CREATED, Json(order)).into_response())
+    let (order, promise) = s
+        .db
+        .run(Mode::Feed, move |tx| {
+            let order = register_call(tx, &actor, &call)?;
+            let promise = super::calendar::promise_for_order(tx, &order.id)?;
+            Ok((order, promise))
+        })
+        .await?;
+    // The order's summary, and what the clerk tells the caller (`promise`).
+    let mut body = serde_json::to_value(&order).expect("a summary serialises");
+    body["promise"] = serde_json::to_value(&promise).expect("a promise serialises");
+    Ok((axum::http::StatusCode::CREATED, Json(body)).into_response())
 }
 
 #[derive(Debug, Serialize, Deserialize, PartialEq)]

@@ -22,6 +22,7 @@
 
 pub mod assets;
 pub mod audit;
+pub mod calendar;
 pub mod calls;
 pub mod conflicts;
 pub mod csv;
@@ -81,6 +82,8 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/console/api/devices", &["GET"]),
     ("/console/api/devices/{id}/revoke", &["POST"]),
     ("/console/api/settings", &["GET", "PATCH"]),
+    ("/console/api/calendar", &["GET", "POST"]),
+    ("/console/api/calendar/deadline", &["GET"]),
 ];
 
 /// The report names under `/console/api/reports/{name}`.
@@ -115,6 +118,8 @@ fn handlers(path: &str) -> MethodRouter<AppState> {
         "/console/api/devices" => get(people::devices),
         "/console/api/devices/{id}/revoke" => post(people::revoke),
         "/console/api/settings" => get(settings::get).patch(settings::change),
+        "/console/api/calendar" => get(calendar::get).post(calendar::publish),
+        "/console/api/calendar/deadline" => get(calendar::preview),
         other => unreachable!("no console handlers for route {other}"),
     }
 }

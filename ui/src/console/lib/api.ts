@@ -317,6 +317,63 @@ export interface Settings {
   offline_lock_days: number | null;
 }
 
+/** A working interval within a day, `HH:MM`. */
+export interface Interval {
+  from: string;
+  to: string;
+}
+export type SpanUnit = "working_hours" | "clock_hours" | "calendar_days" | "working_days";
+/** `{ "working_hours": 6 }` and the like: exactly one key. */
+export type Span = Partial<Record<SpanUnit, number>>;
+export type CommitmentKind = "accept" | "phone_answer" | "on_site";
+export interface Policy {
+  name: string;
+  label_en: string;
+  label_zh: string;
+  commitments: { kind: CommitmentKind; within: Span }[];
+}
+export type WeekdayKey = "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
+/** The service calendar document (docs/console-api.md, "Service calendar"). */
+export interface CalendarBody {
+  utc_offset: string;
+  week: Record<WeekdayKey, Interval[]>;
+  holidays: { date: string; name: string }[];
+  make_up_days: { date: string; hours: Interval[]; name: string }[];
+  policies: Policy[];
+  zones: { urban: string; suburban: string };
+  contracts: Record<string, string>;
+}
+export interface CalendarVersion {
+  version: number;
+  effective_from: string;
+  published_at: string | null;
+  body: CalendarBody;
+}
+export interface CalendarPage {
+  in_force: number | null;
+  current: CalendarBody;
+  versions: CalendarVersion[];
+}
+/** What a call is promised (`/calendar/deadline`, and `promise` in a registered call). */
+export interface CallPromise {
+  calendar_version: number | null;
+  policy: string;
+  policy_label_en: string;
+  policy_label_zh: string;
+  contract: string | null;
+  reported_at: string;
+  clock_starts: string;
+  outside_working_hours: boolean;
+  response_deadline: string;
+  commitments: { kind: CommitmentKind; within: Span; due: string }[];
+  utc_offset: string;
+  say_en: string;
+  say_zh: string;
+}
+export interface RegisteredCall extends OrderSummary {
+  promise: CallPromise;
+}
+
 async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
   if (method !== "GET") headers["X-Fieldbook-Console"] = "1";
@@ -366,7 +423,7 @@ export const api = {
   sites: (customerId: string) => get<Site[]>(`/customers/${enc(customerId)}/sites`),
   regions: () => get<string[]>("/regions"),
 
-  registerCall: (call: NewCall) => post<OrderSummary>("/calls", call),
+  registerCall: (call: NewCall) => post<RegisteredCall>("/calls", call),
   calls: () => get<CallSummary[]>("/calls"),
   dispatch: (id: string, technician: string) => post<OrderSummary>(`/work-orders/${enc(id)}/dispatch`, { technician }),
 
@@ -396,6 +453,11 @@ export const api = {
     post<{ code: string; expires_at: string }>(`/users/${enc(login)}/enrolment-code`, validHours ? { valid_hours: validHours } : {}),
   devices: () => get<Device[]>("/devices"),
   revokeDevice: (id: string, reason: string, wipe: boolean) => post<Device>(`/devices/${enc(id)}/revoke`, { reason, wipe }),
+
+  calendar: () => get<CalendarPage>("/calendar"),
+  publishCalendar: (effective_from: string, body: CalendarBody) => post<CalendarVersion>("/calendar", { effective_from, body }),
+  deadline: (q: { reported_at: string; site_id: string; customer_id?: string; asset_ids?: string[] }) =>
+    get<CallPromise>(`/calendar/deadline${query({ ...q, asset_ids: (q.asset_ids ?? []).join(",") })}`),
 
   settings: () => get<Settings>("/settings"),
   changeSettings: (change: Settings) => request<Settings>("PATCH", "/settings", change),

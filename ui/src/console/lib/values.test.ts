@@ -1,17 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deadlinePreview, fromLocalInput, isTextField, localDay, parseMerged, parseTemplateBody, showValue, toLocalInput } from "./values";
-
-describe("response deadline preview", () => {
-  it("adds 6 h in town and 7 h in the suburbs", () => {
-    expect(deadlinePreview("2026-03-14T08:00:00.000Z", "urban")).toBe("2026-03-14T14:00:00.000Z");
-    expect(deadlinePreview("2026-03-14T20:30:00.000Z", "suburban")).toBe("2026-03-15T03:30:00.000Z");
-  });
-  it("shows nothing for an unknown zone or a bad time", () => {
-    expect(deadlinePreview("2026-03-14T08:00:00Z", "orbit")).toBeNull();
-    expect(deadlinePreview("not a time", "urban")).toBeNull();
-    expect(deadlinePreview("2026-03-14T08:00:00Z", null)).toBeNull();
-  });
-});
+import { fromLocalInput, isTextField, localDay, parseMerged, parseTemplateBody, showValue, toLocalInput } from "./values";
 
 describe("local time inputs", () => {
   it("round-trips a datetime-local value through UTC", () => {

@@ -1,19 +1,8 @@
 /**
- * Pure helpers behind the console's screens: the response-deadline preview, datetime-local
+ * Pure helpers behind the console's screens: datetime-local
  * conversion, and showing / parsing a conflict's values (JSON-aware for non-text fields).
  */
 import { ApiError } from "./api";
-
-/** Hours to respond by zone, the server's default response policy (docs/console-api.md). */
-export const RESPONSE_HOURS: Record<string, number> = { urban: 6, suburban: 7 };
-
-/** The response deadline the server will compute, for showing before the call is registered. */
-export function deadlinePreview(reportedAtIso: string, zone: string | null | undefined): string | null {
-  const hours = zone ? RESPONSE_HOURS[zone] : undefined;
-  const t = new Date(reportedAtIso).getTime();
-  if (hours === undefined || Number.isNaN(t)) return null;
-  return new Date(t + hours * 3600_000).toISOString();
-}
 
 /** `YYYY-MM-DDTHH:MM` in local time, as an `<input type="datetime-local">` holds it. */
 export function toLocalInput(date: Date): string {

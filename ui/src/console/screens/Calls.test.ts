@@ -30,6 +30,12 @@ const call = (n: number, carried: boolean): CallSummary => ({
   carried_over: carried,
 });
 
+const promise = (reportedAt: string) => ({
+  calendar_version: 1, policy: "suburban", policy_label_en: "Suburban: on site within 7 working hours", policy_label_zh: "郊区:7个工作小时内到场",
+  contract: null, reported_at: reportedAt, clock_starts: "2026-03-16T00:30:00Z", outside_working_hours: true, response_deadline: "2026-03-16T07:30:00Z",
+  commitments: [], utc_offset: "+08:00", say_en: "Outside working hours: expect the technician by Mon 16 Mar 15:30.", say_zh: "非工作时间来电",
+});
+
 describe("Calls", () => {
   let sent: Sent[];
   beforeEach(() => {
@@ -44,7 +50,11 @@ describe("Calls", () => {
           assets: [{ id: "as-1", code: "JQ-PUMP-01", name: "1# 喷淋泵", asset_type: "pump", model: "XBD", serial: "1" }],
         },
       ],
-      "POST /console/api/calls": (s: Sent) => ({ ...call(3, false), response_deadline: "2026-03-14T09:00:00Z", problem: (s.body as { problem: string }).problem }),
+      // The server's promise: a Saturday call waits for Monday's working hours.
+      "GET /console/api/calendar/deadline": (s: Sent) => promise(new URL(s.path, "http://x").searchParams.get("reported_at")!),
+      "POST /console/api/calls": (s: Sent) => ({
+        ...call(3, false), response_deadline: "2026-03-16T07:30:00Z", problem: (s.body as { problem: string }).problem, promise: promise((s.body as { reported_at: string }).reported_at),
+      }),
       "POST /console/api/work-orders/wo-2/dispatch": { ...call(2, false), status: "dispatched" },
     });
   });
@@ -68,15 +78,18 @@ describe("Calls", () => {
     expect((await screen.findByText(/assigned to 李伟 Li Wei/)).textContent).toContain("C-20260314-0002");
   });
 
-  it("previews the deadline from the site's zone and registers the call", async () => {
+  it("previews the server's deadline and what to tell the caller, and registers the call", async () => {
     render(Calls);
     await fireEvent.click(screen.getByRole("button", { name: "Register the call" }));
     expect(screen.getByRole("alert").textContent).toBe("Choose the customer who called.");
 
     await fireEvent.input(screen.getByLabelText("Customer"), { target: { value: "金桥" } });
     await fireEvent.click(await screen.findByRole("button", { name: /C-JINQIAO/ }, { timeout: 2000 }));
-    // One site: chosen by itself; suburban gives 7 hours.
-    expect(await screen.findByText(/Respond by .* \(7 h, suburban\)/)).toBeTruthy();
+    // One site: chosen by itself; the server's preview names the policy and what to tell the caller.
+    expect(await screen.findByText(/Respond by .* \(Suburban: on site within 7 working hours\)/)).toBeTruthy();
+    expect((await screen.findByTestId("tell-caller")).textContent).toContain("expect the technician by Mon 16 Mar 15:30");
+    const asked = sent.find((s) => s.path.startsWith("/console/api/calendar/deadline"))!.path;
+    expect(new URL(asked, "http://x").searchParams.get("site_id")).toBe("si-1");
     // The day in the language's own way (English: `14 Mar 2026`), the time on a 24-hour clock.
     const day = screen.getByLabelText("Day of the call");
     await fireEvent.input(day, { target: { value: "14 Mar 2026" } });
@@ -92,5 +105,6 @@ describe("Calls", () => {
     expect(body).toMatchObject({ customer_id: "cu-1", site_id: "si-1", asset_ids: ["as-1"], problem: "喷淋泵漏水", priority: "normal", kind: "repair_call", category: "A" });
     expect(body.reported_at).toBe(new Date(2026, 2, 14, 10, 0).toISOString());
     expect((await screen.findByText(/Registered C-20260314-0003/)).textContent).toContain("respond by");
+    expect((await screen.findByTestId("registered-tell-caller")).textContent).toContain("Mon 16 Mar 15:30");
   });
 });
