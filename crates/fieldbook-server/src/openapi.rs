@@ -103,6 +103,15 @@ const CONSOLE_OPS: &[(&str, &str, &str, &str, bool, bool)] = &[
     ("/console/api/devices/{id}/revoke", "post", "consoleRevokeDevice", "Revoke a laptop, optionally ordering its data wiped", true, false),
     ("/console/api/settings", "get", "consoleSettings", "The company's settings: the offline lock (days, or null for none)", false, false),
     ("/console/api/settings", "patch", "consoleChangeSettings", "Set the offline lock: after how many days without a sync laptops hide their records; null turns it off", true, false),
+    ("/console/api/complaints", "get", "consoleComplaints", "Complaints (?state=open|closed|overdue|all, category, severity, responsible, month, q): overdue first, each with its reminder", false, true),
+    ("/console/api/complaints", "post", "consoleRegisterComplaint", "Register a complaint: numbered YYMM-NNN, deadlines from the complaint policy, the first step of its tracking log", false, false),
+    ("/console/api/complaints/statistics", "get", "consoleComplaintStatistics", "A month's complaint statistics (?month=YYYY-MM): by category and person responsible, average days to close, closed in time, due date", false, true),
+    ("/console/api/complaints/{id}", "get", "consoleComplaint", "One complaint with its tracking log and what is overdue", false, false),
+    ("/console/api/complaints/{id}/steps", "post", "consoleComplaintStep", "Add a step: assigned, first_report, reminder (催办), written_reply (admin only), note", false, false),
+    ("/console/api/complaints/{id}/close", "post", "consoleCloseComplaint", "Close with the result and how and when the customer was told; a serious complaint needs management's written reply first", false, false),
+    ("/console/api/complaints/{id}/notice.pdf", "get", "consoleComplaintNotice", "The bilingual result notice PDF of a closed complaint", false, false),
+    ("/console/api/settings/complaints", "get", "consoleComplaintPolicy", "The complaint deadlines: first report and closing (domestic, foreign) in days", false, false),
+    ("/console/api/settings/complaints", "patch", "consoleChangeComplaintPolicy", "Set the complaint deadlines", true, false),
 ];
 
 fn console_paths() -> serde_json::Map<String, Value> {
@@ -126,6 +135,9 @@ fn console_paths() -> serde_json::Map<String, Value> {
         let mut content = json!({"application/json": {"schema": {"type": ["object", "array"]}}});
         if *csv {
             content["text/csv"] = json!({"schema": {"type": "string"}});
+        }
+        if path.ends_with(".pdf") {
+            content = json!({"application/pdf": {"schema": {"type": "string", "format": "binary"}}});
         }
         resp.insert(ok.into(), json!({"description": "See docs/console-api.md", "content": content}));
         let mut op = json!({

@@ -11,6 +11,8 @@
 //! - [`templates`]: checklist templates and publishing a new version.
 //! - [`people`]: users, enrolment codes, devices and revocation (changes are admin-only).
 //! - [`settings`]: the company's settings, the offline lock (changes are admin-only).
+//! - [`complaints`]: complaints (客户投诉): numbering, deadlines, the tracking log, reminders,
+//!   closing with the result notice PDF, monthly statistics; the complaint policy (admin-only).
 //! - [`audit`]: the audit trail.
 //! - [`index`]: the projections the feed writer keeps for all of the above.
 //! - [`assets`]: the embedded UI; [`csv`]: CSV answers; this module: routes and shared helpers
@@ -23,6 +25,7 @@
 pub mod assets;
 pub mod audit;
 pub mod calls;
+pub mod complaints;
 pub mod conflicts;
 pub mod csv;
 pub mod desk_index;
@@ -81,6 +84,13 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/console/api/devices", &["GET"]),
     ("/console/api/devices/{id}/revoke", &["POST"]),
     ("/console/api/settings", &["GET", "PATCH"]),
+    ("/console/api/complaints", &["GET", "POST"]),
+    ("/console/api/complaints/statistics", &["GET"]),
+    ("/console/api/complaints/{id}", &["GET"]),
+    ("/console/api/complaints/{id}/steps", &["POST"]),
+    ("/console/api/complaints/{id}/close", &["POST"]),
+    ("/console/api/complaints/{id}/notice.pdf", &["GET"]),
+    ("/console/api/settings/complaints", &["GET", "PATCH"]),
 ];
 
 /// The report names under `/console/api/reports/{name}`.
@@ -115,6 +125,13 @@ fn handlers(path: &str) -> MethodRouter<AppState> {
         "/console/api/devices" => get(people::devices),
         "/console/api/devices/{id}/revoke" => post(people::revoke),
         "/console/api/settings" => get(settings::get).patch(settings::change),
+        "/console/api/complaints" => get(complaints::list).post(complaints::register),
+        "/console/api/complaints/statistics" => get(complaints::stats),
+        "/console/api/complaints/{id}" => get(complaints::detail),
+        "/console/api/complaints/{id}/steps" => post(complaints::add),
+        "/console/api/complaints/{id}/close" => post(complaints::close),
+        "/console/api/complaints/{id}/notice.pdf" => get(complaints::notice),
+        "/console/api/settings/complaints" => get(complaints::get_policy).patch(complaints::change_policy),
         other => unreachable!("no console handlers for route {other}"),
     }
 }
