@@ -25,6 +25,15 @@ const SHOTS: { name: string; route: string; ready: (p: Page) => Promise<void> }[
       await expect(p.getByTestId("device-row").first()).toBeVisible();
     },
   },
+  { name: "complaints", route: "complaints", ready: (p) => expect(p.getByTestId("reminder").first()).toBeVisible() },
+  {
+    name: "complaint",
+    route: "complaints",
+    ready: async (p) => {
+      await p.getByTestId("complaint-row").first().getByRole("link").click();
+      await expect(p.getByTestId("complaint-log")).toBeVisible();
+    },
+  },
 ];
 
 let review = "";
