@@ -20,6 +20,7 @@ both!(
     overdue_complaints_come_first_with_a_reminder_and_the_reminder_is_logged,
     monthly_statistics_count_by_category_and_responsible_and_closing_time,
     complaints_stay_on_the_server_and_bad_input_is_refused,
+    a_complaint_from_a_satisfaction_cards_comment,
 );
 
 fn xinghua() -> String {
@@ -322,4 +323,28 @@ async fn complaints_stay_on_the_server_and_bad_input_is_refused(b: Backend) {
     let (st, _, _) = status_kind(c.req(Method::GET, "/console/api/complaints/no-such").send().await.unwrap()).await;
     assert_eq!(st, 404);
     assert_eq!(s.count("SELECT COUNT(*) FROM complaint_index").await, 1, "nothing half-written");
+}
+
+async fn a_complaint_from_a_satisfaction_cards_comment(b: Backend) {
+    let s = TestServer::with_demo(b).await;
+    let c = office(&s).await;
+    let wo = id("work_orders", "WO-1002");
+    let card = uuid::Uuid::now_v7().to_string();
+    s.office_write(
+        "satisfaction_cards",
+        &card,
+        json!({"work_order_id": wo, "attitude": 1, "skill": 2, "arrival": 1, "promise": 2, "comment": "技术员态度差", "rated_at": ts(Utc::now()), "deleted": false}),
+    )
+    .await;
+    // The order's detail names its card, which the console's button sends as the source.
+    let order = c.get(&format!("/console/api/work-orders/{wo}")).await;
+    assert_eq!(order["satisfaction"]["id"], card);
+    let new = c
+        .post("/console/api/complaints", complaint(json!({"source": "card", "source_id": card, "work_order_ids": [wo], "description": "技术员态度差", "category": "attitude"})))
+        .await;
+    assert_eq!((new["source"].as_str(), new["source_id"].as_str()), (Some("card"), Some(card.as_str())));
+    assert_eq!(new["technicians"], json!(["li.wei"]));
+    // A direct complaint names no source record.
+    let (st, _, msg) = status_kind(c.send(Method::POST, "/console/api/complaints", complaint(json!({"source_id": card}))).await).await;
+    assert_eq!(st, 400, "{msg}");
 }
