@@ -531,6 +531,13 @@ const words: Record<string, Record<string, readonly [string, string]>> = {
     device_token_renewed: ["Laptop token renewed with its device key", "设备凭密钥续期令牌"],
     login: ["Logged in", "登录"],
     login_failed: ["Login failed", "登录失败"],
+    complaint_registered: ["Complaint registered", "登记投诉"],
+    complaint_assigned: ["Complaint assigned", "指定投诉责任人"],
+    complaint_first_report: ["Complaint first report", "投诉首次报告"],
+    complaint_reminder: ["Complaint reminder (催办)", "投诉催办"],
+    complaint_written_reply: ["Complaint written reply", "投诉书面答复"],
+    complaint_note: ["Complaint note", "投诉备注"],
+    complaint_closed: ["Complaint closed", "投诉结案"],
   },
   item_kind: {
     pass_fail: ["pass / fail", "合格/不合格"],
