@@ -1,3 +1,4 @@
+import AxeBuilder from "@axe-core/playwright";
 import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -79,3 +80,17 @@ test("a complaint going overdue shows its reminder, is reminded, then closed wit
   await open(page, "complaints");
   await expect(page.getByTestId("complaint-row").filter({ hasText: number })).toHaveCount(0);
 });
+
+// The list is in accessibility.spec.ts with every screen; a complaint's detail (log and forms) here.
+for (const language of ["en", "zh-CN"] as const) {
+  test(`a complaint's detail passes axe's WCAG A/AA checks (${language})`, async ({ page }) => {
+    await login(page, "admin", language);
+    await open(page, "complaints");
+    await page.getByTestId("complaint-row").first().getByRole("link").click();
+    await expect(page.getByTestId("complaint-log")).toBeVisible();
+    await page.waitForLoadState("networkidle");
+    const result = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+    const problems = result.violations.map((v) => `${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
+    expect(problems, problems.join("\n")).toEqual([]);
+  });
+}
