@@ -268,6 +268,7 @@ pub fn main(argv: Vec<String>) -> Result<()> {
     }
     let db = Db::open(&url).context("opening the database")?;
     load(&db, &a)?;
+    load_complaints(&db, &a)?;
     let server_bin = a.server_bin.clone().unwrap_or_else(|| super::sibling("fieldbook-server"));
     let port = super::free_port()?;
     let mut server = super::Server::spawn(&server_bin, &url, port)?;
@@ -309,7 +310,8 @@ async fn measure(base: &str, a: &ConsoleArgs) -> Result<Value> {
     let ids = Ids { customer: "cust-123".into(), order: first["items"][0]["id"].as_str().unwrap_or("wo-1").to_owned(), second_page };
     let mut rows = Vec::new();
     let mut worst: f64 = 0.0;
-    for (page, path) in pages(&ids) {
+    let complaint = get("/console/api/complaints?state=all&limit=1".into()).await?.1["items"][0]["id"].as_str().context("a complaint")?.to_owned();
+    for (page, path) in pages(&ids).into_iter().chain(complaint_pages(&complaint)) {
         get(path.clone()).await?; // warm-up
         let mut times = Vec::new();
         for _ in 0..a.runs {
@@ -361,4 +363,78 @@ async fn measure(base: &str, a: &ConsoleArgs) -> Result<Value> {
         "orders": a.orders, "technicians": a.technicians, "customers": a.customers, "runs": a.runs, "target_ms": a.target_ms,
         "worst_p95_ms": worst, "all_under_target": worst < a.target_ms, "calls": rows,
     }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Complaints (#11)
+
+/// Complaints over the same two years: one per 200 work orders (5,000 at a million), each about
+/// one order of its customer and naming its technician; the last 2% still open (most of those
+/// overdue), the rest closed, most in time. Their records, `complaint_index` and
+/// `complaint_technicians` rows, written directly like the orders.
+fn load_complaints(db: &Db, a: &ConsoleArgs) -> Result<()> {
+    let t0 = Instant::now();
+    let n = (a.orders / 200).max(1);
+    let step = a.orders / n;
+    let now_text = fieldbook_server::now_text();
+    let sql = format!(
+        "CREATE TEMP TABLE bench_complaints AS
+           SELECT k, 'cmp-' || k AS id, w.id AS order_id, w.customer_id, w.technician, w.reported_at AS registered_at,
+                  (ARRAY['attitude','timeliness','quality','parts','charges','other'])[k % 6 + 1] AS category,
+                  CASE WHEN k % 10 = 0 THEN 'serious' ELSE 'normal' END AS severity, k % 7 = 0 AS foreign_customer,
+                  CASE WHEN k % 3 = 0 THEN 'office' ELSE 'admin' END AS responsible,
+                  k > {n} * 98 / 100 AS still_open
+             FROM generate_series(1::bigint, {n}) k JOIN work_order_index w ON w.id = 'wo-' || (k * {step});
+         INSERT INTO complaint_index (id, number, source, customer_id, category, severity, foreign_customer, responsible, status, registered_at,
+                                      first_report_due, first_reported_at, close_due, closed_at, deleted)
+           SELECT id, to_char(registered_at::timestamptz, 'YYMM') || '-' || lpad((row_number() OVER (PARTITION BY substr(registered_at, 1, 7) ORDER BY k))::text, 3, '0'),
+                  'direct', customer_id, category, severity, foreign_customer::int, responsible,
+                  CASE WHEN still_open THEN 'open' ELSE 'closed' END, registered_at,
+                  {first_due}, CASE WHEN NOT still_open THEN {first_at} END, {close_due},
+                  CASE WHEN NOT still_open THEN {closed_at} END, 0
+             FROM bench_complaints;
+         INSERT INTO complaint_technicians (complaint_id, technician, registered_at, deleted)
+           SELECT id, technician, registered_at, 0 FROM bench_complaints WHERE technician IS NOT NULL;
+         INSERT INTO records (entity, id, fields, clocks, owner_id, scope, updated_seq, updated_at)
+           SELECT 'complaints', c.id,
+                  json_build_object('number', c.number, 'source', 'direct', 'source_id', NULL, 'customer_id', c.customer_id,
+                    'work_order_ids', json_build_array(b.order_id), 'technicians', json_build_array(b.technician), 'category', c.category,
+                    'severity', c.severity, 'foreign_customer', b.foreign_customer, 'description', '投诉 ' || c.number, 'responsible', c.responsible,
+                    'registered_at', c.registered_at, 'registered_by', 'office', 'first_report_due', c.first_report_due,
+                    'first_reported_at', c.first_reported_at, 'close_due', c.close_due, 'status', c.status,
+                    'result', CASE WHEN c.closed_at IS NOT NULL THEN '已处理' END, 'written_reply', CASE WHEN c.severity = 'serious' THEN '管理层答复' END,
+                    'informed_at', c.closed_at, 'informed_how', CASE WHEN c.closed_at IS NOT NULL THEN 'phone' END, 'closed_at', c.closed_at, 'deleted', false)::text,
+                  '{{}}', NULL, NULL, 0, '{now_text}'
+             FROM complaint_index c JOIN bench_complaints b ON b.id = c.id;
+         INSERT INTO records (entity, id, fields, clocks, owner_id, scope, updated_seq, updated_at)
+           SELECT 'complaint_steps', c.id || '-' || s.kind, json_build_object('complaint_id', c.id, 'at', c.registered_at, 'by', 'office', 'kind', s.kind,
+                    'note', '记录', 'deleted', false)::text, '{{}}', c.id, NULL, 0, '{now_text}'
+             FROM complaint_index c, (VALUES ('registered'), ('first_report')) s(kind);
+         DROP TABLE bench_complaints;
+         ANALYZE complaint_index;
+         ANALYZE complaint_technicians;",
+        first_due = t("registered_at::timestamptz + interval '3 days'"),
+        first_at = t("registered_at::timestamptz + (k % 4) * interval '1 day'"),
+        close_due = t("registered_at::timestamptz + CASE WHEN foreign_customer THEN interval '17 days' ELSE interval '13 days' END"),
+        closed_at = t("registered_at::timestamptz + (5 + k % 11) * interval '1 day'"),
+    );
+    db.transaction(Mode::Write, |tx| tx.execute_batch(&sql)).context("loading complaints")?;
+    eprintln!("loaded {n} complaints in {:.1} s", t0.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// The Complaints page's calls, as the UI makes them.
+fn complaint_pages(complaint: &str) -> Vec<(&'static str, String)> {
+    let month = (chrono::Local::now().date_naive() - chrono::Duration::days(60)).format("%Y-%m").to_string();
+    vec![
+        ("complaints", "/console/api/complaints".into()),
+        ("complaints", "/console/api/complaints?state=overdue".into()),
+        ("complaints", "/console/api/complaints?state=all".into()),
+        ("complaints", format!("/console/api/complaints?state=all&month={month}")),
+        ("complaints", "/console/api/complaints?state=closed&category=quality&severity=serious".into()),
+        ("complaints", "/console/api/complaints/statistics".into()),
+        ("complaints", format!("/console/api/complaints/statistics?month={month}")),
+        ("complaints", "/console/api/settings/complaints".into()),
+        ("complaint detail", format!("/console/api/complaints/{complaint}")),
+    ]
 }

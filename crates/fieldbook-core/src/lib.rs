@@ -34,6 +34,7 @@ pub mod sync;
 pub mod wipe;
 
 pub use error::{Error, FieldProblem, Result};
+pub use report::complaint_notice;
 pub use store::{OutboxEntry, Store};
 
 /// Where the laptop keeps its store when no `--db` is given: the platform's data directory

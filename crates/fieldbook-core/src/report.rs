@@ -36,6 +36,10 @@ use skrifa::string::StringId;
 use skrifa::{FontRef, MetadataProvider};
 
 use crate::checklist::{ItemKind, Slot};
+
+/// The complaint result notice: a child module so it lays out its page with this one's layout.
+#[path = "complaint_notice.rs"]
+pub mod complaint_notice;
 use crate::error::{Error, Result};
 use crate::import::Company;
 use crate::model::{Category, Part, Priority, Signature, Status, Stroke, Zone};
@@ -761,11 +765,17 @@ impl<'f> Layout<'f> {
 
     /// Adds the page footers and draws every page.
     fn finish(self, number: &str, revision: i64) -> Result<Vec<u8>> {
+        self.finish_as(&format!("上门维修记录表 / On-site Service Record {number}"), &format!("{number} · 第 {revision} 版 / Rev. {revision}"))
+    }
+
+    /// Adds the page footers (`footer` at the left of each) and draws every page of a document
+    /// titled `title`.
+    fn finish_as(self, title: &str, footer: &str) -> Result<Vec<u8>> {
         let total = self.pages.len();
         let mut footers = Vec::new();
         for n in 1..=total {
             let page = format!("第 {n} 页，共 {total} 页 / Page {n} of {total}");
-            let left = format!("{number} · 第 {revision} 版 / Rev. {revision}");
+            let left = footer.to_owned();
             let y = PAGE_H - 26.0;
             footers.push(vec![
                 Op::Lines { paths: vec![vec![(MARGIN, y - 12.0), (MARGIN + CONTENT_W, y - 12.0)]], width: 0.5, color: RULE },
@@ -776,7 +786,7 @@ impl<'f> Layout<'f> {
         let mut doc = Document::new();
         doc.set_metadata(
             Metadata::new()
-                .title(format!("上门维修记录表 / On-site Service Record {number}"))
+                .title(title.to_owned())
                 .creator("Fieldbook".into())
                 .language("zh-CN".into()),
         );

@@ -65,6 +65,39 @@ pub fn setup(db: &Db) -> Result<DemoSetup> {
     doc.rebase_to_now(&chrono::Local::now());
     let report = db.transaction(Mode::Feed, |tx| import::import(tx, &doc, "demo/fire-protection.json"))?;
     db.transaction(Mode::Feed, seed_calendar)?;
+    db.transaction(Mode::Feed, demo_complaints)?;
     let code = db.transaction(Mode::Write, |tx| enrolment::issue_code(tx, "li.wei", 72))?;
     Ok(DemoSetup { users: created, import: report, enrolment_code: code })
+}
+
+/// A few complaints so the Complaints screen has something to show: one overdue (received by
+/// letter fifteen days ago, no first report yet), one serious in hand, one closed. Only on a
+/// database without complaints, so running the demo again adds none.
+fn demo_complaints(tx: &mut dyn crate::db::Tx) -> Result<()> {
+    use crate::console::complaints::{add_step, close_complaint, open_complaint, CloseRequest, NewComplaint, StepRequest};
+    use fieldbook_core::import::stable_id;
+    if tx.query_one("SELECT COUNT(*) FROM complaint_index", &[])?.int(0)? > 0 {
+        return Ok(());
+    }
+    let ago = |days: i64| fieldbook_core::store::ts(chrono::Utc::now() - chrono::Duration::days(days));
+    let new = |customer: &str, order: &str, category: &str, severity: &str, days: i64, responsible: &str, description: &str| NewComplaint {
+        source: "direct".into(),
+        customer_id: stable_id("customers", customer),
+        work_order_ids: vec![stable_id("work_orders", order)],
+        description: description.into(),
+        category: category.into(),
+        severity: severity.into(),
+        responsible: Some(responsible.into()),
+        registered_at: Some(ago(days)),
+        ..NewComplaint::default()
+    };
+    open_complaint(tx, "office", &new("C-JINQIAO", "WO-1001", "timeliness", "normal", 15, "office", "来函：巡检人员未按约定时间到场，物业多次催问。 / Letter: the inspection team came late and the property office had to chase them."))?;
+    let serious = open_complaint(tx, "office", &new("C-XINGHUA", "WO-1002", "quality", "serious", 1, "admin", "报警主机维修后次日再次故障，生产线停工两小时。 / The alarm panel failed again the day after the repair; the production line stopped for two hours."))?;
+    let id = serious["id"].as_str().unwrap_or_default().to_owned();
+    add_step(tx, "office", Role::Office, &id, &StepRequest { kind: "first_report".into(), note: Some("已致电客户道歉，安排主管明日复查。 / Apologised by phone; a supervisor re-inspects tomorrow.".into()), responsible: None })?;
+    let closed = open_complaint(tx, "office", &new("C-RUIJIN", "WO-1003", "charges", "normal", 6, "office", "对备件收费有疑问。 / Questions the charge for parts."))?;
+    let id = closed["id"].as_str().unwrap_or_default().to_owned();
+    add_step(tx, "office", Role::Office, &id, &StepRequest { kind: "first_report".into(), note: Some("核对报价单与合同条款。 / Checked the quote against the contract.".into()), responsible: None })?;
+    close_complaint(tx, "office", &id, &CloseRequest { result: "备件在保修期内，退还收费。 / The part was under warranty; the charge is refunded.".into(), informed_how: "phone".into(), informed_at: ago(0) })?;
+    Ok(())
 }

@@ -106,6 +106,15 @@ const CONSOLE_OPS: &[(&str, &str, &str, &str, bool, bool)] = &[
     ("/console/api/calendar", "get", "consoleCalendar", "The service calendar: the version in force now (null: the built-in default), what applies now, every published version", false, false),
     ("/console/api/calendar", "post", "consolePublishCalendar", "Publish a new service calendar version (admin only): working hours, holidays, make-up days, response policies, zone and contract assignments, effective_from", true, false),
     ("/console/api/calendar/deadline", "get", "consoleDeadlinePreview", "What a call is promised: deadlines by the calendar in force at reported_at for a site (or zone), the clock start, and what to tell a caller outside working hours", false, false),
+    ("/console/api/complaints", "get", "consoleComplaints", "Complaints (?state=open|closed|overdue|all, category, severity, responsible, month, q): overdue first, each with its reminder", false, true),
+    ("/console/api/complaints", "post", "consoleRegisterComplaint", "Register a complaint: numbered YYMM-NNN, deadlines from the complaint policy, the first step of its tracking log", false, false),
+    ("/console/api/complaints/statistics", "get", "consoleComplaintStatistics", "A month's complaint statistics (?month=YYYY-MM): by category and person responsible, average days to close, closed in time, due date", false, true),
+    ("/console/api/complaints/{id}", "get", "consoleComplaint", "One complaint with its tracking log and what is overdue", false, false),
+    ("/console/api/complaints/{id}/steps", "post", "consoleComplaintStep", "Add a step: assigned, first_report, reminder (催办), written_reply (admin only), note", false, false),
+    ("/console/api/complaints/{id}/close", "post", "consoleCloseComplaint", "Close with the result and how and when the customer was told; a serious complaint needs management's written reply first", false, false),
+    ("/console/api/complaints/{id}/notice.pdf", "get", "consoleComplaintNotice", "The bilingual result notice PDF of a closed complaint", false, false),
+    ("/console/api/settings/complaints", "get", "consoleComplaintPolicy", "The complaint deadlines: first report and closing (domestic, foreign) in days", false, false),
+    ("/console/api/settings/complaints", "patch", "consoleChangeComplaintPolicy", "Set the complaint deadlines", true, false),
 ];
 
 fn console_paths() -> serde_json::Map<String, Value> {
@@ -129,6 +138,9 @@ fn console_paths() -> serde_json::Map<String, Value> {
         let mut content = json!({"application/json": {"schema": {"type": ["object", "array"]}}});
         if *csv {
             content["text/csv"] = json!({"schema": {"type": "string"}});
+        }
+        if path.ends_with(".pdf") {
+            content = json!({"application/pdf": {"schema": {"type": "string", "format": "binary"}}});
         }
         resp.insert(ok.into(), json!({"description": "See docs/console-api.md", "content": content}));
         let mut op = json!({

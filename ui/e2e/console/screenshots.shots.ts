@@ -36,6 +36,23 @@ const SHOTS: { name: string; route: string; ready: (p: Page) => Promise<void> }[
       await expect(p.getByTestId("calendar-policy").first()).toBeVisible();
     },
   },
+  {
+    name: "complaints",
+    route: "complaints",
+    ready: async (p) => {
+      await expect(p.getByTestId("reminder").first()).toBeVisible();
+      await p.evaluate(() => window.scrollTo(0, 0));
+    },
+  },
+  {
+    name: "complaint",
+    route: "complaints",
+    ready: async (p) => {
+      await p.getByTestId("complaint-row").first().getByRole("link").click();
+      await expect(p.getByTestId("complaint-log")).toBeVisible();
+      await p.evaluate(() => window.scrollTo(0, 0));
+    },
+  },
 ];
 
 let review = "";

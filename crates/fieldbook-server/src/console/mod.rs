@@ -11,6 +11,8 @@
 //! - [`templates`]: checklist templates and publishing a new version.
 //! - [`people`]: users, enrolment codes, devices and revocation (changes are admin-only).
 //! - [`settings`]: the company's settings, the offline lock (changes are admin-only).
+//! - [`complaints`]: complaints (客户投诉): numbering, deadlines, the tracking log, reminders,
+//!   closing with the result notice PDF, monthly statistics; the complaint policy (admin-only).
 //! - [`audit`]: the audit trail.
 //! - [`index`]: the projections the feed writer keeps for all of the above.
 //! - [`assets`]: the embedded UI; [`csv`]: CSV answers; this module: routes and shared helpers
@@ -24,6 +26,7 @@ pub mod assets;
 pub mod audit;
 pub mod calendar;
 pub mod calls;
+pub mod complaints;
 pub mod conflicts;
 pub mod csv;
 pub mod desk_index;
@@ -84,6 +87,13 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/console/api/settings", &["GET", "PATCH"]),
     ("/console/api/calendar", &["GET", "POST"]),
     ("/console/api/calendar/deadline", &["GET"]),
+    ("/console/api/complaints", &["GET", "POST"]),
+    ("/console/api/complaints/statistics", &["GET"]),
+    ("/console/api/complaints/{id}", &["GET"]),
+    ("/console/api/complaints/{id}/steps", &["POST"]),
+    ("/console/api/complaints/{id}/close", &["POST"]),
+    ("/console/api/complaints/{id}/notice.pdf", &["GET"]),
+    ("/console/api/settings/complaints", &["GET", "PATCH"]),
 ];
 
 /// The report names under `/console/api/reports/{name}`.
@@ -120,6 +130,13 @@ fn handlers(path: &str) -> MethodRouter<AppState> {
         "/console/api/settings" => get(settings::get).patch(settings::change),
         "/console/api/calendar" => get(calendar::get).post(calendar::publish),
         "/console/api/calendar/deadline" => get(calendar::preview),
+        "/console/api/complaints" => get(complaints::list).post(complaints::register),
+        "/console/api/complaints/statistics" => get(complaints::stats),
+        "/console/api/complaints/{id}" => get(complaints::detail),
+        "/console/api/complaints/{id}/steps" => post(complaints::add),
+        "/console/api/complaints/{id}/close" => post(complaints::close),
+        "/console/api/complaints/{id}/notice.pdf" => get(complaints::notice),
+        "/console/api/settings/complaints" => get(complaints::get_policy).patch(complaints::change_policy),
         other => unreachable!("no console handlers for route {other}"),
     }
 }

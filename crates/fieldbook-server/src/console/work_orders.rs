@@ -422,9 +422,9 @@ pub fn detail_of(tx: &mut dyn Tx, id: &str) -> Result<Value> {
     let satisfaction = live(records::by_owner(tx, "satisfaction_cards", id)?)
         .into_iter()
         .next()
-        .map(|(_, c)| {
+        .map(|(card_id, c)| {
             let g = |k: &str| c.fields.get(k).cloned().unwrap_or(Value::Null);
-            json!({"attitude": g("attitude"), "skill": g("skill"), "arrival": g("arrival"), "promise": g("promise"), "comment": g("comment")})
+            json!({"id": card_id, "attitude": g("attitude"), "skill": g("skill"), "arrival": g("arrival"), "promise": g("promise"), "comment": g("comment")})
         })
         .unwrap_or(Value::Null);
     let mut signatures = Vec::new();

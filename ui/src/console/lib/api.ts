@@ -172,7 +172,7 @@ export interface OrderDetail {
   } | null;
   repairs: Repair[];
   time_entries: { technician: string; work_date: string; category: Category; minutes: number }[];
-  satisfaction: { attitude: number; skill: number; arrival: number; promise: number; comment: string | null } | null;
+  satisfaction: { id: string; attitude: number; skill: number; arrival: number; promise: number; comment: string | null } | null;
   signatures: SignatureCheck[];
   attachments: Attachment[];
   missing_attachments: number;
@@ -373,6 +373,91 @@ export interface CallPromise {
 export interface RegisteredCall extends OrderSummary {
   promise: CallPromise;
 }
+/** Complaints (客户投诉): `/console/api/complaints`. */
+export type ComplaintSource = "call" | "card" | "return_visit" | "direct";
+export type ComplaintCategory = "attitude" | "timeliness" | "quality" | "parts" | "charges" | "other";
+export type ComplaintSeverity = "normal" | "serious";
+export type InformedHow = "phone" | "letter" | "email" | "visit";
+export type ComplaintStatus = "open" | "reported" | "closed";
+export type StepKind = "registered" | "assigned" | "first_report" | "reminder" | "written_reply" | "note" | "closed";
+/** What is overdue: the first report, the closing, or both. */
+export type Overdue = "first_report" | "close";
+
+export interface NewComplaint {
+  source: ComplaintSource;
+  source_id?: string | null;
+  customer_id: string;
+  work_order_ids?: string[];
+  technicians?: string[];
+  description: string;
+  category: ComplaintCategory;
+  severity: ComplaintSeverity;
+  foreign_customer?: boolean;
+  responsible?: string | null;
+  registered_at?: string | null;
+}
+
+export interface ComplaintSummary {
+  id: string;
+  number: string;
+  source: ComplaintSource;
+  customer_id: string;
+  customer_name: string | null;
+  category: ComplaintCategory;
+  severity: ComplaintSeverity;
+  foreign_customer: boolean;
+  responsible: string | null;
+  status: ComplaintStatus;
+  registered_at: string;
+  first_report_due: string | null;
+  first_reported_at: string | null;
+  close_due: string | null;
+  closed_at: string | null;
+  /** Something is overdue: the console shows the reminder (催办). */
+  reminder: boolean;
+  overdue: Overdue[];
+}
+
+export interface ComplaintStep {
+  id: string;
+  at: string;
+  by: string;
+  kind: StepKind;
+  note: string | null;
+}
+
+export interface ComplaintDetail extends Omit<ComplaintSummary, "reminder"> {
+  source_id: string | null;
+  work_order_ids: string[];
+  work_orders: { id: string; number: string | null }[];
+  technicians: string[];
+  description: string;
+  registered_by: string;
+  result: string | null;
+  written_reply: string | null;
+  informed_at: string | null;
+  informed_how: InformedHow | null;
+  steps: ComplaintStep[];
+}
+
+export interface ComplaintStats {
+  month: string;
+  due_on: string;
+  total: number;
+  closed: number;
+  open: number;
+  by_category: { category: ComplaintCategory; count: number }[];
+  by_responsible: { responsible: string | null; count: number }[];
+  average_days_to_close: number | null;
+  closed_in_time: number;
+  closed_in_time_share: number | null;
+}
+
+export interface ComplaintPolicy {
+  first_report_days: number;
+  close_days_domestic: number;
+  close_days_foreign: number;
+}
 
 async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = { Accept: "application/json" };
@@ -461,4 +546,16 @@ export const api = {
 
   settings: () => get<Settings>("/settings"),
   changeSettings: (change: Settings) => request<Settings>("PATCH", "/settings", change),
+
+  complaints: (filters: Query) => get<{ items: ComplaintSummary[]; more: boolean }>(`/complaints${query(filters)}`),
+  complaint: (id: string) => get<ComplaintDetail>(`/complaints/${enc(id)}`),
+  openComplaint: (c: NewComplaint) => post<ComplaintDetail>("/complaints", c),
+  complaintStep: (id: string, step: { kind: Exclude<StepKind, "registered" | "closed">; note?: string; responsible?: string }) =>
+    post<ComplaintDetail>(`/complaints/${enc(id)}/steps`, step),
+  closeComplaint: (id: string, close: { result: string; informed_how: InformedHow; informed_at: string }) =>
+    post<ComplaintDetail>(`/complaints/${enc(id)}/close`, close),
+  complaintNoticeUrl: (id: string) => `${API}/complaints/${enc(id)}/notice.pdf`,
+  complaintStats: (month: string) => get<ComplaintStats>(`/complaints/statistics${query({ month })}`),
+  complaintPolicy: () => get<ComplaintPolicy>("/settings/complaints"),
+  changeComplaintPolicy: (p: ComplaintPolicy) => request<ComplaintPolicy>("PATCH", "/settings/complaints", p),
 };
