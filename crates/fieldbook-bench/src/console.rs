@@ -340,8 +340,8 @@ async fn measure(base: &str, a: &ConsoleArgs) -> Result<Value> {
     let queue = get(format!("/console/api/review?limit={}", a.runs + 1)).await?.1;
     for run in 0..=a.runs {
         let reported = fieldbook_server::now_text();
-        let (ms, call) = post("/console/api/calls".into(), json!({"customer_id": "cust-77", "site_id": "site-77", "asset_ids": ["asset-77-1"], "problem": "bench", "reported_at": reported, "priority": "high"})).await?;
-        let oid = call["id"].as_str().context("a call id")?.to_owned();
+        let (ms, call) = post("/console/api/calls".into(), json!({"channel": "phone", "call_type": "repair", "caller_name": "bench", "caller_phone": "021 5555 0077", "customer_id": "cust-77", "site_id": "site-77", "asset_ids": ["asset-77-1"], "problem": "bench", "reported_at": reported, "priority": "high"})).await?;
+        let oid = call["work_order"]["id"].as_str().context("a call's work order id")?.to_owned();
         let (ms2, _) = post(format!("/console/api/work-orders/{oid}/dispatch"), json!({"technician": "tech042"})).await?;
         let pending = queue[run]["id"].as_str().context("a pending order")?.to_owned();
         let (ms3, _) = post(format!("/console/api/work-orders/{pending}/approve"), json!({})).await?;

@@ -11,6 +11,15 @@ import { enrolmentCode, finishRepair, Laptop, login, makeConflict, open, registe
 
 const SHOTS: { name: string; route: string; ready: (p: Page) => Promise<void> }[] = [
   { name: "calls", route: "calls", ready: (p) => expect(p.getByTestId("call-row").first()).toBeVisible() },
+  {
+    name: "register",
+    route: "register",
+    ready: async (p) => {
+      // A call's details: what became of it and its trail.
+      await p.getByTestId("register-row").first().getByRole("button").click();
+      await expect(p.getByTestId("call-detail")).toBeVisible();
+    },
+  },
   { name: "orders", route: "orders", ready: (p) => expect(p.getByTestId("orders").locator("tbody tr").nth(2)).toBeVisible() },
   { name: "review", route: "review", ready: (p) => expect(p.getByTestId("review-item").first()).toBeVisible() },
   { name: "conflicts", route: "conflicts", ready: (p) => expect(p.getByTestId("conflict").first()).toBeVisible() },
