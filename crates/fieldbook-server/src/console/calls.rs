@@ -618,3 +618,31 @@ pub async fn dispatch(State(s): State<AppState>, u: ConsoleUser, Path(id): Path<
     let actor = u.login().to_owned();
     Ok(Json(s.db.run(Mode::Feed, move |tx| dispatch_order(tx, &actor, &id, req.technician.trim())).await?))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_compare_as_the_desk_dials_them() {
+        for same in ["+86 21 5030 1234", "021-5030-1234", "(021) 5030 1234", "0086 21 50301234", "2150301234"] {
+            assert_eq!(phone_key(same).as_deref(), Some("2150301234"), "{same}");
+        }
+        // A mobile number with or without the country code; a short service number as it is.
+        assert_eq!(phone_key("+86 138 0013 8000"), phone_key("13800138000"));
+        assert_eq!(phone_key("95588").as_deref(), Some("95588"));
+        // "86" opening a local number is not a country code.
+        assert_eq!(phone_key("8621 3344").as_deref(), Some("86213344"));
+        assert_eq!(phone_key("no digits"), None);
+        assert_eq!(phone_key("000"), None);
+    }
+
+    #[test]
+    fn a_phone_as_typed_is_checked() {
+        assert_eq!(phone("caller_phone", " +86 (21) 5030-1234 ").unwrap(), "+86 (21) 5030-1234");
+        for bad in ["", "1234", "021 5030 1234 ext 5", "1234567890123456", "☎ 5030 1234"] {
+            let e = phone("caller_phone", bad).unwrap_err().to_string();
+            assert!(e.contains("caller_phone"), "{bad}: {e}");
+        }
+    }
+}
