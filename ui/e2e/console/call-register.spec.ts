@@ -1,5 +1,5 @@
 import { expect, test } from "./fixtures";
-import { e2eEnv } from "./env";
+import { e2eEnv, USERS } from "./env";
 import { login, open } from "./helpers";
 
 test("registering an inquiry from a new caller", async ({ page }) => {
@@ -62,7 +62,7 @@ test("registering an inquiry from a new caller", async ({ page }) => {
   const detail = page.getByTestId("call-detail");
   await expect(detail).toContainText("IG541-70");
   await expect(detail.getByTestId("call-outcome")).toContainText("Open");
-  await expect(detail.getByTestId("call-outcome")).toContainText("Taken by office");
+  await expect(detail.getByTestId("call-outcome")).toContainText(`Taken by ${USERS.office.login}`);
   // The desk answers and closes it.
   await detail.getByLabel("Answer given", { exact: true }).fill("年检每年一次，已寄送报价");
   await detail.getByRole("button", { name: "Close the call" }).click();
