@@ -15,8 +15,8 @@ const SHOTS: { name: string; route: string; ready: (p: Page) => Promise<void> }[
     name: "register",
     route: "register",
     ready: async (p) => {
-      // A call's details: what became of it and its trail.
-      await p.getByTestId("register-row").first().getByRole("button").click();
+      // A call's details: what became of it and its trail (the demo's inquiry, answered and closed).
+      await p.getByTestId("register-row").last().getByRole("button").click();
       await expect(p.getByTestId("call-detail")).toBeVisible();
     },
   },
@@ -71,7 +71,8 @@ for (const language of ["en", "zh-CN"] as const) {
       await page.screenshot({ path: join(dir, `console-${tag}-${s.name}.png`) });
     }
     await open(page, "review");
-    await page.getByTestId("review-item").first().getByRole("link").first().click();
+    // The job signed on the laptop (the demo's own completed WO-1006 has no signature to verify).
+    await page.getByTestId("review-item").filter({ hasText: review }).getByRole("link").first().click();
     await expect(page.getByTestId("verification")).toBeVisible();
     await page.screenshot({ path: join(dir, `console-${tag}-order.png`) });
     await context.close();

@@ -142,6 +142,8 @@ const table = {
   "calls.customer_registered": ["New customer {code} {name} registered.", "已登记新客户 {code} {name}。"],
   "register.title": ["Call register", "来电登记簿"],
   "register.state": ["State", "状态"],
+  "register.number": ["Call number", "来电编号"],
+  "register.problem": ["What the caller said", "来电内容"],
   "register.none": ["No calls for these filters.", "该筛选条件下没有来电。"],
   "register.more": ["More", "更多"],
   "register.details": ["Details of {number}", "{number} 详情"],
