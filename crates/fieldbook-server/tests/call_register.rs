@@ -324,9 +324,19 @@ async fn an_inquiry_is_answered_and_closed_by_the_office(b: Backend) {
     assert_eq!(closed["answer"], "下周二上门年检");
     let reopened: Value = c.send(Method::PATCH, &path, json!({"closed": false})).await.json().await.unwrap();
     assert_eq!((reopened["state"].as_str(), reopened["closed_at"].as_str()), (Some("open"), None));
-    let trail: Vec<&str> = reopened["audit"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
-    assert_eq!(trail, ["call_registered", "call_answered", "call_closed", "call_reopened"]);
-    assert!(reopened["audit"].as_array().unwrap().iter().all(|e| e["actor"] == "office.wang"));
+    // What was taken down is corrected; a bad correction changes nothing.
+    let (status, message) = status_and_message(c.send(Method::PATCH, &path, json!({"equipment_model": "MFZ/ABC4", "caller_phone": "12"})).await).await;
+    assert_eq!(status, 400);
+    assert!(message.starts_with("caller_phone '12'"), "{message}");
+    let corrected: Value = c.send(Method::PATCH, &path, json!({"equipment_model": "MFZ/ABC4", "problem": "灭火器年检和充装什么时候做？"})).await.json().await.unwrap();
+    assert_eq!((corrected["equipment_model"].as_str(), corrected["problem"].as_str()), (Some("MFZ/ABC4"), Some("灭火器年检和充装什么时候做？")));
+    let trail: Vec<&str> = corrected["audit"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(trail, ["call_registered", "call_answered", "call_closed", "call_reopened", "call_changed"]);
+    assert_eq!(corrected["audit"][4]["detail"]["changed"], json!(["equipment_model", "problem"]));
+    assert!(corrected["audit"].as_array().unwrap().iter().all(|e| e["actor"] == "office.wang"));
+    // The register shows the corrected problem (the projection follows).
+    let listed = c.get("/console/api/call-register?call_type=inquiry").await;
+    assert_eq!(listed["items"][0]["problem"], "灭火器年检和充装什么时候做？");
     // The projection follows the record.
     assert_eq!(s.count("SELECT COUNT(*) FROM call_index WHERE closed_at IS NULL AND call_type = 'inquiry'").await, 1);
 

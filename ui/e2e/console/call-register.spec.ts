@@ -60,7 +60,7 @@ test("registering an inquiry from a new caller", async ({ page }) => {
   await expect(page.getByTestId("register-row")).toHaveCount(1);
   await page.getByRole("button", { name: `Details of ${number}` }).click();
   const detail = page.getByTestId("call-detail");
-  await expect(detail).toContainText("IG541-70");
+  await expect(detail.getByLabel("Equipment model", { exact: true })).toHaveValue("IG541-70");
   await expect(detail.getByTestId("call-outcome")).toContainText("Open");
   await expect(detail.getByTestId("call-outcome")).toContainText(`Taken by ${USERS.office.login}`);
   // The desk answers and closes it.

@@ -250,25 +250,48 @@ pub async fn detail(State(s): State<AppState>, _u: ConsoleUser, Path(id): Path<S
     Ok(Json(s.db.run(Mode::Read, move |tx| detail_of(tx, &id)).await?))
 }
 
-/// A change to an inquiry or a suggestion: the desk's answer, and closing (or reopening) it.
+/// A change to an inquiry or a suggestion: the desk's answer, closing (or reopening) it, and
+/// corrections of what was taken down. Every field left out stays as it is.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct CallChange {
-    /// The answer; `""` clears it; left out: unchanged.
+    /// The answer; `""` clears it.
     #[serde(default)]
     pub answer: Option<String>,
-    /// `true` closes the call (now), `false` reopens it; left out: unchanged.
+    /// `true` closes the call (now), `false` reopens it.
     #[serde(default)]
     pub closed: Option<bool>,
+    #[serde(default)]
+    pub caller_name: Option<String>,
+    #[serde(default)]
+    pub caller_phone: Option<String>,
+    /// `""` clears it.
+    #[serde(default)]
+    pub equipment_model: Option<String>,
+    #[serde(default)]
+    pub problem: Option<String>,
 }
 
-/// Answers, closes or reopens an inquiry or a suggestion. Runs in a `Mode::Feed` transaction.
+/// Answers, closes, reopens or corrects an inquiry or a suggestion. Runs in a `Mode::Feed`
+/// transaction; audited as `call_closed`, `call_reopened`, `call_answered` or `call_changed`.
 pub fn change_call(tx: &mut dyn Tx, actor: &str, id: &str, change: &CallChange) -> Result<CallDetail> {
-    let answer = match &change.answer {
-        Some(a) => Some(optional_text("answer", Some(a), 4000)?),
-        None => None,
-    };
-    if answer.is_none() && change.closed.is_none() {
-        return Err(Error::Invalid("answer: give the answer, closed (true or false), or both".into()));
+    let mut fields: Vec<(&str, Value)> = Vec::new();
+    if let Some(a) = &change.answer {
+        fields.push(("answer", json!(optional_text("answer", Some(a), 4000)?)));
+    }
+    if let Some(v) = &change.caller_name {
+        fields.push(("caller_name", json!(super::calls::required_text("caller_name", v, "write who called", 100)?)));
+    }
+    if let Some(v) = &change.caller_phone {
+        fields.push(("caller_phone", json!(super::calls::phone("caller_phone", v)?)));
+    }
+    if let Some(v) = &change.equipment_model {
+        fields.push(("equipment_model", json!(optional_text("equipment_model", Some(v), 200)?)));
+    }
+    if let Some(v) = &change.problem {
+        fields.push(("problem", json!(super::calls::required_text("problem", v, "say what the caller reported or asked", 4000)?)));
+    }
+    if fields.is_empty() && change.closed.is_none() {
+        return Err(Error::Invalid("answer: give the answer, closed (true or false), or a correction (caller_name, caller_phone, equipment_model, problem)".into()));
     }
     let mut w = Writer::begin(tx)?;
     let call = w.load("calls", id)?.filter(|c| c.fields().is_ok_and(|f| f.get("deleted") != Some(&Value::Bool(true))));
@@ -282,24 +305,25 @@ pub fn change_call(tx: &mut dyn Tx, actor: &str, id: &str, change: &CallChange) 
         )));
     }
     let was_closed = records::text_of(f, "closed_at").is_some();
-    let mut fields = Vec::new();
-    if let Some(a) = &answer {
-        fields.push(("answer", json!(a)));
-    }
-    match change.closed {
-        Some(true) if !was_closed => fields.push(("closed_at", json!(crate::now_text()))),
-        Some(false) if was_closed => fields.push(("closed_at", Value::Null)),
-        _ => {}
-    }
-    let changed = write_changed(&mut w, "calls", id, &fields)?;
+    let before: Vec<&str> = fields.iter().filter(|(k, v)| f.get(*k).unwrap_or(&Value::Null) != v).map(|(k, _)| *k).collect();
+    let toggled = match change.closed {
+        Some(true) if !was_closed => Some(("closed_at", json!(crate::now_text()))),
+        Some(false) if was_closed => Some(("closed_at", Value::Null)),
+        _ => None,
+    };
+    let action = match (&toggled, before.as_slice()) {
+        (Some((_, Value::Null)), _) => "call_reopened",
+        (Some(_), _) => "call_closed",
+        (None, ["answer"]) => "call_answered",
+        _ => "call_changed",
+    };
+    let changed: Vec<String> = before.iter().map(|k| (*k).to_owned()).collect();
+    fields.extend(toggled);
+    let written = write_changed(&mut w, "calls", id, &fields)?;
     w.finish()?;
-    if changed {
-        let action = match change.closed {
-            Some(true) if !was_closed => "call_closed",
-            Some(false) if was_closed => "call_reopened",
-            _ => "call_answered",
-        };
-        audit::record(tx, actor, action, Some("calls"), Some(id), None, json!({"number": number, "answer": answer}))?;
+    if written {
+        let answer = fields.iter().find(|(k, _)| *k == "answer").map(|(_, v)| v.clone());
+        audit::record(tx, actor, action, Some("calls"), Some(id), None, json!({"number": number, "changed": changed, "answer": answer}))?;
     }
     detail_of(tx, id)
 }

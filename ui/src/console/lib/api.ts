@@ -429,7 +429,7 @@ export const api = {
   registerCall: (call: NewCall) => post<Registered>("/calls", call),
   callRegister: (filters: Query) => get<Page<CallEntry>>(`/call-register${query(filters)}`),
   call: (id: string) => get<CallDetail>(`/call-register/${enc(id)}`),
-  changeCall: (id: string, change: { answer?: string; closed?: boolean }) => request<CallDetail>("PATCH", `/call-register/${enc(id)}`, change),
+  changeCall: (id: string, change: { answer?: string; closed?: boolean; caller_name?: string; caller_phone?: string; equipment_model?: string; problem?: string }) => request<CallDetail>("PATCH", `/call-register/${enc(id)}`, change),
   calls: () => get<CallSummary[]>("/calls"),
   dispatch: (id: string, technician: string) => post<OrderSummary>(`/work-orders/${enc(id)}/dispatch`, { technician }),
 

@@ -18,7 +18,7 @@ const table = {
   "locale.en": ["English", "English"],
 
   "nav.label": ["Console", "控制台"],
-  "nav.calls": ["Call-ins & dispatch", "报修登记与派工"],
+  "nav.calls": ["Call-ins & dispatch", "来电登记与派工"],
   "nav.orders": ["Work orders", "工单"],
   "nav.review": ["Review queue", "审核队列"],
   "nav.conflicts": ["Conflicts", "数据冲突"],
@@ -86,8 +86,8 @@ const table = {
   "filters.apply": ["Apply", "应用"],
   "filters.bad_range": ["The start date is after the end date: swap them.", "开始日期晚于结束日期，请对调。"],
 
-  "calls.title": ["Call-ins & dispatch", "报修登记与派工"],
-  "calls.register": ["Register a call", "登记报修"],
+  "calls.title": ["Call-ins & dispatch", "来电登记与派工"],
+  "calls.register": ["Register a call", "来电登记"],
   "calls.customer": ["Customer", "客户"],
   "calls.site": ["Site", "地点"],
   "calls.choose_site": ["Choose the site…", "请选择地点…"],
@@ -152,7 +152,7 @@ const table = {
   "register.order": ["Work order {number}", "工单 {number}"],
   "register.taken_by": ["Taken by {login}", "受理人 {login}"],
   "register.no_answer": ["No answer recorded yet.", "尚未记录答复。"],
-  "register.save_answer": ["Save the answer", "保存答复"],
+  "register.save_answer": ["Save", "保存"],
   "register.close_call": ["Close the call", "关闭来电"],
   "register.reopen": ["Reopen", "重新打开"],
   "register.saved": ["{number} saved.", "{number} 已保存。"],

@@ -49,10 +49,13 @@ describe("CallRegister", () => {
     const rows = await screen.findAllByTestId("register-row");
     await fireEvent.click(within(rows[0]).getByRole("button", { name: "Details of C-20260314-0002" }));
     const panel = await screen.findByTestId("call-detail");
-    expect(panel.textContent).toContain("IG541");
+    expect((within(panel).getByLabelText("Equipment model") as HTMLInputElement).value).toBe("IG541");
+    await fireEvent.input(within(panel).getByLabelText("Equipment model"), { target: { value: "IG541-70" } });
     await fireEvent.input(within(panel).getByLabelText("Answer given"), { target: { value: "已寄报价" } });
     await fireEvent.click(within(panel).getByRole("button", { name: "Close the call" }));
-    await vi.waitFor(() => expect(sent.find((s) => s.method === "PATCH")?.body).toEqual({ answer: "已寄报价", closed: true }));
+    await vi.waitFor(() =>
+      expect(sent.find((s) => s.method === "PATCH")?.body).toEqual({ answer: "已寄报价", equipment_model: "IG541-70", problem: "问题 2", closed: true }),
+    );
     expect((await within(panel).findByRole("status")).textContent).toBe("C-20260314-0002 saved.");
     expect(within(panel).getByTestId("call-outcome").textContent).toContain("Closed");
     expect(within(panel).getByRole("button", { name: "Reopen" })).toBeTruthy();
