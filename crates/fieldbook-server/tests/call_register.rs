@@ -112,6 +112,27 @@ async fn every_type_of_call_is_registered(b: Backend) {
     assert_eq!(detail["audit"][0]["action"], "call_registered");
     assert_eq!(detail["customer_code"], "C-JINQIAO");
     assert_eq!(detail["site_name"], rc["site_name"]);
+    // A linked call (a return visit's "not solved") is made by the server only: the console's
+    // JSON cannot say what a call follows up.
+    let mut linked = call("repair", "phone", "回访：问题未解决");
+    linked["follows_order_id"] = json!(wo["id"]);
+    linked["return_visit_id"] = json!("rv-1");
+    let linked = c.post("/console/api/calls", linked).await;
+    assert_eq!((linked["call"]["follows_order_id"].as_str(), linked["call"]["return_visit_id"].as_str()), (None, None));
+    let follows = wo["id"].as_str().unwrap().to_owned();
+    let made = s
+        .run_db(move |db| {
+            db.transaction(fieldbook_server::db::Mode::Feed, |tx| {
+                let mut new: fieldbook_server::console::calls::NewCall = serde_json::from_value(call("repair", "phone", "回访：问题未解决")).unwrap();
+                new.follows_order_id = Some(follows.clone());
+                new.return_visit_id = Some("rv-1".into());
+                fieldbook_server::console::calls::register_call(tx, "office.wang", &new)
+            })
+        })
+        .await
+        .unwrap();
+    assert_eq!((made.call.entry.follows_order_id.as_deref(), made.call.entry.return_visit_id.as_deref()), (wo["id"].as_str(), Some("rv-1")));
+    assert!(made.work_order.is_some());
     // The repair call is still the dispatch list's.
     let waiting = c.get("/console/api/calls").await;
     assert!(waiting.as_array().unwrap().iter().any(|o| o["id"] == wo["id"]));

@@ -43,6 +43,9 @@ pub struct CallEntry {
     pub work_order_id: Option<String>,
     pub work_order_status: Option<String>,
     pub complaint_id: Option<String>,
+    /// A linked call: the return visit it came from and the order it follows up.
+    pub return_visit_id: Option<String>,
+    pub follows_order_id: Option<String>,
     pub closed_at: Option<String>,
     pub state: String,
 }
@@ -79,7 +82,7 @@ pub const COLUMNS: csv::Columns = &[
 
 /// `c` is `call_index`.
 const SELECT: &str = "SELECT c.id, c.number, c.channel, c.call_type, c.caller_name, c.caller_phone, c.customer_id, cu.code, cu.name, c.site_id, s.name, \
-     c.priority, c.problem, c.reported_at, c.taken_by, c.work_order_id, w.status, c.complaint_id, c.closed_at \
+     c.priority, c.problem, c.reported_at, c.taken_by, c.work_order_id, w.status, c.complaint_id, c.closed_at, c.return_visit_id, c.follows_order_id \
      FROM call_index c \
      LEFT JOIN reference_index cu ON cu.entity = 'customers' AND cu.id = c.customer_id \
      LEFT JOIN reference_index s ON s.entity = 'sites' AND s.id = c.site_id \
@@ -118,6 +121,8 @@ fn entry(r: &Row) -> Result<CallEntry> {
         work_order_status: r.opt_text(16)?,
         work_order_id,
         complaint_id,
+        return_visit_id: r.opt_text(19)?,
+        follows_order_id: r.opt_text(20)?,
         closed_at,
         state: state.to_owned(),
     })

@@ -163,6 +163,12 @@ pub struct NewCall {
     pub answer: Option<String>,
     #[serde(default)]
     pub close: bool,
+    /// Set by the server only (a return visit's "not solved" opens a linked call): the order the
+    /// call follows up and the return visit it came from. Not taken from the console's JSON.
+    #[serde(skip)]
+    pub follows_order_id: Option<String>,
+    #[serde(skip)]
+    pub return_visit_id: Option<String>,
 }
 
 /// A caller registered as a customer on the spot.
@@ -509,6 +515,8 @@ pub fn register_call(tx: &mut dyn Tx, actor: &str, call: &NewCall) -> Result<Reg
         ("priority", json!(priority)),
         ("work_order_id", json!(work_order_id)),
         ("complaint_id", json!(complaint_id)),
+        ("return_visit_id", json!(call.return_visit_id)),
+        ("follows_order_id", json!(call.follows_order_id)),
         ("answer", json!(answer)),
         ("closed_at", json!(closed_at)),
         ("deleted", json!(false)),

@@ -142,6 +142,8 @@ export interface CallEntry {
   work_order_id: string | null;
   work_order_status: string | null;
   complaint_id: string | null;
+  return_visit_id: string | null;
+  follows_order_id: string | null;
   closed_at: string | null;
   state: CallState;
 }

@@ -8,7 +8,7 @@ import type { CallDetail, CallEntry } from "../lib/api";
 const entry = (n: number, over: Partial<CallEntry> = {}): CallEntry => ({
   id: `call-${n}`, number: `C-20260314-000${n}`, channel: "phone", call_type: "inquiry", caller_name: "赵女士", caller_phone: "139 0000 0001",
   customer_id: null, customer_code: null, customer_name: null, site_id: null, site_name: null, priority: "normal", problem: `问题 ${n}`,
-  reported_at: "2026-03-14T02:00:00Z", taken_by: "office", work_order_id: null, work_order_status: null, complaint_id: null, closed_at: null,
+  reported_at: "2026-03-14T02:00:00Z", taken_by: "office", work_order_id: null, work_order_status: null, complaint_id: null, return_visit_id: null, follows_order_id: null, closed_at: null,
   state: "open", ...over,
 });
 const detail = (e: CallEntry, over: Partial<CallDetail> = {}): CallDetail => ({ ...e, equipment_model: "IG541", asset_ids: [], answer: null, audit: [], ...over });

@@ -33,7 +33,7 @@ const call = (n: number, carried: boolean): CallSummary => ({
 const detail = (over: Partial<CallDetail>): CallDetail => ({
   id: "call-1", number: "C-20260314-0003", channel: "phone", call_type: "repair", caller_name: "陈经理", caller_phone: "021 5030 1234",
   customer_id: "cu-1", customer_code: "C-JINQIAO", customer_name: "金桥国际商业广场", site_id: null, site_name: null, priority: "normal",
-  problem: "", reported_at: "2026-03-14T02:00:00Z", taken_by: "office", work_order_id: null, work_order_status: null, complaint_id: null,
+  problem: "", reported_at: "2026-03-14T02:00:00Z", taken_by: "office", work_order_id: null, work_order_status: null, complaint_id: null, return_visit_id: null, follows_order_id: null,
   closed_at: null, state: "open", equipment_model: null, asset_ids: [], answer: null, audit: [], ...over,
 });
 
