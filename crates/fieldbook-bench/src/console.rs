@@ -5,7 +5,8 @@
 //! generate_series`, run inside PostgreSQL: loading through the HTTP API would take hours): users,
 //! 20,000 customers with a site and two assets each, 5,000 contracts, the work orders over two
 //! years (records as JSON and their `work_order_index` rows), repair records, time entries,
-//! satisfaction cards and findings (`work_item_index`, and records for repairs and cards), then
+//! satisfaction cards and findings (`work_item_index`, and records for repairs and cards), the
+//! call register (`call_index`: a call per repair order, inquiries and suggestions), then
 //! `ANALYZE`, then fills the per-day rollups from those projections (`console::rollup::rebuild`).
 //! It starts the real `fieldbook-server` binary on that database, logs in as office staff and
 //! times each page's API calls several times, printing p50/p95/max per call and whether each is
@@ -72,7 +73,7 @@ fn load(db: &Db, a: &ConsoleArgs) -> Result<()> {
     let (orders, techs, customers) = (a.orders, a.technicians, a.customers);
     let step_s = (730 * 86_400) / orders.max(1); // two years of orders
     let now_text = fieldbook_server::now_text();
-    let steps: Vec<(&str, String)> = vec![
+    let mut steps: Vec<(&str, String)> = vec![
         ("technicians", format!(
             "INSERT INTO users (login, display_name, role, password_hash, created_at, disabled)
              SELECT 'tech' || lpad(i::text, 3, '0'), '技术员 ' || i, 'technician', NULL, '{now_text}', 0 FROM generate_series(1, {techs}) i")),
@@ -177,6 +178,7 @@ fn load(db: &Db, a: &ConsoleArgs) -> Result<()> {
              FROM work_item_index i WHERE i.entity IN ('repair_records', 'satisfaction_cards')")),
         ("analyze", "ANALYZE".to_owned()),
     ];
+    steps.extend(call_register_steps(orders, customers, step_s));
     for (what, sql) in steps {
         let t0 = Instant::now();
         db.transaction(Mode::Write, |tx| tx.execute_batch(&sql)).with_context(|| format!("loading {what}"))?;
@@ -238,7 +240,39 @@ fn pages(ids: &Ids) -> Vec<(&'static str, String)> {
     }
     // The whole table of a year's daily reports, as the CSV export serves it.
     v.push(("reports, a year", "/console/api/reports/daily-minutes?from=2025-12-01&to=2026-11-30&limit=100000".into()));
+    v.extend(call_register_pages());
     v
+}
+
+/// The call register (#11): a call for every repair order (same number, same time) and an
+/// inquiry or a suggestion for every fifth order, some answered and closed — `call_index` rows
+/// as the feed writer projects them.
+fn call_register_steps(orders: i64, customers: i64, step_s: i64) -> Vec<(&'static str, String)> {
+    vec![(
+        "call_index",
+        format!(
+            "INSERT INTO call_index (id, number, channel, call_type, caller_name, caller_phone, customer_id, site_id, priority, problem, reported_at,
+                                     taken_by, work_order_id, complaint_id, return_visit_id, follows_order_id, closed_at, deleted)
+             SELECT 'call-' || w.id, w.number, 'phone', 'repair', '联系人', '+86 21 5555 0000', w.customer_id, w.site_id, w.priority, w.problem, w.reported_at,
+                    'office', w.id, NULL, NULL, NULL, NULL, 0
+             FROM work_order_index w WHERE w.kind = 'repair_call'
+             UNION ALL
+             SELECT 'ask-' || i, 'C-ASK-' || lpad(i::text, 7, '0'), (ARRAY['phone','email','fax','web','walk_in'])[i % 5 + 1],
+                    CASE WHEN i % 4 = 0 THEN 'suggestion' ELSE 'inquiry' END, '来电人 ' || i, '139' || lpad(i::text, 8, '0'),
+                    'cust-' || ((i * 7919) % {customers} + 1), NULL, 'normal', '咨询维保价格', {rep}, 'office', NULL, NULL, NULL, NULL,
+                    CASE WHEN i % 3 = 0 THEN NULL ELSE {rep} END, 0
+             FROM generate_series(1::bigint, {orders} / 5) i",
+            rep = t(&format!("now() - ({orders} - i * 5) * interval '{step_s} seconds'")),
+        ),
+    )]
+}
+
+/// The call register's page: the newest calls, the next page, each filter.
+fn call_register_pages() -> Vec<(&'static str, String)> {
+    ["", "?call_type=inquiry", "?state=open", "?channel=email&call_type=suggestion", "?customer=cust-123", "?from=2026-01-01&to=2026-01-31&call_type=repair"]
+        .iter()
+        .map(|q| ("call register", format!("/console/api/call-register{q}")))
+        .collect()
 }
 
 struct Ids {
@@ -342,8 +376,8 @@ async fn measure(base: &str, a: &ConsoleArgs) -> Result<Value> {
     let queue = get(format!("/console/api/review?limit={}", a.runs + 1)).await?.1;
     for run in 0..=a.runs {
         let reported = fieldbook_server::now_text();
-        let (ms, call) = post("/console/api/calls".into(), json!({"customer_id": "cust-77", "site_id": "site-77", "asset_ids": ["asset-77-1"], "problem": "bench", "reported_at": reported, "priority": "high"})).await?;
-        let oid = call["id"].as_str().context("a call id")?.to_owned();
+        let (ms, call) = post("/console/api/calls".into(), json!({"channel": "phone", "call_type": "repair", "caller_name": "bench", "caller_phone": "021 5555 0077", "customer_id": "cust-77", "site_id": "site-77", "asset_ids": ["asset-77-1"], "problem": "bench", "reported_at": reported, "priority": "high"})).await?;
+        let oid = call["work_order"]["id"].as_str().context("a call's work order id")?.to_owned();
         let (ms2, _) = post(format!("/console/api/work-orders/{oid}/dispatch"), json!({"technician": "tech042"})).await?;
         let pending = queue[run]["id"].as_str().context("a pending order")?.to_owned();
         let (ms3, _) = post(format!("/console/api/work-orders/{pending}/approve"), json!({})).await?;

@@ -1,16 +1,20 @@
 //! `fieldbook-server demo`: a server ready to show. Creates the demo users (an admin, an office
 //! clerk, technicians li.wei and zhang.min) with fresh passwords, imports the fire-protection
-//! demo company rebased to today, publishes its service calendar, and issues an enrolment code for li.wei's laptop.
+//! demo company rebased to today, publishes its service calendar, puts a few calls in an empty
+//! call register (an inquiry from a caller who is not yet a customer, answered and closed; a
+//! customer's suggestion, open), and issues an enrolment code for li.wei's laptop.
 
 use fieldbook_core::import::ImportDocument;
-
 use fieldbook_core::service_calendar::ServiceCalendar;
+use serde_json::json;
 
 use crate::console::calendar;
-use crate::db::{Db, Mode};
+use crate::console::calls::{register_call, NewCall};
+use crate::db::{Db, Mode, Tx};
 use crate::enrolment;
 use crate::error::Result;
 use crate::import::{self, ImportReport};
+use crate::params;
 use crate::users::{self, Role};
 
 /// The demo company: the same file the laptop's demo uses.
@@ -66,6 +70,7 @@ pub fn setup(db: &Db) -> Result<DemoSetup> {
     let report = db.transaction(Mode::Feed, |tx| import::import(tx, &doc, "demo/fire-protection.json"))?;
     db.transaction(Mode::Feed, seed_calendar)?;
     db.transaction(Mode::Feed, demo_complaints)?;
+    db.transaction(Mode::Feed, demo_calls)?;
     let code = db.transaction(Mode::Write, |tx| enrolment::issue_code(tx, "li.wei", 72))?;
     Ok(DemoSetup { users: created, import: report, enrolment_code: code })
 }
@@ -99,5 +104,28 @@ fn demo_complaints(tx: &mut dyn crate::db::Tx) -> Result<()> {
     let id = closed["id"].as_str().unwrap_or_default().to_owned();
     add_step(tx, "office", Role::Office, &id, &StepRequest { kind: "first_report".into(), note: Some("核对报价单与合同条款。 / Checked the quote against the contract.".into()), responsible: None })?;
     close_complaint(tx, "office", &id, &CloseRequest { result: "备件在保修期内，退还收费。 / The part was under warranty; the charge is refunded.".into(), informed_how: "phone".into(), informed_at: ago(0) })?;
+    Ok(())
+}
+
+/// The demo's call register entries, through the console's own registration; only into an empty
+/// register, so running `demo` again adds none.
+fn demo_calls(tx: &mut dyn Tx) -> Result<()> {
+    if tx.query_one("SELECT COUNT(*) FROM call_index", params![])?.int(0)? > 0 {
+        return Ok(());
+    }
+    let at = |hours: i64| crate::store_ts(chrono::Utc::now() - chrono::Duration::hours(hours));
+    let calls = [
+        json!({"channel": "phone", "call_type": "inquiry", "caller_name": "周先生", "caller_phone": "+86 21 6201 7788",
+            "new_customer": {"name": "长宁区某写字楼物业管理处"}, "equipment_model": "JB-QB-GST200",
+            "problem": "询问火灾报警控制器年度检测的价格和预约方式", "reported_at": at(26),
+            "answer": "已告知检测报价并发送预约表，客户下周回复", "close": true}),
+        json!({"channel": "email", "call_type": "suggestion", "caller_name": "王工", "caller_phone": "+86 21 6789 4321",
+            "customer_id": fieldbook_core::import::stable_id("customers", "C-XINGHUA"),
+            "problem": "建议巡检报告同时提供英文版，便于外方总部审阅", "reported_at": at(3)}),
+    ];
+    for call in calls {
+        let call: NewCall = serde_json::from_value(call).map_err(|e| crate::error::Error::Invalid(format!("demo call: {e}")))?;
+        register_call(tx, "office", &call)?;
+    }
     Ok(())
 }

@@ -94,12 +94,14 @@ async fn an_admin_publishes_the_calendar_and_deadlines_follow_it(b: Backend) {
     // A call from the contract's customer about a covered asset: the in-province tier. The clock
     // starts Monday; on site by the close of the second working day after it, Wednesday 17:30.
     let call = json!({
+        "channel": "phone", "call_type": "repair", "caller_name": "陈经理", "caller_phone": "+86 21 5030 1234",
         "customer_id": id("customers", "C-JINQIAO"), "site_id": id("sites", "S-JQ-MALL"), "asset_ids": [id("assets", "JQ-FACP-01")],
         "problem": "控制器故障", "reported_at": friday, "priority": "high",
     });
-    let registered = office.post("/console/api/calls", call).await;
+    let made = office.post("/console/api/calls", call).await;
+    let registered = &made["work_order"];
     assert_eq!(registered["response_deadline"], ts(at("2026-03-18T17:30:00")));
-    let promise = &registered["promise"];
+    let promise = &made["promise"];
     assert_eq!((promise["policy"].as_str(), promise["contract"].as_str(), promise["calendar_version"].as_i64()), (Some("in_province"), Some("HT-2025-017"), Some(1)));
     assert_eq!(promise["response_deadline"], registered["response_deadline"]);
     let kinds: Vec<&str> = promise["commitments"].as_array().unwrap().iter().map(|c| c["kind"].as_str().unwrap()).collect();

@@ -200,7 +200,15 @@ async fn admin_only_changes_and_the_console_header(b: Backend) {
 }
 
 fn call(site: &str, customer: &str, reported_at: &str, problem: &str) -> Value {
-    json!({"customer_id": id("customers", customer), "site_id": id("sites", site), "asset_ids": [], "problem": problem, "reported_at": reported_at, "priority": "high"})
+    json!({"channel": "phone", "call_type": "repair", "caller_name": "陈经理", "caller_phone": "+86 21 5030 1234",
+        "customer_id": id("customers", customer), "site_id": id("sites", site), "asset_ids": [], "problem": problem, "reported_at": reported_at, "priority": "high"})
+}
+
+/// Registers a repair request; answers its work order.
+async fn register(c: &Console, body: Value) -> Value {
+    let made = c.post("/console/api/calls", body).await;
+    assert_eq!(made["call"]["number"], made["work_order"]["number"], "one number for the call and its order");
+    made["work_order"].clone()
 }
 
 async fn calls_get_deadlines_and_carried_over_calls_come_first(b: Backend) {
@@ -210,7 +218,7 @@ async fn calls_get_deadlines_and_carried_over_calls_come_first(b: Backend) {
     // Today's calls stay after the server's local midnight whatever the hour the test runs at.
     let midnight = chrono::Local::now().date_naive().and_hms_opt(0, 0, 0).unwrap().and_local_timezone(chrono::Local).earliest().unwrap().to_utc();
     let t = |h: i64| fieldbook_server::store_ts((now - chrono::Duration::hours(h)).max(midnight + chrono::Duration::minutes(h)));
-    let urban = c.post("/console/api/calls", call("S-JQ-MALL", "C-JINQIAO", &t(1), "报警控制器显示故障")).await;
+    let urban = register(&c, call("S-JQ-MALL", "C-JINQIAO", &t(1), "报警控制器显示故障")).await;
     assert_eq!(urban["status"], "new");
     assert_eq!(urban["zone"], "urban");
     // The deadline is the service calendar's (no version published: the default, 6 / 7 working hours).
@@ -221,11 +229,11 @@ async fn calls_get_deadlines_and_carried_over_calls_come_first(b: Backend) {
     };
     assert_eq!(urban["response_deadline"].as_str().unwrap(), due(&urban, fieldbook_core::model::Zone::Urban));
     assert!(urban["number"].as_str().unwrap().starts_with("C-"), "{}", urban["number"]);
-    let suburban = c.post("/console/api/calls", call("S-XH-PLANT", "C-XINGHUA", &t(2), "泵房漏水")).await;
+    let suburban = register(&c, call("S-XH-PLANT", "C-XINGHUA", &t(2), "泵房漏水")).await;
     assert_eq!(suburban["response_deadline"].as_str().unwrap(), due(&suburban, fieldbook_core::model::Zone::Suburban));
     assert_ne!(urban["number"], suburban["number"], "numbers are unique");
     // A call from two days ago that nobody dispatched: carried over, at the top.
-    let old = c.post("/console/api/calls", call("S-RJ-SCHOOL", "C-RUIJIN", &fieldbook_server::store_ts(now - chrono::Duration::hours(48)), "烟感误报")).await;
+    let old = register(&c, call("S-RJ-SCHOOL", "C-RUIJIN", &fieldbook_server::store_ts(now - chrono::Duration::hours(48)), "烟感误报")).await;
     let calls = c.get("/console/api/calls").await;
     let order: Vec<(&str, bool)> = calls.as_array().unwrap().iter().map(|c| (c["id"].as_str().unwrap(), c["carried_over"].as_bool().unwrap())).collect();
     let ids = |v: &Value| v["id"].as_str().unwrap().to_owned();
@@ -272,7 +280,7 @@ async fn dispatched_calls_reach_the_laptop(b: Backend) {
     let mut li = Laptop::enroll(&s, "li.wei").await;
     li.pull_all(&s).await;
     let reported = fieldbook_server::store_ts(chrono::Utc::now() - chrono::Duration::minutes(30));
-    let new = c.post("/console/api/calls", call("S-RJ-SCHOOL", "C-RUIJIN", &reported, "三楼烟感报警")).await;
+    let new = register(&c, call("S-RJ-SCHOOL", "C-RUIJIN", &reported, "三楼烟感报警")).await;
     let oid = new["id"].as_str().unwrap().to_owned();
     // Not dispatched: not on any laptop.
     assert!(li.pull_all(&s).await.iter().all(|ch| ch.record_id != oid));
@@ -572,7 +580,7 @@ async fn reports_count_a_known_fixture(b: Backend) {
     let reported = fieldbook_server::store_ts((first + chrono::Duration::days(2)).min(chrono::Utc::now()));
     let mut repeat = call("S-XH-PLANT", "C-XINGHUA", &reported, "泵又漏水");
     repeat["asset_ids"] = json!([id("assets", "XH-PUMP-01")]);
-    let repeat = c.post("/console/api/calls", repeat).await;
+    let repeat = register(&c, repeat).await;
     let rid = repeat["id"].as_str().unwrap().to_owned();
     s.run_db(move |db| {
         db.transaction(Mode::Feed, |tx| {
@@ -626,7 +634,7 @@ async fn lists_and_reports_export_csv(b: Backend) {
     let c = office(&s).await;
     let tricky = "泵房漏水, \"紧急\"\n第二行";
     let reported = fieldbook_server::store_ts(chrono::Utc::now() - chrono::Duration::minutes(5));
-    c.post("/console/api/calls", call("S-XH-PLANT", "C-XINGHUA", &reported, tricky)).await;
+    register(&c, call("S-XH-PLANT", "C-XINGHUA", &reported, tricky)).await;
     // Pages of 2 for JSON, but every row in CSV.
     let total = s.count("SELECT COUNT(*) FROM work_order_index").await;
     let page = c.get("/console/api/work-orders?limit=2").await;

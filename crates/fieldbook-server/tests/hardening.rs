@@ -352,7 +352,7 @@ async fn csv_cells_that_would_be_formulas_are_neutralised(b: Backend) {
     let s = TestServer::with_demo(b).await;
     let c = Console::as_role(&s, "office.wang", users::Role::Office).await;
     let problem = "=HYPERLINK(\"http://attacker.example/\",\"open\")";
-    let call = json!({"customer_id": id("customers", "C-JINQIAO"), "site_id": id("sites", "S-JQ-MALL"), "asset_ids": [], "problem": problem,
+    let call = json!({"channel": "phone", "call_type": "repair", "caller_name": "陈经理", "caller_phone": "021 5030 1234", "customer_id": id("customers", "C-JINQIAO"), "site_id": id("sites", "S-JQ-MALL"), "asset_ids": [], "problem": problem,
         "reported_at": fieldbook_server::now_text(), "priority": "high"});
     let r = c.req(reqwest::Method::POST, "/console/api/calls").json(&call).send().await.unwrap();
     assert!(r.status().is_success(), "{}", r.text().await.unwrap());

@@ -124,10 +124,12 @@ export function finishRepair(laptop: Laptop, number: string): void {
   expect(pushed.rejected ?? []).toEqual([]);
 }
 
-/** Registers a call through the console form (at `calledAt`, the form's local
+/** Registers a repair request by phone through the console form (at `calledAt`, the form's local
  * `YYYY-MM-DDTHH:MM`, or now); returns the new order's number. */
 export async function registerCall(page: Page, problem: string, calledAt?: string): Promise<string> {
   await open(page, "calls");
+  await page.getByLabel("Caller", { exact: true }).fill("陈经理");
+  await page.getByLabel("Caller's phone", { exact: true }).fill("021 5030 1234");
   await page.getByLabel("Customer", { exact: true }).fill("金桥");
   await page.getByRole("button", { name: /金桥国际商业广场/ }).click();
   const site = page.getByLabel("Site", { exact: true });

@@ -11,6 +11,15 @@ import { enrolmentCode, finishRepair, Laptop, login, makeConflict, open, registe
 
 const SHOTS: { name: string; route: string; ready: (p: Page) => Promise<void> }[] = [
   { name: "calls", route: "calls", ready: (p) => expect(p.getByTestId("call-row").first()).toBeVisible() },
+  {
+    name: "register",
+    route: "register",
+    ready: async (p) => {
+      // A call's details: what became of it and its trail (the demo's inquiry, answered and closed).
+      await p.getByTestId("register-row").last().getByRole("button").click();
+      await expect(p.getByTestId("call-detail")).toBeVisible();
+    },
+  },
   { name: "orders", route: "orders", ready: (p) => expect(p.getByTestId("orders").locator("tbody tr").nth(2)).toBeVisible() },
   { name: "review", route: "review", ready: (p) => expect(p.getByTestId("review-item").first()).toBeVisible() },
   { name: "conflicts", route: "conflicts", ready: (p) => expect(p.getByTestId("conflict").first()).toBeVisible() },
@@ -90,7 +99,8 @@ for (const language of ["en", "zh-CN"] as const) {
       await page.screenshot({ path: join(dir, `console-${tag}-${s.name}.png`) });
     }
     await open(page, "review");
-    await page.getByTestId("review-item").first().getByRole("link").first().click();
+    // The job signed on the laptop (the demo's own completed WO-1006 has no signature to verify).
+    await page.getByTestId("review-item").filter({ hasText: review }).getByRole("link").first().click();
     await expect(page.getByTestId("verification")).toBeVisible();
     await page.screenshot({ path: join(dir, `console-${tag}-order.png`) });
     await context.close();

@@ -1,8 +1,10 @@
-//! Call-ins and dispatch: the lookups the call form needs (technicians, customers, their sites
-//! and assets, regions), registering a call as a new work order (numbered `C-YYYYMMDD-NNNN`,
-//! response deadline by the service calendar in force at the call, `calendar.rs`, as import
-//! computes it), the list of calls not yet dispatched (carried over from earlier days first), and
-//! dispatching one to a technician. New and dispatched orders are written through the feed
+//! Call-ins and dispatch: the lookups the call form needs (technicians, customers — also by a
+//! caller's phone —, their sites and assets, regions), registering a call from any channel (a
+//! `calls` record numbered `C-YYYYMMDD-NNNN`; a caller not on file registered as a customer on the
+//! spot; a repair request also a new work order under the same number, response deadline by the
+//! service calendar in force at the call, `calendar.rs`, as import computes it), the list of repair calls
+//! not yet dispatched (carried over from earlier days first), and dispatching one to a
+//! technician. The register of every call is [`super::call_register`]. New and dispatched orders are written through the feed
 //! writer, so the technician's laptop pulls the order, with its customer, site and assets, at
 //! its next sync.
 
@@ -50,9 +52,15 @@ pub async fn technicians(State(s): State<AppState>, _u: ConsoleUser) -> Result<J
 #[derive(Debug, Deserialize)]
 pub struct CustomerQuery {
     pub q: Option<String>,
+    /// Customers with this phone (a caller on file), instead of a search by code or name.
+    pub phone: Option<String>,
 }
 
 pub async fn customers(State(s): State<AppState>, _u: ConsoleUser, Query(q): Query<CustomerQuery>) -> Result<Json<Vec<Value>>> {
+    if let Some(p) = q.phone.filter(|p| !p.trim().is_empty()) {
+        let p = super::search_text("phone", &p)?;
+        return Ok(Json(s.db.run(Mode::Read, move |tx| customers_by_phone(tx, &p)).await?));
+    }
     let text = super::search_text("q", q.q.as_deref().unwrap_or_default())?.to_lowercase();
     let like = format!("%{}%", text.replace(['%', '_', '\\'], ""));
     let rows = s
@@ -118,21 +126,168 @@ pub async fn regions(State(s): State<AppState>, _u: ConsoleUser) -> Result<Json<
 // ---------------------------------------------------------------------------------------------
 // Registering a call
 
+/// How a call came in.
+pub const CHANNELS: &[&str] = &["phone", "email", "fax", "web", "walk_in"];
+/// What a call is: a repair request becomes a work order, a complaint opens a complaint, an
+/// inquiry or a suggestion is answered by the desk.
+pub const CALL_TYPES: &[&str] = &["repair", "inquiry", "complaint", "suggestion"];
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct NewCall {
-    pub customer_id: String,
-    pub site_id: String,
+    pub channel: String,
+    pub call_type: String,
+    pub caller_name: String,
+    pub caller_phone: String,
+    /// An existing customer; or `new_customer` to register the caller as one.
+    #[serde(default)]
+    pub customer_id: Option<String>,
+    #[serde(default)]
+    pub new_customer: Option<NewCustomer>,
+    /// A repair request's site: one of the customer's, or `new_site`.
+    #[serde(default)]
+    pub site_id: Option<String>,
+    #[serde(default)]
+    pub new_site: Option<NewSite>,
     #[serde(default)]
     pub asset_ids: Vec<String>,
+    #[serde(default)]
+    pub equipment_model: Option<String>,
     pub problem: String,
     pub reported_at: String,
-    pub priority: String,
+    #[serde(default)]
+    pub priority: Option<String>,
     pub kind: Option<String>,
     pub category: Option<String>,
+    /// The desk's answer to an inquiry or a suggestion, and whether the call is closed with it.
+    #[serde(default)]
+    pub answer: Option<String>,
+    #[serde(default)]
+    pub close: bool,
+    /// Set by the server only (a return visit's "not solved" opens a linked call): the order the
+    /// call follows up and the return visit it came from. Not taken from the console's JSON.
+    #[serde(skip)]
+    pub follows_order_id: Option<String>,
+    #[serde(skip)]
+    pub return_visit_id: Option<String>,
+}
+
+/// A caller registered as a customer on the spot.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewCustomer {
+    pub name: String,
+    /// The contact person; the caller when left out.
+    #[serde(default)]
+    pub contact: Option<String>,
+    /// The customer's phone; the caller's when left out.
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+}
+
+/// A new customer's site, for a repair request.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewSite {
+    #[serde(default)]
+    pub name: Option<String>,
+    pub address: String,
+    pub region: String,
+    pub zone: String,
+}
+
+/// What registering a call made: the call, and for a repair request its work order.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Registered {
+    pub call: super::call_register::CallDetail,
+    pub work_order: Option<Summary>,
 }
 
 fn parse<T: std::str::FromStr<Err = String>>(field: &str, v: &str) -> Result<T> {
     v.parse().map_err(|e: String| Error::Invalid(format!("{field}: {e}")))
+}
+
+fn one_of(field: &str, v: &str, words: &[&str]) -> Result<String> {
+    let v = v.trim();
+    if words.contains(&v) {
+        Ok(v.to_owned())
+    } else {
+        Err(Error::Invalid(format!("{field} '{v}': use one of {}", words.join(", "))))
+    }
+}
+
+/// Trimmed text that must be there, at most `max` characters.
+pub fn required_text(field: &str, v: &str, what: &str, max: usize) -> Result<String> {
+    let v = v.trim();
+    if v.is_empty() {
+        return Err(Error::Invalid(format!("{field}: {what} (it is empty)")));
+    }
+    optional_text(field, Some(v), max).map(|t| t.expect("not empty"))
+}
+
+/// Trimmed text that may be left out (empty is left out), at most `max` characters.
+pub fn optional_text(field: &str, v: Option<&str>, max: usize) -> Result<Option<String>> {
+    let Some(v) = v.map(str::trim).filter(|v| !v.is_empty()) else { return Ok(None) };
+    let n = v.chars().count();
+    if n > max {
+        return Err(Error::Invalid(format!("{field}: at most {max} characters (this is {n}); shorten it")));
+    }
+    if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(Error::Invalid(format!("{field}: control characters are not allowed; type letters, digits or punctuation")));
+    }
+    Ok(Some(v.to_owned()))
+}
+
+/// A phone number as the desk compares them: digits only, without China's country code (`+86`,
+/// `0086`) or the trunk `0`, so `+86 21 5030 1234` and `021-5030-1234` are the same number.
+/// `None` when there are no digits.
+pub fn phone_key(phone: &str) -> Option<String> {
+    let digits: String = phone.chars().filter(char::is_ascii_digit).collect();
+    let d = digits.as_str();
+    let d = d.strip_prefix("0086").or_else(|| d.strip_prefix("86").filter(|r| r.len() >= 10)).unwrap_or(d);
+    let d = d.trim_start_matches('0');
+    (!d.is_empty()).then(|| d.to_owned())
+}
+
+/// A phone number as typed, checked: digits with spaces, `+`, `-`, `(`, `)` or `.` between them,
+/// 5 to 15 digits (a service number like 95588 up to an international number).
+pub fn phone(field: &str, v: &str) -> Result<String> {
+    let v = v.trim();
+    if v.is_empty() {
+        return Err(Error::Invalid(format!("{field}: write the caller's phone number (it is empty)")));
+    }
+    let digits = v.chars().filter(char::is_ascii_digit).count();
+    if v.chars().any(|c| !(c.is_ascii_digit() || " +-().".contains(c))) || !(5..=15).contains(&digits) {
+        return Err(Error::Invalid(format!(
+            "{field} '{v}': write a phone number of 5 to 15 digits, with spaces, +, -, ( ) between them if you like, e.g. +86 21 5030 1234"
+        )));
+    }
+    Ok(v.to_owned())
+}
+
+/// Live customers whose phone is this one (by [`phone_key`]): at most 20, by code.
+pub fn customers_by_phone(tx: &mut dyn Tx, phone: &str) -> Result<Vec<Value>> {
+    let Some(key) = phone_key(phone) else { return Ok(Vec::new()) };
+    let rows = tx.query(
+        "SELECT id, code, name FROM reference_index WHERE entity = 'customers' AND phone = $1 AND deleted = 0 ORDER BY code LIMIT 20",
+        params![key],
+    )?;
+    let mut out = Vec::new();
+    for r in rows.iter() {
+        let id = r.text(0)?;
+        let f = records::load(tx, "customers", &id)?.map(|s| s.fields).unwrap_or_default();
+        out.push(json!({"id": id, "code": r.opt_text(1)?, "name": r.opt_text(2)?, "contact": g(&f, "contact"), "phone": g(&f, "phone")}));
+    }
+    Ok(out)
+}
+
+/// Fills `reference_index.phone` for the customers already there (once, by the migration that
+/// adds the column).
+pub fn fill_customer_phones(tx: &mut dyn Tx) -> Result<()> {
+    for (id, state) in records::all(tx, "customers")? {
+        let key = records::text(&state, "phone").and_then(phone_key);
+        tx.execute("UPDATE reference_index SET phone = $1 WHERE entity = 'customers' AND id = $2", params![key, id])?;
+    }
+    Ok(())
 }
 
 /// The next call number of a day, under the feed lock.
@@ -146,14 +301,51 @@ fn next_number(tx: &mut dyn Tx, day: &str) -> Result<String> {
     Ok(format!("C-{day}-{n:04}"))
 }
 
-/// Registers a call as a new work order. Runs in a `Mode::Feed` transaction.
-pub fn register_call(tx: &mut dyn Tx, actor: &str, call: &NewCall) -> Result<Summary> {
-    let priority: Priority = parse("priority", &call.priority)?;
+/// The next code of a customer registered from a call, `N-YYYYMMDD-NN`, under the feed lock;
+/// skips a code an imported customer already has.
+fn next_customer_code(tx: &mut dyn Tx, day: &str) -> Result<String> {
+    loop {
+        let n = tx
+            .query_one(
+                "INSERT INTO customer_numbers (day, last) VALUES ($1, 1) ON CONFLICT (day) DO UPDATE SET last = customer_numbers.last + 1 RETURNING last",
+                params![day],
+            )?
+            .int(0)?;
+        let code = format!("N-{day}-{n:02}");
+        if tx.query_opt("SELECT 1 FROM reference_index WHERE entity = 'customers' AND code = $1", params![code.as_str()])?.is_none() {
+            return Ok(code);
+        }
+    }
+}
+
+fn live(s: &Option<std::rc::Rc<crate::records::Stored>>) -> Result<bool> {
+    Ok(match s {
+        Some(s) => s.fields()?.get("deleted") != Some(&Value::Bool(true)),
+        None => false,
+    })
+}
+
+/// Registers a call: the `calls` record, for a new caller their customer record (and for a repair
+/// request their site), and for a repair request the work order under the same number. Runs in
+/// a `Mode::Feed` transaction: any refusal writes nothing.
+pub fn register_call(tx: &mut dyn Tx, actor: &str, call: &NewCall) -> Result<Registered> {
+    let channel = one_of("channel", &call.channel, CHANNELS)?;
+    let call_type = one_of("call_type", &call.call_type, CALL_TYPES)?;
+    let repair = call_type == "repair";
+    let caller_name = required_text("caller_name", &call.caller_name, "write who called", 100)?;
+    let caller_phone = phone("caller_phone", &call.caller_phone)?;
+    let priority: Priority = parse("priority", call.priority.as_deref().filter(|p| !p.is_empty()).unwrap_or("normal"))?;
     let kind: WorkOrderKind = parse("kind", call.kind.as_deref().unwrap_or("repair_call"))?;
     let category: Category = parse("category", call.category.as_deref().unwrap_or("A"))?;
-    let problem = call.problem.trim();
-    if problem.is_empty() {
-        return Err(Error::Invalid("problem: say what the customer reported (it is empty)".into()));
+    let problem = required_text("problem", &call.problem, "say what the caller reported or asked", 4000)?;
+    let problem = problem.as_str();
+    let equipment_model = optional_text("equipment_model", call.equipment_model.as_deref(), 200)?;
+    let answer = optional_text("answer", call.answer.as_deref(), 4000)?;
+    if (answer.is_some() || call.close) && !matches!(call_type.as_str(), "inquiry" | "suggestion") {
+        return Err(Error::Invalid(format!(
+            "answer: only an inquiry or a suggestion is answered and closed on the call; a {call_type} call is followed through its {}",
+            if repair { "work order" } else { "complaint" }
+        )));
     }
     let reported_at: DateTime<Utc> = DateTime::parse_from_rfc3339(&call.reported_at)
         .map(|t| t.to_utc())
@@ -161,72 +353,202 @@ pub fn register_call(tx: &mut dyn Tx, actor: &str, call: &NewCall) -> Result<Sum
     if reported_at > Utc::now() + chrono::Duration::minutes(5) {
         return Err(Error::Invalid(format!("reported_at {}: the call cannot be in the future", call.reported_at)));
     }
-    let mut w = Writer::begin(tx)?;
-    let live = |s: &Option<std::rc::Rc<crate::records::Stored>>| -> Result<bool> {
-        Ok(match s {
-            Some(s) => s.fields()?.get("deleted") != Some(&Value::Bool(true)),
-            None => false,
-        })
+    // Who the customer is: an existing one, a new one, or (an inquiry, a suggestion) nobody yet.
+    let customer_id = call.customer_id.as_deref().map(str::trim).filter(|c| !c.is_empty());
+    let new_customer = match (&call.new_customer, customer_id) {
+        (Some(_), Some(_)) => return Err(Error::Invalid("new_customer: give either customer_id (a customer on file) or new_customer, not both".into())),
+        (None, None) if repair || call_type == "complaint" => {
+            return Err(Error::Invalid(format!(
+                "customer_id: a {} needs the customer; pick one from the customer search or register the caller as a new customer (new_customer)",
+                if repair { "repair request" } else { "complaint" }
+            )))
+        }
+        (Some(n), None) => {
+            let name = required_text("new_customer.name", &n.name, "write the new customer's name", 200)?;
+            let contact = optional_text("new_customer.contact", n.contact.as_deref(), 100)?.unwrap_or_else(|| caller_name.clone());
+            let phone = match n.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+                Some(p) => phone("new_customer.phone", p)?,
+                None => caller_phone.clone(),
+            };
+            let email = optional_text("new_customer.email", n.email.as_deref(), 200)?;
+            // One customer per phone: a caller already on file is offered, not registered twice.
+            if let Some(same) = customers_by_phone(tx, &phone)?.into_iter().next() {
+                return Err(Error::conflict(format!(
+                    "new_customer: the phone {phone} is customer {} ({}) already; register the call for that customer (customer_id {})",
+                    same["code"].as_str().unwrap_or_default(),
+                    same["name"].as_str().unwrap_or_default(),
+                    same["id"].as_str().unwrap_or_default()
+                )));
+            }
+            Some((name, contact, phone, email))
+        }
+        (None, _) => None,
     };
-    let customer = w.load("customers", &call.customer_id)?;
-    if !live(&customer)? {
-        return Err(Error::Invalid(format!("customer_id '{}': no such customer; pick one from the customer search", call.customer_id)));
+    let site_id = call.site_id.as_deref().map(str::trim).filter(|c| !c.is_empty());
+    let new_site = match (&call.new_site, site_id) {
+        (Some(_), _) if !repair => return Err(Error::Invalid(format!("new_site: only a repair request registers a site; a {call_type} call needs none"))),
+        (Some(_), Some(_)) => return Err(Error::Invalid("new_site: give either site_id (one of the customer's sites) or new_site, not both".into())),
+        (Some(_), None) if new_customer.is_none() => {
+            return Err(Error::Invalid("new_site: a customer on file is called out to one of their sites; pick it (site_id)".into()))
+        }
+        (None, None) if repair => {
+            return Err(Error::Invalid(format!(
+                "site_id: a repair request needs the site; pick one of the customer's sites{}",
+                if new_customer.is_some() { ", or give the new customer's (new_site: address, region, zone)" } else { "" }
+            )))
+        }
+        (Some(n), None) => Some((
+            optional_text("new_site.name", n.name.as_deref(), 200)?,
+            required_text("new_site.address", &n.address, "write the site's address", 300)?,
+            required_text("new_site.region", &n.region, "write the site's region (district)", 100)?,
+            parse::<Zone>("new_site.zone", n.zone.trim())?,
+        )),
+        (None, _) => None,
+    };
+    if site_id.is_some() && new_customer.is_some() {
+        return Err(Error::Invalid("site_id: a new customer has no sites yet; give new_site for a repair request".into()));
     }
-    let site = w.load("sites", &call.site_id)?;
-    if !live(&site)? {
-        return Err(Error::Invalid(format!("site_id '{}': no such site; pick one of the customer's sites", call.site_id)));
+    if !call.asset_ids.is_empty() && site_id.is_none() {
+        return Err(Error::Invalid("asset_ids: assets are picked at one of the customer's sites; pick the site first (site_id)".into()));
     }
-    let site = site.expect("live");
-    if site.text("customer_id")? != Some(call.customer_id.as_str()) {
-        return Err(Error::Invalid(format!("site_id '{}': the site is not the customer's; pick one of the customer's sites", call.site_id)));
-    }
-    let zone: Zone = site.text("zone")?.map(|z| parse("site zone", z)).transpose()?.unwrap_or(Zone::Urban);
-    for a in &call.asset_ids {
-        let asset = w.load("assets", a)?;
-        if !live(&asset)? || asset.as_ref().expect("live").text("site_id")? != Some(call.site_id.as_str()) {
-            return Err(Error::Invalid(format!("asset_ids: '{a}' is not an asset at this site; pick the site's assets")));
+    let mut w = Writer::begin(tx)?;
+    if let Some(c) = customer_id {
+        if !live(&w.load("customers", c)?)? {
+            return Err(Error::Invalid(format!("customer_id '{c}': no such customer; pick one from the customer search")));
         }
     }
-    let deadline = super::calendar::response_deadline(w.tx()?, reported_at, zone, &call.customer_id, &call.asset_ids)?;
-    let today = chrono::Local::now().date_naive();
-    let number = next_number(w.tx()?, &today.format("%Y%m%d").to_string())?;
-    let id = uuid::Uuid::now_v7().to_string();
+    let mut zone = Zone::Urban;
+    if let Some(sid) = site_id {
+        let site = w.load("sites", sid)?;
+        if !live(&site)? {
+            return Err(Error::Invalid(format!("site_id '{sid}': no such site; pick one of the customer's sites")));
+        }
+        let site = site.expect("live");
+        if site.text("customer_id")? != customer_id {
+            return Err(Error::Invalid(format!("site_id '{sid}': the site is not the customer's; pick one of the customer's sites")));
+        }
+        zone = site.text("zone")?.map(|z| parse("site zone", z)).transpose()?.unwrap_or(Zone::Urban);
+        for a in &call.asset_ids {
+            let asset = w.load("assets", a)?;
+            if !live(&asset)? || asset.as_ref().expect("live").text("site_id")? != Some(sid) {
+                return Err(Error::Invalid(format!("asset_ids: '{a}' is not an asset at this site; pick the site's assets")));
+            }
+        }
+    }
+    let today = chrono::Local::now().date_naive().format("%Y%m%d").to_string();
+    // The new caller's customer record (and site): reference data like any other, reaching a
+    // technician's laptop only with an order dispatched to them.
+    let mut created = None;
+    let customer_id = match &new_customer {
+        Some((name, contact, phone, email)) => {
+            let code = next_customer_code(w.tx()?, &today)?;
+            let id = uuid::Uuid::now_v7().to_string();
+            let fields = [
+                ("code", json!(code)), ("name", json!(name)), ("contact", json!(contact)), ("phone", json!(phone)), ("email", json!(email)),
+                ("deleted", json!(false)),
+            ];
+            write_changed(&mut w, "customers", &id, &fields)?;
+            created = Some((id.clone(), code));
+            Some(id)
+        }
+        None => customer_id.map(str::to_owned),
+    };
+    let site_id = match (&new_site, &created) {
+        (Some((name, address, region, z)), Some((cid, code))) => {
+            zone = *z;
+            let id = uuid::Uuid::now_v7().to_string();
+            let fields = [
+                ("code", json!(format!("{code}-1"))), ("customer_id", json!(cid)), ("name", json!(name.as_deref().unwrap_or(address))),
+                ("address", json!(address)), ("region", json!(region)), ("zone", json!(z)), ("deleted", json!(false)),
+            ];
+            write_changed(&mut w, "sites", &id, &fields)?;
+            Some(id)
+        }
+        _ => site_id.map(str::to_owned),
+    };
+    // One number for the customer: the call's, which its work order carries too.
+    let number = next_number(w.tx()?, &today)?;
+    let mut work_order_id = None;
+    if repair {
+        let deadline = super::calendar::response_deadline(w.tx()?, reported_at, zone, customer_id.as_deref().unwrap_or_default(), &call.asset_ids)?;
+        let id = uuid::Uuid::now_v7().to_string();
+        let fields = vec![
+            ("number", json!(number)),
+            ("kind", json!(kind)),
+            ("customer_id", json!(customer_id)),
+            ("site_id", json!(site_id)),
+            ("asset_ids", json!(call.asset_ids)),
+            ("technician", Value::Null),
+            ("priority", json!(priority)),
+            ("category", json!(category)),
+            ("status", json!("new")),
+            ("problem", json!(problem)),
+            ("scheduled_on", json!(reported_at.with_timezone(&chrono::Local).date_naive().to_string())),
+            ("reported_at", json!(ts(reported_at))),
+            ("response_deadline", json!(ts(deadline))),
+            ("revision", json!(1)),
+            ("deleted", json!(false)),
+        ];
+        write_changed(&mut w, "work_orders", &id, &fields)?;
+        work_order_id = Some(id);
+    }
+    // #11 seam: a complaint call opens a complaint here — complaints::open_complaint(w.tx()?, actor,
+    // &NewComplaint { source: "call", source_id: call_id, customer_id, description: problem, .. })
+    // — and its id goes in the call's `complaint_id` below. Until then the call is recorded open.
+    let complaint_id: Option<String> = None;
+    let call_id = uuid::Uuid::now_v7().to_string();
+    let closed_at = call.close.then(crate::now_text);
     let fields = vec![
         ("number", json!(number)),
-        ("kind", json!(kind)),
-        ("customer_id", json!(call.customer_id)),
-        ("site_id", json!(call.site_id)),
+        ("channel", json!(channel)),
+        ("call_type", json!(call_type)),
+        ("caller_name", json!(caller_name)),
+        ("caller_phone", json!(caller_phone)),
+        ("customer_id", json!(customer_id)),
+        ("site_id", json!(site_id)),
         ("asset_ids", json!(call.asset_ids)),
-        ("technician", Value::Null),
-        ("priority", json!(priority)),
-        ("category", json!(category)),
-        ("status", json!("new")),
+        ("equipment_model", json!(equipment_model)),
         ("problem", json!(problem)),
-        ("scheduled_on", json!(reported_at.with_timezone(&chrono::Local).date_naive().to_string())),
         ("reported_at", json!(ts(reported_at))),
-        ("response_deadline", json!(ts(deadline))),
-        ("revision", json!(1)),
+        ("taken_by", json!(actor)),
+        ("priority", json!(priority)),
+        ("work_order_id", json!(work_order_id)),
+        ("complaint_id", json!(complaint_id)),
+        ("return_visit_id", json!(call.return_visit_id)),
+        ("follows_order_id", json!(call.follows_order_id)),
+        ("answer", json!(answer)),
+        ("closed_at", json!(closed_at)),
         ("deleted", json!(false)),
     ];
-    write_changed(&mut w, "work_orders", &id, &fields)?;
+    write_changed(&mut w, "calls", &call_id, &fields)?;
     w.finish()?;
-    audit::record(tx, actor, "call_registered", Some("work_orders"), Some(&id), Some(&id), json!({"number": number, "problem": problem}))?;
-    summary_of(tx, &id)
+    if let Some((cid, code)) = &created {
+        audit::record(tx, actor, "customer_registered", Some("customers"), Some(cid), None, json!({"code": code, "call": number, "phone": caller_phone}))?;
+    }
+    let detail = json!({"number": number, "call_type": call_type, "channel": channel, "problem": problem, "work_order_id": work_order_id, "closed": call.close});
+    audit::record(tx, actor, "call_registered", Some("calls"), Some(&call_id), work_order_id.as_deref(), detail)?;
+    let work_order = work_order_id.as_deref().map(|id| summary_of(tx, id)).transpose()?;
+    Ok(Registered { call: super::call_register::detail_of(tx, &call_id)?, work_order })
 }
 
 pub async fn register(State(s): State<AppState>, u: ConsoleUser, JsonBody(call): JsonBody<NewCall>) -> Result<Response> {
     let actor = u.login().to_owned();
-    let (order, promise) = s
+    let (made, promise) = s
         .db
         .run(Mode::Feed, move |tx| {
-            let order = register_call(tx, &actor, &call)?;
-            let promise = super::calendar::promise_for_order(tx, &order.id)?;
-            Ok((order, promise))
+            let made = register_call(tx, &actor, &call)?;
+            let promise = match &made.work_order {
+                Some(order) => Some(super::calendar::promise_for_order(tx, &order.id)?),
+                None => None,
+            };
+            Ok((made, promise))
         })
         .await?;
-    // The order's summary, and what the clerk tells the caller (`promise`).
-    let mut body = serde_json::to_value(&order).expect("a summary serialises");
-    body["promise"] = serde_json::to_value(&promise).expect("a promise serialises");
+    // The call and its order, and for a repair request what the clerk tells the caller (`promise`).
+    let mut body = serde_json::to_value(&made).expect("a registered call serialises");
+    if let Some(promise) = promise {
+        body["promise"] = serde_json::to_value(&promise).expect("a promise serialises");
+    }
     Ok((axum::http::StatusCode::CREATED, Json(body)).into_response())
 }
 
@@ -317,4 +639,32 @@ pub fn dispatch_order(tx: &mut dyn Tx, actor: &str, id: &str, technician: &str) 
 pub async fn dispatch(State(s): State<AppState>, u: ConsoleUser, Path(id): Path<String>, JsonBody(req): JsonBody<DispatchRequest>) -> Result<Json<Summary>> {
     let actor = u.login().to_owned();
     Ok(Json(s.db.run(Mode::Feed, move |tx| dispatch_order(tx, &actor, &id, req.technician.trim())).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_compare_as_the_desk_dials_them() {
+        for same in ["+86 21 5030 1234", "021-5030-1234", "(021) 5030 1234", "0086 21 50301234", "2150301234"] {
+            assert_eq!(phone_key(same).as_deref(), Some("2150301234"), "{same}");
+        }
+        // A mobile number with or without the country code; a short service number as it is.
+        assert_eq!(phone_key("+86 138 0013 8000"), phone_key("13800138000"));
+        assert_eq!(phone_key("95588").as_deref(), Some("95588"));
+        // "86" opening a local number is not a country code.
+        assert_eq!(phone_key("8621 3344").as_deref(), Some("86213344"));
+        assert_eq!(phone_key("no digits"), None);
+        assert_eq!(phone_key("000"), None);
+    }
+
+    #[test]
+    fn a_phone_as_typed_is_checked() {
+        assert_eq!(phone("caller_phone", " +86 (21) 5030-1234 ").unwrap(), "+86 (21) 5030-1234");
+        for bad in ["", "1234", "021 5030 1234 ext 5", "1234567890123456", "☎ 5030 1234"] {
+            let e = phone("caller_phone", bad).unwrap_err().to_string();
+            assert!(e.contains("caller_phone"), "{bad}: {e}");
+        }
+    }
 }

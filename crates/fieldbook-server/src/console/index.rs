@@ -115,7 +115,8 @@ pub fn work_order_row(id: &str, f: &Map<String, Value>, clocks: &Map<String, Val
     ]
 }
 
-/// One `reference_index` row: entity, id, parent_id, code, name, region, zone, ends_on, deleted.
+/// One `reference_index` row: entity, id, parent_id, code, name, region, zone, ends_on, phone
+/// (a customer's, as [`super::calls::phone_key`] compares them), deleted.
 pub fn reference_row(entity: &str, id: &str, f: &Map<String, Value>) -> Vec<db::Value> {
     let parent = match entity {
         "sites" | "contracts" => text(f, "customer_id"),
@@ -123,7 +124,11 @@ pub fn reference_row(entity: &str, id: &str, f: &Map<String, Value>) -> Vec<db::
         _ => db::Value::Null,
     };
     let code = if entity == "contracts" { text(f, "number") } else { text(f, "code") };
-    vec![entity.into(), id.into(), parent, code, text(f, "name"), text(f, "region"), text(f, "zone"), text(f, "ends_on"), deleted(f)]
+    let phone = match entity {
+        "customers" => f.get("phone").and_then(Value::as_str).and_then(super::calls::phone_key).into(),
+        _ => db::Value::Null,
+    };
+    vec![entity.into(), id.into(), parent, code, text(f, "name"), text(f, "region"), text(f, "zone"), text(f, "ends_on"), phone, deleted(f)]
 }
 
 /// One `work_item_index` row, or `None` when the record is not counted (an answer that is not a
@@ -162,9 +167,9 @@ const WORK_ITEM_TAIL: &str = "ON CONFLICT (entity, id) DO UPDATE SET work_order_
      technician = excluded.technician, work_date = excluded.work_date, category = excluded.category, minutes = excluded.minutes, \
      fee_cents = excluded.fee_cents, parts_count = excluded.parts_count, item_key = excluded.item_key, finding = excluded.finding, \
      attitude = excluded.attitude, skill = excluded.skill, arrival = excluded.arrival, promise = excluded.promise, deleted = excluded.deleted";
-const REFERENCE_HEAD: &str = "INSERT INTO reference_index (entity, id, parent_id, code, name, region, zone, ends_on, deleted)";
+const REFERENCE_HEAD: &str = "INSERT INTO reference_index (entity, id, parent_id, code, name, region, zone, ends_on, phone, deleted)";
 const REFERENCE_TAIL: &str = "ON CONFLICT (entity, id) DO UPDATE SET parent_id = excluded.parent_id, code = excluded.code, name = excluded.name, \
-     region = excluded.region, zone = excluded.zone, ends_on = excluded.ends_on, deleted = excluded.deleted";
+     region = excluded.region, zone = excluded.zone, ends_on = excluded.ends_on, phone = excluded.phone, deleted = excluded.deleted";
 const WORK_ORDER_HEAD: &str = "INSERT INTO work_order_index (id, number, kind, status, review_state, technician, customer_id, site_id, region, zone, \
      priority, category, problem, scheduled_on, reported_at, response_deadline, arrived_at, completed_at, follow_up_of, repeat_window_end, asset_ids, deleted)";
 const WORK_ORDER_TAIL: &str = "ON CONFLICT (id) DO UPDATE SET number = excluded.number, kind = excluded.kind, status = excluded.status, \
@@ -193,7 +198,7 @@ pub fn project(tx: &mut dyn Tx, written: &[(&str, &str, &Stored)]) -> Result<()>
     for (entity, id, s) in written.iter().filter(|(e, ..)| matches!(*e, "customers" | "sites" | "assets" | "contracts")) {
         refs.push(reference_row(entity, id, s.fields()?));
     }
-    upsert(tx, REFERENCE_HEAD, REFERENCE_TAIL, 9, refs)?;
+    upsert(tx, REFERENCE_HEAD, REFERENCE_TAIL, 10, refs)?;
     for (_, id, s) in of("sites") {
         let f = s.fields()?;
         let change = rollup::Change::Site(id);

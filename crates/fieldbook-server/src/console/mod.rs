@@ -4,6 +4,7 @@
 //! - [`session`]: cookie sessions (token kept only as SHA-256), roles, the [`session::ConsoleUser`]
 //!   extractor every endpoint but login takes.
 //! - [`calls`]: lookups, registering a call (number, response deadline) and dispatching it.
+//! - [`call_register`]: the register of every call, a call's detail, answering and closing one.
 //! - [`work_orders`]: the order list and an order's full record (with signature checks).
 //! - [`review`]: the review queue, approve and return (the note reaches the laptop).
 //! - [`conflicts`]: sync conflicts and their resolution (a new write through the feed).
@@ -25,6 +26,7 @@
 pub mod assets;
 pub mod audit;
 pub mod calendar;
+pub mod call_register;
 pub mod calls;
 pub mod complaints;
 pub mod conflicts;
@@ -94,6 +96,8 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/console/api/complaints/{id}/close", &["POST"]),
     ("/console/api/complaints/{id}/notice.pdf", &["GET"]),
     ("/console/api/settings/complaints", &["GET", "PATCH"]),
+    ("/console/api/call-register", &["GET"]),
+    ("/console/api/call-register/{id}", &["GET", "PATCH"]),
 ];
 
 /// The report names under `/console/api/reports/{name}`.
@@ -137,6 +141,8 @@ fn handlers(path: &str) -> MethodRouter<AppState> {
         "/console/api/complaints/{id}/close" => post(complaints::close),
         "/console/api/complaints/{id}/notice.pdf" => get(complaints::notice),
         "/console/api/settings/complaints" => get(complaints::get_policy).patch(complaints::change_policy),
+        "/console/api/call-register" => get(call_register::list),
+        "/console/api/call-register/{id}" => get(call_register::detail).patch(call_register::change),
         other => unreachable!("no console handlers for route {other}"),
     }
 }

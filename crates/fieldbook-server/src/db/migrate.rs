@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, include_str!("../../../../migrations/server-sqlite/0008_server_epoch.sql"), include_str!("../../../../migrations/server-postgres/0008_server_epoch.sql")),
     (9, include_str!("../../../../migrations/server-sqlite/0009_releases.sql"), include_str!("../../../../migrations/server-postgres/0009_releases.sql")),
     (10, include_str!("../../../../migrations/server-sqlite/0010_service_desk.sql"), include_str!("../../../../migrations/server-postgres/0010_service_desk.sql")),
+    (12, include_str!("../../../../migrations/server-sqlite/0012_call_register.sql"), include_str!("../../../../migrations/server-postgres/0012_call_register.sql")),
 ];
 
 /// The version that added the console's projections; reaching it fills them from `records`.
@@ -26,6 +27,9 @@ const CONSOLE_PROJECTIONS: i64 = 2;
 
 /// The last version that added a report rollup; reaching it fills them all from the projections.
 const REPORT_ROLLUPS: i64 = 5;
+
+/// The version that added customers' phones to `reference_index`; reaching it fills them.
+const CUSTOMER_PHONES: i64 = 12;
 
 /// The PostgreSQL advisory lock held while migrating ("FBMIGRAT").
 const MIGRATION_LOCK_KEY: i64 = 0x4642_4d49_4752_4154;
@@ -66,6 +70,9 @@ pub(super) fn apply_all(db: &Db) -> Result<()> {
         }
         if found > 0 && found < REPORT_ROLLUPS {
             crate::console::rollup::rebuild(tx)?;
+        }
+        if found >= CONSOLE_PROJECTIONS && found < CUSTOMER_PHONES {
+            crate::console::calls::fill_customer_phones(tx)?;
         }
         Ok(())
     })

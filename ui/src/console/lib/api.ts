@@ -88,15 +88,78 @@ export interface Page<T> {
   next: string | null;
 }
 
+export type Channel = "phone" | "email" | "fax" | "web" | "walk_in";
+export type CallType = "repair" | "inquiry" | "complaint" | "suggestion";
+export const CHANNELS: Channel[] = ["phone", "email", "fax", "web", "walk_in"];
+export const CALL_TYPES: CallType[] = ["repair", "inquiry", "complaint", "suggestion"];
+
+/** A customer found by a caller's phone. */
+export interface CustomerMatch extends Customer {
+  contact: string | null;
+  phone: string | null;
+}
+
 export interface NewCall {
-  customer_id: string;
-  site_id: string;
+  channel: Channel;
+  call_type: CallType;
+  caller_name: string;
+  caller_phone: string;
+  customer_id?: string;
+  new_customer?: { name: string; contact?: string; phone?: string; email?: string };
+  site_id?: string;
+  new_site?: { name?: string; address: string; region: string; zone: string };
   asset_ids: string[];
+  equipment_model?: string;
   problem: string;
   reported_at: string;
   priority: Priority;
   kind?: Kind;
   category?: Category;
+  answer?: string;
+  close?: boolean;
+}
+
+/** `open`: the desk owes the caller an answer; `closed`: answered and closed; or followed
+ * through its work order or complaint. */
+export type CallState = "open" | "closed" | "work_order" | "complaint";
+
+export interface CallEntry {
+  id: string;
+  number: string;
+  channel: Channel | null;
+  call_type: CallType | null;
+  caller_name: string | null;
+  caller_phone: string | null;
+  customer_id: string | null;
+  customer_code: string | null;
+  customer_name: string | null;
+  site_id: string | null;
+  site_name: string | null;
+  priority: Priority | null;
+  problem: string | null;
+  reported_at: string;
+  taken_by: string | null;
+  work_order_id: string | null;
+  work_order_status: string | null;
+  complaint_id: string | null;
+  return_visit_id: string | null;
+  follows_order_id: string | null;
+  closed_at: string | null;
+  state: CallState;
+}
+
+export interface CallDetail extends CallEntry {
+  equipment_model: string | null;
+  asset_ids: string[];
+  answer: string | null;
+  audit: AuditEntry[];
+}
+
+export interface Registered {
+  call: CallDetail;
+  work_order: OrderSummary | null;
+  /** A repair request's promise to the caller (the deadline preview's shape). */
+  promise?: CallPromise;
 }
 
 export interface AuditEntry {
@@ -370,9 +433,6 @@ export interface CallPromise {
   say_en: string;
   say_zh: string;
 }
-export interface RegisteredCall extends OrderSummary {
-  promise: CallPromise;
-}
 /** Complaints (客户投诉): `/console/api/complaints`. */
 export type ComplaintSource = "call" | "card" | "return_visit" | "direct";
 export type ComplaintCategory = "attitude" | "timeliness" | "quality" | "parts" | "charges" | "other";
@@ -508,7 +568,11 @@ export const api = {
   sites: (customerId: string) => get<Site[]>(`/customers/${enc(customerId)}/sites`),
   regions: () => get<string[]>("/regions"),
 
-  registerCall: (call: NewCall) => post<RegisteredCall>("/calls", call),
+  customersByPhone: (phone: string) => get<CustomerMatch[]>(`/customers${query({ phone })}`),
+  registerCall: (call: NewCall) => post<Registered>("/calls", call),
+  callRegister: (filters: Query) => get<Page<CallEntry>>(`/call-register${query(filters)}`),
+  call: (id: string) => get<CallDetail>(`/call-register/${enc(id)}`),
+  changeCall: (id: string, change: { answer?: string; closed?: boolean; caller_name?: string; caller_phone?: string; equipment_model?: string; problem?: string }) => request<CallDetail>("PATCH", `/call-register/${enc(id)}`, change),
   calls: () => get<CallSummary[]>("/calls"),
   dispatch: (id: string, technician: string) => post<OrderSummary>(`/work-orders/${enc(id)}/dispatch`, { technician }),
 
@@ -541,7 +605,7 @@ export const api = {
 
   calendar: () => get<CalendarPage>("/calendar"),
   publishCalendar: (effective_from: string, body: CalendarBody) => post<CalendarVersion>("/calendar", { effective_from, body }),
-  deadline: (q: { reported_at: string; site_id: string; customer_id?: string; asset_ids?: string[] }) =>
+  deadline: (q: { reported_at: string; site_id?: string; zone?: string; customer_id?: string; asset_ids?: string[] }) =>
     get<CallPromise>(`/calendar/deadline${query({ ...q, asset_ids: (q.asset_ids ?? []).join(",") })}`),
 
   settings: () => get<Settings>("/settings"),

@@ -18,7 +18,7 @@ const table = {
   "locale.en": ["English", "English"],
 
   "nav.label": ["Console", "控制台"],
-  "nav.calls": ["Call-ins & dispatch", "报修登记与派工"],
+  "nav.calls": ["Call-ins & dispatch", "来电登记与派工"],
   "nav.orders": ["Work orders", "工单"],
   "nav.review": ["Review queue", "审核队列"],
   "nav.conflicts": ["Conflicts", "数据冲突"],
@@ -27,6 +27,7 @@ const table = {
   "nav.people": ["People & devices", "人员与设备"],
   "nav.calendar": ["Service calendar", "服务日历"],
   "nav.complaints": ["Complaints", "客户投诉"],
+  "nav.register": ["Call register", "来电登记簿"],
 
   "role.technician": ["Technician", "技术员"],
   "role.office": ["Office", "客服/办公室"],
@@ -87,8 +88,8 @@ const table = {
   "filters.apply": ["Apply", "应用"],
   "filters.bad_range": ["The start date is after the end date: swap them.", "开始日期晚于结束日期，请对调。"],
 
-  "calls.title": ["Call-ins & dispatch", "报修登记与派工"],
-  "calls.register": ["Register a call", "登记报修"],
+  "calls.title": ["Call-ins & dispatch", "来电登记与派工"],
+  "calls.register": ["Register a call", "来电登记"],
   "calls.customer": ["Customer", "客户"],
   "calls.site": ["Site", "地点"],
   "calls.choose_site": ["Choose the site…", "请选择地点…"],
@@ -120,6 +121,46 @@ const table = {
   "calls.open_orders": ["{count} open", "在办 {count}"],
   "calls.need_technician": ["Choose a technician for {number} first.", "请先为 {number} 选择技术员。"],
   "calls.assigned": ["{number} assigned to {technician}; it reaches the laptop at its next sync.", "{number} 已派给 {technician}，笔记本下次同步时收到。"],
+  "calls.channel": ["Came in by", "来电方式"],
+  "calls.call_type": ["Type of call", "来电类型"],
+  "calls.caller": ["Caller", "来电人"],
+  "calls.caller_phone": ["Caller's phone", "来电电话"],
+  "calls.phone_on_file": ["This phone is customer {code} {name} ({contact}).", "该电话属于客户 {code} {name}（{contact}）。"],
+  "calls.use_customer": ["Use {code}", "使用 {code}"],
+  "calls.new_customer": ["Not yet a customer: register the caller as a new customer", "尚非客户：将来电人登记为新客户"],
+  "calls.new_customer_name": ["New customer's name", "新客户名称"],
+  "calls.new_customer_hint": ["The caller is the contact; the phone is the caller's. The customer gets a code N-YYYYMMDD-NN.", "联系人为来电人，电话为来电电话；客户编号为 N-年月日-序号。"],
+  "calls.customer_optional": ["Customer (if known)", "客户（如已知）"],
+  "calls.new_site_address": ["Site address", "地点地址"],
+  "calls.new_site_region": ["Region (district)", "区域（区县）"],
+  "calls.new_site_zone": ["Zone", "城区/郊区"],
+  "calls.equipment_model": ["Equipment model", "设备型号"],
+  "calls.answer": ["Answer given", "答复内容"],
+  "calls.close_now": ["Answered: close the call", "已答复：关闭来电"],
+  "calls.need_caller": ["Write who called.", "请填写来电人。"],
+  "calls.need_phone": ["Write the caller's phone number.", "请填写来电电话。"],
+  "calls.need_new_customer": ["Write the new customer's name.", "请填写新客户名称。"],
+  "calls.need_new_site": ["Write the new customer's site: address and region.", "请填写新客户的地点：地址和区域。"],
+  "calls.registered_call": ["Registered {number} ({type}).", "已登记 {number}（{type}）。"],
+  "calls.customer_registered": ["New customer {code} {name} registered.", "已登记新客户 {code} {name}。"],
+  "register.title": ["Call register", "来电登记簿"],
+  "register.state": ["State", "状态"],
+  "register.number": ["Call number", "来电编号"],
+  "register.problem": ["What the caller said", "来电内容"],
+  "register.none": ["No calls for these filters.", "该筛选条件下没有来电。"],
+  "register.more": ["More", "更多"],
+  "register.details": ["Details of {number}", "{number} 详情"],
+  "register.show": ["Details", "详情"],
+  "register.became": ["What became of it", "处理结果"],
+  "register.order": ["Work order {number}", "工单 {number}"],
+  "register.taken_by": ["Taken by {login}", "受理人 {login}"],
+  "register.no_answer": ["No answer recorded yet.", "尚未记录答复。"],
+  "register.save_answer": ["Save", "保存"],
+  "register.close_call": ["Close the call", "关闭来电"],
+  "register.reopen": ["Reopen", "重新打开"],
+  "register.saved": ["{number} saved.", "{number} 已保存。"],
+  "register.complaint_pending": ["A complaint call: followed through its complaint.", "投诉来电：由投诉单跟进。"],
+  "register.trail": ["Trail", "记录"],
 
   "orders.title": ["Work orders", "工单"],
   "orders.none": ["No work orders match these filters.", "没有符合筛选条件的工单。"],
@@ -576,13 +617,20 @@ const words: Record<string, Record<string, readonly [string, string]>> = {
     email: ["By e-mail", "电子邮件"],
     visit: ["In person", "上门告知"],
   },
+  channel: { phone: ["Phone", "电话"], email: ["E-mail", "电子邮件"], fax: ["Fax", "传真"], web: ["Web", "网站"], walk_in: ["Walk-in", "来访"] },
+  call_type: { repair: ["Repair request", "报修"], inquiry: ["Inquiry", "咨询"], complaint: ["Complaint", "投诉"], suggestion: ["Suggestion", "建议"] },
+  call_state: { open: ["Open", "待答复"], closed: ["Closed", "已关闭"], work_order: ["Work order", "已转工单"], complaint: ["Complaint", "已转投诉"] },
   review: {
     pending: ["Awaiting review", "待审核"],
     approved: ["Approved", "已审核"],
     returned: ["Returned", "已退回"],
   },
   action: {
-    call_registered: ["Call registered", "登记报修"],
+    call_registered: ["Call registered", "登记来电"],
+    customer_registered: ["Customer registered from a call", "来电登记新客户"],
+    call_answered: ["Answer recorded", "记录答复"],
+    call_closed: ["Call closed", "关闭来电"],
+    call_reopened: ["Call reopened", "重新打开来电"],
     calendar_published: ["Service calendar published", "发布服务日历"],
     dispatched: ["Dispatched", "派工"],
     approved: ["Approved", "审核通过"],
@@ -649,7 +697,10 @@ export type WordKind =
   | "complaint_severity"
   | "complaint_source"
   | "complaint_step"
-  | "informed_how";
+  | "informed_how"
+  | "channel"
+  | "call_type"
+  | "call_state";
 
 export function label(locale: Locale, kind: WordKind, word: string): string {
   const pair = words[kind]?.[word];
