@@ -84,9 +84,25 @@ async fn every_type_of_call_is_registered(b: Backend) {
     let suggestion = c.post("/console/api/calls", call("suggestion", "fax", "建议增加夜间值班电话")).await;
     assert_eq!((suggestion["call"]["state"].as_str(), suggestion["work_order"].as_null()), (Some("open"), Some(())));
 
-    // A complaint: recorded, open until its complaint takes it over; a customer is required.
-    let complaint = c.post("/console/api/calls", call("complaint", "walk_in", "技术员未按时到场")).await;
-    assert_eq!((complaint["call"]["state"].as_str(), complaint["call"]["complaint_id"].as_str()), (Some("open"), None));
+    // A complaint: the call opens its complaint (numbered YYMM-NNN, the call as its source, the
+    // category and severity the desk chose); a customer is required.
+    let mut walk_in = call("complaint", "walk_in", "技术员未按时到场");
+    walk_in["complaint_category"] = json!("timeliness");
+    walk_in["complaint_severity"] = json!("serious");
+    let complaint = c.post("/console/api/calls", walk_in).await;
+    let complaint_id = complaint["call"]["complaint_id"].as_str().expect("the call names its complaint").to_owned();
+    assert_eq!(complaint["call"]["state"], "complaint");
+    let opened = c.get(&format!("/console/api/complaints/{complaint_id}")).await;
+    assert_eq!((opened["source"].as_str(), opened["source_id"].as_str()), (Some("call"), complaint["call"]["id"].as_str()));
+    assert_eq!((opened["category"].as_str(), opened["severity"].as_str()), (Some("timeliness"), Some("serious")));
+    assert_eq!(opened["description"], "技术员未按时到场");
+    // A complaint the complaints' rules refuse writes neither the call nor the complaint.
+    let calls_before = s.count("SELECT COUNT(*) FROM call_index").await;
+    let mut bad = call("complaint", "phone", "态度不好");
+    bad["complaint_category"] = json!("mood");
+    let (status, _) = status_and_message(c.send(Method::POST, "/console/api/calls", bad).await).await;
+    assert_eq!(status, 400);
+    assert_eq!(s.count("SELECT COUNT(*) FROM call_index").await, calls_before);
     let mut no_customer = call("complaint", "phone", "x");
     no_customer.as_object_mut().unwrap().remove("customer_id");
     let (status, message) = status_and_message(c.send(Method::POST, "/console/api/calls", no_customer).await).await;
@@ -305,9 +321,10 @@ async fn the_register_filters_pages_and_exports(b: Backend) {
     let numbers = |v: Value| v["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>();
     assert_eq!(numbers(c.get("/console/api/call-register?call_type=inquiry").await), [ids[3].clone(), ids[1].clone(), old.clone()]);
     assert_eq!(numbers(c.get("/console/api/call-register?call_type=inquiry&channel=phone").await), [ids[3].clone(), old.clone()]);
-    // Open: nobody has answered them yet (the repair is its order's, the old inquiry closed).
-    assert_eq!(numbers(c.get("/console/api/call-register?state=open").await), [ids[4].clone(), ids[3].clone(), ids[2].clone(), ids[1].clone()]);
-    assert_eq!(numbers(c.get("/console/api/call-register?state=closed").await), [ids[0].clone(), old.clone()]);
+    // Open: nobody has answered them yet (the repair is its order's, the complaint its
+    // complaint's, the old inquiry closed).
+    assert_eq!(numbers(c.get("/console/api/call-register?state=open").await), [ids[3].clone(), ids[2].clone(), ids[1].clone()]);
+    assert_eq!(numbers(c.get("/console/api/call-register?state=closed").await), [ids[4].clone(), ids[0].clone(), old.clone()]);
     assert_eq!(numbers(c.get(&format!("/console/api/call-register?customer={}", id("customers", "C-RUIJIN"))).await), [old.clone()]);
     let today = chrono::Utc::now().date_naive();
     let yesterday = today - chrono::Duration::days(1);

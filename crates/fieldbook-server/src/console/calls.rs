@@ -163,6 +163,15 @@ pub struct NewCall {
     pub answer: Option<String>,
     #[serde(default)]
     pub close: bool,
+    /// A complaint call: what the complaint it opens is about (`complaints::CATEGORIES`, default
+    /// `other`), how serious (`normal` | `serious`, default normal), and whether the customer is
+    /// foreign (17 days to close instead of 13).
+    #[serde(default)]
+    pub complaint_category: Option<String>,
+    #[serde(default)]
+    pub complaint_severity: Option<String>,
+    #[serde(default)]
+    pub foreign_customer: bool,
     /// Set by the server only (a return visit's "not solved" opens a linked call): the order the
     /// call follows up and the return visit it came from. Not taken from the console's JSON.
     #[serde(skip)]
@@ -492,9 +501,7 @@ pub fn register_call(tx: &mut dyn Tx, actor: &str, call: &NewCall) -> Result<Reg
         write_changed(&mut w, "work_orders", &id, &fields)?;
         work_order_id = Some(id);
     }
-    // #11 seam: a complaint call opens a complaint here — complaints::open_complaint(w.tx()?, actor,
-    // &NewComplaint { source: "call", source_id: call_id, customer_id, description: problem, .. })
-    // — and its id goes in the call's `complaint_id` below. Until then the call is recorded open.
+    // A complaint call opens its complaint below, once the call exists to be its source.
     let complaint_id: Option<String> = None;
     let call_id = uuid::Uuid::now_v7().to_string();
     let closed_at = call.close.then(crate::now_text);
@@ -522,6 +529,25 @@ pub fn register_call(tx: &mut dyn Tx, actor: &str, call: &NewCall) -> Result<Reg
     ];
     write_changed(&mut w, "calls", &call_id, &fields)?;
     w.finish()?;
+    if call_type == "complaint" {
+        let new = super::complaints::NewComplaint {
+            source: "call".into(),
+            source_id: Some(call_id.clone()),
+            customer_id: customer_id.clone().unwrap_or_default(),
+            work_order_ids: call.follows_order_id.iter().cloned().collect(),
+            description: problem.to_owned(),
+            category: call.complaint_category.clone().unwrap_or_else(|| "other".into()),
+            severity: call.complaint_severity.clone().unwrap_or_else(|| "normal".into()),
+            foreign_customer: call.foreign_customer,
+            registered_at: Some(ts(reported_at)),
+            ..Default::default()
+        };
+        let opened = super::complaints::open_complaint(tx, actor, &new)?;
+        let complaint = opened["id"].as_str().unwrap_or_default().to_owned();
+        let mut w = Writer::begin(tx)?;
+        write_changed(&mut w, "calls", &call_id, &[("complaint_id", json!(complaint))])?;
+        w.finish()?;
+    }
     if let Some((cid, code)) = &created {
         audit::record(tx, actor, "customer_registered", Some("customers"), Some(cid), None, json!({"code": code, "call": number, "phone": caller_phone}))?;
     }

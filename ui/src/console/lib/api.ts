@@ -117,6 +117,10 @@ export interface NewCall {
   category?: Category;
   answer?: string;
   close?: boolean;
+  /** A complaint call: its complaint's category, severity, and a foreign customer (17 days). */
+  complaint_category?: ComplaintCategory;
+  complaint_severity?: ComplaintSeverity;
+  foreign_customer?: boolean;
 }
 
 /** `open`: the desk owes the caller an answer; `closed`: answered and closed; or followed

@@ -250,6 +250,7 @@ const table = {
   "complaints.new": ["Register a complaint", "登记投诉"],
   "complaints.customer": ["Customer", "客户"],
   "complaints.description": ["What the customer complained about", "投诉内容"],
+  "calls.complaint_opens": ["Registering the call opens the complaint (numbered year-month-serial); track it under Complaints.", "登记后即生成投诉单（年月流水号），在“客户投诉”中跟踪处理。"],
   "complaints.category": ["Category", "类别"],
   "complaints.severity": ["Severity", "严重程度"],
   "complaints.foreign": ["Foreign customer (17 days to close by the handbook)", "外资/境外客户（按手册 17 天内结案）"],
