@@ -330,7 +330,7 @@ pub fn record_visit(tx: &mut dyn Tx, actor: &str, id: &str, req: &VisitRecord) -
             customer_id: s("customer_id"),
             site_id: s("site_id"),
             asset_ids: assets,
-            problem: format!("回访未解决 / return visit: not solved ({number}): {}", note.unwrap_or_default()),
+            problem: format!("回访未解决 / return visit: not solved ({}): {}", records::text_of(&of, "number").unwrap_or(&order_id), note.unwrap_or_default()),
             reported_at: now.clone(),
             priority: "urgent".into(),
             kind: Some("repair_call".into()),
