@@ -63,7 +63,7 @@ for (const language of ["en", "zh-CN"] as const) {
       await page.screenshot({ path: join(dir, `console-${tag}-${s.name}.png`) });
     }
     await open(page, "review");
-    await page.getByTestId("review-item").first().getByRole("link").first().click();
+    await page.getByTestId("review-item").filter({ hasText: review }).getByRole("link").first().click();
     await expect(page.getByTestId("verification")).toBeVisible();
     await page.screenshot({ path: join(dir, `console-${tag}-order.png`) });
     // No signature, no close: the demo's unsigned WO-1006 refused, the exception form open.

@@ -196,6 +196,8 @@ const table = {
   "review.approved": ["{number} approved.", "{number} 已审核通过。"],
   "review.returned": ["{number} returned to the technician; the note reaches the laptop at its next sync.", "{number} 已退回，意见将在笔记本下次同步时送达。"],
   "review.recent": ["Recent review actions", "最近的审核记录"],
+  "review.signed_current": ["signed by the customer", "客户已签字"],
+  "review.no_signature": ["no customer signature: cannot be closed", "无客户签字：不能结案"],
   "review.excepted": ["closes as an exception: {kind}", "按例外结案：{kind}"],
 
   "exception.title": ["Close {number} without the customer's signature", "无客户签字结案 {number}"],
