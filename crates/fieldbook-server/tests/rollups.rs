@@ -273,6 +273,8 @@ async fn the_migration_fills_the_rollups_of_a_database_with_data(b: Backend) {
                  ALTER TABLE devices DROP COLUMN next_token_issued_at; ALTER TABLE devices DROP COLUMN previous_token_hash; ALTER TABLE devices DROP COLUMN token_rotated_at; \
                  ALTER TABLE devices DROP COLUMN store_protection; ALTER TABLE devices DROP COLUMN store_protection_at; \
                  DROP TABLE server_epochs; DROP TABLE release_chunks; DROP TABLE releases; \
+                 DROP TABLE call_index; DROP TABLE return_visit_index; DROP TABLE complaint_index; DROP TABLE complaint_technicians; \
+                 DROP TABLE complaint_numbers; DROP TABLE escalation_index; DROP TABLE close_exception_index; \
                  DELETE FROM schema_migrations WHERE version >= 4",
             )
         })
