@@ -210,14 +210,16 @@ fn load_closing(db: &Db) -> Result<()> {
                     CASE WHEN substr(w.completed_at, 1, 10)::date + 3 < current_date - 14 THEN to_char(substr(w.completed_at, 1, 10)::date + 3, 'YYYY-MM-DD') || 'T02:00:00.000Z' END,
                     CASE WHEN substr(w.completed_at, 1, 10)::date + 3 < current_date - 14 THEN CASE WHEN abs(hashtext(w.id)::bigint) % 20 = 0 THEN 0 ELSE 1 END END,
                     NULL, 0
-               FROM work_order_index w WHERE w.kind = 'repair_call' AND w.completed_at IS NOT NULL")),
+               FROM work_order_index w WHERE w.kind = 'repair_call' AND w.completed_at IS NOT NULL
+             ON CONFLICT (id) DO NOTHING")),
         ("return visit records", format!(
             "INSERT INTO records (entity, id, fields, clocks, owner_id, scope, updated_seq, updated_at)
              SELECT 'return_visits', v.id, json_build_object('work_order_id', v.work_order_id, 'due_on', v.due_on, 'status', v.status, 'visited_at', v.visited_at,
                       'visited_by', CASE WHEN v.status = 'done' THEN 'office' END, 'answered_by', CASE WHEN v.status = 'done' THEN '联系人' END,
                       'solved', CASE WHEN v.solved IS NULL THEN NULL ELSE v.solved = 1 END, 'note', NULL, 'card_id', NULL, 'new_call_id', NULL, 'deleted', false)::text,
                     '{{}}', v.work_order_id, NULL, 0, '{now_text}'
-               FROM return_visit_index v")),
+               FROM return_visit_index v
+             ON CONFLICT (entity, id) DO NOTHING")),
         ("close_exception_index", format!(
             "INSERT INTO close_exception_index (id, work_order_id, revision, kind, recorded_by, recorded_at, deleted)
              SELECT w.id || '.r1', w.id, 1, CASE WHEN abs(hashtext(w.id)::bigint) % 2 = 0 THEN 'refused_to_sign' ELSE 'paper_voucher' END, 'office', w.completed_at, 0

@@ -107,9 +107,14 @@ pub fn close_state(tx: &mut dyn Tx, order_id: &str) -> Result<Option<CloseState>
             break;
         }
     }
-    let eid = exception_id(order_id, revision);
-    let exception = records::load(tx, "close_exceptions", &eid)?.and_then(|s| exception_of(&eid, &s.fields));
+    let exception = exception_for(tx, order_id, revision)?;
     Ok(Some(CloseState { revision, signed, exception }))
+}
+
+/// The close exception recorded for one revision of an order, if any.
+pub fn exception_for(tx: &mut dyn Tx, order_id: &str, revision: i64) -> Result<Option<CloseException>> {
+    let eid = exception_id(order_id, revision);
+    Ok(records::load(tx, "close_exceptions", &eid)?.and_then(|s| exception_of(&eid, &s.fields)))
 }
 
 /// Refuses approval of an order that is neither signed in its current revision nor excepted,

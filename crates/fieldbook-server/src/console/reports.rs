@@ -629,7 +629,8 @@ pub fn expiring_contracts(tx: &mut dyn Tx, f: &Filters, days: i64) -> Result<Rep
     })
 }
 
-/// No signature, no close (#11): completed orders by month of completion — signed (the server
+/// No signature, no close (#11): completed orders by month of completion (every completed or
+/// signed order has a review state, which lets the range use `woi_review`) — signed (the server
 /// accepts a signed status only with a signature of the records as they stand), closed by a
 /// recorded exception, and not closed (unsigned without an exception, which no count of closed
 /// work includes).
@@ -639,7 +640,8 @@ pub fn closure(tx: &mut dyn Tx, f: &Filters) -> Result<Report> {
          CAST(SUM(CASE WHEN w.status = 'signed' THEN 1 ELSE 0 END) AS BIGINT), \
          CAST(SUM(CASE WHEN w.status <> 'signed' AND EXISTS (SELECT 1 FROM close_exception_index e WHERE e.work_order_id = w.id AND e.deleted = 0) THEN 1 ELSE 0 END) AS BIGINT), \
          CAST(SUM(CASE WHEN w.review_state = 'approved' THEN 1 ELSE 0 END) AS BIGINT) \
-         FROM work_order_index w WHERE w.deleted = 0 AND w.status IN ('completed', 'signed') AND w.completed_at IS NOT NULL",
+         FROM work_order_index w WHERE w.deleted = 0 AND w.status IN ('completed', 'signed') AND w.completed_at IS NOT NULL \
+         AND w.review_state IN ('pending', 'approved', 'returned')",
     );
     f.time_range(&mut sql, "w.completed_at");
     f.order_filters(&mut sql, "w");

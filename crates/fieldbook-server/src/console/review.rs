@@ -55,6 +55,8 @@ fn review_item(tx: &mut dyn Tx, order: Summary) -> Result<ReviewItem> {
     let order_fields = records::load(tx, "work_orders", &id)?.map(|s| s.fields).unwrap_or_default();
     let order_revision = records::int_of(&order_fields, "revision").unwrap_or(1);
     let mut live: Option<Value> = None;
+    // No signature, no close: a signature of the current revision that verifies and matches.
+    let mut signed_current = false;
     for (sid, s) in records::stored_by_owner(tx, "signatures", &id)? {
         let f = s.fields()?.clone();
         if f.get("deleted") == Some(&Value::Bool(true)) {
@@ -69,6 +71,7 @@ fn review_item(tx: &mut dyn Tx, order: Summary) -> Result<ReviewItem> {
             compare_with_records(&mut check, records::text_of(&f, "signed_content").unwrap_or_default(), order_revision, live.as_ref().expect("just built"));
         }
         signature_ok &= check.signature_ok && check.records_match != Some(false);
+        signed_current |= check.revision == order_revision && check.signature_ok && check.records_match == Some(true);
     }
     if order.status.as_deref() == Some("signed") && !signed {
         signature_ok = false;
@@ -84,9 +87,8 @@ fn review_item(tx: &mut dyn Tx, order: Summary) -> Result<ReviewItem> {
         let complete = tx.query_opt("SELECT complete FROM attachments WHERE sha256 = $1", params![sha.as_str()])?.map(|r| r.bool(0)).transpose()?.unwrap_or(false);
         missing += (!complete) as i64;
     }
-    let close = super::closing::close_state(tx, &id)?;
-    let closable = close.as_ref().is_some_and(|c| c.closable());
-    let close_exception = close.and_then(|c| c.exception).map(|e| e.kind);
+    let close_exception = super::closing::exception_for(tx, &id, order_revision)?.map(|e| e.kind);
+    let closable = signed_current || close_exception.is_some();
     Ok(ReviewItem {
         order,
         signature_ok,
