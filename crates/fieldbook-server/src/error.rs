@@ -41,6 +41,12 @@ pub enum Error {
     #[error("{0}")]
     TooLarge(String),
 
+    /// An order the office tried to approve without the customer's signature of its current
+    /// revision or a recorded close exception (`not_signed`, 422): the message says what is
+    /// missing and how to proceed.
+    #[error("{0}")]
+    NotSigned(String),
+
     /// A request that does not fit the current state, e.g. an upload at the wrong offset (the
     /// server's offset is answered in `Upload-Offset`).
     #[error("{message}")]
@@ -111,6 +117,7 @@ impl Error {
             Error::Core(fieldbook_core::Error::Invalid(_) | fieldbook_core::Error::Import { .. }) => "invalid",
             Error::NotFound(_) => "not_found",
             Error::TooLarge(_) => "too_large",
+            Error::NotSigned(_) => "not_signed",
             Error::Conflict { .. } => "conflict",
             Error::SequenceReset { .. } => "sequence_reset",
             Error::Throttled { .. } => "throttled",
@@ -128,6 +135,7 @@ impl Error {
             "invalid" => StatusCode::BAD_REQUEST,
             "not_found" => StatusCode::NOT_FOUND,
             "too_large" => StatusCode::PAYLOAD_TOO_LARGE,
+            "not_signed" => StatusCode::UNPROCESSABLE_ENTITY,
             "conflict" | "sequence_reset" => StatusCode::CONFLICT,
             "throttled" => StatusCode::TOO_MANY_REQUESTS,
             "busy" => StatusCode::SERVICE_UNAVAILABLE,

@@ -309,7 +309,9 @@ impl<'t> Writer<'t> {
             // The console's projections follow their records in the same transaction.
             let projected: Vec<(&str, &str, Rc<Stored>)> = rows
                 .iter()
-                .filter(|(entity, ..)| crate::console::index::PROJECTED.contains(&entity.as_str()) || crate::console::desk_index::PROJECTED.contains(&entity.as_str()))
+                .filter(|(entity, ..)| {
+                    crate::console::index::PROJECTED.contains(&entity.as_str()) || crate::console::desk_index::PROJECTED.contains(&entity.as_str())
+                })
                 .map(|&(entity, id, ref rec, _)| (entity.as_str(), id.as_str(), rec.clone()))
                 .collect();
             let mut rows = rows.into_iter();
@@ -434,6 +436,10 @@ impl<'t> Writer<'t> {
         let after = Rc::new(Stored::from_state(state));
         self.put(change.entity, change.id, after.clone(), Save { owner, scope: scope.clone(), seq: self.next_seq });
         self.publish(change.entity, change.id, before.as_ref(), &after, scope.as_deref())?;
+        if change.entity == "work_orders" {
+            // A repair call written completed gets its return visit here, whoever completed it.
+            crate::console::return_visits::ensure_for_order(self, change.id, &after)?;
+        }
         self.flush_if_full()?;
         Ok(Applied { changed: true, conflicts })
     }

@@ -357,7 +357,10 @@ async fn review_approves_and_returns_with_a_note_that_reopens_the_job(b: Backend
     let (mut store, token) = laptop_store(&s, dir.path(), "li.wei").await;
     // The demo's finished job (WO-1006, imported completed) is decided first: the queue then
     // holds only this test's jobs.
-    c.post(&format!("/console/api/work-orders/{}/approve", id("work_orders", "WO-1006")), json!({})).await;
+    // It has no signature: approved as a recorded exception (no signature, no close).
+    let wo1006 = id("work_orders", "WO-1006");
+    c.post(&format!("/console/api/work-orders/{wo1006}/close-exception"), json!({"kind": "refused_to_sign", "reason": "客户拒签 / refused to sign"})).await;
+    c.post(&format!("/console/api/work-orders/{wo1006}/approve"), json!({})).await;
     // Two repair jobs done on the laptop and synced.
     for n in ["WO-1002", "WO-1005"] {
         repair(&mut store, n, None, 30, 0);
@@ -380,6 +383,10 @@ async fn review_approves_and_returns_with_a_note_that_reopens_the_job(b: Backend
     // Returning needs a note.
     let r = c.send(Method::POST, &format!("/console/api/work-orders/{return_id}/return"), json!({"note": " "})).await;
     assert_eq!(r.status(), 400);
+    // Unsigned: refused until the office records why it closes without a signature.
+    let r = c.send(Method::POST, &format!("/console/api/work-orders/{approve_id}/approve"), json!({})).await;
+    assert_eq!(r.status(), 422);
+    c.post(&format!("/console/api/work-orders/{approve_id}/close-exception"), json!({"kind": "refused_to_sign", "reason": "customer away; refused by phone"})).await;
     let approved = c.post(&format!("/console/api/work-orders/{approve_id}/approve"), json!({})).await;
     assert_eq!(approved["review_state"], "approved");
     let returned = c.post(&format!("/console/api/work-orders/{return_id}/return"), json!({"note": "请补拍泵房照片 / add the pump room photo"})).await;

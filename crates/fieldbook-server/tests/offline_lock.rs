@@ -23,7 +23,7 @@ async fn only_an_admin_sets_the_lock_and_it_reaches_the_laptop_by_sync(b: Backen
     let office = Console::as_role(&s, "office.wang", users::Role::Office).await;
     let admin = Console::as_role(&s, "admin.zhao", users::Role::Admin).await;
     // Off until set; anyone in the console may look.
-    assert_eq!(office.get("/console/api/settings").await, json!({"offline_lock_days": null}));
+    assert_eq!(office.get("/console/api/settings").await, json!({"offline_lock_days": null, "return_visit_days": 3}));
     // The office may not change it.
     let r = office.send(Method::PATCH, "/console/api/settings", json!({"offline_lock_days": 1})).await;
     assert_eq!(r.status(), 403);
@@ -40,7 +40,7 @@ async fn only_an_admin_sets_the_lock_and_it_reaches_the_laptop_by_sync(b: Backen
     }
     // The admin may; it is in the audit trail.
     assert_eq!(admin.send(Method::PATCH, "/console/api/settings", json!({"offline_lock_days": 7})).await.status(), 200);
-    assert_eq!(office.get("/console/api/settings").await, json!({"offline_lock_days": 7}));
+    assert_eq!(office.get("/console/api/settings").await, json!({"offline_lock_days": 7, "return_visit_days": 3}));
     let trail = admin.get("/console/api/audit?actor=admin.zhao").await;
     let entry = &trail["items"][0];
     assert_eq!(entry["action"], "settings_changed");
@@ -99,8 +99,8 @@ async fn the_server_cli_sets_and_clears_the_lock(b: Backend) {
     assert!(!ok && text.contains("from 1 to 3650"), "{text}");
     let s = TestServer::on(&db.url).await;
     let admin = Console::as_role(&s, "admin.zhao", users::Role::Admin).await;
-    assert_eq!(admin.get("/console/api/settings").await, json!({"offline_lock_days": 5}));
+    assert_eq!(admin.get("/console/api/settings").await, json!({"offline_lock_days": 5, "return_visit_days": 3}));
     let (ok, text) = common::blocking(move || run(&["offline-lock", "--off"])).await;
     assert!(ok && text.contains("never lock"), "{text}");
-    assert_eq!(admin.get("/console/api/settings").await, json!({"offline_lock_days": null}));
+    assert_eq!(admin.get("/console/api/settings").await, json!({"offline_lock_days": null, "return_visit_days": 3}));
 }

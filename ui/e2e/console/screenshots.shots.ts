@@ -23,6 +23,7 @@ const SHOTS: { name: string; route: string; ready: (p: Page) => Promise<void> }[
   { name: "orders", route: "orders", ready: (p) => expect(p.getByTestId("orders").locator("tbody tr").nth(2)).toBeVisible() },
   { name: "review", route: "review", ready: (p) => expect(p.getByTestId("review-item").first()).toBeVisible() },
   { name: "conflicts", route: "conflicts", ready: (p) => expect(p.getByTestId("conflict").first()).toBeVisible() },
+  { name: "return-visits", route: "return-visits", ready: (p) => expect(p.getByTestId("visit-row").first()).toBeVisible() },
   { name: "reports", route: "reports", ready: (p) => expect(p.locator("canvas").first()).toBeVisible() },
   { name: "templates", route: "templates/FP-PATROL", ready: (p) => expect(p.getByLabel("Title (Chinese)").or(p.getByLabel("标题（中文）")).first()).toBeVisible() },
   {
@@ -103,6 +104,13 @@ for (const language of ["en", "zh-CN"] as const) {
     await page.getByTestId("review-item").filter({ hasText: review }).getByRole("link").first().click();
     await expect(page.getByTestId("verification")).toBeVisible();
     await page.screenshot({ path: join(dir, `console-${tag}-order.png`) });
+    // No signature, no close: the demo's unsigned WO-1006 refused, the exception form open.
+    await open(page, "review");
+    const unsigned = page.getByTestId("review-item").filter({ hasText: "WO-1006" });
+    await unsigned.getByRole("button").first().click();
+    await expect(unsigned.getByTestId("close-exception")).toBeVisible();
+    await unsigned.getByTestId("close-exception").scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(dir, `console-${tag}-close-exception.png`) });
     await context.close();
   });
 }

@@ -132,7 +132,7 @@ pub const CHANNELS: &[&str] = &["phone", "email", "fax", "web", "walk_in"];
 /// inquiry or a suggestion is answered by the desk.
 pub const CALL_TYPES: &[&str] = &["repair", "inquiry", "complaint", "suggestion"];
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct NewCall {
     pub channel: String,
     pub call_type: String,
@@ -342,7 +342,12 @@ pub fn register_call(tx: &mut dyn Tx, actor: &str, call: &NewCall) -> Result<Reg
     let call_type = one_of("call_type", &call.call_type, CALL_TYPES)?;
     let repair = call_type == "repair";
     let caller_name = required_text("caller_name", &call.caller_name, "write who called", 100)?;
-    let caller_phone = phone("caller_phone", &call.caller_phone)?;
+    // A call the desk opens from a return visit carries the customer's phone on file, which may
+    // be missing or kept in another shape; the desk made that call, so it is not refused for it.
+    let caller_phone = match phone("caller_phone", &call.caller_phone) {
+        Err(_) if call.return_visit_id.is_some() => call.caller_phone.trim().to_owned(),
+        checked => checked?,
+    };
     let priority: Priority = parse("priority", call.priority.as_deref().filter(|p| !p.is_empty()).unwrap_or("normal"))?;
     let kind: WorkOrderKind = parse("kind", call.kind.as_deref().unwrap_or("repair_call"))?;
     let category: Category = parse("category", call.category.as_deref().unwrap_or("A"))?;

@@ -7,6 +7,8 @@
 //! - [`call_register`]: the register of every call, a call's detail, answering and closing one.
 //! - [`work_orders`]: the order list and an order's full record (with signature checks).
 //! - [`review`]: the review queue, approve and return (the note reaches the laptop).
+//! - [`closing`]: no signature, no close: close exceptions and the photos of paper vouchers.
+//! - [`return_visits`]: return visits (回访): made at completion, the desk's list, recording one.
 //! - [`conflicts`]: sync conflicts and their resolution (a new write through the feed).
 //! - [`reports`]: the reports, from the projections.
 //! - [`templates`]: checklist templates and publishing a new version.
@@ -28,12 +30,14 @@ pub mod audit;
 pub mod calendar;
 pub mod call_register;
 pub mod calls;
+pub mod closing;
 pub mod complaints;
 pub mod conflicts;
 pub mod csv;
 pub mod desk_index;
 pub mod index;
 pub mod people;
+pub mod return_visits;
 pub mod settings;
 pub mod reports;
 pub mod rollup;
@@ -75,6 +79,11 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/console/api/review", &["GET"]),
     ("/console/api/work-orders/{id}/approve", &["POST"]),
     ("/console/api/work-orders/{id}/return", &["POST"]),
+    ("/console/api/work-orders/{id}/close-exception", &["POST"]),
+    ("/console/api/photos", &["POST"]),
+    ("/console/api/photos/{sha256}", &["GET"]),
+    ("/console/api/return-visits", &["GET"]),
+    ("/console/api/return-visits/{id}", &["GET", "POST"]),
     ("/console/api/audit", &["GET"]),
     ("/console/api/conflicts", &["GET"]),
     ("/console/api/conflicts/{id}/resolve", &["POST"]),
@@ -101,8 +110,19 @@ pub const ROUTES: &[(&str, &[&str])] = &[
 ];
 
 /// The report names under `/console/api/reports/{name}`.
-pub const REPORTS: &[&str] =
-    &["response", "daily-minutes", "first-time-fix", "satisfaction", "fault-prone-assets", "frequent-findings", "overdue-inspections", "expiring-contracts"];
+pub const REPORTS: &[&str] = &[
+    "response",
+    "daily-minutes",
+    "first-time-fix",
+    "satisfaction",
+    "fault-prone-assets",
+    "frequent-findings",
+    "overdue-inspections",
+    "expiring-contracts",
+    "closure",
+    "close-exceptions",
+    "return-visit-rate",
+];
 
 fn handlers(path: &str) -> MethodRouter<AppState> {
     match path {
@@ -120,6 +140,11 @@ fn handlers(path: &str) -> MethodRouter<AppState> {
         "/console/api/review" => get(review::queue),
         "/console/api/work-orders/{id}/approve" => post(review::approve),
         "/console/api/work-orders/{id}/return" => post(review::return_order),
+        "/console/api/work-orders/{id}/close-exception" => post(closing::record),
+        "/console/api/photos" => post(closing::upload).layer(axum::extract::DefaultBodyLimit::max(closing::MAX_PHOTO_BYTES + 1)),
+        "/console/api/photos/{sha256}" => get(closing::download),
+        "/console/api/return-visits" => get(return_visits::list),
+        "/console/api/return-visits/{id}" => get(return_visits::one).post(return_visits::record),
         "/console/api/audit" => get(audit::list),
         "/console/api/conflicts" => get(conflicts::list),
         "/console/api/conflicts/{id}/resolve" => post(conflicts::resolve),

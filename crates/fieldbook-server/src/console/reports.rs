@@ -629,6 +629,135 @@ pub fn expiring_contracts(tx: &mut dyn Tx, f: &Filters, days: i64) -> Result<Rep
     })
 }
 
+/// No signature, no close (#11): completed orders by month of completion (every completed or
+/// signed order has a review state, which lets the range use `woi_review`) — signed (the server
+/// accepts a signed status only with a signature of the records as they stand), closed by a
+/// recorded exception, and not closed (unsigned without an exception, which no count of closed
+/// work includes).
+pub fn closure(tx: &mut dyn Tx, f: &Filters) -> Result<Report> {
+    let mut sql = Sql::new(
+        "SELECT SUBSTR(w.completed_at, 1, 7), COUNT(*), \
+         CAST(SUM(CASE WHEN w.status = 'signed' THEN 1 ELSE 0 END) AS BIGINT), \
+         CAST(SUM(CASE WHEN w.status <> 'signed' AND EXISTS (SELECT 1 FROM close_exception_index e WHERE e.work_order_id = w.id AND e.deleted = 0) THEN 1 ELSE 0 END) AS BIGINT), \
+         CAST(SUM(CASE WHEN w.review_state = 'approved' THEN 1 ELSE 0 END) AS BIGINT) \
+         FROM work_order_index w WHERE w.deleted = 0 AND w.status IN ('completed', 'signed') AND w.completed_at IS NOT NULL \
+         AND w.review_state IN ('pending', 'approved', 'returned')",
+    );
+    f.time_range(&mut sql, "w.completed_at");
+    f.order_filters(&mut sql, "w");
+    sql.push(" GROUP BY 1 ORDER BY 1");
+    let rows = tx
+        .query(&sql.text, &sql.params)?
+        .iter()
+        .map(|r| {
+            let (n, signed, excepted, approved) = (r.int(1)?, r.int(2)?, r.int(3)?, r.int(4)?);
+            Ok(json!({
+                "month": r.text(0)?, "completed": n, "signed": signed, "by_exception": excepted, "closed": signed + excepted,
+                "not_closed": n - signed - excepted, "approved": approved, "closed_rate": rate(signed + excepted, n),
+            }))
+        })
+        .collect::<Result<_>>()?;
+    Ok(Report {
+        total_rows: None,
+        columns: vec![
+            ("month", "Month", "月份"),
+            ("completed", "Completed", "已完工"),
+            ("signed", "Signed", "客户签字"),
+            ("by_exception", "Closed by exception", "例外结案"),
+            ("closed", "Closed", "已结案"),
+            ("not_closed", "Not closed (no signature)", "未结案(无签字)"),
+            ("approved", "Approved", "已审核"),
+            ("closed_rate", "Closed rate", "结案率"),
+        ],
+        rows,
+    })
+}
+
+/// The close exceptions recorded in the range, newest first: which order, why, who.
+pub fn close_exceptions(tx: &mut dyn Tx, f: &Filters) -> Result<Report> {
+    let mut sql = Sql::new(
+        "SELECT e.id, e.work_order_id, w.number, w.technician, e.revision, e.kind, e.recorded_by, e.recorded_at, r.fields \
+         FROM close_exception_index e JOIN work_order_index w ON w.id = e.work_order_id \
+         JOIN records r ON r.entity = 'close_exceptions' AND r.id = e.id WHERE e.deleted = 0",
+    );
+    f.time_range(&mut sql, "e.recorded_at");
+    f.order_filters(&mut sql, "w");
+    sql.push(" ORDER BY e.recorded_at DESC, e.id");
+    let rows = tx
+        .query(&sql.text, &sql.params)?
+        .iter()
+        .map(|r| {
+            let fields: Value = serde_json::from_str(&r.text(8)?).unwrap_or(Value::Null);
+            Ok(json!({
+                "id": r.text(0)?, "work_order_id": r.text(1)?, "number": r.text(2)?, "technician": r.opt_text(3)?, "revision": r.opt_int(4)?,
+                "kind": r.text(5)?, "recorded_by": r.opt_text(6)?, "recorded_at": r.text(7)?, "reason": fields.get("reason"),
+                "photo_id": fields.get("photo_id"),
+            }))
+        })
+        .collect::<Result<_>>()?;
+    Ok(Report {
+        total_rows: None,
+        columns: vec![
+            ("number", "Work order", "工单号"),
+            ("technician", "Technician", "技术员"),
+            ("revision", "Revision", "版本"),
+            ("kind", "Exception", "例外类型"),
+            ("reason", "Reason", "原因"),
+            ("recorded_by", "Recorded by", "记录人"),
+            ("recorded_at", "Recorded", "记录时间"),
+            ("photo_id", "Photo", "照片"),
+        ],
+        rows,
+    })
+}
+
+/// The return-visit rate (#11) by month of the due day: visits done of visits due (due by today),
+/// overall and inside warranty (category C), against the handbooks' 100% target.
+pub fn return_visit_rate(tx: &mut dyn Tx, f: &Filters) -> Result<Report> {
+    let mut sql = Sql::new(
+        "SELECT SUBSTR(v.due_on, 1, 7), COUNT(*), CAST(SUM(CASE WHEN v.status = 'done' THEN 1 ELSE 0 END) AS BIGINT), \
+         CAST(SUM(v.in_warranty) AS BIGINT), CAST(SUM(CASE WHEN v.status = 'done' AND v.in_warranty = 1 THEN 1 ELSE 0 END) AS BIGINT) \
+         FROM return_visit_index v WHERE v.deleted = 0",
+    );
+    let today = sql.bind(chrono::Local::now().date_naive().to_string());
+    sql.push(&format!(" AND v.due_on <= {today}"));
+    f.date_range(&mut sql, "v.due_on");
+    if let Some(t) = &f.technician {
+        let p = sql.bind(t.as_str());
+        sql.push(&format!(" AND v.technician = {p}"));
+    }
+    if let Some(c) = &f.customer {
+        let p = sql.bind(c.as_str());
+        sql.push(&format!(" AND v.customer_id = {p}"));
+    }
+    sql.push(" GROUP BY 1 ORDER BY 1");
+    let rows = tx
+        .query(&sql.text, &sql.params)?
+        .iter()
+        .map(|r| {
+            let (due, done, w_due, w_done) = (r.int(1)?, r.int(2)?, r.int(3)?, r.int(4)?);
+            Ok(json!({
+                "month": r.text(0)?, "due": due, "done": done, "rate": rate(done, due), "in_warranty_due": w_due, "in_warranty_done": w_done,
+                "in_warranty_rate": rate(w_done, w_due), "target": 1.0,
+            }))
+        })
+        .collect::<Result<_>>()?;
+    Ok(Report {
+        total_rows: None,
+        columns: vec![
+            ("month", "Month", "月份"),
+            ("due", "Visits due", "应回访"),
+            ("done", "Visits done", "已回访"),
+            ("rate", "Return-visit rate", "回访率"),
+            ("in_warranty_due", "In warranty: due", "保修期内应回访"),
+            ("in_warranty_done", "In warranty: done", "保修期内已回访"),
+            ("in_warranty_rate", "In warranty: rate", "保修期内回访率"),
+            ("target", "Target", "目标"),
+        ],
+        rows,
+    })
+}
+
 /// Runs the named report.
 pub fn run(tx: &mut dyn Tx, name: &str, q: &ReportQuery) -> Result<Report> {
     run_from(tx, name, q, Source::Rollups)
@@ -652,6 +781,9 @@ pub fn run_from(tx: &mut dyn Tx, name: &str, q: &ReportQuery, src: Source) -> Re
             };
             expiring_contracts(tx, &f, days)
         }
+        "closure" => closure(tx, &f),
+        "close-exceptions" => close_exceptions(tx, &f),
+        "return-visit-rate" => return_visit_rate(tx, &f),
         other => Err(Error::NotFound(format!("no report '{other}'; the reports are: {}", super::REPORTS.join(", ")))),
     }
 }

@@ -4,7 +4,8 @@
 //! note. Both are writes of the order's `review_state` and `review_note` (and, for an unsigned
 //! order being returned, `status = on_site`) through the feed writer with a fresh server stamp,
 //! so the laptop pulls them and the job is open again there; a signed job is reopened on the
-//! laptop by an amendment. Each action is in the audit trail.
+//! laptop by an amendment. Each action is in the audit trail. Approving needs the customer's
+//! signature of the current revision or a recorded close exception ([`super::closing`]).
 
 use std::collections::BTreeSet;
 
@@ -32,6 +33,11 @@ pub struct ReviewItem {
     pub parts_count: i64,
     pub labour_minutes: i64,
     pub fee_cents: i64,
+    /// A signature of the current revision verifies and matches the records, or a close
+    /// exception is recorded for it: approving is allowed (no signature, no close).
+    pub closable: bool,
+    /// The recorded close exception's kind (refused_to_sign, paper_voucher), if any.
+    pub close_exception: Option<String>,
 }
 
 /// The review figures of one order.
@@ -49,6 +55,8 @@ fn review_item(tx: &mut dyn Tx, order: Summary) -> Result<ReviewItem> {
     let order_fields = records::load(tx, "work_orders", &id)?.map(|s| s.fields).unwrap_or_default();
     let order_revision = records::int_of(&order_fields, "revision").unwrap_or(1);
     let mut live: Option<Value> = None;
+    // No signature, no close: a signature of the current revision that verifies and matches.
+    let mut signed_current = false;
     for (sid, s) in records::stored_by_owner(tx, "signatures", &id)? {
         let f = s.fields()?.clone();
         if f.get("deleted") == Some(&Value::Bool(true)) {
@@ -63,6 +71,7 @@ fn review_item(tx: &mut dyn Tx, order: Summary) -> Result<ReviewItem> {
             compare_with_records(&mut check, records::text_of(&f, "signed_content").unwrap_or_default(), order_revision, live.as_ref().expect("just built"));
         }
         signature_ok &= check.signature_ok && check.records_match != Some(false);
+        signed_current |= check.revision == order_revision && check.signature_ok && check.records_match == Some(true);
     }
     if order.status.as_deref() == Some("signed") && !signed {
         signature_ok = false;
@@ -78,7 +87,18 @@ fn review_item(tx: &mut dyn Tx, order: Summary) -> Result<ReviewItem> {
         let complete = tx.query_opt("SELECT complete FROM attachments WHERE sha256 = $1", params![sha.as_str()])?.map(|r| r.bool(0)).transpose()?.unwrap_or(false);
         missing += (!complete) as i64;
     }
-    Ok(ReviewItem { order, signature_ok, missing_attachments: missing, parts_count: sums.int(0)?, labour_minutes: sums.int(1)?, fee_cents: sums.int(2)? })
+    let close_exception = super::closing::exception_for(tx, &id, order_revision)?.map(|e| e.kind);
+    let closable = signed_current || close_exception.is_some();
+    Ok(ReviewItem {
+        order,
+        signature_ok,
+        missing_attachments: missing,
+        parts_count: sums.int(0)?,
+        labour_minutes: sums.int(1)?,
+        fee_cents: sums.int(2)?,
+        closable,
+        close_exception,
+    })
 }
 
 /// Orders waiting for review, oldest completion first; at most `limit`.
@@ -105,6 +125,8 @@ pub const COLUMNS_EXTRA: csv::Columns = &[
     ("parts_count", "Parts", "配件数"),
     ("labour_minutes", "Labour (min)", "工时(分钟)"),
     ("fee_cents", "Fee (cents)", "费用(分)"),
+    ("closable", "Signed or excepted", "已签字或例外"),
+    ("close_exception", "Close exception", "结案例外"),
 ];
 
 pub async fn queue(State(s): State<AppState>, _u: ConsoleUser, Query(q): Query<QueueQuery>) -> Result<Response> {
@@ -150,6 +172,12 @@ pub fn decide(tx: &mut dyn Tx, actor: &str, id: &str, approve: bool, note: Optio
         return Err(Error::conflict(format!("work order {} is not waiting for review (review: {state}); reload the queue", current.number)));
     }
     let signed = current.status.as_deref() == Some("signed");
+    let exception = if approve {
+        // No signature, no close: the current revision's signature, or a recorded exception.
+        super::closing::require_closable(tx, id, &current.number)?.exception.map(|e| e.kind)
+    } else {
+        None
+    };
     let mut w = Writer::begin(tx)?;
     let mut fields = vec![("review_state", json!(if approve { "approved" } else { "returned" })), ("review_note", json!(note))];
     if !approve && !signed {
@@ -159,7 +187,7 @@ pub fn decide(tx: &mut dyn Tx, actor: &str, id: &str, approve: bool, note: Optio
     write_fresh(&mut w, "work_orders", id, &fields)?;
     w.finish()?;
     let action = if approve { "approved" } else { "returned" };
-    audit::record(tx, actor, action, Some("work_orders"), Some(id), Some(id), json!({"number": current.number, "note": note, "signed": signed}))?;
+    audit::record(tx, actor, action, Some("work_orders"), Some(id), Some(id), json!({"number": current.number, "note": note, "signed": signed, "close_exception": exception}))?;
     summary_of(tx, id)
 }
 

@@ -424,7 +424,7 @@ pub fn detail_of(tx: &mut dyn Tx, id: &str) -> Result<Value> {
         .next()
         .map(|(card_id, c)| {
             let g = |k: &str| c.fields.get(k).cloned().unwrap_or(Value::Null);
-            json!({"id": card_id, "attitude": g("attitude"), "skill": g("skill"), "arrival": g("arrival"), "promise": g("promise"), "comment": g("comment")})
+            json!({"id": card_id, "attitude": g("attitude"), "skill": g("skill"), "arrival": g("arrival"), "promise": g("promise"), "comment": g("comment"), "taken_by": g("taken_by")})
         })
         .unwrap_or(Value::Null);
     let mut signatures = Vec::new();
@@ -437,6 +437,10 @@ pub fn detail_of(tx: &mut dyn Tx, id: &str) -> Result<Value> {
         compare_with_records(&mut check, records::text_of(&s.fields, "signed_content").unwrap_or_default(), order_revision, &live_content);
         signatures.push(serde_json::to_value(check).expect("serialises"));
     }
+    let return_visit = match tx.query_opt("SELECT id FROM return_visit_index WHERE work_order_id = $1 AND deleted = 0", params![id])? {
+        Some(r) => serde_json::to_value(super::return_visits::visit_of(tx, &r.text(0)?)?).expect("serialises"),
+        None => Value::Null,
+    };
     let mut attachments = Vec::new();
     let mut missing = 0;
     for sha in &photos {
@@ -455,7 +459,8 @@ pub fn detail_of(tx: &mut dyn Tx, id: &str) -> Result<Value> {
     Ok(json!({
         "order": order, "review_note": f.get("review_note"), "customer": customer, "site": site, "assets": assets, "inspection": inspection,
         "repairs": repairs, "time_entries": time_entries, "satisfaction": satisfaction, "signatures": signatures,
-        "attachments": attachments, "missing_attachments": missing, "audit": audit::of_order(tx, id)?,
+        "attachments": attachments, "missing_attachments": missing, "close": super::closing::close_state(tx, id)?,
+        "return_visit": return_visit, "audit": audit::of_order(tx, id)?,
     }))
 }
 

@@ -81,7 +81,77 @@ export interface ReviewItem extends OrderSummary {
   parts_count: number;
   labour_minutes: number;
   fee_cents: number;
+  /** Signed in its current revision, or a close exception is recorded: approving is allowed. */
+  closable: boolean;
+  close_exception: CloseExceptionKind | null;
 }
+
+export type CloseExceptionKind = "refused_to_sign" | "paper_voucher";
+
+/** Why an order closes without the customer's signature (one per order revision). */
+export interface CloseException {
+  id: string;
+  work_order_id: string;
+  revision: number;
+  kind: CloseExceptionKind;
+  reason: string;
+  photo_id: string | null;
+  recorded_by: string | null;
+  recorded_at: string | null;
+}
+
+export interface CloseState {
+  revision: number;
+  signed: boolean;
+  exception: CloseException | null;
+}
+
+export interface Photo {
+  sha256: string;
+  media_type: string;
+  byte_size: number;
+}
+
+/** A return visit (回访) in the desk's list. */
+export interface ReturnVisit {
+  id: string;
+  work_order_id: string;
+  number: string | null;
+  problem: string | null;
+  technician: string | null;
+  technician_name: string | null;
+  customer_id: string | null;
+  customer_name: string | null;
+  in_warranty: boolean;
+  completed_at: string | null;
+  due_on: string;
+  overdue: boolean;
+  status: "open" | "done";
+  visited_at: string | null;
+  solved: boolean | null;
+  new_call_id: string | null;
+  new_call_number: string | null;
+  has_card: boolean;
+}
+
+export interface CardByPhone {
+  attitude: number;
+  skill: number;
+  arrival: number;
+  promise: number;
+  comment?: string;
+}
+
+export interface VisitRecord {
+  answered_by: string;
+  solved: boolean;
+  note?: string;
+  card?: CardByPhone;
+}
+
+/** Largest photo the console uploads, and the types it takes (the server checks both too). */
+export const MAX_PHOTO_BYTES = 10 * 1024 * 1024;
+export const PHOTO_TYPES = ["image/jpeg", "image/png", "image/webp"];
 
 export interface Page<T> {
   items: T[];
@@ -239,10 +309,12 @@ export interface OrderDetail {
   } | null;
   repairs: Repair[];
   time_entries: { technician: string; work_date: string; category: Category; minutes: number }[];
-  satisfaction: { id: string; attitude: number; skill: number; arrival: number; promise: number; comment: string | null } | null;
+  satisfaction: { id: string; attitude: number; skill: number; arrival: number; promise: number; comment: string | null; taken_by?: string | null } | null;
   signatures: SignatureCheck[];
   attachments: Attachment[];
   missing_attachments: number;
+  close?: CloseState | null;
+  return_visit?: ReturnVisit | null;
   review_note?: string | null;
   audit: AuditEntry[];
 }
@@ -292,7 +364,10 @@ export type ReportName =
   | "fault-prone-assets"
   | "frequent-findings"
   | "overdue-inspections"
-  | "expiring-contracts";
+  | "expiring-contracts"
+  | "closure"
+  | "close-exceptions"
+  | "return-visit-rate";
 
 export interface TemplateInfo {
   code: string;
@@ -382,6 +457,8 @@ export function whenUnauthorized(handler: (() => void) | null): void {
 export interface Settings {
   /** Days without a sync after which a laptop hides its records until it syncs; `null`: never. */
   offline_lock_days: number | null;
+  /** Days from a repair call's completion to its return visit. */
+  return_visit_days?: number;
 }
 
 /** A working interval within a day, `HH:MM`. */
@@ -559,6 +636,37 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
 }
 
 const get = <T>(path: string) => request<T>("GET", path);
+
+/** Sends a file's bytes as the request body, typed by the file. */
+async function upload<T>(path: string, file: Blob): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(`${API}${path}`, {
+      method: "POST",
+      headers: { Accept: "application/json", "X-Fieldbook-Console": "1", "Content-Type": file.type || "application/octet-stream" },
+      credentials: "same-origin",
+      body: file,
+    });
+  } catch (e) {
+    throw new ApiError(0, "network", e instanceof Error ? e.message : String(e));
+  }
+  if (!response.ok) {
+    let kind = "http";
+    let message = `${response.status} ${response.statusText}`;
+    try {
+      const payload = await response.json();
+      if (payload?.error) {
+        kind = String(payload.error.kind ?? kind);
+        message = String(payload.error.message ?? message);
+      }
+    } catch {
+      // Not JSON: keep the status line.
+    }
+    if (response.status === 401) onUnauthorized?.();
+    throw new ApiError(response.status, kind, message);
+  }
+  return (await response.json()) as T;
+}
 const post = <T>(path: string, body: unknown = {}) => request<T>("POST", path, body);
 const enc = encodeURIComponent;
 
@@ -586,6 +694,14 @@ export const api = {
   review: () => get<ReviewItem[]>("/review"),
   approve: (id: string, note?: string) => post<OrderSummary>(`/work-orders/${enc(id)}/approve`, note ? { note } : {}),
   returnOrder: (id: string, note: string) => post<OrderSummary>(`/work-orders/${enc(id)}/return`, { note }),
+
+  recordCloseException: (id: string, e: { kind: CloseExceptionKind; reason: string; photo_id?: string }) =>
+    post<CloseException>(`/work-orders/${enc(id)}/close-exception`, e),
+  uploadPhoto: (file: Blob) => upload<Photo>("/photos", file),
+  photoUrl: (sha: string) => `${API}/photos/${enc(sha)}`,
+
+  returnVisits: (filters: Query) => get<Page<ReturnVisit>>(`/return-visits${query(filters)}`),
+  recordReturnVisit: (id: string, r: VisitRecord) => post<ReturnVisit>(`/return-visits/${enc(id)}`, r),
 
   audit: (filters: Query) => get<Page<AuditEntry>>(`/audit${query(filters)}`),
 

@@ -81,3 +81,40 @@ export function serverMessage(e: unknown): string {
   if (e instanceof ApiError) return e.message;
   return e instanceof Error ? e.message : String(e);
 }
+
+/**
+ * What stops a close exception from being recorded, checked before anything is uploaded (the
+ * server checks again): a reason, and for a paper voucher a photo of the paper; a photo must be
+ * an image of an accepted type and size. `null` when the form is complete.
+ */
+export function photoProblem(
+  form: { kind: string; reason: string; photo: { type: string; size: number } | null },
+  types: string[],
+  maxBytes: number,
+): "reason_required" | "photo_required" | "photo_type" | "photo_size" | null {
+  if (!form.reason.trim()) return "reason_required";
+  if (form.photo) {
+    if (!types.includes(form.photo.type)) return "photo_type";
+    if (form.photo.size > maxBytes) return "photo_size";
+  } else if (form.kind === "paper_voucher") {
+    return "photo_required";
+  }
+  return null;
+}
+
+/**
+ * What stops a return visit from being recorded: who answered, and a note when the problem is
+ * not solved (it becomes the new call's problem); a card by phone needs all four ratings.
+ */
+export function visitProblem(form: {
+  answered_by: string;
+  solved: boolean | null;
+  note: string;
+  card: { attitude: number | null; skill: number | null; arrival: number | null; promise: number | null } | null;
+}): "answered_by" | "solved" | "note" | "card" | null {
+  if (!form.answered_by.trim()) return "answered_by";
+  if (form.solved === null) return "solved";
+  if (!form.solved && !form.note.trim()) return "note";
+  if (form.card && [form.card.attitude, form.card.skill, form.card.arrival, form.card.promise].some((v) => v === null || v < 1 || v > 4)) return "card";
+  return null;
+}
