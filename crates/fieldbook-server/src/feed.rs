@@ -306,10 +306,12 @@ impl<'t> Writer<'t> {
                 let (Some(save), Some(rec)) = (slot.save.take(), slot.rec.clone()) else { continue };
                 rows.push((entity, id, rec, save));
             }
-            // The console's projections follow their records in the same transaction.
+            // The console's projections (the desk's too) follow their records in the same transaction.
             let projected: Vec<(&str, &str, Rc<Stored>)> = rows
                 .iter()
-                .filter(|(entity, ..)| crate::console::index::PROJECTED.contains(&entity.as_str()))
+                .filter(|(entity, ..)| {
+                    crate::console::index::PROJECTED.contains(&entity.as_str()) || crate::console::desk_index::PROJECTED.contains(&entity.as_str())
+                })
                 .map(|&(entity, id, ref rec, _)| (entity.as_str(), id.as_str(), rec.clone()))
                 .collect();
             let mut rows = rows.into_iter();

@@ -12,6 +12,8 @@
 //! - [`people`]: users, enrolment codes, devices and revocation (changes are admin-only).
 //! - [`settings`]: the company's settings, the offline lock (changes are admin-only).
 //! - [`audit`]: the audit trail.
+//! - [`escalations`]: technicians' escalations and the office's answers; repairs past their
+//!   expected completion.
 //! - [`index`]: the projections the feed writer keeps for all of the above.
 //! - [`assets`]: the embedded UI; [`csv`]: CSV answers; this module: routes and shared helpers
 //!   (keyset pagination, the `X-Fieldbook-Console` check).
@@ -26,6 +28,7 @@ pub mod calls;
 pub mod conflicts;
 pub mod csv;
 pub mod desk_index;
+pub mod escalations;
 pub mod index;
 pub mod people;
 pub mod settings;
@@ -81,6 +84,10 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/console/api/devices", &["GET"]),
     ("/console/api/devices/{id}/revoke", &["POST"]),
     ("/console/api/settings", &["GET", "PATCH"]),
+    ("/console/api/escalations", &["GET"]),
+    ("/console/api/escalations/{id}/answer", &["POST"]),
+    ("/console/api/repairs-overdue", &["GET"]),
+    ("/console/api/settings/repair-expected-hours", &["GET", "PATCH"]),
 ];
 
 /// The report names under `/console/api/reports/{name}`.
@@ -115,6 +122,10 @@ fn handlers(path: &str) -> MethodRouter<AppState> {
         "/console/api/devices" => get(people::devices),
         "/console/api/devices/{id}/revoke" => post(people::revoke),
         "/console/api/settings" => get(settings::get).patch(settings::change),
+        "/console/api/escalations" => get(escalations::list),
+        "/console/api/escalations/{id}/answer" => post(escalations::answer_route),
+        "/console/api/repairs-overdue" => get(escalations::overdue),
+        "/console/api/settings/repair-expected-hours" => get(escalations::get_setting).patch(escalations::change_setting),
         other => unreachable!("no console handlers for route {other}"),
     }
 }

@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, include_str!("../../../../migrations/server-sqlite/0008_server_epoch.sql"), include_str!("../../../../migrations/server-postgres/0008_server_epoch.sql")),
     (9, include_str!("../../../../migrations/server-sqlite/0009_releases.sql"), include_str!("../../../../migrations/server-postgres/0009_releases.sql")),
     (10, include_str!("../../../../migrations/server-sqlite/0010_service_desk.sql"), include_str!("../../../../migrations/server-postgres/0010_service_desk.sql")),
+    (15, include_str!("../../../../migrations/server-sqlite/0015_escalation.sql"), include_str!("../../../../migrations/server-postgres/0015_escalation.sql")),
 ];
 
 /// The version that added the console's projections; reaching it fills them from `records`.
