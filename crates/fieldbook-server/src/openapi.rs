@@ -103,6 +103,11 @@ const CONSOLE_OPS: &[(&str, &str, &str, &str, bool, bool)] = &[
     ("/console/api/devices/{id}/revoke", "post", "consoleRevokeDevice", "Revoke a laptop, optionally ordering its data wiped", true, false),
     ("/console/api/settings", "get", "consoleSettings", "The company's settings: the offline lock (days, or null for none)", false, false),
     ("/console/api/settings", "patch", "consoleChangeSettings", "Set the offline lock: after how many days without a sync laptops hide their records; null turns it off", true, false),
+    ("/console/api/escalations", "get", "consoleEscalations", "Technicians' escalations (?status=open|acknowledged|resolved): open first, oldest first, keyset-paginated, with the open count", false, true),
+    ("/console/api/escalations/{id}/answer", "post", "consoleAnswerEscalation", "Answer an escalation: acknowledged, or resolved with a response; it syncs back to the technician's laptop", false, false),
+    ("/console/api/repairs-overdue", "get", "consoleRepairsOverdue", "Repair calls on site longer than the expected hours without being completed, longest first", false, true),
+    ("/console/api/settings/repair-expected-hours", "get", "consoleRepairExpectedHours", "How many hours on site a repair is expected to take (default 4)", false, false),
+    ("/console/api/settings/repair-expected-hours", "patch", "consoleChangeRepairExpectedHours", "Set how many hours on site a repair is expected to take (1 to 168)", true, false),
 ];
 
 fn console_paths() -> serde_json::Map<String, Value> {
