@@ -91,7 +91,7 @@ const CONSOLE_OPS: &[(&str, &str, &str, &str, bool, bool)] = &[
     ("/console/api/audit", "get", "consoleAudit", "The audit trail, newest first, keyset-paginated", false, true),
     ("/console/api/conflicts", "get", "consoleConflicts", "Sync conflicts (?state=open|resolved) with both values", false, true),
     ("/console/api/conflicts/{id}/resolve", "post", "consoleResolveConflict", "Resolve a conflict with a value; it syncs back as a new change", false, false),
-    ("/console/api/reports/{name}", "get", "consoleReport", "A report: response, daily-minutes, first-time-fix, satisfaction, fault-prone-assets, frequent-findings, overdue-inspections, expiring-contracts", false, true),
+    ("/console/api/reports/{name}", "get", "consoleReport", "A report: response, daily-minutes, first-time-fix, satisfaction, fault-prone-assets, frequent-findings, overdue-inspections, expiring-contracts, scorecard", false, true),
     ("/console/api/templates", "get", "consoleTemplates", "Checklist templates with their versions", false, true),
     ("/console/api/templates", "post", "consolePublishTemplate", "Publish a checklist template as its next version", false, false),
     ("/console/api/templates/{code}/versions/{version}", "get", "consoleTemplateVersion", "One published template version", false, false),

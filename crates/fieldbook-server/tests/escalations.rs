@@ -2,7 +2,7 @@
 //! escalates a repair, the console lists it (open first) and answers it, the answer reaches the
 //! laptop; the attacker's side (another technician's order, a forged `raised_by`, the office's
 //! fields written from a laptop, a repair of another order); repairs past their expected
-//! completion and the admin's setting of it.
+//! completion and the admin's setting of it; the technician scorecard on a month of known numbers.
 
 mod common;
 
@@ -17,6 +17,7 @@ both!(
     an_escalation_reaches_the_console_and_its_answer_reaches_the_laptop,
     a_laptop_cannot_escalate_anothers_order_forge_its_author_or_answer_it,
     repairs_past_their_expected_completion_are_listed,
+    the_scorecard_counts_a_known_month,
 );
 
 async fn office(s: &TestServer) -> Console {
@@ -208,4 +209,54 @@ async fn repairs_past_their_expected_completion_are_listed(b: Backend) {
     s.office_write("work_orders", &id("work_orders", "WO-1002"), json!({"status": "completed", "completed_at": ts(0)})).await;
     let csv = c.req(Method::GET, "/console/api/repairs-overdue?format=csv").send().await.unwrap().text().await.unwrap();
     assert!(csv.contains("WO-1004") && !csv.contains("WO-1002"), "{csv}");
+}
+
+async fn the_scorecard_counts_a_known_month(b: Backend) {
+    let s = TestServer::with_demo(b).await;
+    let c = office(&s).await;
+    let wo = |n: &str| id("work_orders", n);
+    // January 2026. li.wei: WO-1002 reached in time, fixed; zhang.min: WO-1004 reached late, fixed.
+    s.office_write("work_orders", &wo("WO-1002"), json!({"reported_at": "2026-01-05T01:00:00.000Z", "response_deadline": "2026-01-05T07:00:00.000Z",
+        "arrived_at": "2026-01-05T05:00:00.000Z", "status": "completed", "completed_at": "2026-01-05T08:00:00.000Z", "category": "C"})).await;
+    s.office_write("work_orders", &wo("WO-1004"), json!({"reported_at": "2026-01-06T01:00:00.000Z", "response_deadline": "2026-01-06T07:00:00.000Z",
+        "arrived_at": "2026-01-06T09:00:00.000Z", "status": "completed", "completed_at": "2026-01-06T11:00:00.000Z"})).await;
+    s.office_write("work_orders", &wo("WO-1006"), json!({"category": "C"})).await;
+    // Three of li.wei's cards in January, one with "fair" for arrival: 2 of 3 satisfied or better.
+    for (order, arrival) in [("WO-1002", 4), ("WO-1003", 2), ("WO-1005", 3)] {
+        s.office_write("satisfaction_cards", &format!("card-{order}"), json!({"work_order_id": wo(order), "attitude": 4, "skill": 3, "arrival": arrival,
+            "promise": 4, "comment": null, "rated_at": "2026-01-10T03:00:00.000Z", "deleted": false})).await;
+    }
+    // Return visits due in January: two inside warranty (one made), one outside (not counted).
+    s.office_write("return_visits", "rv-1", json!({"work_order_id": wo("WO-1002"), "due_on": "2026-01-12", "status": "done", "visited_at": "2026-01-12T02:00:00.000Z", "deleted": false})).await;
+    s.office_write("return_visits", "rv-2", json!({"work_order_id": wo("WO-1006"), "due_on": "2026-01-20", "status": "open", "deleted": false})).await;
+    s.office_write("return_visits", "rv-3", json!({"work_order_id": wo("WO-1005"), "due_on": "2026-01-20", "status": "open", "deleted": false})).await;
+    // A complaint naming both, one withdrawn (deleted), one in February.
+    s.office_write("complaints", "cp-1", json!({"number": "2601-001", "technicians": ["li.wei", "zhang.min"], "registered_at": "2026-01-20T02:00:00.000Z", "status": "open", "deleted": false})).await;
+    s.office_write("complaints", "cp-2", json!({"number": "2601-002", "technicians": ["li.wei"], "registered_at": "2026-01-21T02:00:00.000Z", "status": "open", "deleted": true})).await;
+    s.office_write("complaints", "cp-3", json!({"number": "2602-001", "technicians": ["li.wei"], "registered_at": "2026-02-01T02:00:00.000Z", "status": "open", "deleted": false})).await;
+
+    // Any day of January gives the whole month.
+    let r = c.get("/console/api/reports/scorecard?from=2026-01-15&to=2026-01-16").await;
+    let rows = r["rows"].as_array().unwrap();
+    let row = |t: &str| rows.iter().find(|x| x["technician"] == t).unwrap_or_else(|| panic!("no row for {t}: {r}")).clone();
+    let li = row("li.wei");
+    assert_eq!(li["month"], "2026-01");
+    assert_eq!((li["responses"].as_i64(), li["response_met"].as_i64(), li["response_rate"].as_f64()), (Some(1), Some(1), Some(1.0)), "{li}");
+    assert_eq!((li["repairs"].as_i64(), li["fixed_first_time"].as_i64()), (Some(1), Some(1)), "{li}");
+    assert_eq!((li["cards"].as_i64(), li["satisfied"].as_i64(), li["satisfaction_rate"].as_f64()), (Some(3), Some(2), Some(0.667)), "{li}");
+    assert_eq!((li["return_visits_due"].as_i64(), li["return_visits_made"].as_i64(), li["return_visit_rate"].as_f64()), (Some(2), Some(1), Some(0.5)), "{li}");
+    assert_eq!(li["complaints"], 1, "the withdrawn and February's complaints do not count: {li}");
+    let zhang = row("zhang.min");
+    assert_eq!((zhang["response_met"].as_i64(), zhang["response_rate"].as_f64(), zhang["complaints"].as_i64()), (Some(0), Some(0.0), Some(1)), "{zhang}");
+    assert!(zhang["satisfaction_rate"].is_null() && zhang["return_visit_rate"].is_null(), "no cards, no visits: no rate, not 0 — {zhang}");
+    assert!(rows.iter().all(|x| x["month"] == "2026-01"));
+
+    // February: only the complaint; filtered to li.wei.
+    let feb = c.get("/console/api/reports/scorecard?from=2026-02-01&to=2026-02-28&technician=li.wei").await;
+    assert_eq!(feb["rows"].as_array().unwrap().len(), 1, "{feb}");
+    assert_eq!((feb["rows"][0]["month"].as_str(), feb["rows"][0]["complaints"].as_i64()), (Some("2026-02"), Some(1)));
+    let r = c.send(Method::GET, "/console/api/reports/scorecard?customer=x", json!({})).await;
+    assert_eq!(r.status(), 400);
+    let csv = c.req(Method::GET, "/console/api/reports/scorecard?from=2026-01-01&to=2026-01-31&format=csv&lang=zh").send().await.unwrap().text().await.unwrap();
+    assert!(csv.contains("满意率(目标≥98%)") && csv.contains("li.wei") && csv.contains("0.667"), "{csv}");
 }

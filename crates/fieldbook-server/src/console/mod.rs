@@ -92,7 +92,7 @@ pub const ROUTES: &[(&str, &[&str])] = &[
 
 /// The report names under `/console/api/reports/{name}`.
 pub const REPORTS: &[&str] =
-    &["response", "daily-minutes", "first-time-fix", "satisfaction", "fault-prone-assets", "frequent-findings", "overdue-inspections", "expiring-contracts"];
+    &["response", "daily-minutes", "first-time-fix", "satisfaction", "fault-prone-assets", "frequent-findings", "overdue-inspections", "expiring-contracts", "scorecard"];
 
 fn handlers(path: &str) -> MethodRouter<AppState> {
     match path {

@@ -3,7 +3,7 @@
  * /console/, so the hash keeps every screen bookmarkable without server routes.
  */
 
-export type Screen = "calls" | "orders" | "order" | "review" | "conflicts" | "reports" | "templates" | "people";
+export type Screen = "calls" | "orders" | "order" | "review" | "conflicts" | "reports" | "templates" | "people" | "escalations";
 
 export interface Route {
   screen: Screen;
@@ -12,7 +12,7 @@ export interface Route {
   params: URLSearchParams;
 }
 
-const SCREENS: Screen[] = ["calls", "orders", "review", "conflicts", "reports", "templates", "people"];
+const SCREENS: Screen[] = ["calls", "orders", "review", "conflicts", "reports", "templates", "people", "escalations"];
 
 export function parseHash(hash: string): Route {
   const [path, search = ""] = hash.replace(/^#\/?/, "").split("?", 2);
