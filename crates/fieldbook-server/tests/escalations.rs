@@ -221,6 +221,7 @@ async fn the_scorecard_counts_a_known_month(b: Backend) {
     s.office_write("work_orders", &wo("WO-1004"), json!({"reported_at": "2026-01-06T01:00:00.000Z", "response_deadline": "2026-01-06T07:00:00.000Z",
         "arrived_at": "2026-01-06T09:00:00.000Z", "status": "completed", "completed_at": "2026-01-06T11:00:00.000Z"})).await;
     s.office_write("work_orders", &wo("WO-1006"), json!({"category": "C"})).await;
+    s.office_write("work_orders", &wo("WO-1005"), json!({"category": "A"})).await;
     // Three of li.wei's cards in January, one with "fair" for arrival: 2 of 3 satisfied or better.
     for (order, arrival) in [("WO-1002", 4), ("WO-1003", 2), ("WO-1005", 3)] {
         s.office_write("satisfaction_cards", &format!("card-{order}"), json!({"work_order_id": wo(order), "attitude": 4, "skill": 3, "arrival": arrival,
