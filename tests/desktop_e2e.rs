@@ -5,10 +5,12 @@
 //! The technician enrols with a code from `fieldbook-server enroll`, pulls today's work, runs
 //! WO-1001's patrol inspection (a failed item and a reading below its limit: two findings),
 //! completes, signs on the pad with pointer strokes and has the customer rate it, records a repair
-//! on WO-1002. Then the server stops: the app says offline, and the work goes on (WO-1002 signed
+//! on WO-1002 and escalates it to an engineer (the console lists it after the sync, as the demo
+//! office clerk sees it, and answers it). Then the server stops: the app says offline, and the work goes on (WO-1002 signed
 //! and rated, WO-1003 started) with the changes counted as waiting. The server comes back on the
 //! same database and port, "Sync now" sends everything, and the server's database holds each
-//! signed order, repair, signature and card exactly once; another sync changes nothing.
+//! signed order, repair, signature and card exactly once; another sync changes nothing; the
+//! office's answer to the escalation shows under the repair.
 //!
 //! With `FIELDBOOK_SCREENSHOTS=DIR` it also saves each main screen in English and Chinese
 //! (`desktop-en-today.png`, `desktop-zh-today.png`, …): `scripts/screenshots.sh`.
@@ -66,6 +68,8 @@ struct Server {
     db: PathBuf,
     port: u16,
     proc: Option<Proc>,
+    /// The demo office clerk's password, as `fieldbook-server demo` printed it.
+    office_password: String,
 }
 
 impl Server {
@@ -73,7 +77,14 @@ impl Server {
         let db = dir.join("server.db");
         let out = Command::new(bin("fieldbook-server")).arg("--database").arg(&db).arg("demo").output().expect("run fieldbook-server demo");
         assert!(out.status.success(), "fieldbook-server demo failed:\n{}", String::from_utf8_lossy(&out.stderr));
-        let mut server = Server { db, port: free_port(), proc: None };
+        let printed = String::from_utf8_lossy(&out.stdout).into_owned();
+        let office_password = printed
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some("office"))
+            .and_then(|l| l.split("password: ").nth(1))
+            .map(|p| p.trim().to_owned())
+            .unwrap_or_else(|| panic!("no password for the demo office user in:\n{printed}"));
+        let mut server = Server { db, port: free_port(), proc: None, office_password };
         server.start();
         server
     }
@@ -110,6 +121,29 @@ impl Server {
             .find(|l| l.len() == 19 && l.split('-').count() == 4)
             .unwrap_or_else(|| panic!("no enrolment code in:\n{text}"))
             .to_owned()
+    }
+
+    /// The console's API as the demo office clerk: logs in, then sends `method path` with `body`
+    /// (none for a GET); answers the JSON.
+    async fn console(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Res<Value> {
+        let http = reqwest::Client::new();
+        let login = http
+            .post(format!("{}/console/api/login", self.url()))
+            .json(&json!({"login": "office", "password": self.office_password}))
+            .send()
+            .await
+            .map_err(|e| format!("console login: {e}"))?;
+        ensure!(login.status().is_success(), "the demo office user cannot log in to the console: {}", login.status());
+        let cookie = login.headers().get("set-cookie").and_then(|c| c.to_str().ok()).and_then(|c| c.split(';').next()).unwrap_or_default().to_owned();
+        let mut req = http.request(method.clone(), format!("{}{path}", self.url())).header("Cookie", cookie).header("X-Fieldbook-Console", "1");
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.map_err(|e| format!("console {method} {path}: {e}"))?;
+        let status = resp.status();
+        let text = resp.text().await.map_err(|e| format!("console {method} {path}: {e}"))?;
+        ensure!(status.is_success(), "console {method} {path}: {status} {text}");
+        serde_json::from_str(&text).map_err(|e| format!("console {method} {path}: not JSON ({e}): {text}"))
     }
 
     /// One integer from the server's database (read-only, beside the running server).
@@ -520,12 +554,30 @@ async fn technician_day(ctx: &mut Ctx) -> Res {
     ctx.until("the repair to be listed", WAIT, || async { Ok(ctx.text("#repairs-title").await?.contains('1').then_some(())) }).await?;
     ctx.shot("repair").await?;
 
+    // The pump needs an engineer: escalated from its repair record, with a note.
+    ctx.click("[data-testid=escalate]").await?;
+    ctx.click("[data-testid=esc-to-engineer]").await?;
+    ctx.type_into("[data-testid=esc-note]", ESCALATION_NOTE).await?;
+    ctx.click("[data-testid=esc-send]").await?;
+    ctx.find("ul.escalations li[data-status=open]").await?;
+    ctx.shot("escalation").await?;
+
     // Everything so far reaches the server before it goes away.
     ctx.sync_now().await?;
     ctx.until("the online work to be sent", Duration::from_secs(30), || async {
         Ok((ctx.phase().await? == "online" && ctx.pending().await? == 0).then_some(()))
     })
     .await?;
+    // The office sees the escalation in the console, and answers it.
+    let listed = ctx.server.console(reqwest::Method::GET, "/console/api/escalations", None).await?;
+    let first = &listed["items"][0];
+    ensure!(
+        listed["open"] == 1 && first["number"] == "WO-1002" && first["escalate_to"] == "engineer" && first["note"] == ESCALATION_NOTE
+            && first["technician"] == "li.wei" && first["repair_fault"] == "泵体漏水",
+        "the console does not list the escalation as raised: {listed}"
+    );
+    let answer = json!({"status": "resolved", "response": ESCALATION_RESPONSE});
+    ctx.server.console(reqwest::Method::POST, &format!("/console/api/escalations/{}/answer", first["id"].as_str().unwrap_or_default()), Some(answer)).await?;
 
     // Offline: the server stops; the app says so and the work goes on.
     ctx.server.stop();
@@ -600,8 +652,21 @@ async fn technician_day(ctx: &mut Ctx) -> Res {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let again = ctx.server.count("SELECT count(*) FROM feed");
     ensure!(again == feed, "a repeated sync changed the server's feed: {feed} -> {again}");
+
+    // The office's answer to the escalation came back with the sync: shown under the repair.
+    ctx.open_order("WO-1002").await?;
+    ctx.click("#tab-repair").await?;
+    ctx.until("the office's answer to show", WAIT, || async {
+        Ok(ctx.text("[data-testid=esc-response]").await.ok().filter(|t| t.contains(ESCALATION_RESPONSE)).map(|_| ()))
+    })
+    .await?;
+    ensure!(ctx.exists("ul.escalations li[data-status=resolved]").await?, "the answered escalation is not shown as resolved");
+    ctx.shot("escalation-answered").await?;
     Ok(())
 }
+
+const ESCALATION_NOTE: &str = "主板疑似损坏，需工程师到场 / main board looks broken, need an engineer";
+const ESCALATION_RESPONSE: &str = "工程师明早9点到场 / an engineer comes at 9 tomorrow";
 
 /// Where the app under test keeps its store key.
 #[derive(Clone, Copy, PartialEq)]

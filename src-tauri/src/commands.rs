@@ -17,7 +17,7 @@ use chrono::NaiveDate;
 use fieldbook_core::checklist::Slot;
 use fieldbook_core::daily_report::DailyReport;
 use fieldbook_core::model::{
-    Attachment, NewRepairRecord, Part, RepairRecord, SatisfactionCard, Signature, Status,
+    Attachment, EscalateTo, Escalation, NewRepairRecord, Part, RepairRecord, SatisfactionCard, Signature, Status,
     WorkOrder, WorkOrderSummary,
 };
 use fieldbook_core::store::search::SearchHit;
@@ -196,6 +196,13 @@ pub fn add_repair(
 ) -> Result<RepairRecord> {
     let repair: NewRepairRecord = from_json(&order, "repair", repair)?;
     Ok(state.data_store()?.lock().add_repair(&order, &repair)?)
+}
+
+/// Asks the supervisor or an engineer (`to`) for help with a repair of an order, with a note.
+#[tauri::command(async)]
+pub fn escalate(state: State<'_, AppState>, order: String, repair: Option<String>, to: String, note: String) -> Result<Escalation> {
+    let to: EscalateTo = to.parse().map_err(|e: String| Error::invalid(format!("work order {order}"), "escalate_to", e))?;
+    Ok(state.data_store()?.lock().escalate(&order, repair.as_deref(), to, &note)?)
 }
 
 /// The customer's satisfaction card (`SatisfactionCard` as JSON); giving it again replaces it.

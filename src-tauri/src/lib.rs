@@ -230,6 +230,7 @@ pub fn app_builder<R: tauri::Runtime>(
             commands::create_follow_up,
             commands::parts,
             commands::add_repair,
+            commands::escalate,
             commands::rate,
             commands::sign,
             commands::amend,

@@ -500,3 +500,23 @@ fn app_info_names_the_store() {
     assert_eq!(info["technician"], "li.wei");
     assert!(!info["documents_dir"].as_str().unwrap().is_empty());
 }
+
+#[test]
+fn escalate_a_repair_to_an_engineer_and_see_it_on_the_order() {
+    let app = App::demo();
+    let r = app.ok("add_repair", json!({ "order": "WO-1002", "repair": repair(json!([])) }));
+    let repair_id = r["id"].as_str().unwrap().to_owned();
+    // Whom to ask is one of two words; the note is required: both named as fields.
+    let err = app
+        .call("escalate", json!({ "order": "WO-1002", "repair": repair_id, "to": "manager", "note": "help" }))
+        .unwrap_err();
+    assert_eq!(fields(&err), ["escalate_to"]);
+    let err = app
+        .call("escalate", json!({ "order": "WO-1002", "repair": repair_id, "to": "engineer", "note": " " }))
+        .unwrap_err();
+    assert_eq!(fields(&err), ["note"]);
+    let e = app.ok("escalate", json!({ "order": "WO-1002", "repair": repair_id, "to": "engineer", "note": "main board broken" }));
+    assert_eq!((e["status"].as_str(), e["escalate_to"].as_str()), (Some("open"), Some("engineer")));
+    let detail = app.ok("order_detail", json!({ "order": "WO-1002" }));
+    assert_eq!(detail["escalations"][0]["repair_record_id"], repair_id.as_str(), "{detail}");
+}

@@ -10,7 +10,7 @@ use anyhow::{bail, Context};
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 use fieldbook_core::import::ImportDocument;
-use fieldbook_core::model::{Category, NewRepairRecord, PartUsed, SatisfactionCard, Status, Stroke};
+use fieldbook_core::model::{Category, EscalateTo, NewRepairRecord, PartUsed, SatisfactionCard, Status, Stroke};
 use fieldbook_core::store::{AnswerInput, OrderFilter, SignRequest};
 use fieldbook_core::at_rest::{self, Method, StoreKey, Unlock};
 use fieldbook_core::{Error, Store};
@@ -86,6 +86,19 @@ enum Command {
     Arrive { order: String },
     /// Record a repair.
     Repair(RepairArgs),
+    /// Ask the supervisor or an engineer for help with a repair (sent at the next sync; the
+    /// office's answer shows in `fieldbook show` after a later one).
+    Escalate {
+        order: String,
+        /// The repair record's id (from `fieldbook show ORDER --json`); leave out for the order as a whole.
+        #[arg(long)]
+        repair: Option<String>,
+        /// supervisor or engineer
+        #[arg(long, value_parser = |s: &str| s.parse::<EscalateTo>())]
+        to: EscalateTo,
+        #[arg(long)]
+        note: String,
+    },
     /// Record time not covered by a repair record (travel, inspection, internal work).
     Time {
         #[arg(long)]
@@ -459,6 +472,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 receipt_number: a.workshop_receipt,
             })?;
             out.show(&rec, || format!("Recorded repair {} ({} min, category {})\n", rec.id, rec.labour_minutes, rec.category));
+        }
+        Command::Escalate { order, repair, to, note } => {
+            let e = store.escalate(&order, repair.as_deref(), to, &note)?;
+            out.show(&e, || format!("Escalated to the {to}; the office sees it after the next sync (escalation {})\n", e.id))
         }
         Command::Time { minutes, category, order, date, technician, note } => {
             let technician = technician.or(store.device().technician.clone()).context("no technician: give --technician or run `fieldbook init --technician LOGIN`")?;

@@ -108,6 +108,15 @@ pub fn detail(d: &WorkOrderDetail) -> String {
             s.push_str(&format!("  part {} × {}{}\n", p.sku, p.quantity, if p.faulty_returned { " (faulty part returned)" } else { "" }));
         }
     }
+    for e in &d.escalations {
+        s.push_str(&format!("\n升级 Escalated to the {} ({}) at {}: {}\n", e.escalate_to, e.status, local(e.raised_at), e.note));
+        if let Some(r) = &e.response {
+            s.push_str(&format!("  答复 Office's answer{}: {}\n", e.answered_by.as_deref().map(|b| format!(" ({b})")).unwrap_or_default(), r));
+        }
+        if e.repair_record_id.is_some() {
+            s.push_str(&format!("  repair {}\n", e.repair_record_id.as_deref().unwrap_or_default()));
+        }
+    }
     if let Some(c) = &d.satisfaction {
         s.push_str(&format!("\n满意度 Satisfaction: attitude {} skill {} arrival {} promise {}\n", c.attitude, c.skill, c.arrival, c.promise));
     }

@@ -280,6 +280,34 @@ pub struct RepairRecord {
     pub recorded_at: DateTime<Utc>,
 }
 
+word_enum!(
+    /// Whom a technician asks for help with a repair.
+    EscalateTo { Supervisor = "supervisor", Engineer = "engineer" }
+);
+
+word_enum!(
+    /// Where an escalation stands, as the office answers it: `open` until the office has
+    /// acknowledged it (someone is on it) or resolved it (with a response).
+    EscalationStatus { Open = "open", Acknowledged = "acknowledged", Resolved = "resolved" }
+);
+
+/// A technician's request for the supervisor or an engineer on a repair, with the office's
+/// answer once it has been pulled (`status`, `response`, `answered_by`, `answered_at`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Escalation {
+    pub id: String,
+    pub work_order_id: String,
+    pub repair_record_id: Option<String>,
+    pub escalate_to: EscalateTo,
+    pub note: String,
+    pub raised_at: DateTime<Utc>,
+    pub raised_by: String,
+    pub status: EscalationStatus,
+    pub response: Option<String>,
+    pub answered_by: Option<String>,
+    pub answered_at: Option<DateTime<Utc>>,
+}
+
 /// What a technician enters for a repair; the store adds the id and time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct NewRepairRecord {

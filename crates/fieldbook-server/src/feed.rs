@@ -306,7 +306,7 @@ impl<'t> Writer<'t> {
                 let (Some(save), Some(rec)) = (slot.save.take(), slot.rec.clone()) else { continue };
                 rows.push((entity, id, rec, save));
             }
-            // The console's projections follow their records in the same transaction.
+            // The console's projections (the desk's too) follow their records in the same transaction.
             let projected: Vec<(&str, &str, Rc<Stored>)> = rows
                 .iter()
                 .filter(|(entity, ..)| {

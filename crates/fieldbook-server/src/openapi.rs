@@ -97,7 +97,7 @@ const CONSOLE_OPS: &[(&str, &str, &str, &str, bool, bool)] = &[
     ("/console/api/audit", "get", "consoleAudit", "The audit trail, newest first, keyset-paginated", false, true),
     ("/console/api/conflicts", "get", "consoleConflicts", "Sync conflicts (?state=open|resolved) with both values", false, true),
     ("/console/api/conflicts/{id}/resolve", "post", "consoleResolveConflict", "Resolve a conflict with a value; it syncs back as a new change", false, false),
-    ("/console/api/reports/{name}", "get", "consoleReport", "A report: response, daily-minutes, first-time-fix, satisfaction, fault-prone-assets, frequent-findings, overdue-inspections, expiring-contracts, closure, close-exceptions, return-visit-rate", false, true),
+    ("/console/api/reports/{name}", "get", "consoleReport", "A report: response, daily-minutes, first-time-fix, satisfaction, fault-prone-assets, frequent-findings, overdue-inspections, expiring-contracts, closure, close-exceptions, return-visit-rate, scorecard", false, true),
     ("/console/api/templates", "get", "consoleTemplates", "Checklist templates with their versions", false, true),
     ("/console/api/templates", "post", "consolePublishTemplate", "Publish a checklist template as its next version", false, false),
     ("/console/api/templates/{code}/versions/{version}", "get", "consoleTemplateVersion", "One published template version", false, false),
@@ -124,6 +124,11 @@ const CONSOLE_OPS: &[(&str, &str, &str, &str, bool, bool)] = &[
     ("/console/api/complaints/{id}/notice.pdf", "get", "consoleComplaintNotice", "The bilingual result notice PDF of a closed complaint", false, false),
     ("/console/api/settings/complaints", "get", "consoleComplaintPolicy", "The complaint deadlines: first report and closing (domestic, foreign) in days", false, false),
     ("/console/api/settings/complaints", "patch", "consoleChangeComplaintPolicy", "Set the complaint deadlines", true, false),
+    ("/console/api/escalations", "get", "consoleEscalations", "Technicians' escalations (?status=open|acknowledged|resolved): open first, oldest first, keyset-paginated, with the open count", false, true),
+    ("/console/api/escalations/{id}/answer", "post", "consoleAnswerEscalation", "Answer an escalation: acknowledged, or resolved with a response; it syncs back to the technician's laptop", false, false),
+    ("/console/api/repairs-overdue", "get", "consoleRepairsOverdue", "Repair calls on site longer than the expected hours without being completed, longest first", false, true),
+    ("/console/api/settings/repair-expected-hours", "get", "consoleRepairExpectedHours", "How many hours on site a repair is expected to take (default 4)", false, false),
+    ("/console/api/settings/repair-expected-hours", "patch", "consoleChangeRepairExpectedHours", "Set how many hours on site a repair is expected to take (1 to 168)", true, false),
 ];
 
 fn console_paths() -> serde_json::Map<String, Value> {

@@ -167,7 +167,7 @@ async fn a_new_caller_becomes_a_customer_unless_their_phone_is_on_file(b: Backen
         assert_eq!(found[0]["contact"], "陈经理 (物业工程部)");
     }
     assert_eq!(c.get("/console/api/customers?phone=139%200000%200001").await, json!([]));
-    // Customers from before the phone column (migration 0012) are filled by the migration's step.
+    // Customers from before the phone column (migration 0011) are filled by the migration's step.
     let before = s.count("SELECT COUNT(*) FROM reference_index WHERE entity = 'customers' AND phone IS NOT NULL").await;
     assert_eq!(before, 3);
     s.run_db(|db| {

@@ -43,6 +43,14 @@ test("reports draw charts and download as CSV with the same rows", async ({ page
   expect(zh.slice(1).split(/\r?\n/)[0]).toMatch(/[\u4e00-\u9fff]/);
   await page.getByLabel("语言 / Language").selectOption("en");
 
+  // The technician scorecard: a row per month and technician, the targets in its columns and chart.
+  const scorecard = page.getByTestId("report-scorecard");
+  await expect(scorecard.getByRole("heading", { name: "Technician scorecard per month" })).toBeVisible();
+  await expect(scorecard.locator("canvas")).toBeVisible(); // the demo's response commitments give rows
+  const cardCsv = await downloadCsv(page, scorecard.getByTestId("csv-scorecard"));
+  expect(cardCsv.slice(1).split(/\r?\n/)[0]).toContain("Satisfaction (target ≥ 98%)");
+  expect(cardCsv).toContain("li.wei");
+
   // The work-order list's CSV holds every row for the filters (not one page).
   await open(page, "orders");
   await page.getByLabel("Technician", { exact: true }).selectOption("li.wei");

@@ -2,7 +2,7 @@
  * Screenshots of every console screen in English and Chinese at 1366×768, written to
  * docs/screenshots/console-{en,zh}-SCREEN.png. Run by scripts/screenshots.sh console (which sets
  * FIELDBOOK_SCREENSHOTS=1 so the config picks this file up); it first makes a job waiting for
- * review and an open conflict so those screens show something real.
+ * review (escalated by its technician) and an open conflict so those screens show something real.
  */
 import { join } from "node:path";
 import { expect, test, type Page } from "@playwright/test";
@@ -26,6 +26,7 @@ const SHOTS: { name: string; route: string; ready: (p: Page) => Promise<void> }[
   { name: "return-visits", route: "return-visits", ready: (p) => expect(p.getByTestId("visit-row").first()).toBeVisible() },
   { name: "reports", route: "reports", ready: (p) => expect(p.locator("canvas").first()).toBeVisible() },
   { name: "templates", route: "templates/FP-PATROL", ready: (p) => expect(p.getByLabel("Title (Chinese)").or(p.getByLabel("标题（中文）")).first()).toBeVisible() },
+  { name: "escalations", route: "escalations", ready: (p) => expect(p.getByTestId("escalation").first()).toBeVisible() },
   {
     name: "people",
     route: "people",
@@ -76,6 +77,11 @@ test.beforeAll(async ({ browser }) => {
   const laptop = new Laptop("shots");
   laptop.enrol(enrolmentCode("li.wei"));
   finishRepair(laptop, review);
+  // The technician asks for an engineer on the repair, and for the supervisor on the order.
+  const shown = laptop.json<{ repairs: { id: string }[] }>(["show", review]);
+  laptop.json(["escalate", review, "--repair", shown.repairs[0].id, "--to", "engineer", "--note", "止回阀更换后压力仍偏低，需工程师复核管网"]);
+  laptop.json(["escalate", review, "--to", "supervisor", "--note", "客户要求主管到场说明费用"]);
+  laptop.json(["sync"]);
   await registerAndDispatch(page, "消防控制室报警主机报故障", /Zhang Min/);
   await registerCall(page, "3 号楼喷淋末端试水压力不足");
   makeConflict("li.wei", "WO-1001", "alarm.battery_v", "JQ-FACP-01", 26.8, 25.9);

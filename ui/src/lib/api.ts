@@ -245,6 +245,25 @@ export interface WorkOrderDetail {
   time_entries: TimeEntry[];
   follow_ups: string[];
   history: AssetHistoryEntry[];
+  /** The technician's requests for help, oldest first, with the office's answer as last pulled. */
+  escalations: Escalation[];
+}
+
+export type EscalateTo = "supervisor" | "engineer";
+export type EscalationStatus = "open" | "acknowledged" | "resolved";
+
+export interface Escalation {
+  id: string;
+  work_order_id: string;
+  repair_record_id: string | null;
+  escalate_to: EscalateTo;
+  note: string;
+  raised_at: string;
+  raised_by: string;
+  status: EscalationStatus;
+  response: string | null;
+  answered_by: string | null;
+  answered_at: string | null;
 }
 
 export type SearchKind = "customer" | "site" | "asset" | "work_order" | "repair_record";
@@ -386,6 +405,11 @@ export function createFollowUp(order: string, item: string, asset: string | null
 
 export function parts(): Promise<Part[]> {
   return invoke<Part[]>("parts");
+}
+
+/** Asks the supervisor or an engineer for help with a repair; it reaches the office at the next sync. */
+export function escalate(order: string, repair: string | null, to: EscalateTo, note: string): Promise<Escalation> {
+  return invoke<Escalation>("escalate", { order, repair, to, note });
 }
 
 export function addRepair(order: string, repair: NewRepairRecord): Promise<RepairRecord> {

@@ -126,6 +126,7 @@ export function detail(extra: Partial<WorkOrderDetail> = {}): WorkOrderDetail {
     time_entries: [],
     follow_ups: [],
     history: [],
+    escalations: [],
     ...extra,
   };
 }

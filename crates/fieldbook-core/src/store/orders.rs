@@ -64,6 +64,9 @@ pub struct WorkOrderDetail {
     pub time_entries: Vec<TimeEntry>,
     pub follow_ups: Vec<String>,
     pub history: Vec<AssetHistoryEntry>,
+    /// The technician's requests for help on this order's repairs, oldest first, each with the
+    /// office's answer as last pulled.
+    pub escalations: Vec<Escalation>,
 }
 
 const SUMMARY_SELECT: &str = "SELECT w.id, w.number, w.kind, w.status, w.priority, w.category, w.technician,
@@ -283,6 +286,7 @@ impl Store {
             rows.collect::<rusqlite::Result<Vec<String>>>()?
         };
         let history = self.asset_history(&order)?;
+        let escalations = self.escalations_of(&order.id)?;
         Ok(WorkOrderDetail {
             template: template.map(|t| (*t).clone()),
             order,
@@ -298,7 +302,71 @@ impl Store {
             time_entries,
             follow_ups,
             history,
+            escalations,
         })
+    }
+
+    /// An order's escalations, oldest first, with the office's answer as last pulled (no status
+    /// yet: still open).
+    pub fn escalations_of(&self, order_id: &str) -> Result<Vec<Escalation>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, work_order_id, repair_record_id, escalate_to, note, raised_at, raised_by, status, response, answered_by, answered_at
+             FROM escalations WHERE work_order_id = ?1 AND deleted = 0 ORDER BY raised_at, id",
+        )?;
+        let rows = stmt.query_map([order_id], |r| {
+            Ok(Escalation {
+                id: r.get(0)?,
+                work_order_id: r.get(1)?,
+                repair_record_id: r.get(2)?,
+                escalate_to: r.get(3)?,
+                note: r.get(4)?,
+                raised_at: parse_ts(&r.get::<_, String>(5)?)?,
+                raised_by: r.get(6)?,
+                status: r.get::<_, Option<EscalationStatus>>(7)?.unwrap_or(EscalationStatus::Open),
+                response: r.get(8)?,
+                answered_by: r.get(9)?,
+                answered_at: r.get::<_, Option<String>>(10)?.map(|t| parse_ts(&t)).transpose()?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Asks the supervisor or an engineer for help with a repair of this order, with a note. It
+    /// goes to the office at the next sync; the office's answer comes back at a later pull. A
+    /// signed order may still be escalated: the request is not part of what the customer signed.
+    pub fn escalate(&mut self, key: &str, repair: Option<&str>, to: EscalateTo, note: &str) -> Result<Escalation> {
+        let order = self.find_order(key)?;
+        let record = format!("work order {}", order.number);
+        let note = note.trim();
+        let mut problems = Vec::new();
+        if note.is_empty() {
+            problems.push(FieldProblem::new(&record, "note", "say what you need help with (an escalation needs a note)"));
+        } else if note.chars().count() > 4_000 {
+            problems.push(FieldProblem::new(&record, "note", format!("{} characters is too long: at most 4000", note.chars().count())));
+        }
+        if let Some(r) = repair {
+            let known: i64 =
+                self.conn.query_row("SELECT count(*) FROM repair_records WHERE id = ?1 AND work_order_id = ?2 AND deleted = 0", [r, &order.id], |x| x.get(0))?;
+            if known == 0 {
+                problems.push(FieldProblem::new(&record, "repair", format!("repair record '{r}' is not a repair of this order")));
+            }
+        }
+        // The server takes an escalation only from the order's own technician (`raised_by`).
+        let Some(technician) = self.device.technician.clone().or(order.technician.clone()) else {
+            return Err(Error::invalid(&record, "raised_by", "this laptop has no technician yet: enrol it (`fieldbook enrol`) before escalating"));
+        };
+        if !problems.is_empty() {
+            return Err(Error::Invalid(problems));
+        }
+        let id = uuid::Uuid::now_v7().to_string();
+        self.write(|tx| {
+            let now = ts(tx.now());
+            tx.put("escalations", &id, &[
+                ("work_order_id", json!(order.id)), ("repair_record_id", json!(repair)), ("escalate_to", json!(to.as_str())),
+                ("note", json!(note)), ("raised_at", json!(now)), ("raised_by", json!(technician)), ("deleted", json!(false)),
+            ])
+        })?;
+        self.escalations_of(&order.id)?.into_iter().find(|e| e.id == id).ok_or_else(|| Error::NotFound { entity: "escalation", key: id, hint: "" })
     }
 
     /// Earlier visits to this order's assets: repairs and findings, newest first.

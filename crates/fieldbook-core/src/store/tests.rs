@@ -749,3 +749,31 @@ fn sqlcipher_runs_on_the_systems_openssl() {
     raw.query_row("PRAGMA cipher_hmac_algorithm = HMAC_SHA512", [], |_| Ok(())).optional().unwrap();
     assert!(raw.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)).is_err());
 }
+
+#[test]
+fn an_escalation_of_a_repair_goes_to_the_outbox_and_shows_as_open_until_the_office_answers() {
+    let mut f = demo_store();
+    let rec = f.store.add_repair(REPAIR, &NewRepairRecord {
+        asset_id: None, fault: "报警主机无法复位".into(), cause: "不明".into(), action: "已断电重启，仍报故障".into(), parts: vec![],
+        labour_minutes: 30, category: Category::Contract, fee_cents: 0, fee_collected: false, taken_to_workshop: false, receipt_number: None,
+    }).unwrap();
+    let before = f.store.outbox_len().unwrap();
+
+    // Nothing half-written: no note, a repair of another order.
+    let err = f.store.escalate(REPAIR, Some(&rec.id), EscalateTo::Engineer, "  ").unwrap_err();
+    assert!(err.to_string().contains("note"), "{err}");
+    let err = f.store.escalate(INSPECTION, Some(&rec.id), EscalateTo::Engineer, "help").unwrap_err();
+    assert!(err.to_string().contains("not a repair of this order"), "{err}");
+    assert_eq!(f.store.outbox_len().unwrap(), before);
+
+    let e = f.store.escalate(REPAIR, Some(&rec.id), EscalateTo::Engineer, " 主板疑似损坏，需工程师到场 ").unwrap();
+    assert_eq!((e.escalate_to, e.status, e.note.as_str()), (EscalateTo::Engineer, EscalationStatus::Open, "主板疑似损坏，需工程师到场"));
+    assert_eq!(e.repair_record_id.as_deref(), Some(rec.id.as_str()));
+    assert_eq!(e.raised_by, f.store.find_order(REPAIR).unwrap().technician.unwrap());
+    assert_eq!(f.store.outbox_len().unwrap(), before + 1);
+    let pushed = f.store.pending_push(100).unwrap();
+    let entry = pushed.iter().find(|p| p.entity == "escalations").expect("the escalation is in the outbox");
+    assert_eq!(entry.fields["escalate_to"], json!("engineer"));
+    assert!(!entry.fields.contains_key("status"), "the status is the office's to write");
+    assert_eq!(f.store.order_detail(REPAIR).unwrap().escalations, vec![e]);
+}

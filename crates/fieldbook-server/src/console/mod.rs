@@ -17,6 +17,8 @@
 //! - [`complaints`]: complaints (客户投诉): numbering, deadlines, the tracking log, reminders,
 //!   closing with the result notice PDF, monthly statistics; the complaint policy (admin-only).
 //! - [`audit`]: the audit trail.
+//! - [`escalations`]: technicians' escalations and the office's answers; repairs past their
+//!   expected completion.
 //! - [`index`]: the projections the feed writer keeps for all of the above.
 //! - [`assets`]: the embedded UI; [`csv`]: CSV answers; this module: routes and shared helpers
 //!   (keyset pagination, the `X-Fieldbook-Console` check).
@@ -35,6 +37,7 @@ pub mod complaints;
 pub mod conflicts;
 pub mod csv;
 pub mod desk_index;
+pub mod escalations;
 pub mod index;
 pub mod people;
 pub mod return_visits;
@@ -107,6 +110,10 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/console/api/settings/complaints", &["GET", "PATCH"]),
     ("/console/api/call-register", &["GET"]),
     ("/console/api/call-register/{id}", &["GET", "PATCH"]),
+    ("/console/api/escalations", &["GET"]),
+    ("/console/api/escalations/{id}/answer", &["POST"]),
+    ("/console/api/repairs-overdue", &["GET"]),
+    ("/console/api/settings/repair-expected-hours", &["GET", "PATCH"]),
 ];
 
 /// The report names under `/console/api/reports/{name}`.
@@ -122,6 +129,7 @@ pub const REPORTS: &[&str] = &[
     "closure",
     "close-exceptions",
     "return-visit-rate",
+    "scorecard",
 ];
 
 fn handlers(path: &str) -> MethodRouter<AppState> {
@@ -168,6 +176,10 @@ fn handlers(path: &str) -> MethodRouter<AppState> {
         "/console/api/settings/complaints" => get(complaints::get_policy).patch(complaints::change_policy),
         "/console/api/call-register" => get(call_register::list),
         "/console/api/call-register/{id}" => get(call_register::detail).patch(call_register::change),
+        "/console/api/escalations" => get(escalations::list),
+        "/console/api/escalations/{id}/answer" => post(escalations::answer_route),
+        "/console/api/repairs-overdue" => get(escalations::overdue),
+        "/console/api/settings/repair-expected-hours" => get(escalations::get_setting).patch(escalations::change_setting),
         other => unreachable!("no console handlers for route {other}"),
     }
 }

@@ -758,6 +758,133 @@ pub fn return_visit_rate(tx: &mut dyn Tx, f: &Filters) -> Result<Report> {
     })
 }
 
+/// The handbooks' targets the scorecard is drawn against: satisfaction ≥ 98 %, a return visit
+/// for every call inside warranty (100 %).
+pub const SATISFACTION_TARGET: f64 = 0.98;
+pub const RETURN_VISIT_TARGET: f64 = 1.0;
+
+/// The technician scorecard (#11): per month (`YYYY-MM`, UTC) and technician, over the months
+/// the range touches (`from`'s month to `to`'s):
+/// - **response met**: orders reported that month whose technician arrived by the response
+///   deadline, of those arrived or past it (rollup `order_day_by_technician`);
+/// - **first-time fix**: repair calls reported that month, completed or signed, not followed by
+///   a repeat call on the same asset within 30 days (the same rollup);
+/// - **satisfaction**: cards rated that month that are *satisfied or better* — every criterion
+///   the customer rated is 3 (good) or 4 (very good), none 1 (poor) or 2 (fair) —, of all cards;
+///   target ≥ 98 %;
+/// - **return-visit rate**: return visits of calls inside warranty due that month that were
+///   made (`visited_at` recorded), of those due; target 100 %;
+/// - **complaints**: complaints registered that month naming the technician.
+///
+/// The month range is whole months: `from` is taken back to the first of its month and `to` on
+/// to the last. `technician` filters; customer and region do not apply (refused).
+pub fn scorecard(tx: &mut dyn Tx, f: &Filters) -> Result<Report> {
+    if f.customer.is_some() || f.region.is_some() {
+        return Err(Error::Invalid("the scorecard is per technician and month: filter by technician and dates only".into()));
+    }
+    use chrono::Datelike;
+    let first = f.from.with_day(1).expect("day 1");
+    let next_month = |d: NaiveDate| if d.month() == 12 { NaiveDate::from_ymd_opt(d.year() + 1, 1, 1) } else { NaiveDate::from_ymd_opt(d.year(), d.month() + 1, 1) };
+    let after = next_month(f.to.with_day(1).expect("day 1")).ok_or_else(|| Error::Invalid(format!("to {}: too far ahead", f.to)))?;
+    let last = after - chrono::Duration::days(1);
+    // (month, technician) -> [met, late, repairs, fixed, cards, satisfied, visits due, made, complaints]
+    let mut cells: BTreeMap<(String, String), [i64; 9]> = BTreeMap::new();
+    let tech = |sql: &mut Sql, col: &str| {
+        if let Some(t) = &f.technician {
+            let p = sql.bind(t.as_str());
+            sql.push(&format!(" AND {col} = {p}"));
+        }
+    };
+    let (a, b) = (first.to_string(), last.to_string());
+    let (ta, tb) = (day_start(first), day_start(after));
+
+    let mut sql = Sql::new(
+        "SELECT SUBSTR(day, 1, 7), technician, CAST(SUM(met) AS BIGINT), CAST(SUM(late) AS BIGINT), CAST(SUM(repairs) AS BIGINT), CAST(SUM(fixed) AS BIGINT) \
+         FROM order_day_by_technician WHERE technician <> ''",
+    );
+    let (p1, p2) = (sql.bind(a.as_str()), sql.bind(b.as_str()));
+    sql.push(&format!(" AND day >= {p1} AND day <= {p2}"));
+    tech(&mut sql, "technician");
+    sql.push(" GROUP BY 1, 2");
+    for r in tx.query(&sql.text, &sql.params)? {
+        let c = cells.entry((r.text(0)?, r.text(1)?)).or_default();
+        (c[0], c[1], c[2], c[3]) = (r.int(2)?, r.int(3)?, r.int(4)?, r.int(5)?);
+    }
+
+    let mut sql = Sql::new(
+        "SELECT SUBSTR(s.work_date, 1, 7), w.technician, CAST(COUNT(*) AS BIGINT), \
+         CAST(SUM(CASE WHEN COALESCE(s.attitude, 4) >= 3 AND COALESCE(s.skill, 4) >= 3 AND COALESCE(s.arrival, 4) >= 3 AND COALESCE(s.promise, 4) >= 3 \
+         THEN 1 ELSE 0 END) AS BIGINT) \
+         FROM work_item_index s JOIN work_order_index w ON w.id = s.work_order_id \
+         WHERE s.entity = 'satisfaction_cards' AND s.deleted = 0 AND w.technician IS NOT NULL",
+    );
+    let (p1, p2) = (sql.bind(a.as_str()), sql.bind(b.as_str()));
+    sql.push(&format!(" AND s.work_date >= {p1} AND s.work_date <= {p2}"));
+    tech(&mut sql, "w.technician");
+    sql.push(" GROUP BY 1, 2");
+    for r in tx.query(&sql.text, &sql.params)? {
+        let c = cells.entry((r.text(0)?, r.text(1)?)).or_default();
+        (c[4], c[5]) = (r.int(2)?, r.int(3)?);
+    }
+
+    let mut sql = Sql::new(
+        "SELECT SUBSTR(due_on, 1, 7), technician, CAST(COUNT(*) AS BIGINT), CAST(SUM(CASE WHEN visited_at IS NOT NULL THEN 1 ELSE 0 END) AS BIGINT) \
+         FROM return_visit_index WHERE deleted = 0 AND in_warranty = 1 AND technician IS NOT NULL",
+    );
+    let (p1, p2) = (sql.bind(a.as_str()), sql.bind(b.as_str()));
+    sql.push(&format!(" AND due_on >= {p1} AND due_on <= {p2}"));
+    tech(&mut sql, "technician");
+    sql.push(" GROUP BY 1, 2");
+    for r in tx.query(&sql.text, &sql.params)? {
+        let c = cells.entry((r.text(0)?, r.text(1)?)).or_default();
+        (c[6], c[7]) = (r.int(2)?, r.int(3)?);
+    }
+
+    let mut sql = Sql::new("SELECT SUBSTR(registered_at, 1, 7), technician, CAST(COUNT(*) AS BIGINT) FROM complaint_technicians WHERE deleted = 0");
+    let (p1, p2) = (sql.bind(ta.as_str()), sql.bind(tb.as_str()));
+    sql.push(&format!(" AND registered_at >= {p1} AND registered_at < {p2}"));
+    tech(&mut sql, "technician");
+    sql.push(" GROUP BY 1, 2");
+    for r in tx.query(&sql.text, &sql.params)? {
+        cells.entry((r.text(0)?, r.text(1)?)).or_default()[8] = r.int(2)?;
+    }
+
+    let rows = cells
+        .into_iter()
+        .map(|((month, technician), c)| {
+            json!({
+                "month": month, "technician": technician,
+                "responses": c[0] + c[1], "response_met": c[0], "response_rate": rate(c[0], c[0] + c[1]),
+                "repairs": c[2], "fixed_first_time": c[3], "first_time_fix_rate": rate(c[3], c[2]),
+                "cards": c[4], "satisfied": c[5], "satisfaction_rate": rate(c[5], c[4]),
+                "return_visits_due": c[6], "return_visits_made": c[7], "return_visit_rate": rate(c[7], c[6]),
+                "complaints": c[8],
+            })
+        })
+        .collect();
+    Ok(Report {
+        total_rows: None,
+        columns: vec![
+            ("month", "Month", "月份"),
+            ("technician", "Technician", "技术员"),
+            ("responses", "Responses", "响应数"),
+            ("response_met", "Response met", "按时响应"),
+            ("response_rate", "Response met rate", "响应达标率"),
+            ("repairs", "Repair calls", "维修工单"),
+            ("fixed_first_time", "Fixed first time", "一次修复"),
+            ("first_time_fix_rate", "First-time fix rate", "一次修复率"),
+            ("cards", "Cards", "评价数"),
+            ("satisfied", "Satisfied or better", "满意及以上"),
+            ("satisfaction_rate", "Satisfaction (target ≥ 98%)", "满意率(目标≥98%)"),
+            ("return_visits_due", "Return visits due (in warranty)", "应回访(保内)"),
+            ("return_visits_made", "Return visits made", "已回访"),
+            ("return_visit_rate", "Return-visit rate (target 100%)", "回访率(目标100%)"),
+            ("complaints", "Complaints", "投诉"),
+        ],
+        rows,
+    })
+}
+
 /// Runs the named report.
 pub fn run(tx: &mut dyn Tx, name: &str, q: &ReportQuery) -> Result<Report> {
     run_from(tx, name, q, Source::Rollups)
@@ -773,6 +900,7 @@ pub fn run_from(tx: &mut dyn Tx, name: &str, q: &ReportQuery, src: Source) -> Re
         "satisfaction" => satisfaction(tx, &f, src),
         "fault-prone-assets" => fault_prone_assets(tx, &f, src),
         "frequent-findings" => frequent_findings(tx, &f),
+        "scorecard" => scorecard(tx, &f),
         "overdue-inspections" => overdue_inspections(tx, &f),
         "expiring-contracts" => {
             let days = match q.days.as_deref().filter(|s| !s.is_empty()) {

@@ -19,7 +19,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, include_str!("../../../../migrations/server-sqlite/0008_server_epoch.sql"), include_str!("../../../../migrations/server-postgres/0008_server_epoch.sql")),
     (9, include_str!("../../../../migrations/server-sqlite/0009_releases.sql"), include_str!("../../../../migrations/server-postgres/0009_releases.sql")),
     (10, include_str!("../../../../migrations/server-sqlite/0010_service_desk.sql"), include_str!("../../../../migrations/server-postgres/0010_service_desk.sql")),
-    (12, include_str!("../../../../migrations/server-sqlite/0012_call_register.sql"), include_str!("../../../../migrations/server-postgres/0012_call_register.sql")),
+    (11, include_str!("../../../../migrations/server-sqlite/0011_call_register.sql"), include_str!("../../../../migrations/server-postgres/0011_call_register.sql")),
+    (12, include_str!("../../../../migrations/server-sqlite/0012_escalation.sql"), include_str!("../../../../migrations/server-postgres/0012_escalation.sql")),
 ];
 
 /// The version that added the console's projections; reaching it fills them from `records`.
@@ -29,7 +30,7 @@ const CONSOLE_PROJECTIONS: i64 = 2;
 const REPORT_ROLLUPS: i64 = 5;
 
 /// The version that added customers' phones to `reference_index`; reaching it fills them.
-const CUSTOMER_PHONES: i64 = 12;
+const CUSTOMER_PHONES: i64 = 11;
 
 /// The PostgreSQL advisory lock held while migrating ("FBMIGRAT").
 const MIGRATION_LOCK_KEY: i64 = 0x4642_4d49_4752_4154;

@@ -367,7 +367,8 @@ export type ReportName =
   | "expiring-contracts"
   | "closure"
   | "close-exceptions"
-  | "return-visit-rate";
+  | "return-visit-rate"
+  | "scorecard";
 
 export interface TemplateInfo {
   code: string;
@@ -451,6 +452,51 @@ export function csvUrl(path: string, params: Query = {}, locale: string = "en"):
 let onUnauthorized: (() => void) | null = null;
 export function whenUnauthorized(handler: (() => void) | null): void {
   onUnauthorized = handler;
+}
+
+/** A technician's escalation of a repair, with the office's answer (`/console/api/escalations`). */
+export interface EscalationItem {
+  id: string;
+  work_order_id: string;
+  number: string | null;
+  customer_name: string | null;
+  site_name: string | null;
+  technician: string | null;
+  technician_name: string | null;
+  repair_record_id: string | null;
+  repair_fault: string | null;
+  escalate_to: "supervisor" | "engineer" | null;
+  note: string | null;
+  raised_at: string;
+  status: "open" | "acknowledged" | "resolved";
+  response: string | null;
+  answered_by: string | null;
+  answered_at: string | null;
+}
+
+export interface EscalationPage extends Page<EscalationItem> {
+  /** Open escalations in all. */
+  open: number;
+}
+
+/** A repair call on site longer than the expected hours (`/console/api/repairs-overdue`). */
+export interface OverdueRepair {
+  id: string;
+  number: string;
+  technician: string | null;
+  technician_name: string | null;
+  customer_name: string | null;
+  site_name: string | null;
+  priority: string | null;
+  problem: string | null;
+  arrived_at: string;
+  expected_by: string;
+  hours_over: number;
+  open_escalations: number;
+}
+
+export interface OverduePage extends Page<OverdueRepair> {
+  expected_hours: number;
 }
 
 /** The company's settings (`/console/api/settings`). */
@@ -727,6 +773,12 @@ export const api = {
   publishCalendar: (effective_from: string, body: CalendarBody) => post<CalendarVersion>("/calendar", { effective_from, body }),
   deadline: (q: { reported_at: string; site_id?: string; zone?: string; customer_id?: string; asset_ids?: string[] }) =>
     get<CallPromise>(`/calendar/deadline${query({ ...q, asset_ids: (q.asset_ids ?? []).join(",") })}`),
+  escalations: (filters: Query = {}) => get<EscalationPage>(`/escalations${query(filters)}`),
+  answerEscalation: (id: string, status: "acknowledged" | "resolved", response: string) =>
+    post<EscalationItem>(`/escalations/${enc(id)}/answer`, { status, response: response.trim() || null }),
+  repairsOverdue: (filters: Query = {}) => get<OverduePage>(`/repairs-overdue${query(filters)}`),
+  changeRepairExpectedHours: (hours: number) =>
+    request<{ repair_expected_hours: number }>("PATCH", "/settings/repair-expected-hours", { repair_expected_hours: hours }),
 
   settings: () => get<Settings>("/settings"),
   changeSettings: (change: Settings) => request<Settings>("PATCH", "/settings", change),

@@ -103,3 +103,64 @@ describe("RepairTab", () => {
     expect(screen.getByText(/signed and locked/)).toBeTruthy();
   });
 });
+
+describe("RepairTab escalations", () => {
+  let sent: Record<string, unknown>[];
+  const repair = {
+    id: "r1", work_order_id: "wo-1", asset_id: null, fault: "panel will not reset", cause: "unknown", action: "power-cycled", parts: [],
+    labour_minutes: 20, category: "A" as const, fee_cents: 0, fee_collected: false, taken_to_workshop: false, receipt_number: null,
+    recorded_at: "2026-03-02T03:00:00.000Z",
+  };
+  beforeEach(() => {
+    sent = [];
+    i18n.locale = "en";
+    mockIPC((cmd, args) => {
+      if (cmd === "parts") return catalogue;
+      if (cmd === "escalate") {
+        sent.push(args as Record<string, unknown>);
+        if (!(args as { note: string }).note.trim()) {
+          throw { kind: "invalid", message: "invalid", problems: [{ record: "work order WO-1", field: "note", problem: "say what you need help with" }] };
+        }
+        return { id: "e1" };
+      }
+      return null;
+    });
+  });
+  afterEach(() => clearMocks());
+
+  it("escalates a repair to whom the technician picks, with the note, and shows the core's problem", async () => {
+    const onchanged = vi.fn();
+    render(RepairTab, { props: { detail: detail({ repairs: [repair] }), onchanged } });
+    await fireEvent.click(screen.getByRole("button", { name: /Escalate the repair recorded/ }));
+    await fireEvent.click(screen.getByRole("button", { name: "Send escalation" }));
+    await waitFor(() => expect(sent).toHaveLength(1));
+    expect(await screen.findByText("say what you need help with")).toBeTruthy();
+    expect(onchanged).not.toHaveBeenCalled();
+
+    await fireEvent.click(screen.getByLabelText("Engineer"));
+    await fireEvent.input(screen.getByLabelText("What do you need?"), { target: { value: "main board broken" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Send escalation" }));
+    await waitFor(() => expect(sent).toHaveLength(2));
+    expect(sent[1]).toEqual({ order: "wo-1", repair: "r1", to: "engineer", note: "main board broken" });
+    await waitFor(() => expect(onchanged).toHaveBeenCalled());
+    expect(screen.getByRole("status").textContent).toContain("after the next sync");
+  });
+
+  it("shows each escalation under its repair with the office's answer once pulled", () => {
+    const base = { work_order_id: "wo-1", raised_at: "2026-03-02T03:10:00.000Z", raised_by: "li.wei", answered_by: null, answered_at: null, response: null };
+    const escalations = [
+      { ...base, id: "e1", repair_record_id: "r1", escalate_to: "engineer" as const, note: "main board", status: "resolved" as const,
+        response: "engineer at 9 tomorrow", answered_by: "office.wang", answered_at: "2026-03-02T04:00:00.000Z" },
+      { ...base, id: "e2", repair_record_id: "r1", escalate_to: "supervisor" as const, note: "customer upset", status: "open" as const },
+    ];
+    render(RepairTab, { props: { detail: detail({ repairs: [repair], escalations }), onchanged: vi.fn() } });
+    const list = screen.getByTestId("escalations-r1");
+    const items = within(list).getAllByRole("listitem");
+    expect(items).toHaveLength(2);
+    expect(items[0].textContent).toContain("Resolved");
+    expect(items[0].textContent).toContain("engineer at 9 tomorrow");
+    expect(items[0].textContent).toContain("office.wang");
+    expect(items[1].textContent).toContain("Waiting for the office");
+    expect(items[1].textContent).toContain("Escalated to the Supervisor");
+  });
+});

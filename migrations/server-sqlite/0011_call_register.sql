@@ -1,5 +1,5 @@
--- Fieldbook server schema 12, SQLite: the call register (#11). Keep in step with the twin in
--- migrations/server-postgres/0012_call_register.sql.
+-- Fieldbook server schema 11, SQLite: the call register (#11). Keep in step with the twin in
+-- migrations/server-postgres/0011_call_register.sql.
 
 -- A customer's phone, digits only, without the country code (86) or the trunk 0: a caller's
 -- phone is matched against it before a new customer is registered (console/calls.rs). Filled for
