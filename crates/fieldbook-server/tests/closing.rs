@@ -178,11 +178,23 @@ async fn a_completed_repair_call_gets_one_return_visit_and_the_desk_records_it(b
     assert_eq!(c.send(Method::POST, &path, json!({"answered_by": "陈经理", "solved": false})).await.status(), 400, "not solved needs a note");
     let bad_card = json!({"answered_by": "陈经理", "solved": true, "card": {"attitude": 5, "skill": 4, "arrival": 4, "promise": 4}});
     assert_eq!(c.send(Method::POST, &path, bad_card).await.status(), 400);
-    // Not solved, with the card by phone.
+    // A complaint the complaints' rules refuse records nothing of the visit either.
+    let bad = json!({"answered_by": "陈经理", "solved": false, "note": "水泵仍漏水", "complaint": {"category": "mood", "severity": "normal"}});
+    assert_eq!(c.send(Method::POST, &path, bad).await.status(), 400);
+    assert_eq!(s.record("return_visits", &visit_id).await.unwrap()["status"], "open");
+    // Not solved, with the card by phone, and the customer complains.
     let done = c
         .post(&path, json!({"answered_by": "陈经理", "solved": false, "note": "水泵仍漏水 / the pump still leaks",
-            "card": {"attitude": 3, "skill": 2, "arrival": 4, "promise": 2, "comment": "还在漏"}}))
+            "card": {"attitude": 3, "skill": 2, "arrival": 4, "promise": 2, "comment": "还在漏"},
+            "complaint": {"category": "quality", "severity": "normal"}}))
         .await;
+    let complaint_number = done["complaint_number"].as_str().expect("the complaint's number").to_owned();
+    let complaints = c.get("/console/api/complaints?state=all").await;
+    let complaint = complaints["items"].as_array().unwrap().iter().find(|x| x["number"] == complaint_number.as_str()).expect("the complaint is listed").clone();
+    let detail = c.get(&format!("/console/api/complaints/{}", complaint["id"].as_str().unwrap())).await;
+    assert_eq!((detail["source"].as_str(), detail["source_id"].as_str()), (Some("return_visit"), Some(visit_id.as_str())));
+    assert_eq!(detail["description"], "水泵仍漏水 / the pump still leaks", "the note, as no description was given");
+    assert_eq!(detail["technicians"], json!(["li.wei"]), "the order's technician");
     assert_eq!((done["status"].as_str(), done["solved"].as_bool(), done["has_card"].as_bool()), (Some("done"), Some(false), Some(true)));
     let new_call = done["new_call_id"].as_str().expect("a linked call").to_owned();
     assert!(done["new_call_number"].as_str().unwrap().starts_with("C-"));

@@ -26,10 +26,14 @@ test("a return visit marked 'not solved' opening a linked call", async ({ page }
     await form.getByLabel(criterion, { exact: true }).selectOption({ label: rating });
   }
   await form.getByLabel("Customer's comment").fill("希望尽快再来");
+  // The customer complains on the phone: a complaint with this visit as its source.
+  await form.getByLabel(/The customer complains/).check();
+  await form.getByLabel("Category", { exact: true }).selectOption({ label: "Quality of the work" });
   await form.getByRole("button", { name: "Save the return visit" }).click();
   const status = page.getByRole("status").filter({ hasText: `Return visit for ${number} recorded` });
   await expect(status).toContainText("new urgent call");
   const call = /new urgent call (\S+) waits/.exec((await status.textContent()) ?? "")![1];
+  const complaint = /Complaint (\d{4}-\d{3}) registered/.exec((await status.textContent()) ?? "")![1];
 
   // Done, not solved, linked to the new call.
   await page.getByLabel("Status", { exact: true }).selectOption("done");
@@ -45,6 +49,10 @@ test("a return visit marked 'not solved' opening a linked call", async ({ page }
   const callRow = page.getByTestId("call-row").filter({ hasText: call });
   await expect(callRow).toBeVisible();
   await expect(callRow).toContainText(/urgent/i);
+
+  // The complaint is under Complaints (open ones are listed by default).
+  await open(page, "complaints");
+  await expect(page.getByTestId("complaint-row").filter({ hasText: complaint })).toBeVisible();
 
   // The card reached the laptop.
   laptop.json(["sync"]);

@@ -116,6 +116,9 @@ pub struct Visit {
     pub new_call_number: Option<String>,
     /// The order has a satisfaction card (on site or by phone).
     pub has_card: bool,
+    /// The complaint just registered from this visit (only in the answer to recording it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub complaint_number: Option<String>,
 }
 
 pub const COLUMNS: csv::Columns = &[
@@ -168,6 +171,7 @@ fn visit(r: &Row, today: &str) -> Result<Visit> {
         new_call_id: r.opt_text(14)?,
         new_call_number: r.opt_text(15)?,
         has_card: r.int(16)? != 0,
+        complaint_number: None,
     })
 }
 
@@ -276,6 +280,20 @@ pub struct VisitRecord {
     pub note: Option<String>,
     /// The satisfaction card, taken by phone.
     pub card: Option<CardByPhone>,
+    /// The customer complains on the phone: a complaint is registered with the visit as its
+    /// source (its description the note, unless given).
+    #[serde(default)]
+    pub complaint: Option<VisitComplaint>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct VisitComplaint {
+    #[serde(default)]
+    pub description: Option<String>,
+    pub category: String,
+    pub severity: String,
+    #[serde(default)]
+    pub foreign_customer: bool,
 }
 
 /// Records the desk's call. Runs in a `Mode::Feed` transaction.
@@ -394,6 +412,25 @@ pub fn record_visit(tx: &mut dyn Tx, actor: &str, id: &str, req: &VisitRecord) -
         ],
     )?;
     w.finish()?;
+    // A complaint made on the phone: registered with this visit as its source, in the same
+    // transaction (a complaint the complaints' rules refuse records no visit either).
+    let mut complaint_number = None;
+    if let Some(c) = &req.complaint {
+        let description = c.description.as_deref().map(str::trim).filter(|d| !d.is_empty()).or(note).unwrap_or_default();
+        let new = super::complaints::NewComplaint {
+            source: "return_visit".into(),
+            source_id: Some(id.to_owned()),
+            customer_id: records::text_of(&of, "customer_id").unwrap_or_default().to_owned(),
+            work_order_ids: vec![order_id.clone()],
+            description: description.to_owned(),
+            category: c.category.clone(),
+            severity: c.severity.clone(),
+            foreign_customer: c.foreign_customer,
+            ..Default::default()
+        };
+        let opened = super::complaints::open_complaint(tx, actor, &new)?;
+        complaint_number = opened["number"].as_str().map(str::to_owned);
+    }
     audit::record(
         tx,
         actor,
@@ -401,9 +438,11 @@ pub fn record_visit(tx: &mut dyn Tx, actor: &str, id: &str, req: &VisitRecord) -
         Some("return_visits"),
         Some(id),
         Some(&order_id),
-        json!({"number": number, "answered_by": answered_by, "solved": req.solved, "card": card_id.is_some(), "new_call_id": new_call_id}),
+        json!({"number": number, "answered_by": answered_by, "solved": req.solved, "card": card_id.is_some(), "new_call_id": new_call_id, "complaint": complaint_number}),
     )?;
-    visit_of(tx, id)
+    let mut visit = visit_of(tx, id)?;
+    visit.complaint_number = complaint_number;
+    Ok(visit)
 }
 
 pub async fn record(State(s): State<AppState>, u: ConsoleUser, Path(id): Path<String>, JsonBody(req): JsonBody<VisitRecord>) -> Result<Json<Visit>> {

@@ -132,6 +132,8 @@ export interface ReturnVisit {
   new_call_id: string | null;
   new_call_number: string | null;
   has_card: boolean;
+  /** The complaint registered from the visit (only in the answer to recording it). */
+  complaint_number?: string;
 }
 
 export interface CardByPhone {
@@ -147,6 +149,8 @@ export interface VisitRecord {
   solved: boolean;
   note?: string;
   card?: CardByPhone;
+  /** The customer complained on the phone: a complaint with this visit as its source. */
+  complaint?: { description?: string; category: ComplaintCategory; severity: ComplaintSeverity; foreign_customer?: boolean };
 }
 
 /** Largest photo the console uploads, and the types it takes (the server checks both too). */
