@@ -272,6 +272,10 @@ fn pages(ids: &Ids) -> Vec<(&'static str, String)> {
         ("return visits", "/console/api/return-visits?technician=tech042".into()),
         ("return visits", "/console/api/return-visits?in_warranty=1".into()),
         ("return visits", "/console/api/return-visits?status=all&in_warranty=1&technician=tech042&due_by=2026-06-30".into()),
+        ("escalations", "/console/api/escalations".into()),
+        ("escalations", "/console/api/escalations?status=resolved".into()),
+        ("repairs overdue", "/console/api/repairs-overdue".into()),
+        ("calendar", "/console/api/calendar".into()),
     ];
     for r in fieldbook_server::console::REPORTS {
         v.push(("reports", format!("/console/api/reports/{r}")));
