@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, Local, Utc};
 
-use super::{fonts, Cell, Layout, BODY, BOLD, CONTENT_W, H_COMPANY, H_TITLE, INK, LABEL, MARGIN, MUTED, PAGE_W, SMALL};
+use super::{fonts, Cell, Layout, BODY, BOLD, CONTENT_W, LABEL, MARGIN, MUTED};
 use crate::error::Result;
 use crate::import::Company;
 
@@ -67,24 +67,8 @@ pub struct Notice {
 pub fn render(n: &Notice, company: Option<&Company>) -> Result<Vec<u8>> {
     let title = "客户投诉处理结果通知书 / Complaint Result Notice";
     let mut l = Layout::new(fonts()?, format!("{title} · {}", n.number));
-    let top = l.y;
+    super::letterhead(&mut l, company, title);
     let right = MARGIN + CONTENT_W;
-    match company {
-        Some(c) => {
-            l.text(MARGIN, top + 14.0, H_COMPANY, &c.name_zh);
-            l.text(MARGIN, top + 27.0, MUTED, &c.name_en);
-            let contact: Vec<String> = [c.phone.as_ref().map(|p| format!("电话 / Tel: {p}")), c.address.clone()].into_iter().flatten().collect();
-            for (i, line) in contact.iter().enumerate() {
-                l.text_right(right, top + 12.0 + 11.0 * i as f32, SMALL, line);
-            }
-        }
-        None => l.text(MARGIN, top + 14.0, H_COMPANY, "Fieldbook"),
-    }
-    l.y = top + 34.0;
-    l.hline(MARGIN, right, 1.0, INK);
-    l.y += 26.0;
-    l.text_center(PAGE_W / 2.0, l.y, H_TITLE, title);
-    l.y += 14.0;
     l.text(MARGIN, l.y, BOLD, &format!("投诉编号 / Complaint No. {}", n.number));
     l.text_right(right, l.y, BODY, &format!("日期 / Date: {}", day(n.closed_at)));
     l.y += 10.0;
@@ -106,7 +90,7 @@ pub fn render(n: &Notice, company: Option<&Company>) -> Result<Vec<u8>> {
         l.wide("—", "—", MUTED);
     }
     for (at, what, text) in &n.actions {
-        l.row(&[Cell::new(MARGIN, 96.0, LABEL, &format!("{}\n{what}", day(*at))), Cell::new(MARGIN + 100.0, CONTENT_W - 100.0, BODY, text)], None);
+        l.row(&[Cell::new(MARGIN, 96.0, LABEL, format!("{}\n{what}", day(*at))), Cell::new(MARGIN + 100.0, CONTENT_W - 100.0, BODY, text)], None);
         l.hline(MARGIN, right, 0.3, super::RULE);
     }
 

@@ -76,7 +76,9 @@ fn current_signature(d: &WorkOrderDetail) -> Option<&Signature> {
     d.signatures.last().filter(|s| s.revision == d.order.revision && d.order.status == Status::Signed)
 }
 
-fn header(l: &mut Layout, d: &WorkOrderDetail, company: Option<&Company>) {
+/// The company's letterhead (names, phone, address; "Fieldbook" without a company), a rule,
+/// and the document's title centred below it. Every document Fieldbook prints starts so.
+fn letterhead(l: &mut Layout, company: Option<&Company>, title: &str) {
     let top = l.y;
     let right = MARGIN + CONTENT_W;
     match company {
@@ -93,8 +95,13 @@ fn header(l: &mut Layout, d: &WorkOrderDetail, company: Option<&Company>) {
     l.y = top + 34.0;
     l.hline(MARGIN, right, 1.0, INK);
     l.y += 26.0;
-    l.text_center(PAGE_W / 2.0, l.y, H_TITLE, "上门维修记录表 / On-site Service Record");
+    l.text_center(PAGE_W / 2.0, l.y, H_TITLE, title);
     l.y += 14.0;
+}
+
+fn header(l: &mut Layout, d: &WorkOrderDetail, company: Option<&Company>) {
+    letterhead(l, company, "上门维修记录表 / On-site Service Record");
+    let right = MARGIN + CONTENT_W;
     let (badge, color) = if current_signature(d).is_some() { ("客户已签字 / SIGNED", GREEN) } else { ("未签字 / NOT SIGNED", RED) };
     let no = format!("编号 / No. {}", d.order.number);
     l.text(MARGIN, l.y, BOLD, &no);

@@ -72,7 +72,7 @@ pub(super) fn apply_all(db: &Db) -> Result<()> {
         if found > 0 && found < REPORT_ROLLUPS {
             crate::console::rollup::rebuild(tx)?;
         }
-        if found >= CONSOLE_PROJECTIONS && found < CUSTOMER_PHONES {
+        if (CONSOLE_PROJECTIONS..CUSTOMER_PHONES).contains(&found) {
             crate::console::calls::fill_customer_phones(tx)?;
         }
         Ok(())
