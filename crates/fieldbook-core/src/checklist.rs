@@ -61,6 +61,10 @@ pub struct Item {
     /// The item is shown (and required) only when this condition holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub show_if: Option<Condition>,
+    /// The contract phases (`early`, `middle`, `late`, `crate::inspection_plan`) in which the
+    /// item is on the form; absent: every phase, and orders without a phase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phases: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -157,6 +161,16 @@ impl ChecklistTemplate {
                     }
                     _ => {}
                 }
+                if let Some(phases) = &item.phases {
+                    if phases.is_empty() {
+                        problems.push(FieldProblem::new(&record, &item.key, "phases is empty; list the phases the item is shown in (early, middle, late) or leave phases out"));
+                    }
+                    for p in phases {
+                        if !crate::inspection_plan::PHASES.contains(&p.as_str()) {
+                            problems.push(FieldProblem::new(&record, &item.key, format!("phase '{p}' is not a contract phase; use early, middle or late")));
+                        }
+                    }
+                }
                 if let Some(cond) = &item.show_if {
                     match seen.get(cond.item.as_str()) {
                         Some(scope) if cond.item != item.key => {
@@ -172,6 +186,23 @@ impl ChecklistTemplate {
             }
         }
         if problems.is_empty() { Ok(()) } else { Err(problems) }
+    }
+
+    /// The template as the form of an order in `phase` shows it: items marked for other phases
+    /// left out (with everything that depends on them). No phase: the template as it is.
+    pub fn for_phase(&self, phase: Option<&str>) -> ChecklistTemplate {
+        let mut t = self.clone();
+        if let Some(phase) = phase {
+            for s in &mut t.sections {
+                s.items.retain(|i| i.phases.as_ref().is_none_or(|ps| ps.iter().any(|p| p == phase)));
+            }
+        }
+        t
+    }
+
+    /// Whether any item is shown in some phases only.
+    pub fn has_phases(&self) -> bool {
+        self.sections.iter().flat_map(|s| &s.items).any(|i| i.phases.is_some())
     }
 
     fn find(&self, key: &str) -> Option<(&Section, &Item)> {
@@ -574,5 +605,48 @@ mod tests {
         assert!(text[0].contains("not an earlier item"));
         assert!(text[1].contains("used twice"));
         assert!(text[2].contains("above maximum"));
+    }
+
+    #[test]
+    fn items_of_other_phases_are_left_off_the_form_and_not_missing() {
+        let mut tpl = template();
+        assert!(!tpl.has_phases());
+        // `panel` only early (its conditional fault text goes with it), `hazards` late or middle.
+        tpl.sections[0].items[0].phases = Some(vec!["early".into()]);
+        tpl.sections[0].items[2].phases = Some(vec!["middle".into(), "late".into()]);
+        tpl.validate().unwrap();
+        let late = tpl.for_phase(Some("late"));
+        let keys: Vec<&str> = late.sections[0].items.iter().map(|i| i.key.as_str()).collect();
+        assert_eq!(keys, ["panel.fault", "hazards", "hazards.photo", "phase", "next_visit"]);
+        let answers = BTreeMap::from([(slot("panel", ""), json!("fail"))]);
+        let missing: Vec<String> = late.missing("WO-1", &assets(), &answers).into_iter().map(|p| p.field).collect();
+        assert!(!missing.iter().any(|m| m.starts_with("panel")), "{missing:?}");
+        assert!(!late.is_shown(&slot("panel.fault", ""), &answers), "a condition on an item not on the form does not hold");
+        assert!(tpl.for_phase(Some("early")).item("panel").is_some() && tpl.for_phase(Some("early")).item("hazards").is_none());
+        // No phase (an order not from a plan): every item, as before.
+        assert_eq!(tpl.for_phase(None), tpl);
+    }
+
+    #[test]
+    fn a_template_with_unknown_or_empty_phases_is_refused() {
+        let mut tpl = template();
+        tpl.sections[0].items[0].phases = Some(vec!["early".into(), "final".into()]);
+        tpl.sections[0].items[2].phases = Some(vec![]);
+        let text: Vec<String> = tpl.validate().unwrap_err().iter().map(|p| p.to_string()).collect();
+        assert_eq!(text.len(), 2, "{text:?}");
+        assert!(text[0].contains("'final' is not a contract phase"), "{text:?}");
+        assert!(text[1].contains("phases is empty"), "{text:?}");
+    }
+
+    #[test]
+    fn a_template_written_before_phases_reads_and_writes_the_same() {
+        let tpl = template();
+        let back = serde_json::to_value(&tpl).unwrap();
+        assert!(!back.to_string().contains("phases"), "no phases key is written for items without one");
+        let with: ChecklistTemplate = serde_json::from_value(json!({
+            "code": "X", "version": 1, "title": t("x"), "sections": [{"key": "s", "title": t("s"), "items": [
+                {"key": "a", "label": t("a"), "kind": "pass_fail", "phases": ["late"]}]}]
+        })).unwrap();
+        assert_eq!(with.sections[0].items[0].phases.as_deref(), Some(&["late".to_string()][..]));
     }
 }

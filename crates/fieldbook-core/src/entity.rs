@@ -48,7 +48,8 @@ pub const ENTITIES: &[EntitySpec] = &[
             ("number", Text), ("kind", Text), ("customer_id", Text), ("site_id", Text), ("asset_ids", Json), ("technician", Text),
             ("priority", Text), ("category", Text), ("status", Text), ("template_id", Text), ("problem", Text), ("scheduled_on", Text),
             ("reported_at", Text), ("response_deadline", Text), ("en_route_at", Text), ("arrived_at", Text), ("completed_at", Text),
-            ("revision", Integer), ("follow_up_of", Text), ("review_state", Text), ("review_note", Text), ("deleted", Bool),
+            ("revision", Integer), ("follow_up_of", Text), ("review_state", Text), ("review_note", Text), ("plan_id", Text), ("phase", Text),
+            ("deleted", Bool),
         ],
     },
     EntitySpec {
@@ -130,6 +131,15 @@ pub const DESK_ENTITIES: &[EntitySpec] = &[
     EntitySpec {
         name: "close_exceptions",
         fields: &[("work_order_id", Text), ("revision", Integer), ("kind", Text), ("reason", Text), ("photo_id", Text), ("recorded_by", Text), ("recorded_at", Text), ("deleted", Bool)],
+    },
+    // A contract's inspection plan (#12, `crate::inspection_plan`): the server generates its
+    // patrol-inspection orders ahead of time.
+    EntitySpec {
+        name: "inspection_plans",
+        fields: &[
+            ("contract_id", Text), ("name", Text), ("template_code", Text), ("interval", Text), ("site_ids", Json), ("asset_ids", Json), ("technician", Text),
+            ("lead_days", Integer), ("active", Bool), ("updated_by", Text), ("deleted", Bool),
+        ],
     },
 ];
 
@@ -361,6 +371,9 @@ pub const POLICY: &[EntityPolicy] = {
             rule("follow_up_of", TechnicianCreates, Refers(FindingOfOwnOrder)).required(),
             rule("review_state", Office, Any),
             rule("review_note", Office, Any),
+            // Generated from an inspection plan by the server; a laptop's follow-up has neither.
+            rule("plan_id", Office, Any),
+            rule("phase", Office, Any),
             rule("deleted", TechnicianCreates, Any).not_null(),
         ],
     },
@@ -545,6 +558,15 @@ pub const POLICY: &[EntityPolicy] = {
         owner: Owner::Desk,
         id: IdRule::Chosen,
         fields: &[office("work_order_id"), office("revision"), office("kind"), office("reason"), office("photo_id"), office("recorded_by"), office("recorded_at"), office("deleted")],
+    },
+    EntityPolicy {
+        entity: "inspection_plans",
+        owner: Owner::Desk,
+        id: IdRule::Chosen,
+        fields: &[
+            office("contract_id"), office("name"), office("template_code"), office("interval"), office("site_ids"), office("asset_ids"), office("technician"),
+            office("lead_days"), office("active"), office("updated_by"), office("deleted"),
+        ],
     },
     ]
 };

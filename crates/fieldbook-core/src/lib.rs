@@ -22,6 +22,7 @@ pub mod entity;
 pub mod error;
 pub mod hlc;
 pub mod import;
+pub mod inspection_plan;
 pub mod model;
 pub mod policy;
 pub mod private_files;

@@ -227,6 +227,13 @@ pub struct WorkOrder {
     /// The office's note with a review, e.g. what to fix on a returned job.
     #[serde(default)]
     pub review_note: Option<String>,
+    /// The inspection plan the server generated this order from (`None`: not planned).
+    #[serde(default)]
+    pub plan_id: Option<String>,
+    /// The contract phase (`early`, `middle`, `late`) whose checklist items the form shows
+    /// (`crate::inspection_plan`); `None`: every item.
+    #[serde(default)]
+    pub phase: Option<String>,
 }
 
 /// One line of a day's list: the work order with the names a technician recognises it by.

@@ -340,6 +340,19 @@ mod tests {
         check_laptop_write("work_orders", "o1", &map(json!({"site_id": "s1", "status": "completed"})), Some(&stored)).unwrap();
     }
 
+    /// An order's inspection plan and contract phase are the server's (#12): a laptop can neither
+    /// move its order to another plan or phase, clear them, nor give them to a follow-up it makes.
+    #[test]
+    fn the_plan_and_phase_of_an_order_are_refused() {
+        let stored = map(json!({"technician": "li.wei", "status": "dispatched", "plan_id": "p1", "phase": "early"}));
+        for fields in [json!({"plan_id": "p2"}), json!({"plan_id": null}), json!({"phase": "late"}), json!({"phase": "early"})] {
+            let err = check_laptop_write("work_orders", "o1", &map(fields.clone()), Some(&stored)).unwrap_err();
+            assert!(err.contains("office"), "{fields}: {err}");
+        }
+        let follow_up = map(json!({"number": "F-1", "kind": "repair_call", "technician": "li.wei", "plan_id": "p1"}));
+        assert!(check_laptop_write("work_orders", "o2", &follow_up, None).unwrap_err().contains("plan_id"));
+    }
+
     #[test]
     fn values_no_laptop_can_store_are_refused() {
         let stored = map(json!({"status": "on_site"}));

@@ -105,7 +105,7 @@ fn opt_ts(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
 
 const ORDER_SELECT: &str = "SELECT id, number, kind, customer_id, site_id, asset_ids, technician, priority, category, status,
     template_id, problem, scheduled_on, reported_at, response_deadline, en_route_at, arrived_at, completed_at, revision, follow_up_of,
-    review_state, review_note
+    review_state, review_note, plan_id, phase
     FROM work_orders";
 
 fn order_row(r: &Row<'_>) -> rusqlite::Result<WorkOrder> {
@@ -132,6 +132,8 @@ fn order_row(r: &Row<'_>) -> rusqlite::Result<WorkOrder> {
         follow_up_of: r.get(19)?,
         review_state: r.get(20)?,
         review_note: r.get(21)?,
+        plan_id: r.get(22)?,
+        phase: r.get(23)?,
     })
 }
 
@@ -257,7 +259,7 @@ impl Store {
             Ok(Site { id: r.get(0)?, code: r.get(1)?, customer_id: r.get(2)?, name: r.get(3)?, address: r.get(4)?, region: r.get(5)?, zone: r.get(6)? })
         })?;
         let assets = self.order_assets(&order)?;
-        let template = order.template_id.as_deref().map(|id| self.template(id)).transpose()?;
+        let template = order.template_id.as_deref().map(|id| self.phase_template(id, &order)).transpose()?;
         let answers = self.answers_of(&order.id)?;
         let map = Self::answer_map(&answers);
         let record = format!("work order {}", order.number);
@@ -515,7 +517,17 @@ impl Store {
             .template_id
             .as_deref()
             .ok_or_else(|| Error::invalid(format!("work order {}", order.number), "template", "this order has no checklist; record a repair instead"))?;
-        self.template(id)
+        self.phase_template(id, order)
+    }
+
+    /// The order's checklist as its form shows it: only the items of the order's contract phase
+    /// (an order from an inspection plan), every item otherwise.
+    fn phase_template(&mut self, template_id: &str, order: &WorkOrder) -> Result<Arc<ChecklistTemplate>> {
+        let t = self.template(template_id)?;
+        Ok(match order.phase.as_deref() {
+            Some(phase) if t.has_phases() => Arc::new(t.for_phase(Some(phase))),
+            _ => t,
+        })
     }
 
     /// Moves an order along its lifecycle. `completed` is refused while required items are
@@ -536,7 +548,7 @@ impl Store {
         }
         if to == Completed {
             if let Some(tid) = order.template_id.as_deref() {
-                let template = self.template(tid)?;
+                let template = self.phase_template(tid, &order)?;
                 let assets = self.order_assets(&order)?;
                 let answers = Self::answer_map(&self.answers_of(&order.id)?);
                 let missing = template.missing(&format!("work order {}", order.number), &assets, &answers);
