@@ -28,6 +28,17 @@ const SHOTS: { name: string; route: string; ready: (p: Page) => Promise<void> }[
   { name: "templates", route: "templates/FP-PATROL", ready: (p) => expect(p.getByLabel("Title (Chinese)").or(p.getByLabel("标题（中文）")).first()).toBeVisible() },
   { name: "escalations", route: "escalations", ready: (p) => expect(p.getByTestId("escalation").first()).toBeVisible() },
   {
+    name: "plans",
+    route: "plans",
+    ready: async (p) => {
+      // A contract's plans and the orders they generated: the Ruijin school's contract.
+      await p.locator("#plans-q").fill("HT-2025-031");
+      await p.locator("form.search button").click();
+      await p.getByRole("link", { name: "HT-2025-031" }).click();
+      await expect(p.getByTestId("plans")).toBeVisible();
+    },
+  },
+  {
     name: "people",
     route: "people",
     ready: async (p) => {

@@ -195,6 +195,8 @@ export interface NewCall {
   complaint_category?: ComplaintCategory;
   complaint_severity?: ComplaintSeverity;
   foreign_customer?: boolean;
+  /** A checklist template (its code; the server takes the newest version) for the call's order. */
+  template_code?: string;
 }
 
 /** `open`: the desk owes the caller an answer; `closed`: answered and closed; or followed
@@ -720,6 +722,86 @@ async function upload<T>(path: string, file: Blob): Promise<T> {
 const post = <T>(path: string, body: unknown = {}) => request<T>("POST", path, body);
 const enc = encodeURIComponent;
 
+/** How often a plan's inspections recur (`core::inspection_plan::Interval`). */
+export type PlanInterval = "monthly" | "bimonthly" | "quarterly" | "half_yearly" | "yearly";
+export const PLAN_INTERVALS: PlanInterval[] = ["monthly", "bimonthly", "quarterly", "half_yearly", "yearly"];
+/** The contract phase of a day: its first, middle or last third. */
+export type Phase = "early" | "middle" | "late";
+
+/** A contract's inspection plan (`/console/api/plans`). */
+export interface Plan {
+  id: string;
+  contract_id: string;
+  name: string;
+  template_code: string;
+  interval: PlanInterval;
+  site_ids: string[];
+  asset_ids: string[];
+  technician: string | null;
+  lead_days: number;
+  active: boolean;
+  updated_by: string | null;
+  /** Orders generated so far. */
+  generated: number;
+}
+
+export interface PlanInput {
+  contract_id?: string;
+  name?: string;
+  template_code?: string;
+  interval?: PlanInterval;
+  site_ids?: string[];
+  asset_ids?: string[];
+  /** "" clears the default technician. */
+  technician?: string;
+  lead_days?: number;
+  active?: boolean;
+}
+
+export interface PlanContract {
+  id: string;
+  number: string | null;
+  customer_name: string | null;
+  ends_on: string | null;
+  plans: number;
+}
+
+export interface ContractPlans {
+  contract: {
+    id: string;
+    number: string | null;
+    customer_id: string;
+    customer_name: string | null;
+    starts_on: string | null;
+    ends_on: string | null;
+    asset_ids: string[] | null;
+    phase_today: Phase | null;
+  };
+  plans: Plan[];
+  sites: Site[];
+}
+
+/** An order a plan generated. */
+export interface PlanOrder {
+  id: string;
+  due_on: string;
+  phase: Phase | null;
+  number: string;
+  status: string | null;
+  technician: string | null;
+  technician_name: string | null;
+  scheduled_on: string | null;
+  site_name: string | null;
+  plan_id: string;
+  plan_name: string;
+}
+
+export interface Generated {
+  made: number;
+  existing: number;
+  plans: number;
+}
+
 export const api = {
   login: (login: string, password: string) => post<Me>("/login", { login, password }),
   logout: () => request<void>("POST", "/logout"),
@@ -798,4 +880,12 @@ export const api = {
   complaintStats: (month: string) => get<ComplaintStats>(`/complaints/statistics${query({ month })}`),
   complaintPolicy: () => get<ComplaintPolicy>("/settings/complaints"),
   changeComplaintPolicy: (p: ComplaintPolicy) => request<ComplaintPolicy>("PATCH", "/settings/complaints", p),
+
+  planContracts: (q: string) => get<PlanContract[]>(`/plans/contracts${query({ q })}`),
+  plans: (contractId: string) => get<ContractPlans>(`/plans${query({ contract_id: contractId })}`),
+  createPlan: (p: PlanInput) => post<Plan>("/plans", p),
+  changePlan: (id: string, p: PlanInput) => request<Plan>("PATCH", `/plans/${enc(id)}`, p),
+  generatePlans: (g: { contract_id?: string; plan_id?: string; from: string; to: string }) => post<Generated>("/plans/generate", g),
+  planOrders: (contractId: string, from = "", to = "") => get<PlanOrder[]>(`/plans/orders${query({ contract_id: contractId, from, to })}`),
+  rebalance: (order_ids: string[], technicians: string[]) => post<OrderSummary[]>("/plans/rebalance", { order_ids, technicians }),
 };
