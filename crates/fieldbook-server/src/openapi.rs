@@ -129,6 +129,13 @@ const CONSOLE_OPS: &[(&str, &str, &str, &str, bool, bool)] = &[
     ("/console/api/repairs-overdue", "get", "consoleRepairsOverdue", "Repair calls on site longer than the expected hours without being completed, longest first", false, true),
     ("/console/api/settings/repair-expected-hours", "get", "consoleRepairExpectedHours", "How many hours on site a repair is expected to take (default 4)", false, false),
     ("/console/api/settings/repair-expected-hours", "patch", "consoleChangeRepairExpectedHours", "Set how many hours on site a repair is expected to take (1 to 168)", true, false),
+    ("/console/api/plans", "get", "consolePlans", "A contract's inspection plans (?contract_id=), with the contract's dates, today's phase and the customer's sites and assets", false, false),
+    ("/console/api/plans", "post", "consoleCreatePlan", "Create an inspection plan: contract, checklist template code, interval, sites, assets, default technician, lead days", false, false),
+    ("/console/api/plans/contracts", "get", "consolePlanContracts", "Contracts by number or customer name (?q=), with their number of plans", false, false),
+    ("/console/api/plans/generate", "post", "consoleGeneratePlans", "Generate the planned inspections of a contract's (or one plan's) active plans due from..to; an order already generated is left as it is", false, false),
+    ("/console/api/plans/orders", "get", "consolePlanOrders", "The orders a contract's plans generated (?contract_id=&from=&to=), by due date, with their technician", false, false),
+    ("/console/api/plans/rebalance", "post", "consoleRebalancePlans", "Share these orders between these technicians, least loaded first; each move is a dispatch", false, false),
+    ("/console/api/plans/{id}", "patch", "consoleChangePlan", "Change an inspection plan (active false: deactivate)", false, false),
 ];
 
 fn console_paths() -> serde_json::Map<String, Value> {

@@ -67,6 +67,8 @@ pub async fn start(db: Db, listen: SocketAddr, tls: Option<&TlsFiles>) -> Result
 pub async fn start_with(db: Db, listen: SocketAddr, tls: Option<&TlsFiles>, mut options: Options) -> Result<Running> {
     options.serving_tls = tls.is_some();
     let https = tls.is_some() || options.public_url.as_ref().is_some_and(|u| u.is_https());
+    // The planned inspections' periodic run lives as long as the server (`console::plans`).
+    let plans = crate::console::plans::periodic(db.clone());
     let app = crate::api::router_with(db, &options);
     let app = if https { app.layer(axum::middleware::map_response(crate::security::https_only)) } else { app };
     let bind_error = |e: std::io::Error| Error::Invalid(format!("cannot listen on {listen}: {e}"));
@@ -77,11 +79,14 @@ pub async fn start_with(db: Db, listen: SocketAddr, tls: Option<&TlsFiles>, mut 
             let (tx, rx) = oneshot::channel::<()>();
             let service = app.into_make_service_with_connect_info::<crate::conn::Peer>();
             let task = tokio::spawn(async move {
-                axum::serve(crate::conn::Listener(listener), service)
+                let plans = tokio::spawn(plans);
+                let served = axum::serve(crate::conn::Listener(listener), service)
                     .with_graceful_shutdown(async move {
                         let _ = rx.await;
                     })
-                    .await
+                    .await;
+                plans.abort();
+                served
             });
             Ok(Running { addr, tls: false, stop: Stop::Plain(tx), task })
         }
@@ -93,7 +98,12 @@ pub async fn start_with(db: Db, listen: SocketAddr, tls: Option<&TlsFiles>, mut 
             let handle = axum_server::Handle::new();
             let acceptor = crate::conn::Acceptor(axum_server::tls_rustls::RustlsAcceptor::new(config));
             let server = axum_server::from_tcp(listener).map_err(bind_error)?.acceptor(acceptor).handle(handle.clone());
-            let task = tokio::spawn(async move { server.serve(app.into_make_service_with_connect_info::<crate::conn::Peer>()).await });
+            let task = tokio::spawn(async move {
+                let plans = tokio::spawn(plans);
+                let served = server.serve(app.into_make_service_with_connect_info::<crate::conn::Peer>()).await;
+                plans.abort();
+                served
+            });
             Ok(Running { addr, tls: true, stop: Stop::Tls(handle), task })
         }
     }

@@ -85,6 +85,9 @@ async fn office_owned_order_fields_cannot_be_written_from_a_laptop(b: Backend) {
         json!({"review_state": "approved"}),
         json!({"scheduled_on": "2026-01-01"}),
         json!({"category": "D"}),
+        // The inspection plan an order came from and its contract phase (#12) are the server's.
+        json!({"plan_id": "made-up-plan"}),
+        json!({"phase": "late"}),
     ];
     let entries: Vec<_> = writes.iter().map(|f| li.entry("work_orders", &order, f.clone())).collect();
     let r = li.push(&s, &entries).await;

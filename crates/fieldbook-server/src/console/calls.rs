@@ -172,6 +172,10 @@ pub struct NewCall {
     pub complaint_severity: Option<String>,
     #[serde(default)]
     pub foreign_customer: bool,
+    /// A checklist template (its code; the newest version) the call's work order is recorded on,
+    /// e.g. an inspection asked for by phone (#12). Only for a call that makes an order.
+    #[serde(default)]
+    pub template_code: Option<String>,
     /// Set by the server only (a return visit's "not solved" opens a linked call): the order the
     /// call follows up and the return visit it came from. Not taken from the console's JSON.
     #[serde(skip)]
@@ -425,6 +429,14 @@ pub fn register_call(tx: &mut dyn Tx, actor: &str, call: &NewCall) -> Result<Reg
     if !call.asset_ids.is_empty() && site_id.is_none() {
         return Err(Error::Invalid("asset_ids: assets are picked at one of the customer's sites; pick the site first (site_id)".into()));
     }
+    let template_id = match call.template_code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+        Some(_) if !repair => return Err(Error::Invalid(format!("template_code: only a call that makes a work order carries a checklist; a {call_type} call makes none"))),
+        Some(code) => Some(
+            super::plans::template_id(tx, code)?
+                .ok_or_else(|| Error::Invalid(format!("template_code '{code}': no such checklist template; pick one from the Templates page")))?,
+        ),
+        None => None,
+    };
     let mut w = Writer::begin(tx)?;
     if let Some(c) = customer_id {
         if !live(&w.load("customers", c)?)? {
@@ -496,6 +508,7 @@ pub fn register_call(tx: &mut dyn Tx, actor: &str, call: &NewCall) -> Result<Reg
             ("priority", json!(priority)),
             ("category", json!(category)),
             ("status", json!("new")),
+            ("template_id", json!(template_id)),
             ("problem", json!(problem)),
             ("scheduled_on", json!(reported_at.with_timezone(&chrono::Local).date_naive().to_string())),
             ("reported_at", json!(ts(reported_at))),

@@ -40,6 +40,7 @@ pub mod desk_index;
 pub mod escalations;
 pub mod index;
 pub mod people;
+pub mod plans;
 pub mod return_visits;
 pub mod settings;
 pub mod reports;
@@ -114,6 +115,12 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/console/api/escalations/{id}/answer", &["POST"]),
     ("/console/api/repairs-overdue", &["GET"]),
     ("/console/api/settings/repair-expected-hours", &["GET", "PATCH"]),
+    ("/console/api/plans", &["GET", "POST"]),
+    ("/console/api/plans/contracts", &["GET"]),
+    ("/console/api/plans/generate", &["POST"]),
+    ("/console/api/plans/orders", &["GET"]),
+    ("/console/api/plans/rebalance", &["POST"]),
+    ("/console/api/plans/{id}", &["PATCH"]),
 ];
 
 /// The report names under `/console/api/reports/{name}`.
@@ -180,6 +187,12 @@ fn handlers(path: &str) -> MethodRouter<AppState> {
         "/console/api/escalations/{id}/answer" => post(escalations::answer_route),
         "/console/api/repairs-overdue" => get(escalations::overdue),
         "/console/api/settings/repair-expected-hours" => get(escalations::get_setting).patch(escalations::change_setting),
+        "/console/api/plans" => get(plans::list).post(plans::create),
+        "/console/api/plans/contracts" => get(plans::contracts),
+        "/console/api/plans/generate" => post(plans::generate_route),
+        "/console/api/plans/orders" => get(plans::orders),
+        "/console/api/plans/rebalance" => post(plans::rebalance_route),
+        "/console/api/plans/{id}" => patch(plans::change),
         other => unreachable!("no console handlers for route {other}"),
     }
 }

@@ -14,7 +14,7 @@
 //! latter; the tests check both give the same answer). A day in a rollup is the UTC day of the
 //! stored timestamp, its first 10 characters, as the projections' ranges compare them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
@@ -552,12 +552,17 @@ pub fn frequent_findings(tx: &mut dyn Tx, f: &Filters) -> Result<Report> {
     })
 }
 
+/// Patrol inspections past their day and not done: open orders scheduled before today, and the
+/// planned due dates (#12, `console::plans`) of active inspection plans that have no order yet
+/// (`generated` false) — each with its plan and contract. Without a date range, planned due dates
+/// of the last year are looked at.
 pub fn overdue_inspections(tx: &mut dyn Tx, f: &Filters) -> Result<Report> {
     let today = chrono::Utc::now().date_naive();
     let mut sql = Sql::new(
-        "SELECT w.id, w.number, c.name, s.name, w.technician, w.scheduled_on FROM work_order_index w \
+        "SELECT w.id, w.number, c.name, s.name, w.technician, w.scheduled_on, po.plan_id, po.due_on FROM work_order_index w \
          LEFT JOIN reference_index c ON c.entity = 'customers' AND c.id = w.customer_id \
          LEFT JOIN reference_index s ON s.entity = 'sites' AND s.id = w.site_id \
+         LEFT JOIN plan_orders po ON po.work_order_id = w.id \
          WHERE w.kind = 'patrol_inspection' AND w.status IN ('new', 'dispatched', 'en_route', 'on_site') AND w.deleted = 0",
     );
     let p = sql.bind(today.to_string());
@@ -567,18 +572,65 @@ pub fn overdue_inspections(tx: &mut dyn Tx, f: &Filters) -> Result<Report> {
     }
     f.order_filters(&mut sql, "w");
     sql.push(" ORDER BY w.scheduled_on, w.number LIMIT 5000");
-    let rows = tx
-        .query(&sql.text, &sql.params)?
-        .iter()
-        .map(|r| {
-            let scheduled = r.opt_text(5)?;
-            let days = scheduled.as_deref().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()).map(|d| (today - d).num_days());
-            Ok(json!({
-                "work_order_id": r.text(0)?, "number": r.text(1)?, "customer_name": r.opt_text(2)?, "site_name": r.opt_text(3)?,
-                "technician": r.opt_text(4)?, "scheduled_on": scheduled, "days_overdue": days,
-            }))
-        })
-        .collect::<Result<_>>()?;
+    let days_since = |d: Option<&str>| d.and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()).map(|d| (today - d).num_days());
+    let found = tx.query(&sql.text, &sql.params)?;
+    // Plans and contracts by id, read once each.
+    let mut plans: HashMap<String, (String, String)> = HashMap::new();
+    let mut plan_of = |tx: &mut dyn Tx, pid: &str| -> Result<(String, String)> {
+        if let Some(p) = plans.get(pid) {
+            return Ok(p.clone());
+        }
+        let p = crate::records::load(tx, "inspection_plans", pid)?;
+        let name = p.as_ref().and_then(|p| crate::records::text(p, "name")).unwrap_or_default().to_owned();
+        let cid = p.as_ref().and_then(|p| crate::records::text(p, "contract_id")).unwrap_or_default().to_owned();
+        let number = crate::records::load(tx, "contracts", &cid)?.and_then(|c| crate::records::text(&c, "number").map(str::to_owned)).unwrap_or_default();
+        plans.insert(pid.to_owned(), (name.clone(), number.clone()));
+        Ok((name, number))
+    };
+    let mut rows: Vec<Value> = Vec::new();
+    for r in found {
+        let scheduled = r.opt_text(5)?;
+        let (plan, contract) = match r.opt_text(6)? {
+            Some(pid) => {
+                let (n, c) = plan_of(tx, &pid)?;
+                (Some(n), Some(c))
+            }
+            None => (None, None),
+        };
+        rows.push(json!({
+            "work_order_id": r.text(0)?, "number": r.text(1)?, "customer_name": r.opt_text(2)?, "site_name": r.opt_text(3)?,
+            "technician": r.opt_text(4)?, "scheduled_on": scheduled, "days_overdue": days_since(scheduled.as_deref()),
+            "plan_name": plan, "contract_number": contract, "due_on": r.opt_text(7)?, "generated": true,
+        }));
+    }
+    let from = if f.explicit_range { f.from } else { today - chrono::Duration::days(365) };
+    let until = if f.explicit_range { (f.to + chrono::Duration::days(1)).min(today) } else { today };
+    let mut missing: Vec<super::plans::NotGenerated> = super::plans::not_generated(tx, from, until)?
+        .into_iter()
+        .filter(|n| f.technician.as_ref().is_none_or(|t| n.technician.as_ref() == Some(t)) && f.customer.as_ref().is_none_or(|c| *c == n.customer_id))
+        .collect();
+    let sites = {
+        let ids: Vec<&str> = missing.iter().map(|n| n.site_id.as_str()).collect();
+        super::plans::reference_names(tx, "sites", &ids)?
+    };
+    if let Some(region) = &f.region {
+        missing.retain(|n| sites.get(&n.site_id).and_then(|s| s.1.as_ref()) == Some(region));
+    }
+    missing.truncate(5000);
+    let customers = {
+        let ids: Vec<&str> = missing.iter().map(|n| n.customer_id.as_str()).collect();
+        super::plans::reference_names(tx, "customers", &ids)?
+    };
+    for n in missing {
+        let due = n.due_on.to_string();
+        rows.push(json!({
+            "work_order_id": null, "number": null, "customer_name": customers.get(&n.customer_id).and_then(|c| c.0.clone()),
+            "site_name": sites.get(&n.site_id).and_then(|s| s.0.clone()), "technician": n.technician, "scheduled_on": due,
+            "days_overdue": days_since(Some(&due)), "plan_name": n.plan_name, "contract_number": n.contract_number, "due_on": due, "generated": false,
+        }));
+    }
+    rows.sort_by(|a, b| (a["scheduled_on"].as_str(), a["number"].as_str()).cmp(&(b["scheduled_on"].as_str(), b["number"].as_str())));
+    rows.truncate(5000);
     Ok(Report {
         total_rows: None,
         columns: vec![
@@ -588,6 +640,9 @@ pub fn overdue_inspections(tx: &mut dyn Tx, f: &Filters) -> Result<Report> {
             ("technician", "Technician", "技术员"),
             ("scheduled_on", "Scheduled", "计划日期"),
             ("days_overdue", "Days overdue", "逾期天数"),
+            ("plan_name", "Inspection plan", "巡检计划"),
+            ("contract_number", "Contract", "合同"),
+            ("generated", "Order generated", "已生成工单"),
         ],
         rows,
     })
