@@ -1,3 +1,4 @@
+import AxeBuilder from "@axe-core/playwright";
 import { expect, test } from "./fixtures";
 import { e2eEnv } from "./env";
 import { login, open } from "./helpers";
@@ -53,4 +54,10 @@ test("generate a quarter's planned inspections from a contract and reassign one"
   expect(audit.ok()).toBeTruthy();
   const entries = ((await audit.json()) as { items: { action: string; actor: string; detail: { technician?: string } }[] }).items;
   expect(entries.some((e) => e.action === "dispatched" && e.actor === "e2e.office" && e.detail?.technician === "zhang.min")).toBeTruthy();
+
+  // The loaded contract with its plans, orders and the plan form open passes axe's checks.
+  await page.getByRole("button", { name: "New inspection plan" }).click();
+  await page.waitForLoadState("networkidle");
+  const violations = (await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze()).violations;
+  expect(violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)).toEqual([]);
 });
