@@ -276,6 +276,12 @@ fn pages(ids: &Ids) -> Vec<(&'static str, String)> {
         ("escalations", "/console/api/escalations?status=resolved".into()),
         ("repairs overdue", "/console/api/repairs-overdue".into()),
         ("calendar", "/console/api/calendar".into()),
+        ("plans", "/console/api/plans/contracts?q=HT-0001".into()),
+        ("plans", "/console/api/plans?contract_id=contract-123".into()),
+        ("plans", "/console/api/plans/orders?contract_id=contract-123".into()),
+        ("plans", "/console/api/technicians".into()),
+        ("plans", "/console/api/templates".into()),
+        ("reports, overdue inspections", format!("/console/api/reports/overdue-inspections?from={}&to={}", chrono::Local::now().date_naive() - chrono::Duration::days(365), chrono::Local::now().date_naive())),
     ];
     for r in fieldbook_server::console::REPORTS {
         v.push(("reports", format!("/console/api/reports/{r}")));
@@ -359,6 +365,7 @@ pub fn main(argv: Vec<String>) -> Result<()> {
     load(&db, &a)?;
     load_complaints(&db, &a)?;
     load_closing(&db)?;
+    load_plans(&db, &a)?;
     let server_bin = a.server_bin.clone().unwrap_or_else(|| super::sibling("fieldbook-server"));
     let port = super::free_port()?;
     let mut server = super::Server::spawn(&server_bin, &url, port)?;
@@ -455,6 +462,38 @@ async fn measure(base: &str, a: &ConsoleArgs) -> Result<Value> {
         "orders": a.orders, "technicians": a.technicians, "customers": a.customers, "runs": a.runs, "target_ms": a.target_ms,
         "worst_p95_ms": worst, "all_under_target": worst < a.target_ms, "calls": rows,
     }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Planned inspections (#12)
+
+/// A quarterly inspection plan per contract (5,000 at the default size: one site, a technician,
+/// the demo's patrol template), written as the console writes them; then the server's own
+/// generation makes their orders for the last year and the next month, through the feed writer,
+/// as the periodic run would have — a realistic `plan_orders` and set of overdue inspections.
+fn load_plans(db: &Db, a: &ConsoleArgs) -> Result<()> {
+    let t0 = Instant::now();
+    let now_text = fieldbook_server::now_text();
+    let (customers, techs) = (a.customers, a.technicians);
+    db.transaction(Mode::Write, |tx| {
+        tx.execute_batch(&format!(
+            "INSERT INTO records (entity, id, fields, clocks, owner_id, scope, updated_seq, updated_at)
+             SELECT 'inspection_plans', 'plan-' || c,
+                    json_build_object('contract_id', 'contract-' || c, 'name', '季度巡检 / quarterly patrol', 'template_code', 'FP-PATROL', 'interval', 'quarterly',
+                      'site_ids', json_build_array('site-' || c), 'asset_ids', '[]'::json, 'technician', 'tech' || lpad((c % {techs} + 1)::text, 3, '0'),
+                      'lead_days', 30, 'active', true, 'updated_by', 'office', 'deleted', false)::text,
+                    '{{}}', 'contract-' || c, NULL, 0, '{now_text}'
+               FROM generate_series(1, {customers} / 4) c"
+        ))
+    })
+    .context("loading inspection plans")?;
+    let today = chrono::Local::now().date_naive();
+    let g = db
+        .transaction(Mode::Feed, |tx| fieldbook_server::console::plans::generate(tx, None, None, today - chrono::Duration::days(365), today + chrono::Duration::days(30)))
+        .context("generating the planned inspections")?;
+    db.transaction(Mode::Write, |tx| tx.execute_batch("ANALYZE"))?;
+    eprintln!("loaded {} inspection plans and generated {} orders in {:.1} s", g.plans, g.made, t0.elapsed().as_secs_f64());
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------

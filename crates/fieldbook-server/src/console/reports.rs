@@ -574,26 +574,31 @@ pub fn overdue_inspections(tx: &mut dyn Tx, f: &Filters) -> Result<Report> {
     sql.push(" ORDER BY w.scheduled_on, w.number LIMIT 5000");
     let days_since = |d: Option<&str>| d.and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()).map(|d| (today - d).num_days());
     let found = tx.query(&sql.text, &sql.params)?;
-    // Plans and contracts by id, read once each.
-    let mut plans: HashMap<String, (String, String)> = HashMap::new();
-    let mut plan_of = |tx: &mut dyn Tx, pid: &str| -> Result<(String, String)> {
-        if let Some(p) = plans.get(pid) {
-            return Ok(p.clone());
-        }
-        let p = crate::records::load(tx, "inspection_plans", pid)?;
-        let name = p.as_ref().and_then(|p| crate::records::text(p, "name")).unwrap_or_default().to_owned();
-        let cid = p.as_ref().and_then(|p| crate::records::text(p, "contract_id")).unwrap_or_default().to_owned();
-        let number = crate::records::load(tx, "contracts", &cid)?.and_then(|c| crate::records::text(&c, "number").map(str::to_owned)).unwrap_or_default();
-        plans.insert(pid.to_owned(), (name.clone(), number.clone()));
-        Ok((name, number))
+    // The plans of the planned orders and their contracts: a few queries for all of them.
+    let plan_ids: Vec<String> = {
+        let mut ids: Vec<String> = found.iter().filter_map(|r| r.opt_text(6).ok().flatten()).collect();
+        ids.sort();
+        ids.dedup();
+        ids
     };
+    let plans: HashMap<String, crate::records::Stored> = crate::records::load_many(tx, "inspection_plans", &plan_ids.iter().map(String::as_str).collect::<Vec<_>>())?.into_iter().collect();
+    let mut contract_ids: Vec<&str> = Vec::new();
+    for p in plans.values() {
+        if let Some(c) = p.text("contract_id")? {
+            contract_ids.push(c);
+        }
+    }
+    let contracts: HashMap<String, crate::records::Stored> = crate::records::load_many(tx, "contracts", &contract_ids)?.into_iter().collect();
     let mut rows: Vec<Value> = Vec::new();
     for r in found {
         let scheduled = r.opt_text(5)?;
-        let (plan, contract) = match r.opt_text(6)? {
-            Some(pid) => {
-                let (n, c) = plan_of(tx, &pid)?;
-                (Some(n), Some(c))
+        let (plan, contract) = match r.opt_text(6)?.and_then(|pid| plans.get(&pid)) {
+            Some(p) => {
+                let number = match p.text("contract_id")?.and_then(|c| contracts.get(c)) {
+                    Some(c) => c.text("number")?.map(str::to_owned),
+                    None => None,
+                };
+                (p.text("name")?.map(str::to_owned), number)
             }
             None => (None, None),
         };
