@@ -216,6 +216,7 @@ fn report_of_a_long_checklist_flows_onto_numbered_pages() {
             kind: ItemKind::PassFail,
             required: false,
             show_if: None,
+            phases: None,
         })
         .collect();
     template.sections.push(Section { key: "floors".into(), title: Text { zh: "逐层检查".into(), en: "Floor by floor".into() }, per_asset_type: None, items });
