@@ -72,6 +72,10 @@ export interface WorkOrder {
   review_state?: string | null;
   /** The office's note with its review: on a returned job, what to fix. */
   review_note?: string | null;
+  /** The inspection plan the server generated the order from (#12). */
+  plan_id?: string | null;
+  /** The contract phase of the order's due date: the checklist shows that phase's items only. */
+  phase?: "early" | "middle" | "late" | null;
 }
 
 export interface Customer {

@@ -183,6 +183,10 @@ const en = {
   "item.not_saved": "Not saved",
 
   "inspection.all_required": "All required items are answered.",
+  "inspection.phase": "Planned inspection · contract phase: {phase} (the checklist shows this phase's items)",
+  "inspection.phase.early": "early",
+  "inspection.phase.middle": "middle",
+  "inspection.phase.late": "late",
   "inspection.open_required": "{count} required items not answered yet",
   "inspection.first_open": "Go to the first",
   "inspection.keys": "Keys: Enter/↓ next, ↑ previous, P pass, F fail, N not applicable, 1–9 choose",
@@ -616,6 +620,10 @@ const zhCN: Messages = {
   "item.not_saved": "未保存",
 
   "inspection.all_required": "所有必填项均已填写。",
+  "inspection.phase": "计划巡检 · 合同阶段：{phase}（巡检表只显示本阶段的项目）",
+  "inspection.phase.early": "前期",
+  "inspection.phase.middle": "中期",
+  "inspection.phase.late": "后期",
   "inspection.open_required": "还有 {count} 个必填项未填写",
   "inspection.first_open": "转到第一项",
   "inspection.keys": "快捷键：回车/↓ 下一项，↑ 上一项，P 合格，F 不合格，N 不适用，1–9 选择",

@@ -53,6 +53,17 @@ describe("Inspection", () => {
     expect(rows()).toHaveLength(3 + 2 * 2);
   });
 
+  it("names the contract phase of a planned inspection, and nothing for another order", () => {
+    const d = detail();
+    render(Inspection, { props: { detail: { ...d, order: { ...d.order, plan_id: "p1", phase: "late" } }, onchanged: vi.fn() } });
+    expect(screen.getByTestId("inspection-phase").textContent).toContain("contract phase: late");
+  });
+
+  it("shows no phase for an order not from a plan", () => {
+    render(Inspection, { props: { detail: detail(), onchanged: vi.fn() } });
+    expect(screen.queryByTestId("inspection-phase")).toBeNull();
+  });
+
   it("P/F/N answer from the keyboard, save at once, and show the conditional item", async () => {
     const onchanged = vi.fn();
     render(Inspection, { props: { detail: detail(), onchanged } });
