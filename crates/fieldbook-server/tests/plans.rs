@@ -19,6 +19,7 @@ both!(
     the_overdue_report_reads_the_plan,
     a_laptop_cannot_write_the_plan_fields_of_an_order_nor_a_plan,
     a_call_can_attach_a_checklist,
+    the_periodic_run_generates_each_plans_lead_time_once,
 );
 
 async fn office(s: &TestServer) -> Console {
@@ -304,4 +305,44 @@ async fn a_call_can_attach_a_checklist(b: Backend) {
     let r = c.send(Method::POST, "/console/api/calls", call(Some("NO-SUCH"))).await;
     assert_eq!(r.status(), 400);
     assert!(r.text().await.unwrap().contains("template_code"));
+}
+
+/// The server's own run: every active plan's orders from today to its lead time ahead, once.
+async fn the_periodic_run_generates_each_plans_lead_time_once(b: Backend) {
+    let s = TestServer::with_demo(b).await;
+    let c = office(&s).await;
+    // A contract of the Ruijin school that started ten days ago and runs for a year.
+    let today = chrono::Local::now().date_naive();
+    let (starts, ends) = (today - chrono::Duration::days(10), today + chrono::Duration::days(355));
+    let contract = "k-live".to_owned();
+    let k = contract.clone();
+    s.run_db(move |db| {
+        db.transaction(fieldbook_server::db::Mode::Feed, |tx| {
+            let mut w = fieldbook_server::feed::Writer::begin(tx)?;
+            let fields = [
+                ("number", json!("HT-LIVE-1")), ("customer_id", json!(id("customers", "C-RUIJIN"))), ("starts_on", json!(starts.to_string())),
+                ("ends_on", json!(ends.to_string())), ("asset_ids", json!([id("assets", "RJ-FACP-01")])), ("deleted", json!(false)),
+            ];
+            fieldbook_server::import::write_changed(&mut w, "contracts", &k, &fields)?;
+            w.finish().map(|_| ())
+        })
+    })
+    .await
+    .unwrap();
+    // Monthly, 40 days ahead: the due date a month after the start (in 18 to 21 days) only.
+    let plan = c
+        .post("/console/api/plans", json!({"contract_id": contract, "template_code": "FP-PATROL", "interval": "monthly", "site_ids": [id("sites", "S-RJ-SCHOOL")], "technician": "li.wei", "lead_days": 40}))
+        .await;
+    let first = s.run_db(fieldbook_server::console::plans::generate_due).await;
+    assert_eq!((first.made, first.existing), (1, 0), "{first:?}");
+    let again = s.run_db(fieldbook_server::console::plans::generate_due).await;
+    assert_eq!((again.made, again.existing), (0, 1), "{again:?}");
+    let orders = c.get(&format!("/console/api/plans/orders?contract_id={contract}")).await;
+    assert_eq!(orders.as_array().unwrap().len(), 1);
+    let due: chrono::NaiveDate = orders[0]["due_on"].as_str().unwrap().parse().unwrap();
+    assert!(due > today && due <= today + chrono::Duration::days(40), "{due}");
+    assert_eq!((orders[0]["phase"].as_str(), orders[0]["plan_id"].as_str()), (Some("early"), plan["id"].as_str()));
+    // Deactivated, the plan makes nothing more even with a longer lead time.
+    c.send(Method::PATCH, &format!("/console/api/plans/{}", plan["id"].as_str().unwrap()), json!({"active": false, "lead_days": 120})).await;
+    assert_eq!(s.run_db(fieldbook_server::console::plans::generate_due).await.made, 0);
 }
