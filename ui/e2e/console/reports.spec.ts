@@ -55,7 +55,8 @@ test("reports draw charts and download as CSV with the same rows", async ({ page
   await open(page, "orders");
   await page.getByLabel("Technician", { exact: true }).selectOption("li.wei");
   await page.getByRole("button", { name: "Apply" }).click();
-  await expect(page.getByTestId("orders").locator("tbody tr").first()).toContainText(/WO-|C-/);
+  // Imported, registered (C-) or generated from an inspection plan (PI-, plans.spec).
+  await expect(page.getByTestId("orders").locator("tbody tr").first()).toContainText(/WO-|C-|PI-/);
   const listed = await page.getByTestId("orders").locator("tbody tr").count();
   const orders = await downloadCsv(page, page.getByRole("link", { name: "Download CSV" }));
   const lines = dataLines(orders);
