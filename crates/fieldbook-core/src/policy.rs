@@ -230,6 +230,7 @@ pub fn markdown_table() -> String {
             Owner::TimeOf => "its technician (and its order's)",
             Owner::FirstAuthor => "the technician who first pushed it",
             Owner::Desk => "the service desk's: on the server only, no laptop",
+            Owner::Requester => "the technician who asked; never changes hands",
         };
         let id = match p.id {
             IdRule::Chosen => "any",
@@ -286,6 +287,7 @@ pub fn singular(entity: &str) -> &str {
         "signatures" => "signature",
         "amendments" => "amendment",
         "attachments" => "attachment",
+        "requisitions" => "requisition",
         other => other,
     }
 }

@@ -19,6 +19,8 @@
 //! - [`audit`]: the audit trail.
 //! - [`escalations`]: technicians' escalations and the office's answers; repairs past their
 //!   expected completion.
+//! - [`parts`]: spare parts (备件管理): stores, stock, movements (use on a repair recorded from
+//!   the repair record), requisitions.
 //! - [`index`]: the projections the feed writer keeps for all of the above.
 //! - [`assets`]: the embedded UI; [`csv`]: CSV answers; this module: routes and shared helpers
 //!   (keyset pagination, the `X-Fieldbook-Console` check).
@@ -39,6 +41,7 @@ pub mod csv;
 pub mod desk_index;
 pub mod escalations;
 pub mod index;
+pub mod parts;
 pub mod people;
 pub mod return_visits;
 pub mod settings;
@@ -114,6 +117,13 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/console/api/escalations/{id}/answer", &["POST"]),
     ("/console/api/repairs-overdue", &["GET"]),
     ("/console/api/settings/repair-expected-hours", &["GET", "PATCH"]),
+    ("/console/api/parts/stores", &["GET"]),
+    ("/console/api/parts/catalogue", &["GET"]),
+    ("/console/api/parts/stock", &["GET"]),
+    ("/console/api/parts/minimums", &["POST"]),
+    ("/console/api/parts/movements", &["GET", "POST"]),
+    ("/console/api/parts/requisitions", &["GET"]),
+    ("/console/api/parts/requisitions/{id}/decide", &["POST"]),
 ];
 
 /// The report names under `/console/api/reports/{name}`.
@@ -130,6 +140,10 @@ pub const REPORTS: &[&str] = &[
     "close-exceptions",
     "return-visit-rate",
     "scorecard",
+    "stock",
+    "movements",
+    "parts-quality",
+    "correct-shipments",
 ];
 
 fn handlers(path: &str) -> MethodRouter<AppState> {
@@ -180,6 +194,13 @@ fn handlers(path: &str) -> MethodRouter<AppState> {
         "/console/api/escalations/{id}/answer" => post(escalations::answer_route),
         "/console/api/repairs-overdue" => get(escalations::overdue),
         "/console/api/settings/repair-expected-hours" => get(escalations::get_setting).patch(escalations::change_setting),
+        "/console/api/parts/stores" => get(parts::stores),
+        "/console/api/parts/catalogue" => get(parts::catalogue),
+        "/console/api/parts/stock" => get(parts::stock),
+        "/console/api/parts/minimums" => post(parts::minimum_route),
+        "/console/api/parts/movements" => get(parts::movements).post(parts::move_route),
+        "/console/api/parts/requisitions" => get(parts::requisitions),
+        "/console/api/parts/requisitions/{id}/decide" => post(parts::decide_route),
         other => unreachable!("no console handlers for route {other}"),
     }
 }
