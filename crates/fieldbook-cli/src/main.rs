@@ -86,6 +86,8 @@ enum Command {
     Arrive { order: String },
     /// Record a repair.
     Repair(RepairArgs),
+    /// Your van's spare parts: on hand as last synced, less what unsynced repairs use.
+    Van,
     /// Ask the supervisor or an engineer for help with a repair (sent at the next sync; the
     /// office's answer shows in `fieldbook show` after a later one).
     Escalate {
@@ -458,6 +460,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Some(asset.map(|x| x.id.clone()).with_context(|| format!("asset '{code}' is not one of work order {}'s assets ({})", d.order.number, d.assets.iter().map(|x| x.code.as_str()).collect::<Vec<_>>().join(", ")))?)
                 }
             };
+            // More than the van holds is warned, never refused: the repair is what happened.
+            let short = store.van_shortfall(&a.parts, None)?;
+            for p in &short {
+                eprintln!("warning: your van holds {} of {}, this repair uses {}; the repair is saved and the office sees the over-use", p.available, p.sku, p.wanted);
+            }
             let rec = store.add_repair(&a.order, &NewRepairRecord {
                 asset_id,
                 fault: a.fault,
@@ -472,6 +479,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 receipt_number: a.workshop_receipt,
             })?;
             out.show(&rec, || format!("Recorded repair {} ({} min, category {})\n", rec.id, rec.labour_minutes, rec.category));
+        }
+        Command::Van => {
+            let van = store.van_stock()?;
+            out.show(&van, || {
+                let mut t = String::new();
+                for l in &van {
+                    let low = if l.available < l.minimum { "  below minimum" } else { "" };
+                    t.push_str(&format!("{:<16} {:>5} {:<4} {} / {}{}\n", l.sku, l.available, l.unit, l.name_zh, l.name_en, low));
+                }
+                if van.is_empty() {
+                    t.push_str("Your van holds no parts the office has issued yet.\n");
+                }
+                t
+            });
         }
         Command::Escalate { order, repair, to, note } => {
             let e = store.escalate(&order, repair.as_deref(), to, &note)?;
