@@ -27,6 +27,8 @@ const SHOTS: { name: string; route: string; ready: (p: Page) => Promise<void> }[
   { name: "reports", route: "reports", ready: (p) => expect(p.locator("canvas").first()).toBeVisible() },
   { name: "templates", route: "templates/FP-PATROL", ready: (p) => expect(p.getByLabel("Title (Chinese)").or(p.getByLabel("标题（中文）")).first()).toBeVisible() },
   { name: "escalations", route: "escalations", ready: (p) => expect(p.getByTestId("escalation").first()).toBeVisible() },
+  // Spare parts: stores, stock with minimums, the movement form, requisitions, movements.
+  { name: "parts", route: "parts", ready: (p) => expect(p.getByTestId("stock-row").first()).toBeVisible() },
   {
     name: "people",
     route: "people",
