@@ -88,6 +88,25 @@ enum Command {
     Repair(RepairArgs),
     /// Your van's spare parts: on hand as last synced, less what unsynced repairs use.
     Van,
+    /// Ask the office for parts for your van (sent at the next sync).
+    RequestParts {
+        /// A part and how many: SKU=QTY (or the part's id), e.g. GAUGE-1.6=4; repeat for more.
+        #[arg(long = "part", required = true)]
+        parts: Vec<String>,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Your requisitions, with the office's decisions as last synced.
+    Requisitions,
+    /// Confirm what an approved requisition's shipment brought.
+    ConfirmShipment {
+        id: String,
+        /// The shipment was not as approved (say what was wrong with --note).
+        #[arg(long)]
+        wrong: bool,
+        #[arg(long)]
+        note: Option<String>,
+    },
     /// Ask the supervisor or an engineer for help with a repair (sent at the next sync; the
     /// office's answer shows in `fieldbook show` after a later one).
     Escalate {
@@ -493,6 +512,26 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 t
             });
+        }
+        Command::RequestParts { parts, note } => {
+            let catalogue = store.parts()?;
+            let mut lines = Vec::new();
+            for p in &parts {
+                let (key, qty) = p.split_once('=').with_context(|| format!("'{p}' is not a part: use SKU=QTY, e.g. GAUGE-1.6=4"))?;
+                let part = catalogue.iter().find(|c| c.sku == key.trim() || c.id == key.trim()).with_context(|| format!("part '{key}' is not in the parts catalogue (check the SKU, or sync)"))?;
+                let quantity = qty.trim().parse().with_context(|| format!("'{qty}' is not a quantity: give a whole number"))?;
+                lines.push(fieldbook_core::model::RequisitionLine { part_id: part.id.clone(), quantity });
+            }
+            let r = store.request_parts(&lines, note.as_deref())?;
+            out.show(&r, || format!("Requisition {} saved; the office sees it after the next sync\n", r.id));
+        }
+        Command::Requisitions => {
+            let list = store.requisitions()?;
+            out.show(&list, || list.iter().map(|r| format!("{} {} {} line(s) {}\n", r.requested_at, r.status, r.lines.len(), r.id)).collect());
+        }
+        Command::ConfirmShipment { id, wrong, note } => {
+            let r = store.confirm_shipment(&id, !wrong, note.as_deref())?;
+            out.show(&r, || format!("Shipment of requisition {} confirmed {}\n", r.id, if wrong { "as wrong" } else { "as correct" }));
         }
         Command::Escalate { order, repair, to, note } => {
             let e = store.escalate(&order, repair.as_deref(), to, &note)?;
