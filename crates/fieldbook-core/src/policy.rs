@@ -331,6 +331,24 @@ mod tests {
     }
 
     #[test]
+    fn stock_is_the_offices_and_a_requisition_is_decided_by_the_office_only() {
+        for entity in ["stores", "stock_levels", "stock_movements"] {
+            let err = check_laptop_write(entity, "van-li.wei/p1", &map(json!({"on_hand": 99})), None).unwrap_err();
+            assert!(err.contains("office") || err.contains("service desk"), "{entity}: {err}");
+        }
+        let new = map(json!({"technician": "li.wei", "requested_at": "2026-03-02T08:00:00.000Z", "lines": [{"part_id": "p1", "quantity": 2}], "deleted": false}));
+        let ok = check_laptop_write("requisitions", "q1", &new, None).unwrap();
+        assert_eq!(ok.refs.iter().map(|(r, kind, _)| (r.name, *kind)).collect::<Vec<_>>(), [("technician", Ref::TheTechnician)]);
+        for fields in [json!({"status": "approved"}), json!({"decided_by": "li.wei"}), json!({"shipment": [{"part_id": "p1", "quantity": 9}]})] {
+            let err = check_laptop_write("requisitions", "q1", &map(fields.clone()), Some(&new)).unwrap_err();
+            assert!(err.contains("requisition q1") && err.contains("office"), "{fields}: {err}");
+        }
+        let err = check_laptop_write("requisitions", "q1", &map(json!({"lines": [{"part_id": "p1", "quantity": 50}]})), Some(&new)).unwrap_err();
+        assert!(err.contains("fixed"), "{err}");
+        check_laptop_write("requisitions", "q1", &map(json!({"received_at": "2026-03-03T08:00:00.000Z", "received_correct": true})), Some(&new)).unwrap();
+    }
+
+    #[test]
     fn office_fields_and_moves_are_refused() {
         let stored = map(json!({"technician": "li.wei", "site_id": "s1", "customer_id": "c1", "status": "on_site"}));
         for fields in [json!({"site_id": "s2"}), json!({"customer_id": "c2"}), json!({"response_deadline": "2030-01-01T00:00:00Z"}),
