@@ -27,6 +27,8 @@ CREATE TABLE stock_index (
 );
 CREATE UNIQUE INDEX stock_index_store_part ON stock_index (store_id, part_id);
 CREATE INDEX stock_index_part ON stock_index (part_id);
+-- The few levels below their minimum (the stores list counts them, the stock list filters them).
+CREATE INDEX stock_index_below ON stock_index (store_id, part_id) WHERE on_hand < minimum AND deleted = 0;
 
 -- Every movement: the list with filters (newest first), per part and kind for the reports.
 CREATE TABLE movement_index (

@@ -645,8 +645,9 @@ pub struct StoreItem {
 /// is made at the first issue).
 pub fn stores_of(tx: &mut dyn Tx) -> Result<Value> {
     let rows = tx.query(
-        "SELECT r.id, r.fields, (SELECT COUNT(*) FROM stock_index s WHERE s.store_id = r.id AND s.deleted = 0 AND s.on_hand < s.minimum) \
-         FROM records r WHERE r.entity = 'stores' ORDER BY CASE WHEN r.id = 'main' THEN 0 ELSE 1 END, r.id",
+        "SELECT r.id, r.fields, COALESCE(b.n, 0) FROM records r \
+         LEFT JOIN (SELECT store_id, COUNT(*) AS n FROM stock_index WHERE on_hand < minimum AND deleted = 0 GROUP BY store_id) b ON b.store_id = r.id \
+         WHERE r.entity = 'stores' ORDER BY CASE WHEN r.id = 'main' THEN 0 ELSE 1 END, r.id",
         params![],
     )?;
     let mut stores = Vec::new();
@@ -718,6 +719,15 @@ pub struct Page<T> {
     pub next: Option<String>,
 }
 
+/// A part named by its id or its SKU: the id (the text itself when neither matches, which
+/// then finds nothing).
+fn part_id_of(tx: &mut dyn Tx, part: &str) -> Result<String> {
+    Ok(match tx.query_opt("SELECT id FROM part_index WHERE sku = $1 ORDER BY id LIMIT 1", params![part])? {
+        Some(r) => r.text(0)?,
+        None => part.to_owned(),
+    })
+}
+
 /// Stock by store and part (keyset pages in store, part order); `part` matches a part's id or
 /// SKU exactly.
 pub fn stock_of(tx: &mut dyn Tx, store: Option<&str>, part: Option<&str>, below: bool, limit: usize, after: Option<&[String]>) -> Result<Page<StockItem>> {
@@ -727,12 +737,12 @@ pub fn stock_of(tx: &mut dyn Tx, store: Option<&str>, part: Option<&str>, below:
         sql.push(&format!(" AND s.store_id = {p}"));
     }
     if let Some(pt) = part.map(str::trim).filter(|s| !s.is_empty()) {
-        let pt = super::search_text("part", pt)?;
-        let (a, b) = (sql.bind(pt.as_str()), sql.bind(pt.as_str()));
-        sql.push(&format!(" AND (s.part_id = {a} OR s.part_id IN (SELECT id FROM part_index WHERE sku = {b}))"));
+        let id = part_id_of(tx, &super::search_text("part", pt)?)?;
+        let a = sql.bind(id);
+        sql.push(&format!(" AND s.part_id = {a}"));
     }
     if below {
-        sql.push(" AND s.on_hand < s.minimum");
+        sql.push(" AND s.on_hand < s.minimum AND s.deleted = 0");
     }
     if let Some([st, pt]) = after {
         let (a, b, c) = (sql.bind(st.as_str()), sql.bind(st.as_str()), sql.bind(pt.as_str()));
@@ -827,9 +837,9 @@ pub fn movements_of(tx: &mut dyn Tx, q: &MovementQuery, limit: usize, after: Opt
         sql.push(&format!(" AND m.kind = {p}"));
     }
     if let Some(pt) = q.part.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        let pt = super::search_text("part", pt)?;
-        let (a, b) = (sql.bind(pt.as_str()), sql.bind(pt.as_str()));
-        sql.push(&format!(" AND (m.part_id = {a} OR m.part_id IN (SELECT id FROM part_index WHERE sku = {b}))"));
+        let id = part_id_of(tx, &super::search_text("part", pt)?)?;
+        let a = sql.bind(id);
+        sql.push(&format!(" AND m.part_id = {a}"));
     }
     if let Some(st) = q.store.as_deref().filter(|s| !s.is_empty()) {
         let (a, b) = (sql.bind(st), sql.bind(st));
