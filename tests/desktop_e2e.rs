@@ -957,3 +957,76 @@ async fn smoke_start_enrol_sync_open_an_order() {
     drop(app);
     eprintln!("desktop_e2e: the smoke scenario on {} took {:.1} s", app_path.display(), started.elapsed().as_secs_f64());
 }
+
+/// Spare parts (#12): the office issues two smoke detectors to li.wei's van; the laptop shows them
+/// on its Van screen; a repair using three is warned (the van holds two), saved all the same, and
+/// the Van screen shows one less than nothing until the next sync moves the server's stock.
+async fn van_over_use(ctx: &mut Ctx) -> Res {
+    let catalogue = ctx.server.console(reqwest::Method::GET, "/console/api/parts/catalogue?q=SD-JTY", None).await?;
+    let part = catalogue[0]["id"].as_str().ok_or("no smoke detector in the demo's catalogue")?.to_owned();
+    ctx.server.console(reqwest::Method::POST, "/console/api/parts/movements", Some(json!({"kind": "goods_in", "part_id": part, "quantity": 10}))).await?;
+    ctx.server
+        .console(reqwest::Method::POST, "/console/api/parts/movements", Some(json!({"kind": "issue", "part_id": part, "quantity": 2, "technician": "li.wei"})))
+        .await?;
+    ctx.find("#enrol-server").await?;
+    ctx.set_locale("en").await?;
+    ctx.enrol("li.wei").await?;
+    ctx.sync_now().await?;
+    ctx.wait_phase("online", WAIT).await?;
+    ctx.click("[data-testid=nav-van]").await?;
+    ctx.until("the van's two detectors", WAIT, || async {
+        Ok(ctx.text("[data-sku='SD-JTY-GD-G3'] [data-testid=van-available]").await.ok().filter(|t| t.trim().starts_with('2')).map(|_| ()))
+    })
+    .await?;
+    ctx.shot("van").await?;
+
+    ctx.open_order("WO-1002").await?;
+    ctx.arrive().await?;
+    ctx.click("#tab-repair").await?;
+    ctx.type_into("#r-fault", "三只探测器报故障").await?;
+    ctx.type_into("#r-cause", "受潮").await?;
+    ctx.type_into("#r-action", "更换探测器").await?;
+    ctx.click("input[name='r-category'][value='A']").await?;
+    ctx.type_into("#r-minutes", "40").await?;
+    ctx.click("[data-testid=r-add-part]").await?;
+    let field = ctx.find("#r-part-0").await?;
+    field.click().await.map_err(|e| format!("part field: {e}"))?;
+    field.send_keys("SD-JTY-GD-G3").await.map_err(|e| format!("type the part: {e}"))?;
+    ctx.find("#r-part-0-list [role=option]").await?;
+    field.send_keys("\u{E007}").await.map_err(|e| format!("pick the part: {e}"))?; // Enter
+    ctx.type_into("#r-qty-0", "3").await?;
+    ctx.click("form.form button[type=submit]").await?;
+    ctx.find("form.form .ok[role=status]").await?;
+    let warning = ctx.text("[data-testid=r-over-van]").await?;
+    ensure!(warning.contains("Your van holds 2") && warning.contains("uses 3"), "the over-use warning reads: {warning}");
+    ctx.until("the repair to be listed", WAIT, || async { Ok(ctx.text("#repairs-title").await?.contains('1').then_some(())) }).await?;
+    ctx.shot("repair-over-van").await?;
+
+    ctx.click("[data-testid=nav-van]").await?;
+    ctx.until("the van to show the over-use", WAIT, || async {
+        Ok(ctx.text("[data-sku='SD-JTY-GD-G3'] [data-testid=van-available]").await.ok().filter(|t| t.trim().starts_with("-1")).map(|_| ()))
+    })
+    .await?;
+    ctx.sync_now().await?;
+    ctx.until("the server's van to move by three, flagged", Duration::from_secs(60), || async {
+        let flagged = ctx.server.console(reqwest::Method::GET, "/console/api/parts/movements?kind=use&over_use=1", None).await?;
+        Ok((flagged["items"].as_array().map(Vec::len) == Some(1)).then_some(()))
+    })
+    .await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repair_using_more_than_the_van_holds_is_warned_and_saved() {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let (rig, server) = Rig::start("fieldbook-e2e-van-");
+    let (display, home, laptop_dir) = (&rig.display, &rig.home, &rig.laptop_dir);
+    let app = launch(&home, &display, &laptop_dir.join("laptop.db"), KeyStore::Keyring).await;
+    let shots = std::env::var_os("FIELDBOOK_SCREENSHOTS").filter(|s| !s.is_empty()).map(|s| {
+        let p = PathBuf::from(s);
+        if p.is_absolute() { p } else { repo_root().join(p) }
+    });
+    let mut ctx = Ctx { c: app.client.clone(), server, shots, locale: "en" };
+    let result = van_over_use(&mut ctx).await;
+    ctx.finish(rig.dir, result).await;
+}

@@ -17,8 +17,8 @@ use chrono::NaiveDate;
 use fieldbook_core::checklist::Slot;
 use fieldbook_core::daily_report::DailyReport;
 use fieldbook_core::model::{
-    Attachment, EscalateTo, Escalation, NewRepairRecord, Part, RepairRecord, SatisfactionCard, Signature, Status,
-    WorkOrder, WorkOrderSummary,
+    Attachment, EscalateTo, Escalation, NewRepairRecord, Part, PartUsed, RepairRecord, Requisition, RequisitionLine, SatisfactionCard, Shortfall,
+    Signature, Status, VanStockLine, WorkOrder, WorkOrderSummary,
 };
 use fieldbook_core::store::search::SearchHit;
 use fieldbook_core::store::{SignRequest, Verification, WorkOrderDetail};
@@ -196,6 +196,39 @@ pub fn add_repair(
 ) -> Result<RepairRecord> {
     let repair: NewRepairRecord = from_json(&order, "repair", repair)?;
     Ok(state.data_store()?.lock().add_repair(&order, &repair)?)
+}
+
+/// The technician's van stock offline: on hand as last synced, less what unsynced repairs use.
+#[tauri::command(async)]
+pub fn van_stock(state: State<'_, AppState>) -> Result<Vec<VanStockLine>> {
+    Ok(state.data_store()?.lock().van_stock()?)
+}
+
+/// What these parts (`PartUsed` list as JSON) would take beyond what the van holds; empty when
+/// the van has enough. The repair form warns with it and saves anyway.
+#[tauri::command(async)]
+pub fn van_shortfall(state: State<'_, AppState>, parts: Value, repair: Option<String>) -> Result<Vec<Shortfall>> {
+    let parts: Vec<PartUsed> = serde_json::from_value(parts).map_err(|e| Error::invalid("the repair's parts", "parts", e.to_string()))?;
+    Ok(state.data_store()?.lock().van_shortfall(&parts, repair.as_deref())?)
+}
+
+/// Asks the office for parts (`RequisitionLine` list as JSON), with a note.
+#[tauri::command(async)]
+pub fn request_parts(state: State<'_, AppState>, lines: Value, note: Option<String>) -> Result<Requisition> {
+    let lines: Vec<RequisitionLine> = serde_json::from_value(lines).map_err(|e| Error::invalid("requisition", "lines", e.to_string()))?;
+    Ok(state.data_store()?.lock().request_parts(&lines, note.as_deref())?)
+}
+
+/// The technician's requisitions with the office's decisions as last synced.
+#[tauri::command(async)]
+pub fn requisitions(state: State<'_, AppState>) -> Result<Vec<Requisition>> {
+    Ok(state.data_store()?.lock().requisitions()?)
+}
+
+/// Confirms what an approved requisition's shipment brought: as approved (`correct`) or not.
+#[tauri::command(async)]
+pub fn confirm_shipment(state: State<'_, AppState>, id: String, correct: bool, note: Option<String>) -> Result<Requisition> {
+    Ok(state.data_store()?.lock().confirm_shipment(&id, correct, note.as_deref())?)
 }
 
 /// Asks the supervisor or an engineer (`to`) for help with a repair of an order, with a note.

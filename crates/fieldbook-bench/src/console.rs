@@ -302,7 +302,118 @@ fn pages(ids: &Ids) -> Vec<(&'static str, String)> {
     // The whole table of a year's daily reports, as the CSV export serves it.
     v.push(("reports, a year", "/console/api/reports/daily-minutes?from=2025-12-01&to=2026-11-30&limit=100000".into()));
     v.extend(call_register_pages());
+    v.extend(parts_pages());
     v
+}
+
+// ---------------------------------------------------------------------------------------------
+// Spare parts (#12)
+
+/// Realistic stock: 2,000 parts in the catalogue, the main store and a van per technician, a
+/// stock level of every part in every store (a twentieth of them below their minimum), a use
+/// movement per completed repair call from its technician's van (one in a hundred an over-use,
+/// one in twenty with a faulty return), goods in and issues to the vans every week, and a
+/// requisition per thousand orders (most approved and confirmed, a few shipments wrong). Written
+/// directly into the records and the projections like the orders.
+fn load_parts(db: &Db, a: &ConsoleArgs) -> Result<()> {
+    let now_text = fieldbook_server::now_text();
+    let techs = a.technicians;
+    let reqs = (a.orders / 1000).max(1);
+    let steps: Vec<(&str, String)> = vec![
+        ("part_index", "INSERT INTO part_index (id, sku, name_zh, name_en, deleted)
+             SELECT 'part-' || p, 'P-' || lpad(p::text, 6, '0'), '备件 ' || p, 'Part ' || p, 0 FROM generate_series(1, 2000) p".to_owned()),
+        ("part records", format!(
+            "INSERT INTO records (entity, id, fields, clocks, owner_id, scope, updated_seq, updated_at)
+             SELECT 'parts', id, json_build_object('sku', sku, 'name_zh', name_zh, 'name_en', name_en, 'unit', '只', 'price_cents', 1000, 'deleted', false)::text,
+                    '{{}}', NULL, NULL, 0, '{now_text}' FROM part_index WHERE id LIKE 'part-%'")),
+        ("store records", format!(
+            "INSERT INTO records (entity, id, fields, clocks, owner_id, scope, updated_seq, updated_at)
+             SELECT 'stores', 'main', json_build_object('code', 'MAIN', 'name', '总库', 'kind', 'main', 'technician', NULL, 'deleted', false)::text, '{{}}', NULL, NULL, 0, '{now_text}'
+             UNION ALL
+             SELECT 'stores', 'van-tech' || lpad(i::text, 3, '0'), json_build_object('code', 'VAN-' || i, 'name', '车载库 ' || i, 'kind', 'van',
+                    'technician', 'tech' || lpad(i::text, 3, '0'), 'deleted', false)::text, '{{}}', NULL, 'tech' || lpad(i::text, 3, '0'), 0, '{now_text}'
+               FROM generate_series(1, {techs}) i")),
+        ("stock_index", format!(
+            "INSERT INTO stock_index (id, store_id, part_id, on_hand, minimum, deleted)
+             SELECT s || '/part-' || p, s, 'part-' || p, CASE WHEN (p + i) % 20 = 0 THEN 1 ELSE 5 + (p * 7 + i) % 40 END, CASE WHEN s = 'main' THEN 20 ELSE 3 END, 0
+               FROM (SELECT 0 AS i, 'main' AS s UNION ALL SELECT i, 'van-tech' || lpad(i::text, 3, '0') FROM generate_series(1, {techs}) i) st,
+                    generate_series(1, 2000) p")),
+        ("stock level records", format!(
+            "INSERT INTO records (entity, id, fields, clocks, owner_id, scope, updated_seq, updated_at)
+             SELECT 'stock_levels', id, json_build_object('store_id', store_id, 'part_id', part_id, 'on_hand', on_hand, 'minimum', minimum, 'deleted', false)::text,
+                    '{{}}', store_id, NULL, 0, '{now_text}' FROM stock_index")),
+        ("movement_index: use", format!(
+            "INSERT INTO movement_index (id, kind, part_id, from_store, to_store, quantity, by_login, at, repair_record_id, requisition_id, over_use, deleted)
+             SELECT 'use/' || w.id || '.r/part-' || (abs(hashtext(w.id)::bigint) % 2000 + 1), 'use', 'part-' || (abs(hashtext(w.id)::bigint) % 2000 + 1),
+                    'van-' || w.technician, NULL, 1 + abs(hashtext(w.number)::bigint) % 3, w.technician, w.completed_at, w.id || '.r', NULL,
+                    CASE WHEN abs(hashtext(w.id)::bigint) % 100 = 0 THEN 1 ELSE 0 END, 0
+               FROM work_order_index w WHERE w.kind = 'repair_call' AND w.completed_at IS NOT NULL AND w.technician IS NOT NULL
+             UNION ALL
+             SELECT 'faulty/' || w.id || '.r/part-' || (abs(hashtext(w.id)::bigint) % 2000 + 1), 'faulty_return', 'part-' || (abs(hashtext(w.id)::bigint) % 2000 + 1),
+                    'van-' || w.technician, 'main', 1, w.technician, w.completed_at, w.id || '.r', NULL, 0, 0
+               FROM work_order_index w WHERE w.kind = 'repair_call' AND w.completed_at IS NOT NULL AND w.technician IS NOT NULL AND abs(hashtext(w.number)::bigint) % 20 = 0")),
+        ("movement_index: goods in and issues", format!(
+            "INSERT INTO movement_index (id, kind, part_id, from_store, to_store, quantity, by_login, at, repair_record_id, requisition_id, over_use, deleted)
+             SELECT 'gi-' || wk || '-' || p, 'goods_in', 'part-' || p, NULL, 'main', 50, 'office', {at}, NULL, NULL, 0, 0
+               FROM generate_series(0, 103) wk, generate_series(1, 2000, 10) p
+             UNION ALL
+             SELECT 'is-' || wk || '-' || i, 'issue', 'part-' || (wk * 13 + i) % 2000 + 1, 'main', 'van-tech' || lpad(i::text, 3, '0'), 5, 'office', {at}, NULL, NULL, 0, 0
+               FROM generate_series(0, 103) wk, generate_series(1, {techs}) i",
+            at = t("now() - (wk * interval '7 days')"))),
+        ("movement records", format!(
+            "INSERT INTO records (entity, id, fields, clocks, owner_id, scope, updated_seq, updated_at)
+             SELECT 'stock_movements', id, json_build_object('kind', kind, 'part_id', part_id, 'from_store', from_store, 'to_store', to_store, 'quantity', quantity,
+                      'by', by_login, 'at', at, 'repair_record_id', repair_record_id, 'requisition_id', requisition_id, 'note', NULL, 'over_use', over_use = 1,
+                      'deleted', false)::text, '{{}}', NULL, NULL, 0, '{now_text}' FROM movement_index")),
+        ("requisition_index", format!(
+            "INSERT INTO requisition_index (id, technician, requested_at, status, decided_at, received_at, received_correct, deleted)
+             SELECT 'req-' || r, 'tech' || lpad((r % {techs} + 1)::text, 3, '0'), {req},
+                    CASE WHEN r > {reqs} - 20 THEN 'pending' WHEN r % 25 = 0 THEN 'rejected' ELSE 'approved' END,
+                    CASE WHEN r > {reqs} - 20 THEN NULL ELSE {req} END,
+                    CASE WHEN r > {reqs} - 20 OR r % 25 = 0 THEN NULL ELSE {req} END,
+                    CASE WHEN r > {reqs} - 20 OR r % 25 = 0 THEN NULL WHEN r % 60 = 0 THEN 0 ELSE 1 END, 0
+               FROM generate_series(1, {reqs}) r",
+            req = t(&format!("now() - ((({reqs} - r) * 730.0 / {reqs}) * interval '1 day')")))),
+        ("requisition records", format!(
+            "INSERT INTO records (entity, id, fields, clocks, owner_id, scope, updated_seq, updated_at)
+             SELECT 'requisitions', id, json_build_object('technician', technician, 'requested_at', requested_at, 'lines', json_build_array(json_build_object('part_id', 'part-7', 'quantity', 2)),
+                      'note', NULL, 'status', status, 'decided_by', CASE WHEN decided_at IS NOT NULL THEN 'office' END, 'decided_at', decided_at, 'decision_note', NULL,
+                      'shipment', NULL, 'received_at', received_at, 'received_correct', CASE WHEN received_correct IS NULL THEN NULL ELSE received_correct = 1 END,
+                      'received_note', NULL, 'deleted', false)::text, '{{}}', NULL, technician, 0, '{now_text}' FROM requisition_index")),
+        ("analyze", "ANALYZE".to_owned()),
+    ];
+    for (what, sql) in steps {
+        let t0 = Instant::now();
+        db.transaction(Mode::Write, |tx| tx.execute_batch(&sql)).with_context(|| format!("loading {what}"))?;
+        eprintln!("loaded {what} in {:.1} s", t0.elapsed().as_secs_f64());
+    }
+    Ok(())
+}
+
+/// The Parts screen's calls (as the UI makes them) and its filters.
+fn parts_pages() -> Vec<(&'static str, String)> {
+    [
+        "/console/api/parts/stores",
+        "/console/api/parts/catalogue",
+        "/console/api/parts/catalogue?q=P-0012",
+        "/console/api/parts/stock",
+        "/console/api/parts/stock?store=van-tech042",
+        "/console/api/parts/stock?below=1",
+        "/console/api/parts/stock?part=P-000123",
+        "/console/api/parts/movements",
+        "/console/api/parts/movements?kind=use",
+        "/console/api/parts/movements?kind=faulty_return",
+        "/console/api/parts/movements?store=van-tech042",
+        "/console/api/parts/movements?part=P-000123",
+        "/console/api/parts/movements?over_use=1",
+        "/console/api/parts/requisitions",
+        "/console/api/reports/parts-quality?from=2025-12-01&to=2026-11-30",
+        "/console/api/reports/movements?from=2025-12-01&to=2026-11-30",
+        "/console/api/reports/correct-shipments?from=2025-01-01&to=2026-12-31",
+    ]
+    .into_iter()
+    .map(|p| ("parts", p.to_owned()))
+    .collect()
 }
 
 /// The call register (#11): a call for every repair order (same number, same time) and an
@@ -366,6 +477,7 @@ pub fn main(argv: Vec<String>) -> Result<()> {
     load_complaints(&db, &a)?;
     load_closing(&db)?;
     load_plans(&db, &a)?;
+    load_parts(&db, &a)?;
     let server_bin = a.server_bin.clone().unwrap_or_else(|| super::sibling("fieldbook-server"));
     let port = super::free_port()?;
     let mut server = super::Server::spawn(&server_bin, &url, port)?;

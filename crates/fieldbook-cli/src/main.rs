@@ -86,6 +86,27 @@ enum Command {
     Arrive { order: String },
     /// Record a repair.
     Repair(RepairArgs),
+    /// Your van's spare parts: on hand as last synced, less what unsynced repairs use.
+    Van,
+    /// Ask the office for parts for your van (sent at the next sync).
+    RequestParts {
+        /// A part and how many: SKU=QTY (or the part's id), e.g. GAUGE-1.6=4; repeat for more.
+        #[arg(long = "part", required = true)]
+        parts: Vec<String>,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Your requisitions, with the office's decisions as last synced.
+    Requisitions,
+    /// Confirm what an approved requisition's shipment brought.
+    ConfirmShipment {
+        id: String,
+        /// The shipment was not as approved (say what was wrong with --note).
+        #[arg(long)]
+        wrong: bool,
+        #[arg(long)]
+        note: Option<String>,
+    },
     /// Ask the supervisor or an engineer for help with a repair (sent at the next sync; the
     /// office's answer shows in `fieldbook show` after a later one).
     Escalate {
@@ -458,6 +479,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Some(asset.map(|x| x.id.clone()).with_context(|| format!("asset '{code}' is not one of work order {}'s assets ({})", d.order.number, d.assets.iter().map(|x| x.code.as_str()).collect::<Vec<_>>().join(", ")))?)
                 }
             };
+            // More than the van holds is warned, never refused: the repair is what happened.
+            let short = store.van_shortfall(&a.parts, None)?;
+            for p in &short {
+                eprintln!("warning: your van holds {} of {}, this repair uses {}; the repair is saved and the office sees the over-use", p.available, p.sku, p.wanted);
+            }
             let rec = store.add_repair(&a.order, &NewRepairRecord {
                 asset_id,
                 fault: a.fault,
@@ -472,6 +498,40 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 receipt_number: a.workshop_receipt,
             })?;
             out.show(&rec, || format!("Recorded repair {} ({} min, category {})\n", rec.id, rec.labour_minutes, rec.category));
+        }
+        Command::Van => {
+            let van = store.van_stock()?;
+            out.show(&van, || {
+                let mut t = String::new();
+                for l in &van {
+                    let low = if l.available < l.minimum { "  below minimum" } else { "" };
+                    t.push_str(&format!("{:<16} {:>5} {:<4} {} / {}{}\n", l.sku, l.available, l.unit, l.name_zh, l.name_en, low));
+                }
+                if van.is_empty() {
+                    t.push_str("Your van holds no parts the office has issued yet.\n");
+                }
+                t
+            });
+        }
+        Command::RequestParts { parts, note } => {
+            let catalogue = store.parts()?;
+            let mut lines = Vec::new();
+            for p in &parts {
+                let (key, qty) = p.split_once('=').with_context(|| format!("'{p}' is not a part: use SKU=QTY, e.g. GAUGE-1.6=4"))?;
+                let part = catalogue.iter().find(|c| c.sku == key.trim() || c.id == key.trim()).with_context(|| format!("part '{key}' is not in the parts catalogue (check the SKU, or sync)"))?;
+                let quantity = qty.trim().parse().with_context(|| format!("'{qty}' is not a quantity: give a whole number"))?;
+                lines.push(fieldbook_core::model::RequisitionLine { part_id: part.id.clone(), quantity });
+            }
+            let r = store.request_parts(&lines, note.as_deref())?;
+            out.show(&r, || format!("Requisition {} saved; the office sees it after the next sync\n", r.id));
+        }
+        Command::Requisitions => {
+            let list = store.requisitions()?;
+            out.show(&list, || list.iter().map(|r| format!("{} {} {} line(s) {}\n", r.requested_at, r.status, r.lines.len(), r.id)).collect());
+        }
+        Command::ConfirmShipment { id, wrong, note } => {
+            let r = store.confirm_shipment(&id, !wrong, note.as_deref())?;
+            out.show(&r, || format!("Shipment of requisition {} confirmed {}\n", r.id, if wrong { "as wrong" } else { "as correct" }));
         }
         Command::Escalate { order, repair, to, note } => {
             let e = store.escalate(&order, repair.as_deref(), to, &note)?;

@@ -94,6 +94,16 @@ pub const ENTITIES: &[EntitySpec] = &[
             ("work_order_id", Text), ("repair_record_id", Text), ("escalate_to", Text), ("note", Text), ("raised_at", Text), ("raised_by", Text),
             ("status", Text), ("response", Text), ("answered_by", Text), ("answered_at", Text), ("deleted", Bool),
         ],
+    },    // Spare parts (#12): the stores (the main store, a van per technician), the stock of each part
+    // in each store, and a technician's requisitions. A van's store and stock reach its technician.
+    EntitySpec { name: "stores", fields: &[("code", Text), ("name", Text), ("kind", Text), ("technician", Text), ("deleted", Bool)] },
+    EntitySpec { name: "stock_levels", fields: &[("store_id", Text), ("part_id", Text), ("on_hand", Integer), ("minimum", Integer), ("deleted", Bool)] },
+    EntitySpec {
+        name: "requisitions",
+        fields: &[
+            ("technician", Text), ("requested_at", Text), ("lines", Json), ("note", Text), ("status", Text), ("decided_by", Text), ("decided_at", Text),
+            ("decision_note", Text), ("shipment", Json), ("received_at", Text), ("received_correct", Bool), ("received_note", Text), ("deleted", Bool),
+        ],
     },
 ];
 
@@ -131,6 +141,14 @@ pub const DESK_ENTITIES: &[EntitySpec] = &[
     EntitySpec {
         name: "close_exceptions",
         fields: &[("work_order_id", Text), ("revision", Integer), ("kind", Text), ("reason", Text), ("photo_id", Text), ("recorded_by", Text), ("recorded_at", Text), ("deleted", Bool)],
+    },
+    // Spare parts (#12): every movement of stock, with who and when; the server's alone.
+    EntitySpec {
+        name: "stock_movements",
+        fields: &[
+            ("kind", Text), ("part_id", Text), ("from_store", Text), ("to_store", Text), ("quantity", Integer), ("by", Text), ("at", Text),
+            ("repair_record_id", Text), ("requisition_id", Text), ("note", Text), ("over_use", Bool), ("deleted", Bool),
+        ],
     },
     // A contract's inspection plan (#12, `crate::inspection_plan`): the server generates its
     // patrol-inspection orders ahead of time.
@@ -241,6 +259,9 @@ pub enum Owner {
     /// The service desk's records ([`DESK_ENTITIES`]): the office's, on the server only; no
     /// laptop reads or writes them.
     Desk,
+    /// A requisition: the technician named in its `technician`, who asked for the parts. It never
+    /// changes hands.
+    Requester,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -516,6 +537,36 @@ pub const POLICY: &[EntityPolicy] = {
             rule("deleted", Technician, Any).not_null(),
         ],
     },
+    // Spare parts (#12). Stores and stock levels are the office's (the server moves stock only by
+    // a movement, `fieldbook-server`'s `console/parts.rs`); a technician asks for parts with a
+    // requisition, the office decides and ships, the technician confirms what arrived.
+    EntityPolicy { entity: "stores", owner: Owner::Office, id: IdRule::Chosen, fields: &[office("code"), office("name"), office("kind"), office("technician"), office("deleted")] },
+    EntityPolicy {
+        entity: "stock_levels",
+        owner: Owner::Office,
+        id: IdRule::Chosen,
+        fields: &[office("store_id"), office("part_id"), office("on_hand"), office("minimum"), office("deleted")],
+    },
+    EntityPolicy {
+        entity: "requisitions",
+        owner: Owner::Requester,
+        id: IdRule::Chosen,
+        fields: &[
+            rule("technician", TechnicianCreates, Refers(TheTechnician)).required(),
+            rule("requested_at", TechnicianCreates, Timestamp).required(),
+            rule("lines", TechnicianCreates, Json(16 * 1024)).required(),
+            rule("note", TechnicianCreates, Text(LONG)),
+            rule("status", Office, Any),
+            rule("decided_by", Office, Any),
+            rule("decided_at", Office, Any),
+            rule("decision_note", Office, Any),
+            rule("shipment", Office, Any),
+            rule("received_at", Technician, Timestamp),
+            rule("received_correct", Technician, Any),
+            rule("received_note", Technician, Text(LONG)),
+            rule("deleted", TechnicianCreates, Any).not_null(),
+        ],
+    },
     EntityPolicy {
         entity: "calls",
         owner: Owner::Desk,
@@ -558,6 +609,15 @@ pub const POLICY: &[EntityPolicy] = {
         owner: Owner::Desk,
         id: IdRule::Chosen,
         fields: &[office("work_order_id"), office("revision"), office("kind"), office("reason"), office("photo_id"), office("recorded_by"), office("recorded_at"), office("deleted")],
+    },
+    EntityPolicy {
+        entity: "stock_movements",
+        owner: Owner::Desk,
+        id: IdRule::Chosen,
+        fields: &[
+            office("kind"), office("part_id"), office("from_store"), office("to_store"), office("quantity"), office("by"), office("at"),
+            office("repair_record_id"), office("requisition_id"), office("note"), office("over_use"), office("deleted"),
+        ],
     },
     EntityPolicy {
         entity: "inspection_plans",

@@ -408,3 +408,54 @@ pub struct Answer {
     pub note: Option<String>,
     pub answered_at: DateTime<Utc>,
 }
+
+/// A part of the technician's van stock (#12), as the laptop sees it offline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VanStockLine {
+    pub part_id: String,
+    pub sku: String,
+    pub name_zh: String,
+    pub name_en: String,
+    pub unit: String,
+    /// On hand as last pulled from the server.
+    pub on_hand: i64,
+    pub minimum: i64,
+    /// Used by repair records not synced yet.
+    pub unsynced_use: i64,
+    /// On hand less the unsynced use; below zero when the van has been over-used.
+    pub available: i64,
+}
+
+/// A part a repair uses beyond what the van holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Shortfall {
+    pub sku: String,
+    pub wanted: i64,
+    pub available: i64,
+}
+
+/// One line of a requisition or of its shipment: a part and how many.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequisitionLine {
+    pub part_id: String,
+    pub quantity: i64,
+}
+
+/// A technician's request for parts (#12) and the office's answer once pulled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Requisition {
+    pub id: String,
+    pub technician: String,
+    pub requested_at: String,
+    pub lines: Vec<RequisitionLine>,
+    pub note: Option<String>,
+    /// `pending`, `approved` or `rejected`.
+    pub status: String,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+    pub decision_note: Option<String>,
+    pub shipment: Vec<RequisitionLine>,
+    pub received_at: Option<String>,
+    pub received_correct: Option<bool>,
+    pub received_note: Option<String>,
+}

@@ -230,6 +230,7 @@ pub fn markdown_table() -> String {
             Owner::TimeOf => "its technician (and its order's)",
             Owner::FirstAuthor => "the technician who first pushed it",
             Owner::Desk => "the service desk's: on the server only, no laptop",
+            Owner::Requester => "the technician who asked; never changes hands",
         };
         let id = match p.id {
             IdRule::Chosen => "any",
@@ -286,6 +287,7 @@ pub fn singular(entity: &str) -> &str {
         "signatures" => "signature",
         "amendments" => "amendment",
         "attachments" => "attachment",
+        "requisitions" => "requisition",
         other => other,
     }
 }
@@ -326,6 +328,24 @@ mod tests {
         // B's order o2, A's future answer id of o1: squatting it would block A forever.
         let err = check_laptop_write("inspection_answers", &answer_id("o1", "pressure", ""), &answer("o2"), None).unwrap_err();
         assert!(err.contains("should be"), "{err}");
+    }
+
+    #[test]
+    fn stock_is_the_offices_and_a_requisition_is_decided_by_the_office_only() {
+        for entity in ["stores", "stock_levels", "stock_movements"] {
+            let err = check_laptop_write(entity, "van-li.wei/p1", &map(json!({"on_hand": 99})), None).unwrap_err();
+            assert!(err.contains("office") || err.contains("service desk"), "{entity}: {err}");
+        }
+        let new = map(json!({"technician": "li.wei", "requested_at": "2026-03-02T08:00:00.000Z", "lines": [{"part_id": "p1", "quantity": 2}], "deleted": false}));
+        let ok = check_laptop_write("requisitions", "q1", &new, None).unwrap();
+        assert_eq!(ok.refs.iter().map(|(r, kind, _)| (r.name, *kind)).collect::<Vec<_>>(), [("technician", Ref::TheTechnician)]);
+        for fields in [json!({"status": "approved"}), json!({"decided_by": "li.wei"}), json!({"shipment": [{"part_id": "p1", "quantity": 9}]})] {
+            let err = check_laptop_write("requisitions", "q1", &map(fields.clone()), Some(&new)).unwrap_err();
+            assert!(err.contains("requisition q1") && err.contains("office"), "{fields}: {err}");
+        }
+        let err = check_laptop_write("requisitions", "q1", &map(json!({"lines": [{"part_id": "p1", "quantity": 50}]})), Some(&new)).unwrap_err();
+        assert!(err.contains("fixed"), "{err}");
+        check_laptop_write("requisitions", "q1", &map(json!({"received_at": "2026-03-03T08:00:00.000Z", "received_correct": true})), Some(&new)).unwrap();
     }
 
     #[test]

@@ -310,7 +310,9 @@ impl<'t> Writer<'t> {
             let projected: Vec<(&str, &str, Rc<Stored>)> = rows
                 .iter()
                 .filter(|(entity, ..)| {
-                    crate::console::index::PROJECTED.contains(&entity.as_str()) || crate::console::desk_index::PROJECTED.contains(&entity.as_str())
+                    crate::console::index::PROJECTED.contains(&entity.as_str())
+                        || crate::console::desk_index::PROJECTED.contains(&entity.as_str())
+                        || crate::console::parts::PROJECTED.contains(&entity.as_str())
                 })
                 .map(|&(entity, id, ref rec, _)| (entity.as_str(), id.as_str(), rec.clone()))
                 .collect();
@@ -440,6 +442,11 @@ impl<'t> Writer<'t> {
             // A repair call written completed gets its return visit here, whoever completed it.
             crate::console::return_visits::ensure_for_order(self, change.id, &after)?;
         }
+        if change.entity == "repair_records" {
+            // The parts a repair used move out of its technician's van here, adjusted on every
+            // change of the record (console/parts.rs).
+            crate::console::parts::after_repair_record(self, change.id, &after)?;
+        }
         self.flush_if_full()?;
         Ok(Applied { changed: true, conflicts })
     }
@@ -458,6 +465,16 @@ impl<'t> Writer<'t> {
                 None => records::text_of(fields, "technician").map(str::to_owned),
             },
             e if ORDER_CHILDREN.contains(&e) => self.order_technician(records::text_of(fields, "work_order_id"))?,
+            // Spare parts: a van's store and stock reach its technician; a requisition its
+            // requester. The main store's reach nobody.
+            "stores" | "requisitions" => records::text_of(fields, "technician").map(str::to_owned),
+            "stock_levels" => match records::text_of(fields, "store_id") {
+                Some(store) => match self.load("stores", store)? {
+                    Some(s) => s.text("technician")?.map(str::to_owned),
+                    None => None,
+                },
+                None => None,
+            },
             _ => None,
         })
     }

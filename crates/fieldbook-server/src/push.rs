@@ -208,6 +208,7 @@ fn check(w: &mut Writer<'_>, device: &DeviceIdentity, e: &PushEntry) -> Result<V
         Some(Owner::OrderOf) => check_child(w, device, &e.entity, e)?,
         Some(Owner::TimeOf) => check_time_entry(w, tech, e)?,
         Some(Owner::FirstAuthor) => crate::attachments::check_record(w, tech, e)?,
+        Some(Owner::Requester) => check_requisition(tech, e, stored_fields),
         Some(Owner::Office | Owner::Desk) | None => Ok(()),
     };
     if let Err(reason) = owner {
@@ -546,4 +547,24 @@ fn check_time_entry(w: &mut Writer<'_>, tech: &str, e: &PushEntry) -> Check {
         }
     }
     Ok(Ok(()))
+}
+
+/// A requisition is its technician's: only they write it; its lines are parts and quantities;
+/// once the office has decided, the technician only confirms what arrived (and only for a
+/// shipped one).
+fn check_requisition(tech: &str, e: &PushEntry, stored: Option<&Fields>) -> std::result::Result<(), String> {
+    let name = format!("requisition {}", policy::clip(&e.record_id));
+    let owner = stored.and_then(|s| records::text_of(s, "technician")).or_else(|| e.fields.get("technician").and_then(Value::as_str));
+    if owner != Some(tech) {
+        return Err(format!("{name} is not {tech}'s: a technician asks for parts for their own van only"));
+    }
+    if let Some(lines) = e.fields.get("lines") {
+        crate::console::parts::parse_lines(lines).map_err(|why| format!("{name}: {why}"))?;
+    }
+    let status = stored.and_then(|s| records::text_of(s, "status")).unwrap_or("pending");
+    let confirms = ["received_at", "received_correct", "received_note"].iter().any(|f| e.fields.get(*f).is_some_and(|v| !v.is_null()));
+    if confirms && status != "approved" {
+        return Err(format!("{name}: its receipt is confirmed once the office has shipped it (it is {status})"));
+    }
+    Ok(())
 }

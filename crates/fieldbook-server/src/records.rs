@@ -17,7 +17,7 @@ use crate::params;
 pub const ORDER_CHILDREN: &[&str] = &["inspection_answers", "repair_records", "time_entries", "satisfaction_cards", "signatures", "amendments", "escalations"];
 
 /// Reference data: kept by the office, never written by a laptop.
-pub const REFERENCE: &[&str] = &["customers", "sites", "assets", "contracts", "parts", "checklist_templates", "service_calendars"];
+pub const REFERENCE: &[&str] = &["customers", "sites", "assets", "contracts", "parts", "checklist_templates", "service_calendars", "stores", "stock_levels"];
 
 /// Reference data every technician receives (feed scope NULL).
 pub const FOR_EVERYONE: &[&str] = &["parts", "checklist_templates", "service_calendars"];
@@ -227,6 +227,7 @@ pub fn owner_of(entity: &str, fields: &Map<String, Value>) -> Option<String> {
         "complaint_steps" => "complaint_id",
         // A contract's inspection plans are listed by contract.
         "inspection_plans" => "contract_id",
+        "stock_levels" => "store_id",
         _ => return None,
     };
     text_of(fields, field).filter(|s| !s.is_empty()).map(str::to_owned)

@@ -278,6 +278,7 @@ async fn the_migration_fills_the_rollups_of_a_database_with_data(b: Backend) {
                  DROP INDEX reference_index_phone; ALTER TABLE reference_index DROP COLUMN phone; DROP TABLE customer_numbers; DROP INDEX audit_log_target; \
                  DROP INDEX woi_on_site; \
                  DROP TABLE plan_orders; \
+                 DROP TABLE part_index; DROP TABLE stock_index; DROP TABLE movement_index; DROP TABLE requisition_index; \
                  DELETE FROM schema_migrations WHERE version >= 4",
             )
         })

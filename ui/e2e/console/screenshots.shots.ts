@@ -27,6 +27,8 @@ const SHOTS: { name: string; route: string; ready: (p: Page) => Promise<void> }[
   { name: "reports", route: "reports", ready: (p) => expect(p.locator("canvas").first()).toBeVisible() },
   { name: "templates", route: "templates/FP-PATROL", ready: (p) => expect(p.getByLabel("Title (Chinese)").or(p.getByLabel("标题（中文）")).first()).toBeVisible() },
   { name: "escalations", route: "escalations", ready: (p) => expect(p.getByTestId("escalation").first()).toBeVisible() },
+  // Spare parts: stores, stock with minimums, the movement form, requisitions, movements.
+  { name: "parts", route: "parts", ready: (p) => expect(p.getByTestId("stock-row").first()).toBeVisible() },
   {
     name: "plans",
     route: "plans",
@@ -110,6 +112,18 @@ test.beforeAll(async ({ browser }) => {
   await registerAndDispatch(page, "消防控制室报警主机报故障", /Zhang Min/);
   await registerCall(page, "3 号楼喷淋末端试水压力不足");
   makeConflict("li.wei", "WO-1001", "alarm.battery_v", "JQ-FACP-01", 26.8, 25.9);
+  // Spare parts: goods in, issues to the vans, one part below its minimum; li.wei asks for more.
+  const api = `${e2eEnv().url}/console/api`;
+  const headers = { "X-Fieldbook-Console": "1" };
+  const catalogue: { id: string; sku: string }[] = await (await page.request.get(`${api}/parts/catalogue`)).json();
+  for (const [i, p] of catalogue.entries()) {
+    await page.request.post(`${api}/parts/movements`, { headers, data: { kind: "goods_in", part_id: p.id, quantity: 20 + 5 * i, note: "PO-2026-031" } });
+    await page.request.post(`${api}/parts/movements`, { headers, data: { kind: "issue", part_id: p.id, quantity: 2 + (i % 3), technician: i % 2 ? "zhang.min" : "li.wei" } });
+  }
+  await page.request.post(`${api}/parts/minimums`, { headers, data: { store_id: "main", part_id: catalogue[0].id, minimum: 30 } });
+  laptop.json(["sync"]);
+  laptop.json(["request-parts", "--part", `${catalogue[1].id}=4`, "--note", "下周巡检备用"]);
+  laptop.json(["sync"]);
   await page.close();
 });
 

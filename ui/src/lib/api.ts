@@ -416,6 +416,68 @@ export function escalate(order: string, repair: string | null, to: EscalateTo, n
   return invoke<Escalation>("escalate", { order, repair, to, note });
 }
 
+/** A part of the van's stock offline: on hand as last synced, less what unsynced repairs use. */
+export interface VanStockLine {
+  part_id: string;
+  sku: string;
+  name_zh: string;
+  name_en: string;
+  unit: string;
+  on_hand: number;
+  minimum: number;
+  unsynced_use: number;
+  available: number;
+}
+
+/** A part a repair uses beyond what the van holds. */
+export interface Shortfall {
+  sku: string;
+  wanted: number;
+  available: number;
+}
+
+export interface RequisitionLine {
+  part_id: string;
+  quantity: number;
+}
+
+export interface Requisition {
+  id: string;
+  technician: string;
+  requested_at: string;
+  lines: RequisitionLine[];
+  note: string | null;
+  status: "pending" | "approved" | "rejected";
+  decided_by: string | null;
+  decided_at: string | null;
+  decision_note: string | null;
+  shipment: RequisitionLine[];
+  received_at: string | null;
+  received_correct: boolean | null;
+  received_note: string | null;
+}
+
+export function vanStock(): Promise<VanStockLine[]> {
+  return invoke<VanStockLine[]>("van_stock");
+}
+
+/** What a repair's parts would take beyond the van's stock (the form warns; the record is saved anyway). */
+export function vanShortfall(parts: PartUsed[], repair: string | null = null): Promise<Shortfall[]> {
+  return invoke<Shortfall[]>("van_shortfall", { parts, repair });
+}
+
+export function requestParts(lines: RequisitionLine[], note: string): Promise<Requisition> {
+  return invoke<Requisition>("request_parts", { lines, note: note.trim() || null });
+}
+
+export function requisitions(): Promise<Requisition[]> {
+  return invoke<Requisition[]>("requisitions");
+}
+
+export function confirmShipment(id: string, correct: boolean, note: string): Promise<Requisition> {
+  return invoke<Requisition>("confirm_shipment", { id, correct, note: note.trim() || null });
+}
+
 export function addRepair(order: string, repair: NewRepairRecord): Promise<RepairRecord> {
   return invoke<RepairRecord>("add_repair", { order, repair });
 }

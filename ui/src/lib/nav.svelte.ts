@@ -1,7 +1,7 @@
 /** Where the technician is in the app: a screen, or an open work order on one of its tabs. */
 
-export type Screen = "today" | "daily" | "settings";
-export const SCREENS: readonly Screen[] = ["today", "daily", "settings"];
+export type Screen = "today" | "daily" | "van" | "settings";
+export const SCREENS: readonly Screen[] = ["today", "daily", "van", "settings"];
 
 export type OrderTab = "details" | "inspection" | "repair" | "signature" | "satisfaction" | "report";
 export const ORDER_TABS: readonly OrderTab[] = ["details", "inspection", "repair", "signature", "satisfaction", "report"];

@@ -20,6 +20,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../../../../migrations/client/0009_server_restore.sql")),
     (10, include_str!("../../../../migrations/client/0010_desk.sql")),
     (13, include_str!("../../../../migrations/client/0013_planned_inspections.sql")),
+    (14, include_str!("../../../../migrations/client/0014_parts.sql")),
 ];
 
 pub fn latest() -> i64 {

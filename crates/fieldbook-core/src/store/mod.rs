@@ -9,6 +9,7 @@ mod after_pull;
 mod clocks;
 pub mod migrate;
 mod orders;
+mod parts;
 mod service_calendar;
 mod signing;
 mod import;

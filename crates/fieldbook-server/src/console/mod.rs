@@ -19,6 +19,8 @@
 //! - [`audit`]: the audit trail.
 //! - [`escalations`]: technicians' escalations and the office's answers; repairs past their
 //!   expected completion.
+//! - [`parts`]: spare parts (备件管理): stores, stock, movements (use on a repair recorded from
+//!   the repair record), requisitions.
 //! - [`index`]: the projections the feed writer keeps for all of the above.
 //! - [`assets`]: the embedded UI; [`csv`]: CSV answers; this module: routes and shared helpers
 //!   (keyset pagination, the `X-Fieldbook-Console` check).
@@ -39,6 +41,7 @@ pub mod csv;
 pub mod desk_index;
 pub mod escalations;
 pub mod index;
+pub mod parts;
 pub mod people;
 pub mod plans;
 pub mod return_visits;
@@ -121,6 +124,13 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/console/api/plans/orders", &["GET"]),
     ("/console/api/plans/rebalance", &["POST"]),
     ("/console/api/plans/{id}", &["PATCH"]),
+    ("/console/api/parts/stores", &["GET"]),
+    ("/console/api/parts/catalogue", &["GET"]),
+    ("/console/api/parts/stock", &["GET"]),
+    ("/console/api/parts/minimums", &["POST"]),
+    ("/console/api/parts/movements", &["GET", "POST"]),
+    ("/console/api/parts/requisitions", &["GET"]),
+    ("/console/api/parts/requisitions/{id}/decide", &["POST"]),
 ];
 
 /// The report names under `/console/api/reports/{name}`.
@@ -137,6 +147,10 @@ pub const REPORTS: &[&str] = &[
     "close-exceptions",
     "return-visit-rate",
     "scorecard",
+    "stock",
+    "movements",
+    "parts-quality",
+    "correct-shipments",
 ];
 
 fn handlers(path: &str) -> MethodRouter<AppState> {
@@ -193,6 +207,13 @@ fn handlers(path: &str) -> MethodRouter<AppState> {
         "/console/api/plans/orders" => get(plans::orders),
         "/console/api/plans/rebalance" => post(plans::rebalance_route),
         "/console/api/plans/{id}" => patch(plans::change),
+        "/console/api/parts/stores" => get(parts::stores),
+        "/console/api/parts/catalogue" => get(parts::catalogue),
+        "/console/api/parts/stock" => get(parts::stock),
+        "/console/api/parts/minimums" => post(parts::minimum_route),
+        "/console/api/parts/movements" => get(parts::movements).post(parts::move_route),
+        "/console/api/parts/requisitions" => get(parts::requisitions),
+        "/console/api/parts/requisitions/{id}/decide" => post(parts::decide_route),
         other => unreachable!("no console handlers for route {other}"),
     }
 }

@@ -972,6 +972,10 @@ pub fn run_from(tx: &mut dyn Tx, name: &str, q: &ReportQuery, src: Source) -> Re
         "closure" => closure(tx, &f),
         "close-exceptions" => close_exceptions(tx, &f),
         "return-visit-rate" => return_visit_rate(tx, &f),
+        "stock" => super::parts::stock_report(tx, &f),
+        "movements" => super::parts::movements_report(tx, &f),
+        "parts-quality" => super::parts::quality_report(tx, &f),
+        "correct-shipments" => super::parts::correct_shipments_report(tx, &f),
         other => Err(Error::NotFound(format!("no report '{other}'; the reports are: {}", super::REPORTS.join(", ")))),
     }
 }

@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, include_str!("../../../../migrations/server-sqlite/0011_call_register.sql"), include_str!("../../../../migrations/server-postgres/0011_call_register.sql")),
     (12, include_str!("../../../../migrations/server-sqlite/0012_escalation.sql"), include_str!("../../../../migrations/server-postgres/0012_escalation.sql")),
     (15, include_str!("../../../../migrations/server-sqlite/0015_inspection_plans.sql"), include_str!("../../../../migrations/server-postgres/0015_inspection_plans.sql")),
+    (16, include_str!("../../../../migrations/server-sqlite/0016_parts.sql"), include_str!("../../../../migrations/server-postgres/0016_parts.sql")),
 ];
 
 /// The version that added the console's projections; reaching it fills them from `records`.

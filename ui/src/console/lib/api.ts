@@ -374,7 +374,11 @@ export type ReportName =
   | "closure"
   | "close-exceptions"
   | "return-visit-rate"
-  | "scorecard";
+  | "scorecard"
+  | "stock"
+  | "movements"
+  | "parts-quality"
+  | "correct-shipments";
 
 export interface TemplateInfo {
   code: string;
@@ -436,6 +440,86 @@ export class ApiError extends Error {
 export const API = "/console/api";
 
 type Query = Record<string, string | number | boolean | null | undefined>;
+
+/** Spare parts (备件): a store (`main`, or `van-LOGIN`) with how many of its parts are below their minimum. */
+export interface PartsStore {
+  id: string;
+  code: string;
+  name: string;
+  kind: "main" | "van";
+  technician: string | null;
+  below_minimum: number;
+}
+
+export interface StockItem {
+  id: string;
+  store_id: string;
+  part_id: string;
+  sku: string | null;
+  name_zh: string | null;
+  name_en: string | null;
+  on_hand: number;
+  minimum: number;
+  below_minimum: boolean;
+}
+
+export type MovementKind = "goods_in" | "issue" | "transfer" | "use" | "faulty_return" | "write_off";
+
+export interface MovementItem {
+  id: string;
+  kind: MovementKind;
+  part_id: string;
+  sku: string | null;
+  name_zh: string | null;
+  name_en: string | null;
+  from_store: string | null;
+  to_store: string | null;
+  quantity: number;
+  by: string | null;
+  at: string;
+  repair_record_id: string | null;
+  requisition_id: string | null;
+  /** A technician's use that took the van below zero. */
+  over_use: boolean;
+}
+
+export interface CataloguePart {
+  id: string;
+  sku: string;
+  name_zh: string | null;
+  name_en: string | null;
+}
+
+export interface RequisitionLine {
+  part_id: string;
+  quantity: number;
+}
+
+export interface Requisition {
+  id: string;
+  technician: string;
+  requested_at: string;
+  status: "pending" | "approved" | "rejected";
+  lines: RequisitionLine[];
+  note: string | null;
+  decided_by: string | null;
+  decided_at: string | null;
+  decision_note: string | null;
+  shipment: RequisitionLine[] | null;
+  received_at: string | null;
+  received_correct: boolean | null;
+  received_note: string | null;
+}
+
+export interface NewMovement {
+  kind: "goods_in" | "issue" | "transfer" | "write_off";
+  part_id: string;
+  quantity: number;
+  from_store?: string;
+  to_store?: string;
+  technician?: string;
+  note?: string;
+}
 
 /** `?a=1&b=2` of the given parameters, leaving out empty ones. */
 export function query(params: Query = {}): string {
@@ -865,6 +949,16 @@ export const api = {
   repairsOverdue: (filters: Query = {}) => get<OverduePage>(`/repairs-overdue${query(filters)}`),
   changeRepairExpectedHours: (hours: number) =>
     request<{ repair_expected_hours: number }>("PATCH", "/settings/repair-expected-hours", { repair_expected_hours: hours }),
+
+  partsStores: () => get<{ stores: PartsStore[]; technicians: { login: string; display_name: string }[] }>("/parts/stores"),
+  partsCatalogue: (q = "") => get<CataloguePart[]>(`/parts/catalogue${query({ q })}`),
+  stock: (filters: Query = {}) => get<Page<StockItem>>(`/parts/stock${query(filters)}`),
+  setMinimum: (store_id: string, part_id: string, minimum: number) => post<StockItem>("/parts/minimums", { store_id, part_id, minimum }),
+  movements: (filters: Query = {}) => get<Page<MovementItem>>(`/parts/movements${query(filters)}`),
+  moveStock: (m: NewMovement) => post<MovementItem>("/parts/movements", m),
+  requisitions: (status = "") => get<Requisition[]>(`/parts/requisitions${query({ status })}`),
+  decideRequisition: (id: string, approve: boolean, note: string) =>
+    post<Requisition>(`/parts/requisitions/${enc(id)}/decide`, { approve, note: note.trim() || null }),
 
   settings: () => get<Settings>("/settings"),
   changeSettings: (change: Settings) => request<Settings>("PATCH", "/settings", change),
