@@ -65,7 +65,7 @@ pub const ENTITIES: &[EntitySpec] = &[
     },
     EntitySpec {
         name: "time_entries",
-        fields: &[("technician", Text), ("work_order_id", Text), ("repair_record_id", Text), ("work_date", Text), ("category", Text), ("minutes", Integer), ("note", Text), ("deleted", Bool)],
+        fields: &[("technician", Text), ("work_order_id", Text), ("repair_record_id", Text), ("work_date", Text), ("category", Text), ("minutes", Integer), ("note", Text), ("activity", Text), ("deleted", Bool)],
     },
     EntitySpec {
         name: "satisfaction_cards",
@@ -93,6 +93,10 @@ pub const ENTITIES: &[EntitySpec] = &[
             ("work_order_id", Text), ("repair_record_id", Text), ("escalate_to", Text), ("note", Text), ("raised_at", Text), ("raised_by", Text),
             ("status", Text), ("response", Text), ("answered_by", Text), ("answered_at", Text), ("deleted", Bool),
         ],
+    },
+    EntitySpec {
+        name: "day_reviews",
+        fields: &[("technician", Text), ("work_date", Text), ("status", Text), ("note", Text), ("reviewed_by", Text), ("reviewed_at", Text), ("minutes", Integer), ("deleted", Bool)],
     },
 ];
 
@@ -283,6 +287,8 @@ impl EntityPolicy {
 }
 
 const CATEGORIES: &[&str] = &["A", "B", "C", "D"];
+/// What a time entry was spent on (`crate::model::Activity`).
+const ACTIVITIES: &[&str] = &["repair", "inspection", "travel", "internal"];
 const SHORT: usize = 200;
 const LONG: usize = 4_000;
 const MINUTES_A_DAY: i64 = 24 * 60;
@@ -411,6 +417,7 @@ pub const POLICY: &[EntityPolicy] = {
             rule("category", Technician, OneOf(CATEGORIES)).required(),
             rule("minutes", Technician, Int(1, MINUTES_A_DAY)).required(),
             rule("note", Technician, Text(LONG)),
+            rule("activity", Technician, OneOf(ACTIVITIES)),
             rule("deleted", Technician, Any).not_null(),
         ],
     },
@@ -501,6 +508,17 @@ pub const POLICY: &[EntityPolicy] = {
             rule("answered_by", Office, Any),
             rule("answered_at", Office, Any),
             rule("deleted", Technician, Any).not_null(),
+        ],
+    },
+    // The supervisor's sign-off (核阅) of a technician's day: the office's only, one per technician
+    // and day (id `day:{technician}:{work_date}`); it reaches that technician's laptop.
+    EntityPolicy {
+        entity: "day_reviews",
+        owner: Owner::Office,
+        id: IdRule::Chosen,
+        fields: &[
+            office("technician"), office("work_date"), office("status"), office("note"), office("reviewed_by"), office("reviewed_at"), office("minutes"),
+            office("deleted"),
         ],
     },
     EntityPolicy {

@@ -129,6 +129,9 @@ const CONSOLE_OPS: &[(&str, &str, &str, &str, bool, bool)] = &[
     ("/console/api/repairs-overdue", "get", "consoleRepairsOverdue", "Repair calls on site longer than the expected hours without being completed, longest first", false, true),
     ("/console/api/settings/repair-expected-hours", "get", "consoleRepairExpectedHours", "How many hours on site a repair is expected to take (default 4)", false, false),
     ("/console/api/settings/repair-expected-hours", "patch", "consoleChangeRepairExpectedHours", "Set how many hours on site a repair is expected to take (1 to 168)", true, false),
+    ("/console/api/daily-reports", "get", "consoleDailyReports", "Every technician's day (?date=YYYY-MM-DD, default yesterday; ?technician=): minutes per category and the supervisor's review (核阅)", false, true),
+    ("/console/api/daily-reports/{technician}/{date}", "get", "consoleDailyReport", "One technician's day: entries by category and activity, the review, its audit trail", false, false),
+    ("/console/api/daily-reports/{technician}/{date}", "post", "consoleReviewDay", "Sign off a technician's day, or return it with a note; it syncs to the technician's laptop", false, false),
 ];
 
 fn console_paths() -> serde_json::Map<String, Value> {

@@ -19,6 +19,8 @@
 //! - [`audit`]: the audit trail.
 //! - [`escalations`]: technicians' escalations and the office's answers; repairs past their
 //!   expected completion.
+//! - [`day_reviews`]: the supervisor's review (核阅) of each technician's day, the supervisor's
+//!   daily report.
 //! - [`index`]: the projections the feed writer keeps for all of the above.
 //! - [`assets`]: the embedded UI; [`csv`]: CSV answers; this module: routes and shared helpers
 //!   (keyset pagination, the `X-Fieldbook-Console` check).
@@ -36,6 +38,7 @@ pub mod closing;
 pub mod complaints;
 pub mod conflicts;
 pub mod csv;
+pub mod day_reviews;
 pub mod desk_index;
 pub mod escalations;
 pub mod index;
@@ -114,6 +117,8 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/console/api/escalations/{id}/answer", &["POST"]),
     ("/console/api/repairs-overdue", &["GET"]),
     ("/console/api/settings/repair-expected-hours", &["GET", "PATCH"]),
+    ("/console/api/daily-reports", &["GET"]),
+    ("/console/api/daily-reports/{technician}/{date}", &["GET", "POST"]),
 ];
 
 /// The report names under `/console/api/reports/{name}`.
@@ -130,6 +135,7 @@ pub const REPORTS: &[&str] = &[
     "close-exceptions",
     "return-visit-rate",
     "scorecard",
+    "supervisor-daily",
 ];
 
 fn handlers(path: &str) -> MethodRouter<AppState> {
@@ -180,6 +186,8 @@ fn handlers(path: &str) -> MethodRouter<AppState> {
         "/console/api/escalations/{id}/answer" => post(escalations::answer_route),
         "/console/api/repairs-overdue" => get(escalations::overdue),
         "/console/api/settings/repair-expected-hours" => get(escalations::get_setting).patch(escalations::change_setting),
+        "/console/api/daily-reports" => get(day_reviews::list),
+        "/console/api/daily-reports/{technician}/{date}" => get(day_reviews::detail).post(day_reviews::decide_route),
         other => unreachable!("no console handlers for route {other}"),
     }
 }

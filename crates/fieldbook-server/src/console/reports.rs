@@ -912,6 +912,10 @@ pub fn run_from(tx: &mut dyn Tx, name: &str, q: &ReportQuery, src: Source) -> Re
         "closure" => closure(tx, &f),
         "close-exceptions" => close_exceptions(tx, &f),
         "return-visit-rate" => return_visit_rate(tx, &f),
+        "supervisor-daily" => {
+            let (rows, total_rows) = super::day_reviews::supervisor_report(tx, f.from, f.to, f.technician.as_deref(), f.rows)?;
+            Ok(Report { columns: super::day_reviews::COLUMNS.to_vec(), rows, total_rows })
+        }
         other => Err(Error::NotFound(format!("no report '{other}'; the reports are: {}", super::REPORTS.join(", ")))),
     }
 }
