@@ -36,7 +36,7 @@ pub struct TimeInput {
 }
 
 /// One entry of a day, as the time screen shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DayEntry {
     #[serde(flatten)]
     pub entry: TimeEntry,
@@ -49,7 +49,7 @@ pub struct DayEntry {
 }
 
 /// A technician's day: every entry, the total, and the supervisor's review if there is one.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DayTime {
     pub technician: String,
     pub work_date: NaiveDate,
@@ -257,8 +257,9 @@ impl Store {
     /// Changes an entry of the laptop's technician (day, category, activity, minutes, note, order).
     pub fn edit_time_entry(&mut self, id: &str, input: &TimeInput) -> Result<TimeEntry> {
         let e = self.own_entry(id)?;
+        // No order given: the entry keeps its own (the form shows it, it cannot change).
         let order_id = self.check_time(&e.entry.technician, input, Some(id))?;
-        if order_id != e.entry.work_order_id {
+        if order_id.is_some() && order_id != e.entry.work_order_id {
             // The write policy lets only the creator set an entry's order.
             return Err(Error::invalid(format!("time entry {id}"), "work_order", "an entry's work order cannot change; delete it and record it again"));
         }
