@@ -1,3 +1,4 @@
+import AxeBuilder from "@axe-core/playwright";
 import { expect, test } from "./fixtures";
 import { enrolmentCode, Laptop, login, open } from "./helpers";
 import { e2eEnv, USERS } from "./env";
@@ -41,6 +42,9 @@ test("sign off a technician's day; the sign-off reaches the laptop, a later chan
   await expect(page.getByTestId("day-state")).toHaveAttribute("data-state", "signed_off");
   await expect(page.getByTestId("day-state")).toContainText(USERS.office.login);
   await expect(page.getByText("Review history")).toBeVisible();
+  // The day with its entries, the decision form and the history passes axe's checks.
+  const axe = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  expect(axe.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)).toEqual([]);
 
   // The laptop sees its day signed off.
   laptop.json(["sync"]);
@@ -54,6 +58,8 @@ test("sign off a technician's day; the sign-off reaches the laptop, a later chan
   await open(page, `daily-reports?date=${day}`);
   await expect(row).toHaveAttribute("data-state", "changed");
   await expect(row).toContainText("Changed after sign-off");
+  const listAxe = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  expect(listAxe.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)).toEqual([]);
   await row.getByRole("link", { name: /Open the day/ }).click();
   await expect(page.getByRole("note")).toContainText("written after it was signed off");
   await page.getByRole("button", { name: "Sign off the day" }).click();
