@@ -1030,3 +1030,63 @@ async fn a_repair_using_more_than_the_van_holds_is_warned_and_saved() {
     let result = van_over_use(&mut ctx).await;
     ctx.finish(rig.dir, result).await;
 }
+
+/// Time outside repairs (#12): the technician records an hour and a half of training (internal
+/// work, D) on the Daily report screen, sees it in the report's activities and its day total;
+/// a second entry that would take the day past 24 hours is refused with what still fits, and
+/// nothing of it is written; after a sync the server holds the entry with its activity.
+async fn internal_time(ctx: &mut Ctx) -> Res {
+    ctx.find("#enrol-server").await?;
+    ctx.set_locale("en").await?;
+    ctx.enrol("li.wei").await?;
+    ctx.click("[data-testid=nav-daily]").await?;
+    ctx.find("#t-activity").await?;
+    // Internal work is the form's first choice, in category D.
+    ensure!(ctx.js("return document.querySelector('#t-category').value", vec![]).await? == json!("D"), "internal work does not start in category D");
+    ctx.type_into("#t-minutes", "1:30").await?;
+    ctx.type_into("#t-note", "消防规范培训 / fire code training").await?;
+    ctx.click("#t-submit").await?;
+    ctx.until("the entry to show in the day", WAIT, || async {
+        Ok(ctx.text("#t-entries").await.ok().filter(|t| t.contains("fire code training")).map(|_| ()))
+    })
+    .await?;
+    ctx.wait_attr("[data-testid=daily-activity-internal]", "data-minutes", "90").await?;
+    ctx.wait_attr("#t-total", "data-minutes", "90").await?;
+    ctx.shot("daily-report-time").await?;
+
+    // More than the day can hold: refused before anything is written.
+    let pending = ctx.pending().await?;
+    ctx.type_into("#t-minutes", "1400").await?;
+    ctx.click("#t-submit").await?;
+    ctx.until("the day's limit to be named", WAIT, || async {
+        Ok(ctx.text("#t-problems").await.ok().filter(|t| t.contains("more than 24 h")).map(|_| ()))
+    })
+    .await?;
+    ensure!(ctx.attr("#t-total", "data-minutes").await? == "90", "the refused entry changed the day");
+    ensure!(ctx.pending().await? <= pending, "the refused entry was queued");
+
+    ctx.sync_now().await?;
+    ctx.until("the entry to reach the server", Duration::from_secs(60), || async {
+        let n = ctx.server.count(
+            "SELECT count(*) FROM records WHERE entity = 'time_entries' AND json_extract(fields, '$.activity') = 'internal' \
+             AND json_extract(fields, '$.minutes') = 90 AND json_extract(fields, '$.category') = 'D'",
+        );
+        Ok((n == 1).then_some(()))
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn internal_time_in_the_daily_report() {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let (rig, server) = Rig::start("fieldbook-e2e-time-");
+    let (display, home, laptop_dir) = (&rig.display, &rig.home, &rig.laptop_dir);
+    let app = launch(&home, &display, &laptop_dir.join("laptop.db"), KeyStore::Keyring).await;
+    let shots = std::env::var_os("FIELDBOOK_SCREENSHOTS").filter(|s| !s.is_empty()).map(|s| {
+        let p = PathBuf::from(s);
+        if p.is_absolute() { p } else { repo_root().join(p) }
+    });
+    let mut ctx = Ctx { c: app.client.clone(), server, shots, locale: "en" };
+    let result = internal_time(&mut ctx).await;
+    ctx.finish(rig.dir, result).await;
+}

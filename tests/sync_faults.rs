@@ -9,7 +9,8 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use fieldbook_core::model::Category;
+use fieldbook_core::model::{Activity, Category};
+use fieldbook_core::store::time::TimeInput;
 use fieldbook_core::Store;
 use fieldbook_scenarios::central::Central;
 use fieldbook_scenarios::flaky_proxy::FlakyProxy;
@@ -44,9 +45,12 @@ async fn enrolled(central: &Central, dir: &std::path::Path) -> Arc<Mutex<Store>>
 /// Adds `n` time entries (each a new record) on the laptop, under li.wei's order WO-1002.
 fn make_time_entries(store: &Arc<Mutex<Store>>, n: u32) {
     let mut s = store.lock().unwrap();
-    let day = chrono::Local::now().date_naive();
+    let today = chrono::Local::now().date_naive();
     for i in 0..n {
-        s.add_time("li.wei", Some("WO-1002"), day, Category::Paid, 1 + i % 120, Some(&format!("entry {i}"))).unwrap();
+        // Ten entries a day at most, so no day passes 24 hours (the store refuses that).
+        let work_date = today - chrono::Duration::days((i / 10) as i64);
+        let input = TimeInput { work_date, category: Category::Paid, activity: Activity::Travel, minutes: 1 + i % 120, note: Some(format!("entry {i}")), work_order: Some("WO-1002".into()) };
+        s.add_time("li.wei", &input).unwrap();
     }
 }
 

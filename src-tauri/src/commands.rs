@@ -18,8 +18,9 @@ use fieldbook_core::checklist::Slot;
 use fieldbook_core::daily_report::DailyReport;
 use fieldbook_core::model::{
     Attachment, EscalateTo, Escalation, NewRepairRecord, Part, PartUsed, RepairRecord, Requisition, RequisitionLine, SatisfactionCard, Shortfall,
-    Signature, Status, VanStockLine, WorkOrder, WorkOrderSummary,
+    Signature, Status, TimeEntry, VanStockLine, WorkOrder, WorkOrderSummary,
 };
+use fieldbook_core::store::time::{DayTime, TimeInput};
 use fieldbook_core::store::search::SearchHit;
 use fieldbook_core::store::{SignRequest, Verification, WorkOrderDetail};
 use fieldbook_core::Error;
@@ -415,6 +416,37 @@ pub fn private_report_dir() -> Result<PathBuf> {
 pub fn daily_report(state: State<'_, AppState>, date: Option<String>) -> Result<DailyReport> {
     let day = day_or_today(date.as_deref(), "daily report")?;
     Ok(state.data_store()?.lock().daily_report(day, None)?)
+}
+
+/// The laptop technician's time entries of a day (default today) and the supervisor's review.
+#[tauri::command(async)]
+pub fn day_time(state: State<'_, AppState>, date: Option<String>) -> Result<DayTime> {
+    let day = day_or_today(date.as_deref(), "time entries")?;
+    Ok(state.data_store()?.lock().day_time(day, None)?)
+}
+
+/// Records time outside a repair record (`TimeInput` as JSON): inspection, travel, internal work.
+#[tauri::command(async)]
+pub fn add_time_entry(state: State<'_, AppState>, entry: Value) -> Result<TimeEntry> {
+    let input: TimeInput = time_input(entry)?;
+    Ok(state.data_store()?.lock().add_time_entry(&input)?)
+}
+
+/// Changes one of the technician's own time entries.
+#[tauri::command(async)]
+pub fn edit_time_entry(state: State<'_, AppState>, id: String, entry: Value) -> Result<TimeEntry> {
+    let input: TimeInput = time_input(entry)?;
+    Ok(state.data_store()?.lock().edit_time_entry(&id, &input)?)
+}
+
+/// Deletes one of the technician's own time entries.
+#[tauri::command(async)]
+pub fn delete_time_entry(state: State<'_, AppState>, id: String) -> Result<()> {
+    Ok(state.data_store()?.lock().delete_time_entry(&id)?)
+}
+
+fn time_input(entry: Value) -> Result<TimeInput> {
+    serde_json::from_value(entry).map_err(|e| Error::invalid("time entry", "entry", e.to_string()).into())
 }
 
 /// Facts about this laptop's store, for the settings screen and default save paths.

@@ -49,6 +49,8 @@ fn past_the_companys_limit_records_are_refused_until_a_sync() {
         ("parts", json!({})),
         ("report_bytes", json!({"order": order})),
         ("daily_report", json!({})),
+        ("day_time", json!({})),
+        ("add_time_entry", json!({"entry": {"work_date": "2026-03-02", "category": "D", "activity": "internal", "minutes": 30}})),
     ] {
         let e = app.invoke(cmd, args).unwrap_err();
         assert_eq!(e["kind"], "offline_locked", "{cmd}: {e}");

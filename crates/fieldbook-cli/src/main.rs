@@ -10,7 +10,8 @@ use anyhow::{bail, Context};
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 use fieldbook_core::import::ImportDocument;
-use fieldbook_core::model::{Category, EscalateTo, NewRepairRecord, PartUsed, SatisfactionCard, Status, Stroke};
+use fieldbook_core::model::{Activity, Category, EscalateTo, NewRepairRecord, PartUsed, SatisfactionCard, Status, Stroke};
+use fieldbook_core::store::time::TimeInput;
 use fieldbook_core::store::{AnswerInput, OrderFilter, SignRequest};
 use fieldbook_core::at_rest::{self, Method, StoreKey, Unlock};
 use fieldbook_core::{Error, Store};
@@ -126,6 +127,10 @@ enum Command {
         minutes: u32,
         #[arg(long)]
         category: Category,
+        /// repair, inspection, travel or internal; by default internal for category D,
+        /// inspection on a patrol inspection's order, otherwise travel
+        #[arg(long, value_parser = |s: &str| s.parse::<Activity>())]
+        activity: Option<Activity>,
         #[arg(long)]
         order: Option<String>,
         #[arg(long, value_parser = parse_day)]
@@ -134,6 +139,11 @@ enum Command {
         technician: Option<String>,
         #[arg(long)]
         note: Option<String>,
+    },
+    /// A day's time entries of this laptop's technician and the supervisor's review of the day.
+    Day {
+        #[arg(long, value_parser = parse_day)]
+        date: Option<NaiveDate>,
     },
     /// The customer's satisfaction card (each criterion 1 = poor … 4 = very good).
     Rate {
@@ -537,11 +547,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let e = store.escalate(&order, repair.as_deref(), to, &note)?;
             out.show(&e, || format!("Escalated to the {to}; the office sees it after the next sync (escalation {})\n", e.id))
         }
-        Command::Time { minutes, category, order, date, technician, note } => {
+        Command::Time { minutes, category, activity, order, date, technician, note } => {
             let technician = technician.or(store.device().technician.clone()).context("no technician: give --technician or run `fieldbook init --technician LOGIN`")?;
             let day = date.unwrap_or_else(|| chrono::Local::now().date_naive());
-            let t = store.add_time(&technician, order.as_deref(), day, category, minutes, note.as_deref())?;
-            out.show(&t, || format!("Recorded {minutes} min of category {category} for {technician} on {day}\n"));
+            let kind = order.as_deref().map(|o| store.find_order(o)).transpose()?.map(|o| o.kind);
+            let activity = activity.unwrap_or_else(|| Activity::default_for(category, kind));
+            let input = TimeInput { work_date: day, category, activity, minutes, note, work_order: order };
+            let t = store.add_time(&technician, &input)?;
+            out.show(&t, || format!("Recorded {minutes} min of category {category} ({activity}) for {technician} on {day}\n"));
+        }
+        Command::Day { date } => {
+            let day = date.unwrap_or_else(|| chrono::Local::now().date_naive());
+            let d = store.day_time(day, None)?;
+            out.show(&d, || print::day_time(&d));
         }
         Command::Rate { order, attitude, skill, arrival, promise, comment } => {
             let card = SatisfactionCard { attitude, skill, arrival, promise, comment };

@@ -284,3 +284,27 @@ pub fn sync_status(st: &SyncStatus) -> String {
     }
     s
 }
+
+/// A technician's day of time entries and the supervisor's review of it.
+pub fn day_time(d: &fieldbook_core::store::time::DayTime) -> String {
+    let mut s = format!("{} {} — {} min\n", d.technician, d.work_date, d.total);
+    for e in &d.entries {
+        let activity = e.activity_shown.map_or("other", |a| a.as_str());
+        let order = e.work_order_number.as_deref().unwrap_or("");
+        s.push_str(&format!("  {:>5} min  {}  {:<10} {:<12} {}\n", e.entry.minutes, e.entry.category, activity, order, e.entry.note.as_deref().unwrap_or("")));
+    }
+    match &d.review {
+        Some(r) => {
+            s.push_str(&format!("Review: {} by {} at {}", r.status, r.reviewed_by, r.reviewed_at));
+            if let Some(n) = &r.note {
+                s.push_str(&format!(" — {n}"));
+            }
+            s.push('\n');
+            if d.changed_since_sign_off {
+                s.push_str("Changed since it was signed off: the supervisor sees the day flagged.\n");
+            }
+        }
+        None => s.push_str("Not reviewed yet.\n"),
+    }
+    s
+}

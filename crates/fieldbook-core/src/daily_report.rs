@@ -1,9 +1,33 @@
-//! The technician's daily report (技术员工作日报表): minutes per service category for a day.
+//! The technician's daily report (技术员工作日报表): minutes per service category (A–D) and per
+//! activity (repair, inspection, travel, internal, other: entries from before activities) for a
+//! day, per technician and in total.
 
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::model::Category;
+use crate::model::{Activity, Category};
+
+/// Minutes per activity; `other` holds entries without a known activity.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ActivityMinutes {
+    pub repair: i64,
+    pub inspection: i64,
+    pub travel: i64,
+    pub internal: i64,
+    pub other: i64,
+}
+
+impl ActivityMinutes {
+    pub fn add(&mut self, a: Option<Activity>, minutes: i64) {
+        *match a {
+            Some(Activity::Repair) => &mut self.repair,
+            Some(Activity::Inspection) => &mut self.inspection,
+            Some(Activity::Travel) => &mut self.travel,
+            Some(Activity::Internal) => &mut self.internal,
+            None => &mut self.other,
+        } += minutes;
+    }
+}
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CategoryMinutes {
@@ -43,6 +67,7 @@ impl CategoryMinutes {
 pub struct TechnicianDay {
     pub technician: String,
     pub minutes: CategoryMinutes,
+    pub activities: ActivityMinutes,
     pub total: i64,
 }
 
@@ -51,30 +76,34 @@ pub struct DailyReport {
     pub day: NaiveDate,
     pub technicians: Vec<TechnicianDay>,
     pub totals: CategoryMinutes,
+    pub activity_totals: ActivityMinutes,
     pub total: i64,
 }
 
 impl DailyReport {
-    /// Builds the report from (technician, category, minutes) rows.
-    pub fn from_rows(day: NaiveDate, rows: impl IntoIterator<Item = (String, Category, i64)>) -> Self {
+    /// Builds the report from (technician, category, activity, minutes) rows.
+    pub fn from_rows(day: NaiveDate, rows: impl IntoIterator<Item = (String, Category, Option<Activity>, i64)>) -> Self {
         let mut technicians: Vec<TechnicianDay> = Vec::new();
         let mut totals = CategoryMinutes::default();
-        for (tech, cat, minutes) in rows {
+        let mut activity_totals = ActivityMinutes::default();
+        for (tech, cat, activity, minutes) in rows {
             totals.add(cat, minutes);
-            match technicians.iter_mut().find(|t| t.technician == tech) {
-                Some(t) => t.minutes.add(cat, minutes),
+            activity_totals.add(activity, minutes);
+            let t = match technicians.iter().position(|t| t.technician == tech) {
+                Some(i) => &mut technicians[i],
                 None => {
-                    let mut m = CategoryMinutes::default();
-                    m.add(cat, minutes);
-                    technicians.push(TechnicianDay { technician: tech, minutes: m, total: 0 });
+                    technicians.push(TechnicianDay { technician: tech, minutes: CategoryMinutes::default(), activities: ActivityMinutes::default(), total: 0 });
+                    technicians.last_mut().expect("just pushed")
                 }
-            }
+            };
+            t.minutes.add(cat, minutes);
+            t.activities.add(activity, minutes);
         }
         for t in &mut technicians {
             t.total = t.minutes.total();
         }
         let total = totals.total();
-        DailyReport { day, technicians, totals, total }
+        DailyReport { day, technicians, totals, activity_totals, total }
     }
 
     /// A plain-text table for terminals, bilingual headings.
@@ -86,6 +115,13 @@ impl DailyReport {
             s.push_str(&line(&t.technician, &t.minutes));
         }
         s.push_str(&line("合计 / total", &self.totals));
+        s.push_str(&format!("{:<16} {:>8} {:>8} {:>8} {:>8} {:>8}\n", "", "维修", "巡检", "路途", "内部", "其他"));
+        s.push_str(&format!("{:<16} {:>8} {:>8} {:>8} {:>8} {:>8}\n", "activity", "repair", "inspect", "travel", "internal", "other"));
+        let acts = |name: &str, a: &ActivityMinutes| format!("{:<16} {:>8} {:>8} {:>8} {:>8} {:>8}\n", name, a.repair, a.inspection, a.travel, a.internal, a.other);
+        for t in &self.technicians {
+            s.push_str(&acts(&t.technician, &t.activities));
+        }
+        s.push_str(&acts("合计 / total", &self.activity_totals));
         s.push_str("(minutes / 分钟)\n");
         s
     }
@@ -98,11 +134,19 @@ mod tests {
     #[test]
     fn sums_per_technician_and_category() {
         let day = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
-        let r = DailyReport::from_rows(day, [("li".into(), Category::Paid, 30), ("li".into(), Category::Internal, 15), ("wang".into(), Category::Paid, 60)]);
+        let r = DailyReport::from_rows(day, [
+            ("li".into(), Category::Paid, Some(Activity::Repair), 30),
+            ("li".into(), Category::Internal, Some(Activity::Internal), 15),
+            ("li".into(), Category::Contract, Some(Activity::Travel), 20),
+            ("wang".into(), Category::Paid, None, 60),
+        ]);
         assert_eq!(r.technicians.len(), 2);
-        assert_eq!(r.technicians[0].total, 45);
+        assert_eq!(r.technicians[0].total, 65);
+        assert_eq!(r.technicians[0].activities, ActivityMinutes { repair: 30, inspection: 0, travel: 20, internal: 15, other: 0 });
         assert_eq!(r.totals.get(Category::Paid), 90);
-        assert_eq!(r.total, 105);
-        assert!(r.to_text().contains("合计"));
+        assert_eq!(r.activity_totals.other, 60);
+        assert_eq!(r.total, 125);
+        let text = r.to_text();
+        assert!(text.contains("合计") && text.contains("travel"), "{text}");
     }
 }

@@ -66,7 +66,7 @@ pub const ENTITIES: &[EntitySpec] = &[
     },
     EntitySpec {
         name: "time_entries",
-        fields: &[("technician", Text), ("work_order_id", Text), ("repair_record_id", Text), ("work_date", Text), ("category", Text), ("minutes", Integer), ("note", Text), ("deleted", Bool)],
+        fields: &[("technician", Text), ("work_order_id", Text), ("repair_record_id", Text), ("work_date", Text), ("category", Text), ("minutes", Integer), ("note", Text), ("activity", Text), ("deleted", Bool)],
     },
     EntitySpec {
         name: "satisfaction_cards",
@@ -94,7 +94,8 @@ pub const ENTITIES: &[EntitySpec] = &[
             ("work_order_id", Text), ("repair_record_id", Text), ("escalate_to", Text), ("note", Text), ("raised_at", Text), ("raised_by", Text),
             ("status", Text), ("response", Text), ("answered_by", Text), ("answered_at", Text), ("deleted", Bool),
         ],
-    },    // Spare parts (#12): the stores (the main store, a van per technician), the stock of each part
+    },
+    // Spare parts (#12): the stores (the main store, a van per technician), the stock of each part
     // in each store, and a technician's requisitions. A van's store and stock reach its technician.
     EntitySpec { name: "stores", fields: &[("code", Text), ("name", Text), ("kind", Text), ("technician", Text), ("deleted", Bool)] },
     EntitySpec { name: "stock_levels", fields: &[("store_id", Text), ("part_id", Text), ("on_hand", Integer), ("minimum", Integer), ("deleted", Bool)] },
@@ -104,6 +105,10 @@ pub const ENTITIES: &[EntitySpec] = &[
             ("technician", Text), ("requested_at", Text), ("lines", Json), ("note", Text), ("status", Text), ("decided_by", Text), ("decided_at", Text),
             ("decision_note", Text), ("shipment", Json), ("received_at", Text), ("received_correct", Bool), ("received_note", Text), ("deleted", Bool),
         ],
+    },
+    EntitySpec {
+        name: "day_reviews",
+        fields: &[("technician", Text), ("work_date", Text), ("status", Text), ("note", Text), ("reviewed_by", Text), ("reviewed_at", Text), ("minutes", Integer), ("deleted", Bool)],
     },
 ];
 
@@ -314,6 +319,8 @@ impl EntityPolicy {
 }
 
 const CATEGORIES: &[&str] = &["A", "B", "C", "D"];
+/// What a time entry was spent on (`crate::model::Activity`).
+const ACTIVITIES: &[&str] = &["repair", "inspection", "travel", "internal"];
 const SHORT: usize = 200;
 const LONG: usize = 4_000;
 const MINUTES_A_DAY: i64 = 24 * 60;
@@ -445,6 +452,7 @@ pub const POLICY: &[EntityPolicy] = {
             rule("category", Technician, OneOf(CATEGORIES)).required(),
             rule("minutes", Technician, Int(1, MINUTES_A_DAY)).required(),
             rule("note", Technician, Text(LONG)),
+            rule("activity", Technician, OneOf(ACTIVITIES)),
             rule("deleted", Technician, Any).not_null(),
         ],
     },
@@ -565,6 +573,17 @@ pub const POLICY: &[EntityPolicy] = {
             rule("received_correct", Technician, Any),
             rule("received_note", Technician, Text(LONG)),
             rule("deleted", TechnicianCreates, Any).not_null(),
+        ],
+    },
+    // The supervisor's sign-off (核阅) of a technician's day: the office's only, one per technician
+    // and day (id `day:{technician}:{work_date}`); it reaches that technician's laptop.
+    EntityPolicy {
+        entity: "day_reviews",
+        owner: Owner::Office,
+        id: IdRule::Chosen,
+        fields: &[
+            office("technician"), office("work_date"), office("status"), office("note"), office("reviewed_by"), office("reviewed_at"), office("minutes"),
+            office("deleted"),
         ],
     },
     EntityPolicy {

@@ -86,6 +86,62 @@ word_enum!(
 );
 
 word_enum!(
+    /// What a time entry was spent on (#12): the daily report shows minutes per activity beside
+    /// the service categories. Internal covers training, meetings, tools and workshop work (D).
+    Activity { Repair = "repair", Inspection = "inspection", Travel = "travel", Internal = "internal" }
+);
+
+impl Activity {
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Activity::Repair => "维修",
+            Activity::Inspection => "巡检",
+            Activity::Travel => "路途",
+            Activity::Internal => "内部工作",
+        }
+    }
+
+    /// The activity of time typed without one: internal for category D, inspection on a patrol
+    /// inspection's order, otherwise travel (time on an order outside its repair record).
+    pub fn default_for(category: Category, order_kind: Option<WorkOrderKind>) -> Activity {
+        match (category, order_kind) {
+            (Category::Internal, _) => Activity::Internal,
+            (_, Some(WorkOrderKind::PatrolInspection)) => Activity::Inspection,
+            _ => Activity::Travel,
+        }
+    }
+
+    /// The activity of an entry that has none recorded (written before #12): a repair's labour
+    /// is repair, category D internal; anything else is not known (the report's "other").
+    pub fn derived(repair_record_id: Option<&str>, category: Category) -> Option<Activity> {
+        match (repair_record_id, category) {
+            (Some(_), _) => Some(Activity::Repair),
+            (None, Category::Internal) => Some(Activity::Internal),
+            (None, _) => None,
+        }
+    }
+}
+
+word_enum!(
+    /// The supervisor's decision on a technician's day (核阅): signed off, or returned with a note.
+    DayReviewStatus { SignedOff = "signed_off", Returned = "returned" }
+);
+
+/// The office's review of one technician's day (entity `day_reviews`), as the laptop pulled it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DayReview {
+    pub id: String,
+    pub technician: String,
+    pub work_date: NaiveDate,
+    pub status: DayReviewStatus,
+    pub note: Option<String>,
+    pub reviewed_by: String,
+    pub reviewed_at: String,
+    /// Minutes of the day as the supervisor saw them when deciding.
+    pub minutes: Option<i64>,
+}
+
+word_enum!(
     Priority { Low = "low", Normal = "normal", High = "high", Urgent = "urgent" }
 );
 
@@ -347,6 +403,11 @@ pub struct TimeEntry {
     pub category: Category,
     pub minutes: u32,
     pub note: Option<String>,
+    /// What the time was spent on; `None` for entries recorded before activities existed (the
+    /// daily report derives one where it can: a repair's labour is `repair`, category D is
+    /// `internal`; others count as "other").
+    #[serde(default)]
+    pub activity: Option<Activity>,
 }
 
 /// The customer's opinion card, filled in after every call. Each criterion is rated 1 (poor) to

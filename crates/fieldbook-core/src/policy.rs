@@ -27,6 +27,9 @@ pub fn check_laptop_write<'a>(entity: &str, id: &str, fields: &'a Map<String, Va
     let Some(policy) = entity::policy(entity) else { return Err(format!("'{}' is not a kind of record Fieldbook syncs; a laptop and server of the same Fieldbook version agree on them", clip(entity))) };
     let spec = entity::spec(entity).expect("every policy has its entity");
     debug_assert_eq!(spec.fields.len(), policy.fields.len());
+    if entity == "day_reviews" {
+        return Err("day reviews are the supervisor's sign-off of a technician's day, given in the office console; a laptop cannot write one".into());
+    }
     if policy.owner == Owner::Office {
         return Err(format!("{entity} are reference data kept by the office; a laptop cannot change them (ask the office to correct the record)"));
     }
@@ -288,6 +291,7 @@ pub fn singular(entity: &str) -> &str {
         "amendments" => "amendment",
         "attachments" => "attachment",
         "requisitions" => "requisition",
+        "day_reviews" => "day review",
         other => other,
     }
 }
@@ -383,6 +387,8 @@ mod tests {
             ("work_orders", json!({"arrived_at": "2026-03-0中"})),
             ("time_entries", json!({"minutes": -5})),
             ("time_entries", json!({"work_date": "2026-02-30"})),
+            ("time_entries", json!({"activity": "sleeping"})),
+            ("time_entries", json!({"minutes": 1441})),
             ("satisfaction_cards", json!({"attitude": 99})),
             ("repair_records", json!({"category": "Z"})),
             ("repair_records", json!({"fault": "a\u{0}b"})),
@@ -391,6 +397,15 @@ mod tests {
         ] {
             assert!(check_laptop_write(entity, "r1", &map(fields.clone()), Some(&stored)).is_err(), "{entity} {fields} was allowed");
         }
+    }
+
+    #[test]
+    fn a_laptop_never_writes_a_day_review_and_gives_time_an_activity_of_the_list() {
+        let review = map(json!({"technician": "li.wei", "work_date": "2026-03-02", "status": "signed_off", "reviewed_by": "li.wei", "reviewed_at": "2026-03-02T18:00:00Z"}));
+        let why = check_laptop_write("day_reviews", "day:li.wei:2026-03-02", &review, None).unwrap_err();
+        assert!(why.contains("supervisor's sign-off"), "{why}");
+        let stored = map(json!({"technician": "li.wei"}));
+        check_laptop_write("time_entries", "t1", &map(json!({"activity": "internal", "minutes": 60})), Some(&stored)).unwrap();
     }
 
     #[test]

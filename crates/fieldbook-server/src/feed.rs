@@ -313,6 +313,7 @@ impl<'t> Writer<'t> {
                     crate::console::index::PROJECTED.contains(&entity.as_str())
                         || crate::console::desk_index::PROJECTED.contains(&entity.as_str())
                         || crate::console::parts::PROJECTED.contains(&entity.as_str())
+                        || crate::console::day_reviews::PROJECTED.contains(&entity.as_str())
                 })
                 .map(|&(entity, id, ref rec, _)| (entity.as_str(), id.as_str(), rec.clone()))
                 .collect();
@@ -460,6 +461,8 @@ impl<'t> Writer<'t> {
         Ok(match entity {
             "work_orders" => records::text_of(fields, "technician").map(str::to_owned),
             "attachments" => author.map(str::to_owned),
+            // The supervisor's review of a day reaches that technician's laptop.
+            "day_reviews" => records::text_of(fields, "technician").map(str::to_owned),
             "time_entries" => match self.order_technician(records::text_of(fields, "work_order_id"))? {
                 Some(t) => Some(t),
                 None => records::text_of(fields, "technician").map(str::to_owned),

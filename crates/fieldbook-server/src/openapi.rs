@@ -136,6 +136,9 @@ const CONSOLE_OPS: &[(&str, &str, &str, &str, bool, bool)] = &[
     ("/console/api/plans/orders", "get", "consolePlanOrders", "The orders a contract's plans generated (?contract_id=&from=&to=), by due date, with their technician", false, false),
     ("/console/api/plans/rebalance", "post", "consoleRebalancePlans", "Share these orders between these technicians, least loaded first; each move is a dispatch", false, false),
     ("/console/api/plans/{id}", "patch", "consoleChangePlan", "Change an inspection plan (active false: deactivate)", false, false),
+    ("/console/api/daily-reports", "get", "consoleDailyReports", "Every technician's day (?date=YYYY-MM-DD, default yesterday; ?technician=): minutes per category and the supervisor's review (核阅)", false, true),
+    ("/console/api/daily-reports/{technician}/{date}", "get", "consoleDailyReport", "One technician's day: entries by category and activity, the review, its audit trail", false, false),
+    ("/console/api/daily-reports/{technician}/{date}", "post", "consoleReviewDay", "Sign off a technician's day, or return it with a note; it syncs to the technician's laptop", false, false),
 ];
 
 fn console_paths() -> serde_json::Map<String, Value> {

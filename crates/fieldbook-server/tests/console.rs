@@ -546,8 +546,15 @@ async fn reports_count_a_known_fixture(b: Backend) {
     // The laptop records the work: a repair, time, the customer's rating.
     let today = chrono::Utc::now().date_naive();
     repair(&mut store, "WO-1002", Some(id("assets", "XH-PUMP-01")), 45, 12000);
-    store.add_time("li.wei", Some("WO-1002"), today, fieldbook_core::model::Category::Paid, 90, None).unwrap();
-    store.add_time("li.wei", None, today, fieldbook_core::model::Category::Internal, 30, Some("tools")).unwrap();
+    {
+        use fieldbook_core::model::{Activity, Category};
+        use fieldbook_core::store::time::TimeInput;
+        let t = |category, activity, minutes, order: Option<&str>, note: Option<&str>| TimeInput {
+            work_date: today, category, activity, minutes, note: note.map(Into::into), work_order: order.map(Into::into),
+        };
+        store.add_time("li.wei", &t(Category::Paid, Activity::Travel, 90, Some("WO-1002"), None)).unwrap();
+        store.add_time("li.wei", &t(Category::Internal, Activity::Internal, 30, None, Some("tools"))).unwrap();
+    }
     store.rate("WO-1002", &fieldbook_core::model::SatisfactionCard { attitude: 4, skill: 3, arrival: 4, promise: 2, comment: None }).unwrap();
     push_from(&s, &token, &mut store).await;
     // A: the repair's 45 minutes (recorded with it) and 90 more; D: 30.

@@ -55,6 +55,8 @@ fn target_ids() -> Vec<String> {
     ids.extend(["li-rr-1", "li-card-1", "h-1", "h-2", "h-3", ""].map(String::from));
     ids.push(sha256_hex(b"li.wei's photo"));
     ids.push("9".repeat(64));
+    // The supervisor's sign-off of a day (#12): the office's only, whoever's day it names.
+    ids.extend(["day:zhang.min:2026-03-02", "day:li.wei:2026-03-02"].map(String::from));
     ids
 }
 
@@ -344,17 +346,18 @@ impl World {
             let live = common::records_now(&self.s, &order).await;
             assert!(content.changes(&live).is_empty(), "{order} is shown as signed but changed: {:?}", content.changes(&live));
         }
-        // 6. The service desk's records hold no laptop's writing: every stamp is the server's.
+        // 6. The service desk's records, and the supervisor's day reviews, hold no laptop's
+        //    writing: every stamp is the server's.
         let hostile = self.hostile.device_id.clone();
         let stamped_by_laptop = self
             .s
             .run_db(move |db| {
                 db.transaction(Mode::Read, |tx| {
                     let mut found = Vec::new();
-                    for desk in DESK_ENTITIES {
-                        for r in tx.query("SELECT id, clocks FROM records WHERE entity = $1", fieldbook_server::params![desk.name])?.iter() {
+                    for name in DESK_ENTITIES.iter().map(|d| d.name).chain(["day_reviews"]) {
+                        for r in tx.query("SELECT id, clocks FROM records WHERE entity = $1", fieldbook_server::params![name])?.iter() {
                             if r.text(1)?.contains(&hostile) {
-                                found.push(format!("{} {}", desk.name, r.text(0)?));
+                                found.push(format!("{name} {}", r.text(0)?));
                             }
                         }
                     }
@@ -425,6 +428,8 @@ impl World {
         for entity in ["parts", "checklist_templates"] {
             scope.extend(self.records(entity).await.into_iter().map(|(rid, _)| (entity.to_owned(), rid)));
         }
+        // The reviews of the technician's own days.
+        scope.extend(self.records("day_reviews").await.into_iter().filter(|(_, f)| text(f, "technician") == tech).map(|(rid, _)| ("day_reviews".to_owned(), rid)));
         let mut photos = HashSet::new();
         for entity in ["inspection_answers", "repair_records", "time_entries", "satisfaction_cards", "signatures", "amendments"] {
             for (rid, f) in self.records(entity).await {

@@ -220,6 +220,8 @@ async fn values_no_laptop_can_store_are_refused(b: Backend) {
         li.entry("repair_records", "rr-asset", repair(json!({"asset_id": id("assets", "JQ-FACP-01")}))),
         li.entry("time_entries", "te-neg", time(json!({"minutes": -5}))),
         li.entry("time_entries", "te-date", time(json!({"work_date": "2026-02-30"}))),
+        li.entry("time_entries", "te-act", time(json!({"activity": "lunch"}))),
+        li.entry("time_entries", "te-day", time(json!({"minutes": 1441}))),
         li.entry("satisfaction_cards", "sc-99", card(json!({"attitude": 99}))),
         li.entry("satisfaction_cards", "sc-zh", card(json!({"rated_at": "2026-03-0中"}))),
         li.entry("repair_records", "rr-part", repair(json!({"recorded_at": null}))),
@@ -231,7 +233,7 @@ async fn values_no_laptop_can_store_are_refused(b: Backend) {
     assert_eq!((r.applied, r.rejected.len()), (0, n), "{:?}", rejected_reasons(&r));
     assert_eq!(s.count("SELECT count(*) FROM records WHERE entity IN ('repair_records', 'time_entries', 'satisfaction_cards')").await, 0);
     // The same records, valid, are accepted: the refusals were about the values.
-    let good = [li.entry("repair_records", "rr-ok", repair(json!({}))), li.entry("time_entries", "te-ok", time(json!({}))), li.entry("satisfaction_cards", "sc-ok", card(json!({})))];
+    let good = [li.entry("repair_records", "rr-ok", repair(json!({}))), li.entry("time_entries", "te-ok", time(json!({"activity": "travel"}))), li.entry("satisfaction_cards", "sc-ok", card(json!({})))];
     let r = li.push(&s, &good).await;
     assert_eq!((r.applied, r.rejected.len()), (3, 0), "{:?}", r.rejected);
 }

@@ -9,6 +9,13 @@ import { expect, test, type Page } from "@playwright/test";
 import { e2eEnv } from "./env";
 import { enrolmentCode, finishRepair, Laptop, login, makeConflict, open, registerAndDispatch, registerCall } from "./helpers";
 
+/** The day whose time the technician records for the Daily reports screens: yesterday. */
+const DAY = (() => {
+  const d = new Date();
+  d.setDate(d.getDate() - 1);
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, "0")}-${String(d.getDate()).padStart(2, "0")}`;
+})();
+
 const SHOTS: { name: string; route: string; ready: (p: Page) => Promise<void> }[] = [
   { name: "calls", route: "calls", ready: (p) => expect(p.getByTestId("call-row").first()).toBeVisible() },
   {
@@ -54,6 +61,8 @@ const SHOTS: { name: string; route: string; ready: (p: Page) => Promise<void> }[
       await expect(p.getByTestId("plan-order").first()).toBeVisible();
     },
   },
+  { name: "daily-reports", route: `daily-reports?date=${DAY}`, ready: (p) => expect(p.getByTestId("day-row").first()).toBeVisible() },
+  { name: "daily-report", route: `daily-reports/li.wei?date=${DAY}`, ready: (p) => expect(p.getByTestId("day-entries")).toBeVisible() },
   {
     name: "people",
     route: "people",
@@ -108,6 +117,9 @@ test.beforeAll(async ({ browser }) => {
   const shown = laptop.json<{ repairs: { id: string }[] }>(["show", review]);
   laptop.json(["escalate", review, "--repair", shown.repairs[0].id, "--to", "engineer", "--note", "止回阀更换后压力仍偏低，需工程师复核管网"]);
   laptop.json(["escalate", review, "--to", "supervisor", "--note", "客户要求主管到场说明费用"]);
+  // Yesterday's time outside repairs, for the Daily reports screens.
+  laptop.json(["time", "--minutes", "120", "--category", "D", "--activity", "internal", "--date", DAY, "--note", "消防规范培训 / fire code training"]);
+  laptop.json(["time", "--minutes", "45", "--category", "B", "--activity", "travel", "--date", DAY, "--note", "往返金桥 / to Jinqiao and back"]);
   laptop.json(["sync"]);
   await registerAndDispatch(page, "消防控制室报警主机报故障", /Zhang Min/);
   await registerCall(page, "3 号楼喷淋末端试水压力不足");

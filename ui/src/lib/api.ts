@@ -222,6 +222,51 @@ export interface TimeEntry {
   category: Category;
   minutes: number;
   note: string | null;
+  /** What the time was spent on; null for entries from before activities existed. */
+  activity?: Activity | null;
+}
+
+export const ACTIVITIES = ["repair", "inspection", "travel", "internal"] as const;
+export type Activity = (typeof ACTIVITIES)[number];
+
+/** A time entry as the technician types it (the core's `TimeInput`). */
+export interface TimeInput {
+  work_date: string;
+  category: Category;
+  activity: Activity;
+  minutes: number;
+  note: string | null;
+  work_order: string | null;
+}
+
+/** One entry of the technician's day. */
+export interface DayEntry extends TimeEntry {
+  /** The recorded activity, or the one derived for an old entry; null: other. */
+  activity_shown: Activity | null;
+  work_order_number: string | null;
+  /** A repair's labour: changed only through its repair record. */
+  from_repair: boolean;
+}
+
+export interface DayReview {
+  id: string;
+  technician: string;
+  work_date: string;
+  status: "signed_off" | "returned";
+  note: string | null;
+  reviewed_by: string;
+  reviewed_at: string;
+  minutes: number | null;
+}
+
+/** The technician's day: entries, total, and the supervisor's review as last pulled. */
+export interface DayTime {
+  technician: string;
+  work_date: string;
+  entries: DayEntry[];
+  total: number;
+  review: DayReview | null;
+  changed_since_sign_off: boolean;
 }
 
 export interface AssetHistoryEntry {
@@ -312,10 +357,19 @@ export interface Verification {
 
 export type CategoryMinutes = Record<Category, number>;
 
+export interface ActivityMinutes {
+  repair: number;
+  inspection: number;
+  travel: number;
+  internal: number;
+  other: number;
+}
+
 export interface DailyReport {
   day: string;
-  technicians: { technician: string; minutes: CategoryMinutes; total: number }[];
+  technicians: { technician: string; minutes: CategoryMinutes; activities: ActivityMinutes; total: number }[];
   totals: CategoryMinutes;
+  activity_totals: ActivityMinutes;
   total: number;
 }
 
@@ -517,6 +571,22 @@ export function openReport(order: string): Promise<string> {
 
 export function dailyReport(day?: string): Promise<DailyReport> {
   return invoke<DailyReport>("daily_report", { date: day ?? null });
+}
+
+export function dayTime(day?: string): Promise<DayTime> {
+  return invoke<DayTime>("day_time", { date: day ?? null });
+}
+
+export function addTimeEntry(entry: TimeInput): Promise<TimeEntry> {
+  return invoke<TimeEntry>("add_time_entry", { entry });
+}
+
+export function editTimeEntry(id: string, entry: TimeInput): Promise<TimeEntry> {
+  return invoke<TimeEntry>("edit_time_entry", { id, entry });
+}
+
+export function deleteTimeEntry(id: string): Promise<void> {
+  return invoke<void>("delete_time_entry", { id });
 }
 
 export function appInfo(): Promise<AppInfo> {

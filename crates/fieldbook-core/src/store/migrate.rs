@@ -21,6 +21,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../../../../migrations/client/0010_desk.sql")),
     (13, include_str!("../../../../migrations/client/0013_planned_inspections.sql")),
     (14, include_str!("../../../../migrations/client/0014_parts.sql")),
+    (16, include_str!("../../../../migrations/client/0016_time.sql")),
 ];
 
 pub fn latest() -> i64 {

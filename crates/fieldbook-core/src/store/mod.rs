@@ -12,6 +12,7 @@ mod orders;
 mod parts;
 mod service_calendar;
 mod signing;
+pub mod time;
 mod import;
 pub mod offline_lock;
 pub mod restored_server;

@@ -277,7 +277,7 @@ impl Store {
         let signatures = self.signatures_of(&order.id)?;
         let time_entries = {
             let mut stmt = self.conn.prepare_cached(
-                "SELECT id, technician, work_order_id, repair_record_id, work_date, category, minutes, note FROM time_entries WHERE work_order_id = ?1 AND deleted = 0 ORDER BY work_date, id",
+                "SELECT id, technician, work_order_id, repair_record_id, work_date, category, minutes, note, activity FROM time_entries WHERE work_order_id = ?1 AND deleted = 0 ORDER BY work_date, id",
             )?;
             let rows = stmt.query_map([&order.id], time_row)?;
             rows.collect::<rusqlite::Result<Vec<_>>>()?
@@ -572,7 +572,13 @@ impl Store {
                 Completed => fields.push(("completed_at", now)),
                 _ => {}
             }
-            tx.put("work_orders", &id, &fields)
+            tx.put("work_orders", &id, &fields)?;
+            if to == Completed {
+                // An inspection's time runs from arrival on site to completion (#12).
+                let completed = tx.now();
+                super::time::record_inspection_time(tx, &order, completed)?;
+            }
+            Ok(())
         })?;
         self.find_order(&id)
     }
@@ -668,16 +674,6 @@ impl Store {
         Ok(self.conn.query_row(&sql, [&id], repair_row)?)
     }
 
-    /// Time spent outside a repair record (travel, inspection, internal work).
-    pub fn add_time(&mut self, technician: &str, order_key: Option<&str>, day: NaiveDate, category: Category, minutes: u32, note: Option<&str>) -> Result<TimeEntry> {
-        if minutes == 0 || minutes > 24 * 60 {
-            return Err(Error::invalid("time entry", "minutes", format!("{minutes} is not between 1 and 1440")));
-        }
-        let order_id = order_key.map(|k| self.find_order(k)).transpose()?.map(|o| o.id);
-        let id = self.write(|tx| put_time_entry(tx, technician, order_id.as_deref(), None, day, category, minutes, note))?;
-        Ok(TimeEntry { id, technician: technician.into(), work_order_id: order_id, repair_record_id: None, work_date: day, category, minutes, note: note.map(Into::into) })
-    }
-
     /// The customer's satisfaction card; giving it again replaces the earlier one.
     pub fn rate(&mut self, key: &str, card: &SatisfactionCard) -> Result<()> {
         let order = self.find_order(key)?;
@@ -739,13 +735,17 @@ impl Store {
         self.find_order(&id)
     }
 
-    /// Minutes per service category for one day (optionally one technician).
+    /// Minutes per service category and activity for one day (optionally one technician).
     pub fn daily_report(&self, day: NaiveDate, technician: Option<&str>) -> Result<crate::daily_report::DailyReport> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT technician, category, sum(minutes) FROM time_entries WHERE work_date = ?1 AND deleted = 0 AND (?2 IS NULL OR technician = ?2)
-             GROUP BY technician, category ORDER BY technician, category",
+            "SELECT technician, category,
+                    COALESCE(activity, CASE WHEN repair_record_id IS NOT NULL THEN 'repair' WHEN category = 'D' THEN 'internal' END) AS act, sum(minutes)
+             FROM time_entries WHERE work_date = ?1 AND deleted = 0 AND (?2 IS NULL OR technician = ?2)
+             GROUP BY technician, category, act ORDER BY technician, category, act",
         )?;
-        let rows = stmt.query_map(params![day, technician], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Category>(1)?, r.get::<_, i64>(2)?)))?;
+        let rows = stmt.query_map(params![day, technician], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Category>(1)?, r.get::<_, Option<Activity>>(2)?, r.get::<_, i64>(3)?))
+        })?;
         let rows: Vec<_> = rows.collect::<rusqlite::Result<_>>()?;
         Ok(crate::daily_report::DailyReport::from_rows(day, rows))
     }
@@ -761,6 +761,7 @@ fn time_row(r: &Row<'_>) -> rusqlite::Result<TimeEntry> {
         category: r.get(5)?,
         minutes: r.get(6)?,
         note: r.get(7)?,
+        activity: r.get(8)?,
     })
 }
 
@@ -791,7 +792,8 @@ fn put_time_entry(tx: &mut Tx<'_>, technician: &str, order_id: Option<&str>, rep
     let id = uuid::Uuid::now_v7().to_string();
     tx.put("time_entries", &id, &[
         ("technician", json!(technician)), ("work_order_id", json!(order_id)), ("repair_record_id", json!(repair_id)),
-        ("work_date", json!(day)), ("category", json!(category)), ("minutes", json!(minutes)), ("note", json!(note)), ("deleted", json!(false)),
+        ("work_date", json!(day)), ("category", json!(category)), ("minutes", json!(minutes)), ("note", json!(note)),
+        ("activity", json!(Activity::Repair)), ("deleted", json!(false)),
     ])?;
     Ok(id)
 }

@@ -466,7 +466,8 @@ fn repairs_record_labour_as_time_and_the_daily_report_sums_it() {
         labour_minutes: 95, category: Category::Paid, fee_cents: 36000 + 20000, fee_collected: true, taken_to_workshop: false, receipt_number: None,
     }).unwrap();
     assert_eq!(rec.parts[0].serials, ["MS45-8812"]);
-    f.store.add_time("li.wei", None, day(), Category::Internal, 30, Some("备件入库")).unwrap();
+    let internal = crate::store::time::TimeInput { work_date: day(), category: Category::Internal, activity: Activity::Internal, minutes: 30, note: Some("备件入库".into()), work_order: None };
+    f.store.add_time("li.wei", &internal).unwrap();
     let report = f.store.daily_report(day(), None).unwrap();
     assert_eq!(report.technicians[0].technician, "li.wei");
     assert_eq!(report.totals.get(Category::Paid), 95);
@@ -776,4 +777,105 @@ fn an_escalation_of_a_repair_goes_to_the_outbox_and_shows_as_open_until_the_offi
     assert_eq!(entry.fields["escalate_to"], json!("engineer"));
     assert!(!entry.fields.contains_key("status"), "the status is the office's to write");
     assert_eq!(f.store.order_detail(REPAIR).unwrap().escalations, vec![e]);
+}
+
+// ---- Time outside repairs and the day's review (#12) ----
+
+fn time(minutes: u32, category: Category, activity: Activity) -> crate::store::time::TimeInput {
+    crate::store::time::TimeInput { work_date: day(), category, activity, minutes, note: Some("培训 / training".into()), work_order: None }
+}
+
+#[test]
+fn a_days_time_is_added_edited_and_deleted_within_twenty_four_hours() {
+    let mut f = demo_store();
+    f.store.set_technician("li.wei").unwrap();
+    let training = f.store.add_time_entry(&time(120, Category::Internal, Activity::Internal)).unwrap();
+    let travel = f.store.add_time_entry(&crate::store::time::TimeInput { work_order: Some(REPAIR.into()), ..time(40, Category::Paid, Activity::Travel) }).unwrap();
+    let d = f.store.day_time(day(), None).unwrap();
+    assert_eq!((d.total, d.entries.len()), (160, 2));
+    assert_eq!(d.entries.iter().find(|e| e.entry.id == travel.id).unwrap().work_order_number.as_deref(), Some(REPAIR));
+
+    // Over 24 h in the day: refused naming what fits, nothing written.
+    let outbox = f.store.outbox().unwrap().len();
+    let err = f.store.add_time_entry(&time(1300, Category::Internal, Activity::Internal)).unwrap_err().to_string();
+    assert!(err.contains("more than 24 h") && err.contains("at most 1280 min"), "{err}");
+    // Editing an entry does not count its old minutes twice: 120 → 1400 fits beside the 40.
+    f.store.edit_time_entry(&training.id, &time(1400, Category::Internal, Activity::Internal)).unwrap();
+    let err = f.store.edit_time_entry(&training.id, &time(1401, Category::Internal, Activity::Internal)).unwrap_err().to_string();
+    assert!(err.contains("more than 24 h"), "{err}");
+    // Every problem at once: minutes out of range, internal work not in D, a note too long.
+    let bad = crate::store::time::TimeInput { note: Some("x".repeat(4001)), ..time(0, Category::Paid, Activity::Internal) };
+    let err = f.store.add_time_entry(&bad).unwrap_err();
+    let Error::Invalid(problems) = err else { panic!("{err}") };
+    assert_eq!(problems.iter().map(|p| p.field.as_str()).collect::<Vec<_>>(), ["minutes", "category", "note"]);
+    assert_eq!(f.store.outbox().unwrap().len(), outbox + 1, "only the successful edit was written");
+
+    f.store.delete_time_entry(&travel.id).unwrap();
+    let d = f.store.day_time(day(), None).unwrap();
+    assert_eq!((d.total, d.entries.len()), (1400, 1));
+    let report = f.store.daily_report(day(), Some("li.wei")).unwrap();
+    assert_eq!((report.totals.get(Category::Internal), report.activity_totals.internal, report.activity_totals.travel), (1400, 1400, 0));
+}
+
+#[test]
+fn a_repairs_labour_is_changed_only_through_its_repair_record() {
+    let mut f = demo_store();
+    f.store.set_technician("li.wei").unwrap();
+    f.store.add_repair(REPAIR, &NewRepairRecord {
+        asset_id: None, fault: "漏水".into(), cause: "密封".into(), action: "更换".into(), parts: vec![], labour_minutes: 50,
+        category: Category::Paid, fee_cents: 0, fee_collected: false, taken_to_workshop: false, receipt_number: None,
+    }).unwrap();
+    let d = f.store.day_time(day(), None).unwrap();
+    let labour = &d.entries[0];
+    assert!(labour.from_repair && labour.activity_shown == Some(Activity::Repair));
+    let err = f.store.delete_time_entry(&labour.entry.id).unwrap_err().to_string();
+    assert!(err.contains("repair record"), "{err}");
+    assert_eq!(f.store.daily_report(day(), None).unwrap().activity_totals.repair, 50);
+}
+
+fn at_nine() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, 1, 0, 0).unwrap()
+}
+
+#[test]
+fn an_inspections_time_runs_from_arrival_to_completion_and_is_recorded_once() {
+    let mut f = demo_store();
+    f.store.set_clock(at_nine);
+    f.store.set_status(INSPECTION, Status::OnSite).unwrap();
+    f.store.record_answers(INSPECTION, &full_inspection()).unwrap();
+    f.store.set_clock(fixed_now); // two hours later
+    f.store.complete(INSPECTION).unwrap();
+    let order = f.store.find_order(INSPECTION).unwrap();
+    let tech = order.technician.clone().unwrap();
+    let d = f.store.day_time(day(), Some(&tech)).unwrap();
+    let auto: Vec<_> = d.entries.iter().filter(|e| e.entry.activity == Some(Activity::Inspection)).collect();
+    assert_eq!(auto.len(), 1, "{:?}", d.entries);
+    assert_eq!((auto[0].entry.minutes, auto[0].entry.category, auto[0].entry.id.clone()), (120, order.category, crate::store::time::inspection_time_id(&order.id)));
+
+    // The technician corrects it; reopening and completing again keeps the correction.
+    f.store.set_technician(&tech).unwrap();
+    let id = auto[0].entry.id.clone();
+    f.store.edit_time_entry(&id, &crate::store::time::TimeInput { note: None, ..time(90, order.category, Activity::Inspection) }).unwrap();
+    f.store.set_status(INSPECTION, Status::OnSite).unwrap();
+    f.store.complete(INSPECTION).unwrap();
+    let d = f.store.day_time(day(), None).unwrap();
+    let inspection: Vec<u32> = d.entries.iter().filter(|e| e.entry.activity == Some(Activity::Inspection)).map(|e| e.entry.minutes).collect();
+    assert_eq!(inspection, [90]);
+    assert_eq!(f.store.daily_report(day(), None).unwrap().activity_totals.inspection, 90);
+}
+
+#[test]
+fn the_laptop_cannot_write_a_day_review() {
+    let mut f = demo_store();
+    let err = f
+        .store
+        .write(|tx| {
+            tx.put("day_reviews", "day:li.wei:2026-03-02", &[
+                ("technician", json!("li.wei")), ("work_date", json!("2026-03-02")), ("status", json!("signed_off")),
+                ("reviewed_by", json!("li.wei")), ("reviewed_at", json!("2026-03-02T10:00:00.000Z")), ("deleted", json!(false)),
+            ])
+        })
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("the server would refuse"), "{err}");
 }

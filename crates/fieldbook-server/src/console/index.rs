@@ -253,7 +253,10 @@ pub fn project(tx: &mut dyn Tx, written: &[(&str, &str, &Stored)]) -> Result<()>
     for c in &changes {
         c.before(tx)?;
     }
+    // A signed-off day an entry leaves or joins is flagged as changed after sign-off.
+    super::day_reviews::flag_changed(tx, &times)?;
     upsert(tx, WORK_ITEM_HEAD, WORK_ITEM_TAIL, 17, items)?;
+    super::day_reviews::flag_changed(tx, &times)?;
     // Answers that are not findings (or no longer are, once corrected) have no row: removed
     // many per statement, since a push may carry a thousand answers.
     let max = *db::LIST_SIZES.last().expect("sizes");
@@ -271,7 +274,8 @@ pub fn project(tx: &mut dyn Tx, written: &[(&str, &str, &Stored)]) -> Result<()>
     let affected: Vec<&str> = affected.iter().map(String::as_str).collect();
     rollup::refresh_not_fixed(tx, &affected)?;
     super::desk_index::project(tx, written)?;
-    super::parts::project(tx, written)
+    super::parts::project(tx, written)?;
+    super::day_reviews::project(tx, written)
 }
 
 /// Checklist templates by work order, read once per batch.
@@ -306,7 +310,7 @@ impl Templates {
 
 /// Fills the projections from `records` (after the migration that adds them).
 pub fn rebuild(tx: &mut dyn Tx) -> Result<()> {
-    for entity in PROJECTED.iter().chain(super::desk_index::PROJECTED).chain(super::parts::PROJECTED) {
+    for entity in PROJECTED.iter().chain(super::desk_index::PROJECTED).chain(super::parts::PROJECTED).chain(super::day_reviews::PROJECTED) {
         let all = records::all(tx, entity)?;
         let stored: Vec<(String, Stored)> =
             all.into_iter().map(|(id, s)| (id, Stored::from_state(s))).collect();

@@ -21,6 +21,8 @@
 //!   expected completion.
 //! - [`parts`]: spare parts (备件管理): stores, stock, movements (use on a repair recorded from
 //!   the repair record), requisitions.
+//! - [`day_reviews`]: the supervisor's review (核阅) of each technician's day, the supervisor's
+//!   daily report.
 //! - [`index`]: the projections the feed writer keeps for all of the above.
 //! - [`assets`]: the embedded UI; [`csv`]: CSV answers; this module: routes and shared helpers
 //!   (keyset pagination, the `X-Fieldbook-Console` check).
@@ -38,6 +40,7 @@ pub mod closing;
 pub mod complaints;
 pub mod conflicts;
 pub mod csv;
+pub mod day_reviews;
 pub mod desk_index;
 pub mod escalations;
 pub mod index;
@@ -131,6 +134,8 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/console/api/parts/movements", &["GET", "POST"]),
     ("/console/api/parts/requisitions", &["GET"]),
     ("/console/api/parts/requisitions/{id}/decide", &["POST"]),
+    ("/console/api/daily-reports", &["GET"]),
+    ("/console/api/daily-reports/{technician}/{date}", &["GET", "POST"]),
 ];
 
 /// The report names under `/console/api/reports/{name}`.
@@ -151,6 +156,7 @@ pub const REPORTS: &[&str] = &[
     "movements",
     "parts-quality",
     "correct-shipments",
+    "supervisor-daily",
 ];
 
 fn handlers(path: &str) -> MethodRouter<AppState> {
@@ -214,6 +220,8 @@ fn handlers(path: &str) -> MethodRouter<AppState> {
         "/console/api/parts/movements" => get(parts::movements).post(parts::move_route),
         "/console/api/parts/requisitions" => get(parts::requisitions),
         "/console/api/parts/requisitions/{id}/decide" => post(parts::decide_route),
+        "/console/api/daily-reports" => get(day_reviews::list),
+        "/console/api/daily-reports/{technician}/{date}" => get(day_reviews::detail).post(day_reviews::decide_route),
         other => unreachable!("no console handlers for route {other}"),
     }
 }

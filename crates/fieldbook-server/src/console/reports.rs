@@ -976,6 +976,10 @@ pub fn run_from(tx: &mut dyn Tx, name: &str, q: &ReportQuery, src: Source) -> Re
         "movements" => super::parts::movements_report(tx, &f),
         "parts-quality" => super::parts::quality_report(tx, &f),
         "correct-shipments" => super::parts::correct_shipments_report(tx, &f),
+        "supervisor-daily" => {
+            let (rows, total_rows) = super::day_reviews::supervisor_report(tx, f.from, f.to, f.technician.as_deref(), f.rows)?;
+            Ok(Report { columns: super::day_reviews::COLUMNS.to_vec(), rows, total_rows })
+        }
         other => Err(Error::NotFound(format!("no report '{other}'; the reports are: {}", super::REPORTS.join(", ")))),
     }
 }

@@ -379,6 +379,7 @@ export type ReportName =
   | "movements"
   | "parts-quality"
   | "correct-shipments";
+  | "supervisor-daily";
 
 export interface TemplateInfo {
   code: string;
@@ -542,6 +543,58 @@ export function csvUrl(path: string, params: Query = {}, locale: string = "en"):
 let onUnauthorized: (() => void) | null = null;
 export function whenUnauthorized(handler: (() => void) | null): void {
   onUnauthorized = handler;
+}
+
+/** The supervisor's review (核阅) of a technician's day. */
+export interface DayReview {
+  id: string;
+  status: "signed_off" | "returned";
+  note: string | null;
+  reviewed_by: string | null;
+  reviewed_at: string | null;
+  /** The day's minutes when it was decided. */
+  minutes: number | null;
+  /** When an entry of the signed-off day was written after the sign-off. */
+  changed_at: string | null;
+}
+
+/** One technician's day in the list (`/console/api/daily-reports`). */
+export interface DayRow {
+  technician: string;
+  technician_name: string | null;
+  work_date: string;
+  entries: number;
+  A: number;
+  B: number;
+  C: number;
+  D: number;
+  total: number;
+  review: DayReview | null;
+}
+
+export interface DayEntryItem {
+  id: string;
+  category: string | null;
+  /** repair, inspection, travel, internal; null: other (recorded before activities). */
+  activity: string | null;
+  minutes: number;
+  note: string | null;
+  work_order_id: string | null;
+  work_order_number: string | null;
+  repair_record_id: string | null;
+}
+
+/** A technician's day with its entries, minutes by category and activity, review and trail. */
+export interface TechnicianDay {
+  technician: string;
+  technician_name: string | null;
+  work_date: string;
+  entries: DayEntryItem[];
+  categories: Record<string, number>;
+  activities: Record<string, number>;
+  total: number;
+  review: DayReview | null;
+  trail: { at: string; actor: string; action: string; detail: Record<string, unknown> | null }[];
 }
 
 /** A technician's escalation of a repair, with the office's answer (`/console/api/escalations`). */
@@ -943,6 +996,10 @@ export const api = {
   publishCalendar: (effective_from: string, body: CalendarBody) => post<CalendarVersion>("/calendar", { effective_from, body }),
   deadline: (q: { reported_at: string; site_id?: string; zone?: string; customer_id?: string; asset_ids?: string[] }) =>
     get<CallPromise>(`/calendar/deadline${query({ ...q, asset_ids: (q.asset_ids ?? []).join(",") })}`),
+  dailyReports: (filters: Query = {}) => get<{ date: string; items: DayRow[] }>(`/daily-reports${query(filters)}`),
+  technicianDay: (technician: string, date: string) => get<TechnicianDay>(`/daily-reports/${enc(technician)}/${enc(date)}`),
+  reviewDay: (technician: string, date: string, status: "signed_off" | "returned", note: string) =>
+    post<TechnicianDay>(`/daily-reports/${enc(technician)}/${enc(date)}`, { status, note: note.trim() || null }),
   escalations: (filters: Query = {}) => get<EscalationPage>(`/escalations${query(filters)}`),
   answerEscalation: (id: string, status: "acknowledged" | "resolved", response: string) =>
     post<EscalationItem>(`/escalations/${enc(id)}/answer`, { status, response: response.trim() || null }),
