@@ -129,6 +129,11 @@ const CONSOLE_OPS: &[(&str, &str, &str, &str, bool, bool)] = &[
     ("/console/api/repairs-overdue", "get", "consoleRepairsOverdue", "Repair calls on site longer than the expected hours without being completed, longest first", false, true),
     ("/console/api/settings/repair-expected-hours", "get", "consoleRepairExpectedHours", "How many hours on site a repair is expected to take (default 4)", false, false),
     ("/console/api/settings/repair-expected-hours", "patch", "consoleChangeRepairExpectedHours", "Set how many hours on site a repair is expected to take (1 to 168)", true, false),
+    ("/console/api/renewals", "get", "consoleRenewals", "Contracts ending within 30 days (and ended ones still undecided), each with its renewal's state", false, false),
+    ("/console/api/renewals/{id}", "get", "consoleRenewal", "One contract's renewal: tracking, covered assets, audit trail", false, false),
+    ("/console/api/renewals/{id}/steps", "post", "consoleRenewalStep", "Record a renewal step: notice_made, sent, visit_planned, renewed (a new or linked contract) or lost", false, false),
+    ("/console/api/renewals/{id}/notice.pdf", "get", "consoleExpiryNotice", "The expiry notice 保养到期通知书 (bilingual PDF)", false, false),
+    ("/console/api/contracts/{id}/service-level", "patch", "consoleContractServiceLevel", "Set a contract's service level (basic, standard, full)", false, false),
 ];
 
 fn console_paths() -> serde_json::Map<String, Value> {

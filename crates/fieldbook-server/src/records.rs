@@ -225,6 +225,7 @@ pub fn owner_of(entity: &str, fields: &Map<String, Value>) -> Option<String> {
         // The desk's records hang off the order they are about, or their complaint.
         "return_visits" | "close_exceptions" => "work_order_id",
         "complaint_steps" => "complaint_id",
+        "contract_renewals" => "contract_id",
         _ => return None,
     };
     text_of(fields, field).filter(|s| !s.is_empty()).map(str::to_owned)

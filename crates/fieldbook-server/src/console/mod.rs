@@ -16,6 +16,8 @@
 //! - [`settings`]: the company's settings, the offline lock (changes are admin-only).
 //! - [`complaints`]: complaints (客户投诉): numbering, deadlines, the tracking log, reminders,
 //!   closing with the result notice PDF, monthly statistics; the complaint policy (admin-only).
+//! - [`renewals`]: contracts ending within a month, the expiry notice PDF, the renewal's
+//!   tracking (sent, visit, renewed or lost); service level; repairs' default categories.
 //! - [`audit`]: the audit trail.
 //! - [`escalations`]: technicians' escalations and the office's answers; repairs past their
 //!   expected completion.
@@ -40,6 +42,7 @@ pub mod desk_index;
 pub mod escalations;
 pub mod index;
 pub mod people;
+pub mod renewals;
 pub mod return_visits;
 pub mod settings;
 pub mod reports;
@@ -114,6 +117,11 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/console/api/escalations/{id}/answer", &["POST"]),
     ("/console/api/repairs-overdue", &["GET"]),
     ("/console/api/settings/repair-expected-hours", &["GET", "PATCH"]),
+    ("/console/api/renewals", &["GET"]),
+    ("/console/api/renewals/{id}", &["GET"]),
+    ("/console/api/renewals/{id}/steps", &["POST"]),
+    ("/console/api/renewals/{id}/notice.pdf", &["GET"]),
+    ("/console/api/contracts/{id}/service-level", &["PATCH"]),
 ];
 
 /// The report names under `/console/api/reports/{name}`.
@@ -180,6 +188,11 @@ fn handlers(path: &str) -> MethodRouter<AppState> {
         "/console/api/escalations/{id}/answer" => post(escalations::answer_route),
         "/console/api/repairs-overdue" => get(escalations::overdue),
         "/console/api/settings/repair-expected-hours" => get(escalations::get_setting).patch(escalations::change_setting),
+        "/console/api/renewals" => get(renewals::list),
+        "/console/api/renewals/{id}" => get(renewals::detail),
+        "/console/api/renewals/{id}/steps" => post(renewals::step),
+        "/console/api/renewals/{id}/notice.pdf" => get(renewals::notice),
+        "/console/api/contracts/{id}/service-level" => patch(renewals::change_level),
         other => unreachable!("no console handlers for route {other}"),
     }
 }
