@@ -71,15 +71,25 @@ fn state_of(r: Option<&Map<String, Value>>) -> &'static str {
     }
 }
 
-/// One line of the list (and the head of a renewal's page).
-fn row(tx: &mut dyn Tx, id: &str, contract: &Map<String, Value>, renewal: Option<&Map<String, Value>>, today: NaiveDate) -> Result<Value> {
-    let t = |k: &str| records::text_of(contract, k).map(str::to_owned);
-    let customer_id = t("customer_id").unwrap_or_default();
-    let customer = tx.query_opt("SELECT name, code FROM reference_index WHERE entity = 'customers' AND id = $1", params![customer_id.as_str()])?;
-    let (customer_name, customer_code) = match customer {
+/// A customer's name and code.
+fn customer_of(tx: &mut dyn Tx, customer_id: &str) -> Result<(Option<String>, Option<String>)> {
+    Ok(match tx.query_opt("SELECT name, code FROM reference_index WHERE entity = 'customers' AND id = $1", params![customer_id])? {
         Some(r) => (r.opt_text(0)?, r.opt_text(1)?),
         None => (None, None),
-    };
+    })
+}
+
+fn parse_fields(what: &str, text: &str) -> Result<Map<String, Value>> {
+    serde_json::from_str(text).map_err(|e| Error::Internal(format!("stored fields of {what}: {e}")))
+}
+
+/// One line of the list (and the head of a renewal's page).
+fn row(
+    tx: &mut dyn Tx, id: &str, contract: &Map<String, Value>, renewal: Option<&Map<String, Value>>, customer: (Option<String>, Option<String>), today: NaiveDate,
+) -> Result<Value> {
+    let t = |k: &str| records::text_of(contract, k).map(str::to_owned);
+    let customer_id = t("customer_id").unwrap_or_default();
+    let (customer_name, customer_code) = customer;
     let ends_on = t("ends_on");
     let days_left = ends_on.as_deref().and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()).map(|d| (d - today).num_days());
     let g = |k: &str| renewal.and_then(|r| r.get(k)).cloned().unwrap_or(Value::Null);
@@ -103,8 +113,12 @@ fn row(tx: &mut dyn Tx, id: &str, contract: &Map<String, Value>, renewal: Option
 /// undecided), soonest end first, each with its renewal's state.
 pub fn list_of(tx: &mut dyn Tx, today: NaiveDate) -> Result<Value> {
     let (from, to) = ((today - Duration::days(WINDOW_DAYS)).to_string(), (today + Duration::days(WINDOW_DAYS)).to_string());
+    // One query: the contracts by their end (reference_index_ends), their records, their
+    // customers' names and their renewals (records_owner).
     let found = tx.query(
-        "SELECT k.id, r.fields FROM reference_index k \
+        "SELECT k.id, kr.fields, r.fields, c.name, c.code FROM reference_index k \
+         JOIN records kr ON kr.entity = 'contracts' AND kr.id = k.id \
+         LEFT JOIN reference_index c ON c.entity = 'customers' AND c.id = k.parent_id \
          LEFT JOIN records r ON r.entity = 'contract_renewals' AND r.owner_id = k.id \
          WHERE k.entity = 'contracts' AND k.deleted = 0 AND k.ends_on >= $1 AND k.ends_on <= $2 ORDER BY k.ends_on, k.code",
         params![from.as_str(), to.as_str()],
@@ -112,12 +126,9 @@ pub fn list_of(tx: &mut dyn Tx, today: NaiveDate) -> Result<Value> {
     let mut rows = Vec::new();
     for r in found {
         let id = r.text(0)?;
-        let renewal: Option<Map<String, Value>> = match r.opt_text(1)? {
-            Some(f) => Some(serde_json::from_str(&f).map_err(|e| Error::Internal(format!("stored fields of the renewal of contract {id}: {e}")))?),
-            None => None,
-        };
-        let Some(contract) = records::load(tx, "contracts", &id)? else { continue };
-        let line = row(tx, &id, &contract.fields, renewal.as_ref(), today)?;
+        let contract = parse_fields(&format!("contract {id}"), &r.text(1)?)?;
+        let renewal = r.opt_text(2)?.map(|f| parse_fields(&format!("the renewal of contract {id}"), &f)).transpose()?;
+        let line = row(tx, &id, &contract, renewal.as_ref(), (r.opt_text(3)?, r.opt_text(4)?), today)?;
         // Ended and decided: off the list; ended and undecided: still to chase.
         if line["days_left"].as_i64().is_some_and(|d| d < 0) && matches!(line["state"].as_str(), Some("renewed" | "lost")) {
             continue;
@@ -135,7 +146,8 @@ pub async fn list(State(s): State<AppState>, _u: ConsoleUser) -> Result<Json<Val
 pub fn detail_of(tx: &mut dyn Tx, contract_id: &str, today: NaiveDate) -> Result<Value> {
     let contract = load_contract(tx, contract_id)?;
     let renewal = records::load(tx, "contract_renewals", &renewal_id(contract_id))?.map(|s| s.fields);
-    let mut out = row(tx, contract_id, &contract, renewal.as_ref(), today)?;
+    let customer = customer_of(tx, records::text_of(&contract, "customer_id").unwrap_or_default())?;
+    let mut out = row(tx, contract_id, &contract, renewal.as_ref(), customer, today)?;
     out["covered_assets"] = json!(covered_assets(tx, &contract)?
         .into_iter()
         .map(|a| json!({"code": a.code, "name": a.name, "site": a.site}))
