@@ -47,7 +47,7 @@ test("an expiry notice is made as a PDF, sent, and the contract marked renewed",
   // Renewed: a new contract, a year from the day after the old one ends.
   await page.getByLabel("Renewed", { exact: true }).check();
   await page.getByLabel("New contract number").fill("HT-2026-017");
-  await page.getByLabel("Service level").selectOption("full");
+  await page.getByLabel("New contract's service level").selectOption("full");
   await page.getByRole("button", { name: "Mark renewed with the new contract" }).click();
   await expect(page.getByTestId("renewal-state")).toHaveText("Renewed");
   await expect(page.getByRole("status")).toHaveText("Contract HT-2025-017 marked renewed.");
