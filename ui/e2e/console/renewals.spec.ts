@@ -56,5 +56,5 @@ test("an expiry notice is made as a PDF, sent, and the contract marked renewed",
 
   // On the list: renewed, pointing to the new contract.
   await page.getByRole("link", { name: /All contracts ending within a month/ }).click();
-  await expect(page.getByTestId("renewal-row").filter({ hasText: "HT-2025-017" })).toContainText("Renewed → HT-2026-017");
+  await expect(page.getByTestId("renewal-row").filter({ hasText: "HT-2025-017" })).toContainText(/Renewed\s*→\s*HT-2026-017/);
 });
