@@ -232,6 +232,17 @@ pub fn confirm_shipment(state: State<'_, AppState>, id: String, correct: bool, n
     Ok(state.data_store()?.lock().confirm_shipment(&id, correct, note.as_deref())?)
 }
 
+/// The service category a repair of `asset` done today defaults to, and why (contract B,
+/// warranty C, else A: `fieldbook_core::service_category`); the repair form preselects it.
+#[tauri::command(async)]
+pub fn default_category(state: State<'_, AppState>, asset: String) -> Result<Value> {
+    let d = state.data_store()?.lock().default_category(&asset, chrono::Local::now().date_naive())?;
+    let explain = d.explain();
+    let mut v = serde_json::to_value(&d).map_err(|e| Error::invalid(format!("asset {asset}"), "category", e.to_string()))?;
+    v["explain"] = Value::from(explain);
+    Ok(v)
+}
+
 /// Asks the supervisor or an engineer (`to`) for help with a repair of an order, with a note.
 #[tauri::command(async)]
 pub fn escalate(state: State<'_, AppState>, order: String, repair: Option<String>, to: String, note: String) -> Result<Escalation> {

@@ -236,6 +236,7 @@ pub fn app_builder<R: tauri::Runtime>(
             commands::request_parts,
             commands::requisitions,
             commands::confirm_shipment,
+            commands::default_category,
             commands::rate,
             commands::sign,
             commands::amend,

@@ -520,3 +520,17 @@ fn escalate_a_repair_to_an_engineer_and_see_it_on_the_order() {
     let detail = app.ok("order_detail", json!({ "order": "WO-1002" }));
     assert_eq!(detail["escalations"][0]["repair_record_id"], repair_id.as_str(), "{detail}");
 }
+
+#[test]
+fn the_repair_forms_default_category_follows_the_contract_then_the_warranty() {
+    let app = App::demo();
+    let id = |code: &str| fieldbook_core::import::stable_id("assets", code);
+    // The demo's HT-2025-017 covers the Jinqiao panel until 29 days from today: B.
+    let panel = app.ok("default_category", json!({ "asset": id("JQ-FACP-01") }));
+    assert_eq!((panel["category"].as_str(), panel["reason"].as_str(), panel["contract"].as_str()), (Some("B"), Some("under_contract"), Some("HT-2025-017")));
+    assert!(panel["explain"].as_str().unwrap().contains("HT-2025-017"), "{panel}");
+    // Xinghua's panel has no contract but is in its warranty: C.
+    let xinghua = app.ok("default_category", json!({ "asset": id("XH-FACP-01") }));
+    assert_eq!((xinghua["category"].as_str(), xinghua["reason"].as_str()), (Some("C"), Some("in_warranty")));
+    assert!(app.call("default_category", json!({ "asset": "no-such-asset" })).is_err());
+}

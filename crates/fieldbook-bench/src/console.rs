@@ -479,6 +479,7 @@ pub fn main(argv: Vec<String>) -> Result<()> {
     let db = Db::open(&url).context("opening the database")?;
     load(&db, &a)?;
     load_complaints(&db, &a)?;
+    load_renewals(&db)?;
     load_closing(&db)?;
     load_plans(&db, &a)?;
     load_parts(&db, &a)?;
@@ -525,7 +526,7 @@ async fn measure(base: &str, a: &ConsoleArgs) -> Result<Value> {
     let mut rows = Vec::new();
     let mut worst: f64 = 0.0;
     let complaint = get("/console/api/complaints?state=all&limit=1".into()).await?.1["items"][0]["id"].as_str().context("a complaint")?.to_owned();
-    for (page, path) in pages(&ids).into_iter().chain(complaint_pages(&complaint)).chain(time_pages()) {
+    for (page, path) in pages(&ids).into_iter().chain(complaint_pages(&complaint)).chain(time_pages()).chain(renewal_pages()) {
         get(path.clone()).await?; // warm-up
         let mut times = Vec::new();
         for _ in 0..a.runs {
@@ -688,6 +689,49 @@ fn load_complaints(db: &Db, a: &ConsoleArgs) -> Result<()> {
     db.transaction(Mode::Write, |tx| tx.execute_batch(&sql)).context("loading complaints")?;
     eprintln!("loaded {n} complaints in {:.1} s", t0.elapsed().as_secs_f64());
     Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Renewals (#12)
+
+/// Contracts and renewals over the bench's contracts (a quarter of the customers, ending from 20
+/// days ago to 380 days ahead, so about one in seven within the Renewals list's two months):
+/// every contract gets a service level; of those ending within 30 days either side, a third has
+/// its notice sent, a third its notice made, a third nothing yet. Written directly like the orders.
+fn load_renewals(db: &Db) -> Result<()> {
+    let now_text = fieldbook_server::now_text();
+    let steps: Vec<(&str, String)> = vec![
+        ("contract service levels", "UPDATE records SET fields = (fields::jsonb || jsonb_build_object('service_level', \
+              (ARRAY['basic','standard','full'])[abs(hashtext(id)::bigint) % 3 + 1], 'renewal_of', NULL))::text \
+           WHERE entity = 'contracts'".to_owned()),
+        ("contract renewal records", format!(
+            "INSERT INTO records (entity, id, fields, clocks, owner_id, scope, updated_seq, updated_at)
+             SELECT 'contract_renewals', 'renewal-' || k.id,
+                    json_build_object('contract_id', k.id, 'notice_made_at', '{now_text}', 'notice_made_by', 'office',
+                      'sent_how', CASE WHEN n % 3 = 0 THEN 'post' END, 'sent_at', CASE WHEN n % 3 = 0 THEN '{now_text}' END,
+                      'sent_by', CASE WHEN n % 3 = 0 THEN 'office' END, 'deleted', false)::text,
+                    '{{}}', k.id, NULL, 0, '{now_text}'
+               FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM reference_index
+                      WHERE entity = 'contracts' AND ends_on BETWEEN to_char(current_date - 30, 'YYYY-MM-DD') AND to_char(current_date + 30, 'YYYY-MM-DD')) k
+              WHERE k.n % 3 <> 2
+             ON CONFLICT (entity, id) DO NOTHING")),
+    ];
+    for (what, sql) in steps {
+        let t0 = Instant::now();
+        db.transaction(Mode::Write, |tx| tx.execute_batch(&sql)).with_context(|| format!("loading {what}"))?;
+        eprintln!("loaded {what} in {:.1} s", t0.elapsed().as_secs_f64());
+    }
+    Ok(())
+}
+
+/// The Renewals screen's calls: the list, one contract's page and its expiry notice PDF
+/// (contract-30 ends in ten days).
+fn renewal_pages() -> Vec<(&'static str, String)> {
+    vec![
+        ("renewals", "/console/api/renewals".into()),
+        ("renewal detail", "/console/api/renewals/contract-30".into()),
+        ("expiry notice PDF", "/console/api/renewals/contract-30/notice.pdf".into()),
+    ]
 }
 
 /// The Complaints page's calls, as the UI makes them.

@@ -39,7 +39,10 @@ pub const ENTITIES: &[EntitySpec] = &[
         name: "assets",
         fields: &[("code", Text), ("site_id", Text), ("asset_type", Text), ("name", Text), ("model", Text), ("serial", Text), ("location", Text), ("installed_on", Text), ("warranty_ends", Text), ("deleted", Bool)],
     },
-    EntitySpec { name: "contracts", fields: &[("number", Text), ("customer_id", Text), ("starts_on", Text), ("ends_on", Text), ("asset_ids", Json), ("deleted", Bool)] },
+    EntitySpec {
+        name: "contracts",
+        fields: &[("number", Text), ("customer_id", Text), ("starts_on", Text), ("ends_on", Text), ("asset_ids", Json), ("service_level", Text), ("renewal_of", Text), ("deleted", Bool)],
+    },
     EntitySpec { name: "parts", fields: &[("sku", Text), ("name_zh", Text), ("name_en", Text), ("unit", Text), ("price_cents", Integer), ("deleted", Bool)] },
     EntitySpec { name: "checklist_templates", fields: &[("code", Text), ("version", Integer), ("body", Json), ("published_at", Text), ("deleted", Bool)] },
     EntitySpec {
@@ -162,6 +165,16 @@ pub const DESK_ENTITIES: &[EntitySpec] = &[
         fields: &[
             ("contract_id", Text), ("name", Text), ("template_code", Text), ("interval", Text), ("site_ids", Json), ("asset_ids", Json), ("technician", Text),
             ("lead_days", Integer), ("active", Bool), ("updated_by", Text), ("deleted", Bool),
+        ],
+    },
+    // The renewal of one contract (#12, console/renewals.rs): the expiry notice made and sent,
+    // the renewal visit planned, the outcome. One per contract (its id: `renewal-<contract id>`).
+    EntitySpec {
+        name: "contract_renewals",
+        fields: &[
+            ("contract_id", Text), ("notice_made_at", Text), ("notice_made_by", Text), ("sent_how", Text), ("sent_at", Text), ("sent_by", Text),
+            ("visit_on", Text), ("visit_by", Text), ("visit_planned_by", Text), ("outcome", Text), ("new_contract_id", Text), ("lost_reason", Text),
+            ("decided_at", Text), ("decided_by", Text), ("deleted", Bool),
         ],
     },
 ];
@@ -357,7 +370,10 @@ pub const POLICY: &[EntityPolicy] = {
         entity: "contracts",
         owner: Owner::Office,
         id: IdRule::Chosen,
-        fields: &[office("number"), office("customer_id"), office("starts_on"), office("ends_on"), office("asset_ids"), office("deleted")],
+        fields: &[
+            office("number"), office("customer_id"), office("starts_on"), office("ends_on"), office("asset_ids"), office("service_level"), office("renewal_of"),
+            office("deleted"),
+        ],
     },
     EntityPolicy {
         entity: "parts",
@@ -645,6 +661,16 @@ pub const POLICY: &[EntityPolicy] = {
         fields: &[
             office("contract_id"), office("name"), office("template_code"), office("interval"), office("site_ids"), office("asset_ids"), office("technician"),
             office("lead_days"), office("active"), office("updated_by"), office("deleted"),
+        ],
+    },
+    EntityPolicy {
+        entity: "contract_renewals",
+        owner: Owner::Desk,
+        id: IdRule::Chosen,
+        fields: &[
+            office("contract_id"), office("notice_made_at"), office("notice_made_by"), office("sent_how"), office("sent_at"), office("sent_by"), office("visit_on"),
+            office("visit_by"), office("visit_planned_by"), office("outcome"), office("new_contract_id"), office("lost_reason"), office("decided_at"),
+            office("decided_by"), office("deleted"),
         ],
     },
     ]

@@ -10,6 +10,7 @@
 //! - [`import`]: the `fieldbook-import/1` file format.
 //! - [`report`]: the bilingual PDF service report.
 //! - [`service_calendar`]: working hours, holidays and response policies; THE deadline function.
+//! - [`service_category`]: the category a repair defaults to (contract B, warranty C, else A).
 //! - [`hlc`], [`entity`]: clocks and the field whitelist the outbox and sync are built on.
 //! - [`wipe`]: removing everything of Fieldbook's from a laptop.
 //!
@@ -28,6 +29,7 @@ pub mod policy;
 pub mod private_files;
 pub mod report;
 pub mod service_calendar;
+pub mod service_category;
 pub mod signature;
 pub mod signed_record;
 pub mod store;
@@ -36,6 +38,7 @@ pub mod wipe;
 
 pub use error::{Error, FieldProblem, Result};
 pub use report::complaint_notice;
+pub use report::expiry_notice;
 pub use store::{OutboxEntry, Store};
 
 /// Where the laptop keeps its store when no `--db` is given: the platform's data directory

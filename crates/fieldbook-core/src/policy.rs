@@ -433,6 +433,17 @@ mod tests {
         assert!(check_laptop_write("escalations", "e2", &bad_to, None).is_err());
     }
 
+    /// Contracts and renewals (#12): the office's alone.
+    #[test]
+    fn a_laptop_writes_no_contract_terms_and_no_renewal() {
+        for fields in [json!({"service_level": "full"}), json!({"renewal_of": "k0"})] {
+            let why = check_laptop_write("contracts", "k1", &map(fields.clone()), None).unwrap_err();
+            assert!(why.contains("reference data"), "{fields}: {why}");
+        }
+        let renewal = map(json!({"contract_id": "k1", "outcome": "renewed", "new_contract_id": "k2"}));
+        assert!(check_laptop_write("contract_renewals", "renewal-k1", &renewal, None).unwrap_err().contains("service desk"));
+    }
+
     /// docs/sync.md shows the policy as it is in the code.
     #[test]
     fn the_documented_policy_table_is_the_policy() {

@@ -40,6 +40,9 @@ use crate::checklist::{ItemKind, Slot};
 /// The complaint result notice: a child module so it lays out its page with this one's layout.
 #[path = "complaint_notice.rs"]
 pub mod complaint_notice;
+/// The expiry notice of a maintenance contract: laid out like the complaint notice.
+#[path = "expiry_notice.rs"]
+pub mod expiry_notice;
 use crate::error::{Error, Result};
 use crate::import::Company;
 use crate::model::{Category, Part, Priority, Signature, Status, Stroke, Zone};

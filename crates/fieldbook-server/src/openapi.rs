@@ -139,6 +139,11 @@ const CONSOLE_OPS: &[(&str, &str, &str, &str, bool, bool)] = &[
     ("/console/api/daily-reports", "get", "consoleDailyReports", "Every technician's day (?date=YYYY-MM-DD, default yesterday; ?technician=): minutes per category and the supervisor's review (核阅)", false, true),
     ("/console/api/daily-reports/{technician}/{date}", "get", "consoleDailyReport", "One technician's day: entries by category and activity, the review, its audit trail", false, false),
     ("/console/api/daily-reports/{technician}/{date}", "post", "consoleReviewDay", "Sign off a technician's day, or return it with a note; it syncs to the technician's laptop", false, false),
+    ("/console/api/renewals", "get", "consoleRenewals", "Contracts ending within 30 days (and ended ones still undecided), each with its renewal's state", false, false),
+    ("/console/api/renewals/{id}", "get", "consoleRenewal", "One contract's renewal: tracking, covered assets, audit trail", false, false),
+    ("/console/api/renewals/{id}/steps", "post", "consoleRenewalStep", "Record a renewal step: notice_made, sent, visit_planned, renewed (a new or linked contract) or lost", false, false),
+    ("/console/api/renewals/{id}/notice.pdf", "get", "consoleExpiryNotice", "The expiry notice 保养到期通知书 (bilingual PDF)", false, false),
+    ("/console/api/contracts/{id}/service-level", "patch", "consoleContractServiceLevel", "Set a contract's service level (basic, standard, full)", false, false),
 ];
 
 fn console_paths() -> serde_json::Map<String, Value> {

@@ -228,6 +228,7 @@ pub fn owner_of(entity: &str, fields: &Map<String, Value>) -> Option<String> {
         // A contract's inspection plans are listed by contract.
         "inspection_plans" => "contract_id",
         "stock_levels" => "store_id",
+        "contract_renewals" => "contract_id",
         _ => return None,
     };
     text_of(fields, field).filter(|s| !s.is_empty()).map(str::to_owned)

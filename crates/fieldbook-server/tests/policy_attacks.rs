@@ -26,6 +26,7 @@ both!(
     a_follow_up_cannot_take_a_number_or_a_site_it_has_no_right_to,
     one_concurrent_answer_is_one_conflict,
     a_second_satisfaction_card_for_an_order_is_refused,
+    contract_terms_and_renewals_cannot_be_written_from_a_laptop,
 );
 
 /// A complete answer as the laptop writes it.
@@ -314,3 +315,28 @@ async fn a_second_satisfaction_card_for_an_order_is_refused(b: Backend) {
     assert!(r.rejected[0].reason.contains("already has a satisfaction card"), "{:?}", r.rejected);
 }
 
+
+/// Contracts and renewals (#12): a laptop serving a customer receives its contracts, but can
+/// neither give one a service level or a renewal link (a cheaper default category B for its
+/// repairs) nor record a renewal's step; the contract stays as the office left it.
+async fn contract_terms_and_renewals_cannot_be_written_from_a_laptop(b: Backend) {
+    let s = TestServer::with_demo(b).await;
+    let mut li = Laptop::enroll(&s, "li.wei").await;
+    li.pull_all(&s).await;
+    let contract = id("contracts", "HT-2025-017");
+    let before = s.record("contracts", &contract).await.unwrap();
+    let writes = [
+        ("contracts", contract.clone(), json!({"service_level": "full"})),
+        ("contracts", contract.clone(), json!({"renewal_of": id("contracts", "HT-2025-031")})),
+        ("contracts", contract.clone(), json!({"ends_on": "2030-12-31"})),
+        ("contract_renewals", format!("renewal-{contract}"), json!({"contract_id": contract, "outcome": "renewed", "new_contract_id": contract})),
+    ];
+    let entries: Vec<_> = writes.iter().map(|(e, i, f)| li.entry(e, i, f.clone())).collect();
+    let r = li.push(&s, &entries).await;
+    assert_eq!((r.applied, r.rejected.len()), (0, writes.len()), "{:?}", rejected_reasons(&r));
+    let reasons = rejected_reasons(&r);
+    assert!(reasons[..3].iter().all(|m| m.contains("reference data")), "{reasons:?}");
+    assert!(reasons[3].contains("service desk"), "{reasons:?}");
+    assert_eq!(s.record("contracts", &contract).await.unwrap(), before, "the contract is as the office left it");
+    assert!(s.record("contract_renewals", &format!("renewal-{contract}")).await.is_none());
+}

@@ -5,7 +5,7 @@ import { login, open } from "./helpers";
 
 // Every screen, in both languages, against axe's WCAG 2.1 A/AA rules (labels, names, contrast…),
 // and the keyboard focus is visible.
-const SCREENS = ["calls", "register", "orders", "review", "return-visits", "complaints", "escalations", "conflicts", "reports", "templates", "people", "calendar", "plans", "parts", "daily-reports"];
+const SCREENS = ["calls", "register", "orders", "review", "return-visits", "complaints", "escalations", "conflicts", "reports", "templates", "people", "calendar", "plans", "parts", "daily-reports", "renewals"];
 
 for (const language of ["en", "zh-CN"] as const) {
   test(`every screen passes axe's WCAG A/AA checks (${language})`, async ({ page }) => {
@@ -37,6 +37,16 @@ test("the close-exception form and the return-visit form pass axe's checks", asy
   await open(page, "review");
   await page.getByTestId("review-item").filter({ hasText: "WO-1006" }).getByRole("button", { name: "Approve", exact: true }).click();
   await expect(page.getByTestId("close-exception")).toBeVisible();
+  expect((await checks()).map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)).toEqual([]);
+});
+
+test("a contract's renewal page and its step forms pass axe's checks", async ({ page }) => {
+  await login(page, "office");
+  await open(page, "renewals");
+  await page.getByTestId("renewal-row").first().getByRole("link").click();
+  await expect(page.getByTestId("renewal-state")).toBeVisible();
+  await page.waitForLoadState("networkidle");
+  const checks = async () => (await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze()).violations;
   expect((await checks()).map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)).toEqual([]);
 });
 

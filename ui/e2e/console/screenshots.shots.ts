@@ -72,6 +72,16 @@ const SHOTS: { name: string; route: string; ready: (p: Page) => Promise<void> }[
       await expect(p.getByTestId("device-row").first()).toBeVisible();
     },
   },
+  { name: "renewals", route: "renewals", ready: (p) => expect(p.getByTestId("renewal-row").first()).toBeVisible() },
+  {
+    name: "renewal",
+    route: "renewals",
+    ready: async (p) => {
+      // One contract's renewal: the contract, its equipment, the tracking and the next step.
+      await p.getByTestId("renewal-row").first().getByRole("link").click();
+      await expect(p.getByTestId("renewal-state")).toBeVisible();
+    },
+  },
   { name: "calendar", route: "calendar", ready: (p) => expect(p.getByTestId("calendar-version").first()).toBeVisible() },
   {
     name: "calendar-policies",

@@ -466,6 +466,21 @@ export function parts(): Promise<Part[]> {
 }
 
 /** Asks the supervisor or an engineer for help with a repair; it reaches the office at the next sync. */
+/** The category a repair of this asset done today defaults to (contract B, warranty C, else A). */
+export interface DefaultCategory {
+  category: Category;
+  reason: "under_contract" | "in_warranty" | "no_cover";
+  contract?: string;
+  ends_on?: string;
+  warranty_ends?: string;
+  /** The reason in both languages, `zh / en`. */
+  explain: string;
+}
+
+export function defaultCategory(asset: string): Promise<DefaultCategory | null> {
+  return invoke<DefaultCategory | null>("default_category", { asset });
+}
+
 export function escalate(order: string, repair: string | null, to: EscalateTo, note: string): Promise<Escalation> {
   return invoke<Escalation>("escalate", { order, repair, to, note });
 }

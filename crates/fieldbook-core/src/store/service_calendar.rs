@@ -3,18 +3,36 @@
 //! compute it for the same call.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::Connection;
+use rusqlite::{Connection, OptionalExtension};
 
 use super::Store;
 use crate::error::Result;
 use crate::model::Zone;
 use crate::service_calendar::{self, CalendarVersion, ContractTerms, Deadline};
+use crate::service_category;
 
 impl Store {
     /// What a call taken at `reported_at` from `customer_id` about `assets` at a site in `zone`
     /// is promised, by the calendar version in force then.
     pub fn response_deadline(&self, reported_at: DateTime<Utc>, zone: Zone, customer_id: &str, assets: &[String]) -> Result<Deadline> {
         deadline_in(&self.conn, reported_at, zone, customer_id, assets)
+    }
+
+    /// The service category a repair of `asset_id` on `work_date` defaults to, and why
+    /// (`crate::service_category`): from the contracts and the warranty this laptop holds for
+    /// the asset's customer (it receives them with its orders). The repair form preselects it.
+    pub fn default_category(&self, asset_id: &str, work_date: NaiveDate) -> Result<service_category::Default> {
+        let found = self
+            .conn
+            .query_row("SELECT a.warranty_ends, s.customer_id FROM assets a JOIN sites s ON s.id = a.site_id WHERE a.id = ?1 AND a.deleted = 0", [asset_id], |r| {
+                Ok((r.get::<_, Option<String>>(0)?, r.get::<_, String>(1)?))
+            })
+            .optional()?;
+        let Some((warranty, customer)) = found else {
+            return Err(crate::Error::NotFound { entity: "asset", key: asset_id.to_owned(), hint: " on this laptop; sync, or pick one of the order's assets" });
+        };
+        let warranty = warranty.and_then(|w| NaiveDate::parse_from_str(&w, "%Y-%m-%d").ok());
+        Ok(service_category::default_for(asset_id, warranty, &contract_terms(&self.conn, &customer)?, work_date))
     }
 }
 

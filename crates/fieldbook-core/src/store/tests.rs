@@ -879,3 +879,18 @@ fn the_laptop_cannot_write_a_day_review() {
         .to_string();
     assert!(err.contains("the server would refuse"), "{err}");
 }
+
+/// The repair form's preselected category (#12) from the contracts and warranties on the laptop:
+/// the demo's HT-2025-017 covers JQ-PUMP-01 to 2026-03-31, whose warranty runs to 2026-06-14.
+#[test]
+fn a_repairs_default_category_follows_the_contract_then_the_warranty() {
+    let f = demo_store();
+    let pump = crate::import::stable_id("assets", "JQ-PUMP-01");
+    let on = |day: &str| f.store.default_category(&pump, NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap()).unwrap().category;
+    assert_eq!(on("2026-03-31"), Category::Contract, "the contract's last day");
+    assert_eq!(on("2026-04-01"), Category::Warranty, "after the contract, inside the warranty");
+    assert_eq!(on("2026-06-14"), Category::Warranty, "the warranty's last day");
+    assert_eq!(on("2026-06-15"), Category::Paid);
+    let err = f.store.default_category("no-such-asset", day()).unwrap_err().to_string();
+    assert!(err.contains("no-such-asset") && err.contains("sync"), "{err}");
+}

@@ -16,6 +16,8 @@
 //! - [`settings`]: the company's settings, the offline lock (changes are admin-only).
 //! - [`complaints`]: complaints (客户投诉): numbering, deadlines, the tracking log, reminders,
 //!   closing with the result notice PDF, monthly statistics; the complaint policy (admin-only).
+//! - [`renewals`]: contracts ending within a month, the expiry notice PDF, the renewal's
+//!   tracking (sent, visit, renewed or lost); service level; repairs' default categories.
 //! - [`audit`]: the audit trail.
 //! - [`escalations`]: technicians' escalations and the office's answers; repairs past their
 //!   expected completion.
@@ -47,6 +49,7 @@ pub mod index;
 pub mod parts;
 pub mod people;
 pub mod plans;
+pub mod renewals;
 pub mod return_visits;
 pub mod settings;
 pub mod reports;
@@ -136,6 +139,11 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/console/api/parts/requisitions/{id}/decide", &["POST"]),
     ("/console/api/daily-reports", &["GET"]),
     ("/console/api/daily-reports/{technician}/{date}", &["GET", "POST"]),
+    ("/console/api/renewals", &["GET"]),
+    ("/console/api/renewals/{id}", &["GET"]),
+    ("/console/api/renewals/{id}/steps", &["POST"]),
+    ("/console/api/renewals/{id}/notice.pdf", &["GET"]),
+    ("/console/api/contracts/{id}/service-level", &["PATCH"]),
 ];
 
 /// The report names under `/console/api/reports/{name}`.
@@ -222,6 +230,11 @@ fn handlers(path: &str) -> MethodRouter<AppState> {
         "/console/api/parts/requisitions/{id}/decide" => post(parts::decide_route),
         "/console/api/daily-reports" => get(day_reviews::list),
         "/console/api/daily-reports/{technician}/{date}" => get(day_reviews::detail).post(day_reviews::decide_route),
+        "/console/api/renewals" => get(renewals::list),
+        "/console/api/renewals/{id}" => get(renewals::detail),
+        "/console/api/renewals/{id}/steps" => post(renewals::step),
+        "/console/api/renewals/{id}/notice.pdf" => get(renewals::notice),
+        "/console/api/contracts/{id}/service-level" => patch(renewals::change_level),
         other => unreachable!("no console handlers for route {other}"),
     }
 }

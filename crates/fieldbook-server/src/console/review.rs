@@ -38,6 +38,9 @@ pub struct ReviewItem {
     pub closable: bool,
     /// The recorded close exception's kind (refused_to_sign, paper_voucher), if any.
     pub close_exception: Option<String>,
+    /// Repairs recorded in another category than the default (`renewals::category_flags`).
+    #[serde(default)]
+    pub category_flags: Vec<Value>,
 }
 
 /// The review figures of one order.
@@ -89,6 +92,7 @@ fn review_item(tx: &mut dyn Tx, order: Summary) -> Result<ReviewItem> {
     }
     let close_exception = super::closing::exception_for(tx, &id, order_revision)?.map(|e| e.kind);
     let closable = signed_current || close_exception.is_some();
+    let category_flags = super::renewals::category_flags(tx, &id)?;
     Ok(ReviewItem {
         order,
         signature_ok,
@@ -98,6 +102,7 @@ fn review_item(tx: &mut dyn Tx, order: Summary) -> Result<ReviewItem> {
         fee_cents: sums.int(2)?,
         closable,
         close_exception,
+        category_flags,
     })
 }
 

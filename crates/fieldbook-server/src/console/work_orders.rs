@@ -396,6 +396,7 @@ pub fn detail_of(tx: &mut dyn Tx, id: &str) -> Result<Value> {
         }
     };
     let mut repairs = Vec::new();
+    let categories = super::renewals::repair_categories(tx, id)?;
     for (rid, r) in live(records::by_owner(tx, "repair_records", id)?) {
         let rf = &r.fields;
         let mut parts = Vec::new();
@@ -413,6 +414,7 @@ pub fn detail_of(tx: &mut dyn Tx, id: &str) -> Result<Value> {
             "id": rid, "fault": g("fault"), "cause": g("cause"), "action": g("action"), "parts": parts, "labour_minutes": g("labour_minutes"),
             "category": g("category"), "fee_cents": g("fee_cents"), "fee_collected": g("fee_collected"), "taken_to_workshop": g("taken_to_workshop"),
             "receipt_number": g("receipt_number"),
+            "category_default": categories.iter().find(|c| c["repair_record_id"] == json!(rid)).cloned(),
         }));
     }
     let time_entries: Vec<Value> = live(records::by_owner(tx, "time_entries", id)?)

@@ -84,7 +84,65 @@ export interface ReviewItem extends OrderSummary {
   /** Signed in its current revision, or a close exception is recorded: approving is allowed. */
   closable: boolean;
   close_exception: CloseExceptionKind | null;
+  /** Repairs recorded in another category than the default, with the reason (#12). */
+  category_flags?: CategoryDefault[];
 }
+
+/** A repair's default service category by the contract/warranty rule, and whether it differs. */
+export interface CategoryDefault {
+  repair_record_id: string;
+  asset_id: string;
+  category: Category | null;
+  default_category: Category;
+  /** The reason in both languages, `zh / en`. */
+  reason: string;
+  differs: boolean;
+}
+
+export type ServiceLevel = "basic" | "standard" | "full";
+export type RenewalState = "open" | "notice_made" | "sent" | "visit_planned" | "renewed" | "lost";
+export type SentHow = "post" | "email" | "fax" | "hand";
+
+/** A contract ending within the month, with its renewal's tracking (`/console/api/renewals`). */
+export interface RenewalRow {
+  contract_id: string;
+  number: string;
+  customer_id: string;
+  customer_name: string | null;
+  customer_code: string | null;
+  starts_on: string;
+  ends_on: string;
+  days_left: number;
+  service_level: ServiceLevel | null;
+  renewal_of: string | null;
+  assets: number;
+  state: RenewalState;
+  notice_made_at: string | null;
+  notice_made_by: string | null;
+  sent_how: SentHow | null;
+  sent_at: string | null;
+  sent_by: string | null;
+  visit_on: string | null;
+  visit_by: string | null;
+  outcome: "renewed" | "lost" | null;
+  new_contract_id: string | null;
+  new_contract_number: string | null;
+  lost_reason: string | null;
+  decided_at: string | null;
+  decided_by: string | null;
+}
+
+export interface RenewalDetail extends RenewalRow {
+  covered_assets: { code: string; name: string; site: string }[];
+  trail: { at: string; actor: string; action: string; detail: unknown }[];
+}
+
+export type RenewalStep =
+  | { kind: "notice_made" }
+  | { kind: "sent"; sent_how: SentHow; sent_at: string }
+  | { kind: "visit_planned"; visit_on: string; visit_by: string }
+  | { kind: "renewed"; new_contract: { number: string; starts_on: string; ends_on: string; service_level?: ServiceLevel } }
+  | { kind: "lost"; lost_reason: string };
 
 export type CloseExceptionKind = "refused_to_sign" | "paper_voucher";
 
@@ -273,6 +331,7 @@ export interface Repair {
   fee_collected: boolean | null;
   taken_to_workshop: boolean | null;
   receipt_number: string | null;
+  category_default?: CategoryDefault | null;
 }
 
 export interface SignatureCheck {
@@ -1039,4 +1098,10 @@ export const api = {
   generatePlans: (g: { contract_id?: string; plan_id?: string; from: string; to: string }) => post<Generated>("/plans/generate", g),
   planOrders: (contractId: string, from = "", to = "") => get<PlanOrder[]>(`/plans/orders${query({ contract_id: contractId, from, to })}`),
   rebalance: (order_ids: string[], technicians: string[]) => post<OrderSummary[]>("/plans/rebalance", { order_ids, technicians }),
+  renewals: () => get<{ today: string; window_days: number; rows: RenewalRow[] }>("/renewals"),
+  renewal: (contractId: string) => get<RenewalDetail>(`/renewals/${enc(contractId)}`),
+  renewalStep: (contractId: string, step: RenewalStep) => post<RenewalDetail>(`/renewals/${enc(contractId)}/steps`, step),
+  expiryNoticeUrl: (contractId: string) => `${API}/renewals/${enc(contractId)}/notice.pdf`,
+  setServiceLevel: (contractId: string, level: ServiceLevel | null) =>
+    request<RenewalDetail>("PATCH", `/contracts/${enc(contractId)}/service-level`, { service_level: level }),
 };

@@ -164,3 +164,42 @@ describe("RepairTab escalations", () => {
     expect(items[1].textContent).toContain("Escalated to the Supervisor");
   });
 });
+
+describe("RepairTab default category", () => {
+  let sent: Record<string, unknown>[];
+  beforeEach(() => {
+    sent = [];
+    i18n.locale = "en";
+    mockIPC((cmd, args) => {
+      if (cmd === "parts") return catalogue;
+      if (cmd === "default_category") {
+        const asset = (args as { asset: string }).asset;
+        return asset === "a-p1"
+          ? { category: "B", reason: "under_contract", contract: "HT-2025-017", ends_on: "2026-03-31", explain: "保养合同 HT-2025-017 有效至 2026-03-31 / under contract HT-2025-017 until 2026-03-31" }
+          : { category: "C", reason: "in_warranty", warranty_ends: "2026-06-14", explain: "保修期至 2026-06-14 / in warranty until 2026-06-14" };
+      }
+      if (cmd === "add_repair") {
+        sent.push(args as Record<string, unknown>);
+        return { id: "r1" };
+      }
+      return null;
+    });
+  });
+  afterEach(() => clearMocks());
+
+  it("preselects the equipment's default with the reason, follows the equipment, and keeps the technician's choice", async () => {
+    render(RepairTab, { props: { detail: detail(), onchanged: vi.fn() } });
+    const equipment = screen.getByLabelText("Equipment");
+    await fireEvent.change(equipment, { target: { value: "a-p1" } });
+    await waitFor(() => expect((screen.getByLabelText(/B contract/) as HTMLInputElement).checked).toBe(true));
+    expect(screen.getByTestId("category-default").textContent).toContain("under contract HT-2025-017 until 2026-03-31");
+    await fireEvent.change(equipment, { target: { value: "a-p2" } });
+    await waitFor(() => expect((screen.getByLabelText(/C free/) as HTMLInputElement).checked).toBe(true));
+    // The technician's own choice stays, with a word that the office will see the difference.
+    await fireEvent.click(screen.getByLabelText(/A paid/));
+    await fireEvent.change(equipment, { target: { value: "a-p1" } });
+    await waitFor(() => expect(screen.getByTestId("category-default").textContent).toContain("HT-2025-017"));
+    expect((screen.getByLabelText(/A paid/) as HTMLInputElement).checked).toBe(true);
+    expect(screen.getByTestId("category-default").textContent).toContain("the office will see the difference");
+  });
+});
