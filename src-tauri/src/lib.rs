@@ -231,6 +231,7 @@ pub fn app_builder<R: tauri::Runtime>(
             commands::parts,
             commands::add_repair,
             commands::escalate,
+            commands::propose_correction,
             commands::rate,
             commands::sign,
             commands::amend,

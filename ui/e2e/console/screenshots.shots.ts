@@ -27,6 +27,16 @@ const SHOTS: { name: string; route: string; ready: (p: Page) => Promise<void> }[
   { name: "reports", route: "reports", ready: (p) => expect(p.locator("canvas").first()).toBeVisible() },
   { name: "templates", route: "templates/FP-PATROL", ready: (p) => expect(p.getByLabel("Title (Chinese)").or(p.getByLabel("标题（中文）")).first()).toBeVisible() },
   { name: "escalations", route: "escalations", ready: (p) => expect(p.getByTestId("escalation").first()).toBeVisible() },
+  { name: "customers", route: "customers", ready: (p) => expect(p.getByTestId("customers").locator("tbody tr").first()).toBeVisible() },
+  {
+    name: "customer",
+    route: "customers",
+    ready: async (p) => {
+      // One customer's books: sites with their assets, contracts, the trail.
+      await p.getByTestId("customers").getByRole("link", { name: "C-JINQIAO" }).click();
+      await expect(p.getByTestId("site").first()).toBeVisible();
+    },
+  },
   {
     name: "people",
     route: "people",

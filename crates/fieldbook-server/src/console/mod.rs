@@ -19,6 +19,8 @@
 //! - [`audit`]: the audit trail.
 //! - [`escalations`]: technicians' escalations and the office's answers; repairs past their
 //!   expected completion.
+//! - [`books`]: customers, sites, assets and contracts created and edited (validated, audited),
+//!   corrections proposed from site and the office's decision, merging two customers.
 //! - [`index`]: the projections the feed writer keeps for all of the above.
 //! - [`assets`]: the embedded UI; [`csv`]: CSV answers; this module: routes and shared helpers
 //!   (keyset pagination, the `X-Fieldbook-Console` check).
@@ -29,6 +31,7 @@
 
 pub mod assets;
 pub mod audit;
+pub mod books;
 pub mod calendar;
 pub mod call_register;
 pub mod calls;
@@ -114,6 +117,17 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/console/api/escalations/{id}/answer", &["POST"]),
     ("/console/api/repairs-overdue", &["GET"]),
     ("/console/api/settings/repair-expected-hours", &["GET", "PATCH"]),
+    ("/console/api/books/customers", &["GET", "POST"]),
+    ("/console/api/books/customers/{id}", &["GET", "PATCH"]),
+    ("/console/api/books/customers/{id}/merge", &["POST"]),
+    ("/console/api/books/sites", &["POST"]),
+    ("/console/api/books/sites/{id}", &["PATCH"]),
+    ("/console/api/books/assets", &["POST"]),
+    ("/console/api/books/assets/{id}", &["PATCH"]),
+    ("/console/api/books/contracts", &["POST"]),
+    ("/console/api/books/contracts/{id}", &["PATCH"]),
+    ("/console/api/corrections", &["GET"]),
+    ("/console/api/corrections/{id}/decide", &["POST"]),
 ];
 
 /// The report names under `/console/api/reports/{name}`.
@@ -180,6 +194,17 @@ fn handlers(path: &str) -> MethodRouter<AppState> {
         "/console/api/escalations/{id}/answer" => post(escalations::answer_route),
         "/console/api/repairs-overdue" => get(escalations::overdue),
         "/console/api/settings/repair-expected-hours" => get(escalations::get_setting).patch(escalations::change_setting),
+        "/console/api/books/customers" => get(books::list).post(books::create_customer),
+        "/console/api/books/customers/{id}" => get(books::detail).patch(books::edit_customer),
+        "/console/api/books/customers/{id}/merge" => post(books::merge_route),
+        "/console/api/books/sites" => post(books::create_site),
+        "/console/api/books/sites/{id}" => patch(books::edit_site),
+        "/console/api/books/assets" => post(books::create_asset),
+        "/console/api/books/assets/{id}" => patch(books::edit_asset),
+        "/console/api/books/contracts" => post(books::create_contract),
+        "/console/api/books/contracts/{id}" => patch(books::edit_contract),
+        "/console/api/corrections" => get(books::corrections),
+        "/console/api/corrections/{id}/decide" => post(books::decide_route),
         other => unreachable!("no console handlers for route {other}"),
     }
 }
