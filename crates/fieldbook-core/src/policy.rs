@@ -404,7 +404,8 @@ mod tests {
     #[test]
     fn a_correction_may_name_only_the_whitelisted_fields_and_never_decide_itself() {
         for (target, field) in [("customers", "phone"), ("customers", "contact"), ("sites", "address"), ("assets", "serial"), ("assets", "model"), ("assets", "location")] {
-            let ok = check_laptop_write("corrections", "k1", &correction(target, field), None).unwrap();
+            let fields = correction(target, field);
+            let ok = check_laptop_write("corrections", "k1", &fields, None).unwrap();
             assert!(ok.refs.iter().any(|(r, kind, _)| r.name == "record_id" && *kind == Ref::RecordOfOrder), "{target}.{field}");
         }
         // A field the whitelist has, on the wrong kind of record; a field it lacks; a kind of record it lacks.
