@@ -701,7 +701,7 @@ const table = {
   "books.reject": ["Reject", "驳回"],
   "books.reject_note": ["Why it is rejected (the technician reads this)", "驳回理由（技术员可见）"],
   "books.reject_needs_note": ["Say why it is rejected.", "请填写驳回理由。"],
-  "books.decided": ["{status} by {who}", "{who} {status}"],
+  "books.decided": ["{status}: the correction of {record}.", "{status}：{record} 的资料更正。"],
   "books.status.pending": ["Waiting", "待处理"],
   "books.status.confirmed": ["Confirmed", "已确认"],
   "books.status.rejected": ["Rejected", "已驳回"],
