@@ -50,3 +50,16 @@ test("keyboard focus is visible and the login is usable without a mouse", async 
   const outline = await focused.evaluate((el) => getComputedStyle(el).outlineStyle + " " + getComputedStyle(el).outlineWidth);
   expect(outline).toBe("solid 3px");
 });
+
+test("a customer's books and their forms pass axe's checks", async ({ page }) => {
+  await login(page, "office");
+  await open(page, "customers");
+  await page.getByTestId("customers").getByRole("link", { name: "C-JINQIAO" }).click();
+  await expect(page.getByTestId("site").first()).toBeVisible();
+  await page.getByTestId("edit-customer").click();
+  await page.getByRole("button", { name: "Add a contract" }).click();
+  await expect(page.getByTestId("form-contracts")).toBeVisible();
+  await page.waitForLoadState("networkidle");
+  const result = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  expect(result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)).toEqual([]);
+});
