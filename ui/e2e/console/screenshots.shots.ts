@@ -27,7 +27,14 @@ const SHOTS: { name: string; route: string; ready: (p: Page) => Promise<void> }[
   { name: "reports", route: "reports", ready: (p) => expect(p.locator("canvas").first()).toBeVisible() },
   { name: "templates", route: "templates/FP-PATROL", ready: (p) => expect(p.getByLabel("Title (Chinese)").or(p.getByLabel("标题（中文）")).first()).toBeVisible() },
   { name: "escalations", route: "escalations", ready: (p) => expect(p.getByTestId("escalation").first()).toBeVisible() },
-  { name: "customers", route: "customers", ready: (p) => expect(p.getByTestId("customers").locator("tbody tr").first()).toBeVisible() },
+  {
+    name: "customers",
+    route: "customers",
+    ready: async (p) => {
+      await expect(p.getByTestId("correction").first()).toBeVisible();
+      await expect(p.getByTestId("customers").locator("tbody tr").first()).toBeVisible();
+    },
+  },
   {
     name: "customer",
     route: "customers",
@@ -91,6 +98,8 @@ test.beforeAll(async ({ browser }) => {
   const shown = laptop.json<{ repairs: { id: string }[] }>(["show", review]);
   laptop.json(["escalate", review, "--repair", shown.repairs[0].id, "--to", "engineer", "--note", "止回阀更换后压力仍偏低，需工程师复核管网"]);
   laptop.json(["escalate", review, "--to", "supervisor", "--note", "客户要求主管到场说明费用"]);
+  // A correction of the customer's records from site, waiting for the office (Customers).
+  laptop.json(["correct", "WO-1002", "--record-entity", "assets", "--record", "XH-PUMP-01", "--field", "serial", "--value", "LB-2022-1121", "--note", "铭牌 / name plate"]);
   laptop.json(["sync"]);
   await registerAndDispatch(page, "消防控制室报警主机报故障", /Zhang Min/);
   await registerCall(page, "3 号楼喷淋末端试水压力不足");

@@ -664,6 +664,8 @@ const table = {
   "books.title": ["Customers", "客户资料"],
   "books.search": ["Search customers (code, name or phone)", "搜索客户（编号、名称或电话）"],
   "books.none": ["No customer matches.", "没有匹配的客户。"],
+  "books.search_button": ["Search", "搜索"],
+  "books.sites_count": ["Sites", "地点"],
   "books.new_customer": ["New customer", "新建客户"],
   "books.new_site": ["Add a site", "添加地点"],
   "books.new_asset": ["Add an asset", "添加设备"],
