@@ -22,7 +22,7 @@ use fieldbook_core::model::{
 };
 use fieldbook_core::store::time::{DayTime, TimeInput};
 use fieldbook_core::store::search::SearchHit;
-use fieldbook_core::store::{SignRequest, Verification, WorkOrderDetail};
+use fieldbook_core::store::{Correction, NewCorrection, SignRequest, Verification, WorkOrderDetail};
 use fieldbook_core::Error;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -248,6 +248,14 @@ pub fn default_category(state: State<'_, AppState>, asset: String) -> Result<Val
 pub fn escalate(state: State<'_, AppState>, order: String, repair: Option<String>, to: String, note: String) -> Result<Escalation> {
     let to: EscalateTo = to.parse().map_err(|e: String| Error::invalid(format!("work order {order}"), "escalate_to", e))?;
     Ok(state.data_store()?.lock().escalate(&order, repair.as_deref(), to, &note)?)
+}
+
+/// Proposes a correction of the order's customer, site or an asset there (`NewCorrection` as
+/// JSON: record_entity, record, field, value, note); the office confirms or rejects it.
+#[tauri::command(async)]
+pub fn propose_correction(state: State<'_, AppState>, order: String, correction: Value) -> Result<Correction> {
+    let new: NewCorrection = from_json(&order, "correction", correction)?;
+    Ok(state.data_store()?.lock().propose_correction(&order, &new)?)
 }
 
 /// The customer's satisfaction card (`SatisfactionCard` as JSON); giving it again replaces it.

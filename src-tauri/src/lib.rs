@@ -237,6 +237,7 @@ pub fn app_builder<R: tauri::Runtime>(
             commands::requisitions,
             commands::confirm_shipment,
             commands::default_category,
+            commands::propose_correction,
             commands::rate,
             commands::sign,
             commands::amend,

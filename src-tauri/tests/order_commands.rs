@@ -534,3 +534,29 @@ fn the_repair_forms_default_category_follows_the_contract_then_the_warranty() {
     assert_eq!((xinghua["category"].as_str(), xinghua["reason"].as_str()), (Some("C"), Some("in_warranty")));
     assert!(app.call("default_category", json!({ "asset": "no-such-asset" })).is_err());
 }
+
+#[test]
+fn propose_a_correction_of_the_customers_records_and_see_it_on_the_order() {
+    let app = App::demo();
+    let detail = app.ok("order_detail", json!({ "order": "WO-1002" }));
+    let customer = detail["customer"]["id"].as_str().unwrap().to_owned();
+    // A field a technician may not correct, and a value already on file: both named as fields.
+    let err = app
+        .call("propose_correction", json!({ "order": "WO-1002", "correction": { "record_entity": "customers", "record": customer, "field": "name", "value": "x" } }))
+        .unwrap_err();
+    assert_eq!(fields(&err), ["field"]);
+    let on_file = detail["customer"]["phone"].as_str().unwrap().to_owned();
+    let err = app
+        .call("propose_correction", json!({ "order": "WO-1002", "correction": { "record_entity": "customers", "record": customer, "field": "phone", "value": on_file } }))
+        .unwrap_err();
+    assert_eq!(fields(&err), ["value"]);
+    let c = app.ok(
+        "propose_correction",
+        json!({ "order": "WO-1002", "correction": { "record_entity": "assets", "record": "XH-PUMP-01", "field": "serial", "value": "LB-2022-1121", "note": "name plate" } }),
+    );
+    assert_eq!((c["status"].as_str(), c["field"].as_str()), (Some("pending"), Some("serial")));
+    let detail = app.ok("order_detail", json!({ "order": "WO-1002" }));
+    assert_eq!(detail["corrections"][0]["value"], "LB-2022-1121", "{detail}");
+    let pump = detail["assets"].as_array().unwrap().iter().find(|a| a["code"] == "XH-PUMP-01").unwrap().clone();
+    assert_eq!(pump["serial"], "LB-2022-1120", "the record waits for the office");
+}

@@ -451,6 +451,18 @@ fn call_register_pages() -> Vec<(&'static str, String)> {
         .collect()
 }
 
+/// The books (#12): the customer search, one customer's records with their trail, the
+/// corrections waiting for the office.
+fn books_pages(ids: &Ids) -> Vec<(&'static str, String)> {
+    vec![
+        ("customers", "/console/api/books/customers".into()),
+        ("customers", "/console/api/books/customers?q=客户 12".into()),
+        ("customers", format!("/console/api/books/customers/{}", ids.customer)),
+        ("customers", "/console/api/corrections".into()),
+        ("customers", "/console/api/corrections?status=all".into()),
+    ]
+}
+
 struct Ids {
     customer: String,
     order: String,
@@ -526,7 +538,7 @@ async fn measure(base: &str, a: &ConsoleArgs) -> Result<Value> {
     let mut rows = Vec::new();
     let mut worst: f64 = 0.0;
     let complaint = get("/console/api/complaints?state=all&limit=1".into()).await?.1["items"][0]["id"].as_str().context("a complaint")?.to_owned();
-    for (page, path) in pages(&ids).into_iter().chain(complaint_pages(&complaint)).chain(time_pages()).chain(renewal_pages()) {
+    for (page, path) in pages(&ids).into_iter().chain(complaint_pages(&complaint)).chain(time_pages()).chain(renewal_pages()).chain(books_pages(&ids)) {
         get(path.clone()).await?; // warm-up
         let mut times = Vec::new();
         for _ in 0..a.runs {

@@ -121,6 +121,26 @@ enum Command {
         #[arg(long)]
         note: String,
     },
+    /// Propose a correction of the order's customer (contact, phone), site (address) or an asset
+    /// at its site (model, serial, location); the office confirms or rejects it, and the
+    /// corrected record comes back at a later sync.
+    Correct {
+        order: String,
+        /// customers, sites or assets
+        #[arg(long)]
+        record_entity: String,
+        /// The record's id; for an asset also its code (e.g. XH-PUMP-01).
+        #[arg(long)]
+        record: String,
+        #[arg(long)]
+        field: String,
+        /// The correct value.
+        #[arg(long)]
+        value: String,
+        /// How you know (e.g. "the customer told me", "read off the name plate").
+        #[arg(long)]
+        note: Option<String>,
+    },
     /// Record time not covered by a repair record (travel, inspection, internal work).
     Time {
         #[arg(long)]
@@ -546,6 +566,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Escalate { order, repair, to, note } => {
             let e = store.escalate(&order, repair.as_deref(), to, &note)?;
             out.show(&e, || format!("Escalated to the {to}; the office sees it after the next sync (escalation {})\n", e.id))
+        }
+        Command::Correct { order, record_entity, record, field, value, note } => {
+            let c = store.propose_correction(&order, &fieldbook_core::store::NewCorrection { record_entity, record, field, value, note })?;
+            out.show(&c, || format!("Proposed {} {} → {}; the office decides after the next sync (correction {})\n", c.record_entity, c.field, c.value, c.id))
         }
         Command::Time { minutes, category, activity, order, date, technician, note } => {
             let technician = technician.or(store.device().technician.clone()).context("no technician: give --technician or run `fieldbook init --technician LOGIN`")?;

@@ -33,7 +33,10 @@ impl EntitySpec {
 use FieldType::*;
 
 pub const ENTITIES: &[EntitySpec] = &[
-    EntitySpec { name: "customers", fields: &[("code", Text), ("name", Text), ("contact", Text), ("phone", Text), ("email", Text), ("deleted", Bool)] },
+    EntitySpec {
+        name: "customers",
+        fields: &[("code", Text), ("name", Text), ("contact", Text), ("phone", Text), ("email", Text), ("merged_into", Text), ("deleted", Bool)],
+    },
     EntitySpec { name: "sites", fields: &[("code", Text), ("customer_id", Text), ("name", Text), ("address", Text), ("region", Text), ("zone", Text), ("deleted", Bool)] },
     EntitySpec {
         name: "assets",
@@ -113,7 +116,26 @@ pub const ENTITIES: &[EntitySpec] = &[
         name: "day_reviews",
         fields: &[("technician", Text), ("work_date", Text), ("status", Text), ("note", Text), ("reviewed_by", Text), ("reviewed_at", Text), ("minutes", Integer), ("deleted", Bool)],
     },
+    EntitySpec {
+        name: "corrections",
+        fields: &[
+            ("work_order_id", Text), ("record_entity", Text), ("record_id", Text), ("field", Text), ("old_value", Text), ("value", Text), ("note", Text),
+            ("proposed_at", Text), ("proposed_by", Text), ("status", Text), ("decided_by", Text), ("decided_at", Text), ("decision_note", Text),
+            ("deleted", Bool),
+        ],
+    },
 ];
+
+/// What a technician may propose to correct from site (entity `corrections`), per kind of record:
+/// a customer's contact and phone, a site's address, an asset's model, serial and location.
+/// Everything else about a customer's records is the office's alone (names, codes, which site or
+/// customer a record belongs to, dates, contracts).
+pub const CORRECTABLE: &[(&str, &[&str])] = &[("customers", &["contact", "phone"]), ("sites", &["address"]), ("assets", &["model", "serial", "location"])];
+
+/// May a technician propose a correction of this field of this kind of record?
+pub fn is_correctable(record_entity: &str, field: &str) -> bool {
+    CORRECTABLE.iter().any(|(e, fields)| *e == record_entity && fields.contains(&field))
+}
 
 /// The service desk's own records (#11): kept on the server, in the same `records` table, merged
 /// by the same rule and written through the same feed writer as every other record, but sent to
@@ -247,6 +269,9 @@ pub enum Ref {
     FindingOfOwnOrder,
     /// The order's one satisfaction card: no other card exists for the order.
     OnlyCardOfOrder,
+    /// The record a correction is about (its `record_entity`): the order's customer, the order's
+    /// site, or an asset at the order's site.
+    RecordOfOrder,
 }
 
 /// How a record's id is made.
@@ -350,7 +375,12 @@ pub const POLICY: &[EntityPolicy] = {
     // Scoped here: `Text` and `Json` are also field types above.
     use ValueRule::*;
     &[
-    EntityPolicy { entity: "customers", owner: Owner::Office, id: IdRule::Chosen, fields: &[office("code"), office("name"), office("contact"), office("phone"), office("email"), office("deleted")] },
+    EntityPolicy {
+        entity: "customers",
+        owner: Owner::Office,
+        id: IdRule::Chosen,
+        fields: &[office("code"), office("name"), office("contact"), office("phone"), office("email"), office("merged_into"), office("deleted")],
+    },
     EntityPolicy {
         entity: "sites",
         owner: Owner::Office,
@@ -600,6 +630,30 @@ pub const POLICY: &[EntityPolicy] = {
         fields: &[
             office("technician"), office("work_date"), office("status"), office("note"), office("reviewed_by"), office("reviewed_at"), office("minutes"),
             office("deleted"),
+        ],
+    },
+    // A technician proposes a correction of a customer's, site's or asset's field from site
+    // (only the fields of [`CORRECTABLE`]); the office confirms or rejects it. The proposal is
+    // fixed once made: a second thought is a new proposal.
+    EntityPolicy {
+        entity: "corrections",
+        owner: Owner::OrderOf,
+        id: IdRule::Chosen,
+        fields: &[
+            rule("work_order_id", TechnicianCreates, Refers(OwnOrder)).required(),
+            rule("record_entity", TechnicianCreates, OneOf(&["customers", "sites", "assets"])).required(),
+            rule("record_id", TechnicianCreates, Refers(RecordOfOrder)).required(),
+            rule("field", TechnicianCreates, OneOf(&["contact", "phone", "address", "model", "serial", "location"])).required(),
+            rule("old_value", TechnicianCreates, Text(SHORT)),
+            rule("value", TechnicianCreates, Text(SHORT)).required(),
+            rule("note", TechnicianCreates, Text(LONG)),
+            rule("proposed_at", TechnicianCreates, Timestamp).required(),
+            rule("proposed_by", TechnicianCreates, Refers(TheTechnician)).required(),
+            rule("status", Office, Any),
+            rule("decided_by", Office, Any),
+            rule("decided_at", Office, Any),
+            rule("decision_note", Office, Any),
+            rule("deleted", TechnicianCreates, Any).not_null(),
         ],
     },
     EntityPolicy {

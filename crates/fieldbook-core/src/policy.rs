@@ -74,6 +74,15 @@ pub fn check_laptop_write<'a>(entity: &str, id: &str, fields: &'a Map<String, Va
             return Err(format!("{}: a new {} must give {}", name(), singular(entity), missing.name));
         }
     }
+    if entity == "corrections" {
+        // Which fields of which records a technician may propose to correct (entity::CORRECTABLE).
+        let get = |f: &str| fields.get(f).or_else(|| stored.and_then(|s| s.get(f))).and_then(Value::as_str).unwrap_or_default();
+        let (target, field) = (get("record_entity"), get("field"));
+        if !entity::is_correctable(target, field) {
+            let allowed: Vec<String> = entity::CORRECTABLE.iter().map(|(e, f)| format!("{e}: {}", f.join(", "))).collect();
+            return Err(format!("{}: {} of {} is not something a technician can correct from site (only {}); ask the office to change it", name(), clip(field), clip(target), allowed.join("; ")));
+        }
+    }
     if policy.id == IdRule::AnswerSlot {
         let get = |f: &str| fields.get(f).or_else(|| stored.and_then(|s| s.get(f))).and_then(Value::as_str).unwrap_or_default();
         let expected = answer_id(get("work_order_id"), get("item_key"), get("asset_id"));
@@ -271,6 +280,7 @@ fn field_words(f: &FieldRule) -> String {
                 Ref::UnusedOrderNumber => "ORDER-Fn, unused",
                 Ref::FindingOfOwnOrder => "a finding of own order",
                 Ref::OnlyCardOfOrder => "own order, one card",
+                Ref::RecordOfOrder => "the order's customer, site or an asset there",
             }
         ),
     };
@@ -292,6 +302,7 @@ pub fn singular(entity: &str) -> &str {
         "attachments" => "attachment",
         "requisitions" => "requisition",
         "day_reviews" => "day review",
+        "corrections" => "correction",
         other => other,
     }
 }
@@ -442,6 +453,35 @@ mod tests {
         }
         let renewal = map(json!({"contract_id": "k1", "outcome": "renewed", "new_contract_id": "k2"}));
         assert!(check_laptop_write("contract_renewals", "renewal-k1", &renewal, None).unwrap_err().contains("service desk"));
+    }
+
+    fn correction(target: &str, field: &str) -> Map<String, Value> {
+        map(json!({"work_order_id": "wo", "record_entity": target, "record_id": "r1", "field": field, "value": "new", "proposed_at": "2026-12-06T08:00:00Z",
+                   "proposed_by": "li.wei", "deleted": false}))
+    }
+
+    #[test]
+    fn a_correction_may_name_only_the_whitelisted_fields_and_never_decide_itself() {
+        for (target, field) in [("customers", "phone"), ("customers", "contact"), ("sites", "address"), ("assets", "serial"), ("assets", "model"), ("assets", "location")] {
+            let fields = correction(target, field);
+            let ok = check_laptop_write("corrections", "k1", &fields, None).unwrap();
+            assert!(ok.refs.iter().any(|(r, kind, _)| r.name == "record_id" && *kind == Ref::RecordOfOrder), "{target}.{field}");
+        }
+        // A field the whitelist has, on the wrong kind of record; a field it lacks; a kind of record it lacks.
+        for (target, field) in [("customers", "address"), ("sites", "phone"), ("assets", "contact"), ("customers", "name"), ("assets", "warranty_ends"), ("contracts", "phone")] {
+            assert!(check_laptop_write("corrections", "k2", &correction(target, field), None).is_err(), "{target}.{field} was allowed");
+        }
+        // The office's decision is the office's.
+        let stored = correction("customers", "phone");
+        for decision in [json!({"status": "confirmed"}), json!({"decided_by": "li.wei"}), json!({"decision_note": "ok"}), json!({"decided_at": "2026-12-06T09:00:00Z"})] {
+            let why = check_laptop_write("corrections", "k1", &map(decision.clone()), Some(&stored)).unwrap_err();
+            assert!(why.contains("office"), "{decision}: {why}");
+        }
+        // The proposal is fixed once made.
+        assert!(check_laptop_write("corrections", "k1", &map(json!({"value": "other"})), Some(&stored)).unwrap_err().contains("fixed"));
+        assert!(check_laptop_write("corrections", "k1", &map(json!({"field": "contact"})), Some(&stored)).is_err());
+        // And the customer's own record stays reference data: merged_into too.
+        assert!(check_laptop_write("customers", "c1", &map(json!({"merged_into": "c2"})), None).unwrap_err().contains("reference data"));
     }
 
     /// docs/sync.md shows the policy as it is in the code.

@@ -144,6 +144,19 @@ const CONSOLE_OPS: &[(&str, &str, &str, &str, bool, bool)] = &[
     ("/console/api/renewals/{id}/steps", "post", "consoleRenewalStep", "Record a renewal step: notice_made, sent, visit_planned, renewed (a new or linked contract) or lost", false, false),
     ("/console/api/renewals/{id}/notice.pdf", "get", "consoleExpiryNotice", "The expiry notice 保养到期通知书 (bilingual PDF)", false, false),
     ("/console/api/contracts/{id}/service-level", "patch", "consoleContractServiceLevel", "Set a contract's service level (basic, standard, full)", false, false),
+    ("/console/api/books/customers", "get", "consoleBooksCustomers", "Live customers by part of their code, name or phone, with how many sites and contracts each has", false, false),
+    ("/console/api/books/customers", "post", "consoleCreateCustomer", "Create a customer (code, name, contact, phone, email); every wrong field named, nothing saved", false, false),
+    ("/console/api/books/customers/{id}", "get", "consoleBooksCustomer", "A customer with its sites and their assets, contracts, corrections proposed from site and the audit trail of all of them", false, false),
+    ("/console/api/books/customers/{id}", "patch", "consoleEditCustomer", "Change some of a customer's fields; the change reaches the laptops of the technicians serving it at their next sync", false, false),
+    ("/console/api/books/customers/{id}/merge", "post", "consoleMergeCustomer", "Merge this customer into {survivor}: every record naming it is repointed to the survivor and it is tombstoned with merged_into", false, false),
+    ("/console/api/books/sites", "post", "consoleCreateSite", "Create a site of a customer (code, name, address, region, zone)", false, false),
+    ("/console/api/books/sites/{id}", "patch", "consoleEditSite", "Change some of a site's fields", false, false),
+    ("/console/api/books/assets", "post", "consoleCreateAsset", "Create an asset at a site (code, type, name, model, serial, location, installed on, warranty end)", false, false),
+    ("/console/api/books/assets/{id}", "patch", "consoleEditAsset", "Change some of an asset's fields", false, false),
+    ("/console/api/books/contracts", "post", "consoleCreateContract", "Create a contract (number, customer, starts on, ends on, covered assets of the customer's sites)", false, false),
+    ("/console/api/books/contracts/{id}", "patch", "consoleEditContract", "Change some of a contract's fields", false, false),
+    ("/console/api/corrections", "get", "consoleCorrections", "Corrections technicians proposed from site (?status=pending|confirmed|rejected|all, default pending), with the record's current value", false, false),
+    ("/console/api/corrections/{id}/decide", "post", "consoleDecideCorrection", "Confirm a correction (its value is written to the record) or reject it with a note; the decision syncs back to the laptop", false, false),
 ];
 
 fn console_paths() -> serde_json::Map<String, Value> {

@@ -375,6 +375,28 @@ fn check_ref(w: &mut Writer<'_>, tech: &str, e: &PushEntry, stored: Option<&Fiel
             }
             return Ok(own_order(w, tech, order_id)?.map(|_| ()));
         }
+        Ref::RecordOfOrder => {
+            // A correction is about the customer of its order, the order's site, or an asset at
+            // that site: nothing another technician's order names.
+            let Some(order_id) = get("work_order_id") else { refuse!("{}: a correction must name its work order", name()) };
+            let order = match own_order(w, tech, &order_id)? {
+                Ok(o) => o,
+                Err(r) => return Ok(Err(r)),
+            };
+            let (customer, site) = (order.text("customer_id")?.map(str::to_owned), order.text("site_id")?.map(str::to_owned));
+            let ok = match get("record_entity").as_deref() {
+                Some("customers") => customer.as_deref() == Some(text),
+                Some("sites") => site.as_deref() == Some(text),
+                Some("assets") => match w.load("assets", text)? {
+                    Some(a) => site.is_some() && a.text("site_id")? == site.as_deref() && a.fields()?.get("deleted") != Some(&Value::Bool(true)),
+                    None => false,
+                },
+                _ => false,
+            };
+            if !ok {
+                refuse!("{}: {} {} is not the customer, site or an asset at the site of its work order; correct only what the order is about", name(), get("record_entity").unwrap_or_default(), policy::clip(text));
+            }
+        }
         Ref::UnusedOrderNumber => {
             // A follow-up is numbered after the order it came from (WO-1001-F1): a laptop cannot
             // take a number the office will give a new call, which every laptop's store holds

@@ -367,6 +367,33 @@ impl World {
             .await
             .unwrap();
         assert!(stamped_by_laptop.is_empty(), "zhang.min's laptop wrote the desk's records: {stamped_by_laptop:?}");
+        // 7. Every correction the server took is about a whitelisted field of the customer, site
+        //    or an asset at the site of its own technician's order, and carries no decision of
+        //    a laptop's making (#12).
+        let orders: HashMap<String, Map<String, Value>> = self.records("work_orders").await.into_iter().collect();
+        let assets: HashMap<String, Map<String, Value>> = self.records("assets").await.into_iter().collect();
+        for (cid, f) in self.records("corrections").await {
+            let text = |m: &Map<String, Value>, k: &str| m.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+            let order = orders.get(&text(&f, "work_order_id")).unwrap_or_else(|| panic!("correction {cid} names no known order: {f:?}"));
+            assert_eq!(text(&f, "proposed_by"), text(order, "technician"), "correction {cid} is not its order's technician's: {f:?}");
+            assert!(fieldbook_core::entity::is_correctable(&text(&f, "record_entity"), &text(&f, "field")), "correction {cid} of a field off the whitelist: {f:?}");
+            let record = text(&f, "record_id");
+            let ok = match text(&f, "record_entity").as_str() {
+                "customers" => record == text(order, "customer_id"),
+                "sites" => record == text(order, "site_id"),
+                _ => assets.get(&record).is_some_and(|a| text(a, "site_id") == text(order, "site_id")),
+            };
+            assert!(ok, "correction {cid} is about a record outside its order: {f:?}");
+            let stamps: String = self.s.run_db({
+                let cid = cid.clone();
+                move |db| db.transaction(Mode::Read, |tx| tx.query_one("SELECT clocks FROM records WHERE entity = 'corrections' AND id = $1", fieldbook_server::params![cid.as_str()])?.text(0))
+            }).await.unwrap();
+            let stamps = fieldbook_core::sync::stamps::expand(serde_json::from_str(&stamps).unwrap(), f.keys().map(String::as_str));
+            for k in ["status", "decided_by", "decided_at", "decision_note"] {
+                let laptop = stamps.get(k).and_then(Value::as_str).is_some_and(|st| st.contains(&self.hostile.device_id) || st.contains(&self.honest.device_id));
+                assert!(!laptop, "correction {cid}'s {k} was written by a laptop: {stamps:?}");
+            }
+        }
     }
 
     /// 4. li.wei's laptop holds what the server holds, for every record it has.
@@ -431,7 +458,7 @@ impl World {
         // The reviews of the technician's own days.
         scope.extend(self.records("day_reviews").await.into_iter().filter(|(_, f)| text(f, "technician") == tech).map(|(rid, _)| ("day_reviews".to_owned(), rid)));
         let mut photos = HashSet::new();
-        for entity in ["inspection_answers", "repair_records", "time_entries", "satisfaction_cards", "signatures", "amendments"] {
+        for entity in ["inspection_answers", "repair_records", "time_entries", "satisfaction_cards", "signatures", "amendments", "escalations", "corrections"] {
             for (rid, f) in self.records(entity).await {
                 let mine = orders.contains_key(&text(&f, "work_order_id")) || (entity == "time_entries" && text(&f, "technician") == tech);
                 if mine {

@@ -27,6 +27,7 @@ both!(
     one_concurrent_answer_is_one_conflict,
     a_second_satisfaction_card_for_an_order_is_refused,
     contract_terms_and_renewals_cannot_be_written_from_a_laptop,
+    a_correction_reaches_only_whitelisted_fields_of_its_own_orders_records,
 );
 
 /// A complete answer as the laptop writes it.
@@ -339,4 +340,43 @@ async fn contract_terms_and_renewals_cannot_be_written_from_a_laptop(b: Backend)
     assert!(reasons[3].contains("service desk"), "{reasons:?}");
     assert_eq!(s.record("contracts", &contract).await.unwrap(), before, "the contract is as the office left it");
     assert!(s.record("contract_renewals", &format!("renewal-{contract}")).await.is_none());
+}
+
+/// #12: a technician proposes corrections to the customer, site or assets of their own orders —
+/// only the whitelisted fields, never the office's decision — and never writes the records (or a
+/// merge) directly; a private company's customer is out of reach even through an honest order.
+async fn a_correction_reaches_only_whitelisted_fields_of_its_own_orders_records(b: Backend) {
+    let s = TestServer::with_demo(b).await;
+    s.import(common::private_company()).await.unwrap();
+    let mut li = Laptop::enroll(&s, "li.wei").await;
+    li.pull_all(&s).await;
+    let order = id("work_orders", "WO-1002");
+    let fix = |target: &str, record: String, field: &str, extra: Value| {
+        let mut v = json!({"work_order_id": order, "record_entity": target, "record_id": record, "field": field, "old_value": null, "value": "新值 / new",
+                           "note": null, "proposed_at": "2026-03-02T08:00:00.000Z", "proposed_by": "li.wei", "deleted": false});
+        v.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        v
+    };
+    let refused = [
+        ("another customer", fix("customers", id("customers", "C-PRIVATE"), "phone", json!({}))),
+        ("an asset of another site", fix("assets", id("assets", "JQ-FACP-01"), "serial", json!({}))),
+        ("an unknown asset", fix("assets", "no-such-asset".into(), "serial", json!({}))),
+        ("a customer's name", fix("customers", id("customers", "C-XINGHUA"), "name", json!({}))),
+        ("an asset's warranty", fix("assets", id("assets", "XH-PUMP-01"), "warranty_ends", json!({}))),
+        ("a decision", fix("customers", id("customers", "C-XINGHUA"), "phone", json!({"status": "confirmed"}))),
+        ("a value no laptop can store", fix("customers", id("customers", "C-XINGHUA"), "phone", json!({"value": "x".repeat(201)}))),
+    ];
+    for (i, (what, fields)) in refused.into_iter().enumerate() {
+        let e = li.entry("corrections", &format!("bad-{i}"), fields);
+        let r = li.push(&s, &[e]).await;
+        assert_eq!((r.applied, r.rejected.len()), (0, 1), "{what}: {:?}", r.rejected);
+    }
+    for direct in [json!({"phone": "021-0000 0000"}), json!({"merged_into": id("customers", "C-JINQIAO"), "deleted": true})] {
+        let e = li.entry("customers", &id("customers", "C-XINGHUA"), direct.clone());
+        let r = li.push(&s, &[e]).await;
+        assert!(rejected_reasons(&r).iter().any(|x| x.contains("reference data")), "{direct}: {:?}", r.rejected);
+    }
+    let ok = li.entry("corrections", "good-1", fix("sites", id("sites", "S-XH-PLANT"), "address", json!({})));
+    assert_eq!(li.push(&s, &[ok]).await.applied, 1);
+    assert_eq!(s.count("SELECT CAST(COUNT(*) AS BIGINT) FROM records WHERE entity = 'corrections'").await, 1);
 }

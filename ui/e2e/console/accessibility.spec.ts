@@ -5,7 +5,7 @@ import { login, open } from "./helpers";
 
 // Every screen, in both languages, against axe's WCAG 2.1 A/AA rules (labels, names, contrast…),
 // and the keyboard focus is visible.
-const SCREENS = ["calls", "register", "orders", "review", "return-visits", "complaints", "escalations", "conflicts", "reports", "templates", "people", "calendar", "plans", "parts", "daily-reports", "renewals"];
+const SCREENS = ["calls", "register", "orders", "review", "return-visits", "complaints", "escalations", "conflicts", "reports", "templates", "people", "calendar", "plans", "parts", "daily-reports", "renewals", "customers"];
 
 for (const language of ["en", "zh-CN"] as const) {
   test(`every screen passes axe's WCAG A/AA checks (${language})`, async ({ page }) => {
@@ -59,4 +59,17 @@ test("keyboard focus is visible and the login is usable without a mouse", async 
   await expect(focused).toHaveAttribute("id", "login-name");
   const outline = await focused.evaluate((el) => getComputedStyle(el).outlineStyle + " " + getComputedStyle(el).outlineWidth);
   expect(outline).toBe("solid 3px");
+});
+
+test("a customer's books and their forms pass axe's checks", async ({ page }) => {
+  await login(page, "office");
+  await open(page, "customers");
+  await page.getByTestId("customers").getByRole("link", { name: "C-JINQIAO" }).click();
+  await expect(page.getByTestId("site").first()).toBeVisible();
+  await page.getByTestId("edit-customer").click();
+  await page.getByRole("button", { name: "Add a contract" }).click();
+  await expect(page.getByTestId("form-contracts")).toBeVisible();
+  await page.waitForLoadState("networkidle");
+  const result = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  expect(result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)).toEqual([]);
 });

@@ -64,6 +64,23 @@ const SHOTS: { name: string; route: string; ready: (p: Page) => Promise<void> }[
   { name: "daily-reports", route: `daily-reports?date=${DAY}`, ready: (p) => expect(p.getByTestId("day-row").first()).toBeVisible() },
   { name: "daily-report", route: `daily-reports/li.wei?date=${DAY}`, ready: (p) => expect(p.getByTestId("day-entries")).toBeVisible() },
   {
+    name: "customers",
+    route: "customers",
+    ready: async (p) => {
+      await expect(p.getByTestId("correction").first()).toBeVisible();
+      await expect(p.getByTestId("customers").locator("tbody tr").first()).toBeVisible();
+    },
+  },
+  {
+    name: "customer",
+    route: "customers",
+    ready: async (p) => {
+      // One customer's books: sites with their assets, contracts, the trail.
+      await p.getByTestId("customers").getByRole("link", { name: "C-JINQIAO" }).click();
+      await expect(p.getByTestId("site").first()).toBeVisible();
+    },
+  },
+  {
     name: "people",
     route: "people",
     ready: async (p) => {
@@ -130,6 +147,8 @@ test.beforeAll(async ({ browser }) => {
   // Yesterday's time outside repairs, for the Daily reports screens.
   laptop.json(["time", "--minutes", "120", "--category", "D", "--activity", "internal", "--date", DAY, "--note", "消防规范培训 / fire code training"]);
   laptop.json(["time", "--minutes", "45", "--category", "B", "--activity", "travel", "--date", DAY, "--note", "往返金桥 / to Jinqiao and back"]);
+  // A correction of the customer's records from site, waiting for the office (Customers).
+  laptop.json(["correct", "WO-1002", "--record-entity", "assets", "--record", "XH-PUMP-01", "--field", "serial", "--value", "LB-2022-1121", "--note", "铭牌 / name plate"]);
   laptop.json(["sync"]);
   await registerAndDispatch(page, "消防控制室报警主机报故障", /Zhang Min/);
   await registerCall(page, "3 号楼喷淋末端试水压力不足");

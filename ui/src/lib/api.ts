@@ -296,6 +296,33 @@ export interface WorkOrderDetail {
   history: AssetHistoryEntry[];
   /** The technician's requests for help, oldest first, with the office's answer as last pulled. */
   escalations: Escalation[];
+  /** Corrections of the customer's, site's or assets' records proposed from this order, with the office's decision as last pulled. */
+  corrections: Correction[];
+}
+
+export interface Correction {
+  id: string;
+  work_order_id: string;
+  record_entity: "customers" | "sites" | "assets";
+  record_id: string;
+  field: string;
+  old_value: string | null;
+  value: string;
+  note: string | null;
+  proposed_at: string;
+  proposed_by: string;
+  status: "pending" | "confirmed" | "rejected";
+  decided_by: string | null;
+  decided_at: string | null;
+  decision_note: string | null;
+}
+
+export interface NewCorrection {
+  record_entity: "customers" | "sites" | "assets";
+  record: string;
+  field: string;
+  value: string;
+  note: string | null;
 }
 
 export type EscalateTo = "supervisor" | "engineer";
@@ -479,6 +506,9 @@ export interface DefaultCategory {
 
 export function defaultCategory(asset: string): Promise<DefaultCategory | null> {
   return invoke<DefaultCategory | null>("default_category", { asset });
+/** Proposes a correction of the order's customer, site or an asset there; the office decides. */
+export function proposeCorrection(order: string, correction: NewCorrection): Promise<Correction> {
+  return invoke<Correction>("propose_correction", { order, correction });
 }
 
 export function escalate(order: string, repair: string | null, to: EscalateTo, note: string): Promise<Escalation> {

@@ -127,6 +127,7 @@ export function detail(extra: Partial<WorkOrderDetail> = {}): WorkOrderDetail {
     follow_ups: [],
     history: [],
     escalations: [],
+    corrections: [],
     ...extra,
   };
 }

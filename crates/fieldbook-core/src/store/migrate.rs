@@ -19,6 +19,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../../../../migrations/client/0008_pull_refused.sql")),
     (9, include_str!("../../../../migrations/client/0009_server_restore.sql")),
     (10, include_str!("../../../../migrations/client/0010_desk.sql")),
+    (11, include_str!("../../../../migrations/client/0011_corrections.sql")),
     (12, include_str!("../../../../migrations/client/0012_contract_renewals.sql")),
     (13, include_str!("../../../../migrations/client/0013_planned_inspections.sql")),
     (14, include_str!("../../../../migrations/client/0014_parts.sql")),

@@ -7,6 +7,8 @@
 
 mod after_pull;
 mod clocks;
+mod corrections;
+pub use corrections::{Correction, NewCorrection};
 pub mod migrate;
 mod orders;
 mod parts;

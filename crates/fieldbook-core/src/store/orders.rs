@@ -67,6 +67,9 @@ pub struct WorkOrderDetail {
     /// The technician's requests for help on this order's repairs, oldest first, each with the
     /// office's answer as last pulled.
     pub escalations: Vec<Escalation>,
+    /// Corrections of the customer's, site's or assets' records proposed from this order, oldest
+    /// first, each with the office's decision as last pulled.
+    pub corrections: Vec<super::Correction>,
 }
 
 const SUMMARY_SELECT: &str = "SELECT w.id, w.number, w.kind, w.status, w.priority, w.category, w.technician,
@@ -289,6 +292,7 @@ impl Store {
         };
         let history = self.asset_history(&order)?;
         let escalations = self.escalations_of(&order.id)?;
+        let corrections = self.corrections_of(&order.id)?;
         Ok(WorkOrderDetail {
             template: template.map(|t| (*t).clone()),
             order,
@@ -305,6 +309,7 @@ impl Store {
             follow_ups,
             history,
             escalations,
+            corrections,
         })
     }
 

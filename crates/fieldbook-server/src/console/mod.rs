@@ -25,6 +25,8 @@
 //!   the repair record), requisitions.
 //! - [`day_reviews`]: the supervisor's review (核阅) of each technician's day, the supervisor's
 //!   daily report.
+//! - [`books`]: customers, sites, assets and contracts created and edited (validated, audited),
+//!   corrections proposed from site and the office's decision, merging two customers.
 //! - [`index`]: the projections the feed writer keeps for all of the above.
 //! - [`assets`]: the embedded UI; [`csv`]: CSV answers; this module: routes and shared helpers
 //!   (keyset pagination, the `X-Fieldbook-Console` check).
@@ -35,6 +37,7 @@
 
 pub mod assets;
 pub mod audit;
+pub mod books;
 pub mod calendar;
 pub mod call_register;
 pub mod calls;
@@ -144,6 +147,17 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/console/api/renewals/{id}/steps", &["POST"]),
     ("/console/api/renewals/{id}/notice.pdf", &["GET"]),
     ("/console/api/contracts/{id}/service-level", &["PATCH"]),
+    ("/console/api/books/customers", &["GET", "POST"]),
+    ("/console/api/books/customers/{id}", &["GET", "PATCH"]),
+    ("/console/api/books/customers/{id}/merge", &["POST"]),
+    ("/console/api/books/sites", &["POST"]),
+    ("/console/api/books/sites/{id}", &["PATCH"]),
+    ("/console/api/books/assets", &["POST"]),
+    ("/console/api/books/assets/{id}", &["PATCH"]),
+    ("/console/api/books/contracts", &["POST"]),
+    ("/console/api/books/contracts/{id}", &["PATCH"]),
+    ("/console/api/corrections", &["GET"]),
+    ("/console/api/corrections/{id}/decide", &["POST"]),
 ];
 
 /// The report names under `/console/api/reports/{name}`.
@@ -235,6 +249,17 @@ fn handlers(path: &str) -> MethodRouter<AppState> {
         "/console/api/renewals/{id}/steps" => post(renewals::step),
         "/console/api/renewals/{id}/notice.pdf" => get(renewals::notice),
         "/console/api/contracts/{id}/service-level" => patch(renewals::change_level),
+        "/console/api/books/customers" => get(books::list).post(books::create_customer),
+        "/console/api/books/customers/{id}" => get(books::detail).patch(books::edit_customer),
+        "/console/api/books/customers/{id}/merge" => post(books::merge_route),
+        "/console/api/books/sites" => post(books::create_site),
+        "/console/api/books/sites/{id}" => patch(books::edit_site),
+        "/console/api/books/assets" => post(books::create_asset),
+        "/console/api/books/assets/{id}" => patch(books::edit_asset),
+        "/console/api/books/contracts" => post(books::create_contract),
+        "/console/api/books/contracts/{id}" => patch(books::edit_contract),
+        "/console/api/corrections" => get(books::corrections),
+        "/console/api/corrections/{id}/decide" => post(books::decide_route),
         other => unreachable!("no console handlers for route {other}"),
     }
 }

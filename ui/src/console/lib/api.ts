@@ -300,6 +300,58 @@ export interface Registered {
   promise?: CallPromise;
 }
 
+/** A customer's, site's, asset's or contract's fields as the books keep them (`/console/api/books`). */
+export type BookRecord = Record<string, unknown> & { id: string };
+
+export interface BookCustomer extends BookRecord {
+  code: string;
+  name: string;
+  sites?: number;
+  contracts?: number;
+}
+
+export interface BookSite extends BookRecord {
+  assets: BookRecord[];
+}
+
+/** A correction a technician proposed from site, with the record's current value. */
+export interface CorrectionItem {
+  id: string;
+  work_order_id: string;
+  number: string | null;
+  technician: string | null;
+  record_entity: "customers" | "sites" | "assets";
+  record_id: string;
+  record_name: string | null;
+  record_code: string | null;
+  field: string;
+  old_value: string | null;
+  value: string;
+  current_value: string | null;
+  note: string | null;
+  proposed_at: string;
+  proposed_by: string;
+  status: "pending" | "confirmed" | "rejected";
+  decided_by: string | null;
+  decided_at: string | null;
+  decision_note: string | null;
+}
+
+export interface CustomerBook {
+  customer: BookCustomer;
+  sites: BookSite[];
+  contracts: BookRecord[];
+  orders: number;
+  trail: AuditEntry[];
+  corrections: CorrectionItem[];
+}
+
+export interface MergeResult {
+  survivor: string;
+  merged: string;
+  moved: Record<string, number>;
+}
+
 export interface AuditEntry {
   id: number | string;
   at: string;
@@ -1104,4 +1156,13 @@ export const api = {
   expiryNoticeUrl: (contractId: string) => `${API}/renewals/${enc(contractId)}/notice.pdf`,
   setServiceLevel: (contractId: string, level: ServiceLevel | null) =>
     request<RenewalDetail>("PATCH", `/contracts/${enc(contractId)}/service-level`, { service_level: level }),
+  bookCustomers: (q: string) => get<{ items: BookCustomer[] }>(`/books/customers${query({ q })}`),
+  bookCustomer: (id: string) => get<CustomerBook>(`/books/customers/${enc(id)}`),
+  createRecord: (kind: "customers" | "sites" | "assets" | "contracts", fields: Record<string, unknown>) => post<BookRecord>(`/books/${kind}`, fields),
+  editRecord: (kind: "customers" | "sites" | "assets" | "contracts", id: string, fields: Record<string, unknown>) =>
+    request<BookRecord>("PATCH", `/books/${kind}/${enc(id)}`, fields),
+  mergeCustomer: (id: string, survivor: string) => post<MergeResult>(`/books/customers/${enc(id)}/merge`, { survivor }),
+  corrections: (status: "pending" | "confirmed" | "rejected" | "all" = "pending") => get<{ items: CorrectionItem[] }>(`/corrections${query({ status })}`),
+  decideCorrection: (id: string, decision: "confirm" | "reject", note?: string) =>
+    post<CorrectionItem>(`/corrections/${enc(id)}/decide`, { decision, note: note?.trim() || null }),
 };
