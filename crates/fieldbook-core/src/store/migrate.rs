@@ -19,6 +19,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../../../../migrations/client/0008_pull_refused.sql")),
     (9, include_str!("../../../../migrations/client/0009_server_restore.sql")),
     (10, include_str!("../../../../migrations/client/0010_desk.sql")),
+    (15, include_str!("../../../../migrations/client/0015_workshop.sql")),
 ];
 
 pub fn latest() -> i64 {

@@ -11,6 +11,7 @@ pub mod migrate;
 mod orders;
 mod service_calendar;
 mod signing;
+pub mod workshop;
 mod import;
 pub mod offline_lock;
 pub mod restored_server;
