@@ -310,7 +310,9 @@ impl<'t> Writer<'t> {
             let projected: Vec<(&str, &str, Rc<Stored>)> = rows
                 .iter()
                 .filter(|(entity, ..)| {
-                    crate::console::index::PROJECTED.contains(&entity.as_str()) || crate::console::desk_index::PROJECTED.contains(&entity.as_str())
+                    crate::console::index::PROJECTED.contains(&entity.as_str())
+                        || crate::console::desk_index::PROJECTED.contains(&entity.as_str())
+                        || crate::console::workshop::PROJECTED.contains(&entity.as_str())
                 })
                 .map(|&(entity, id, ref rec, _)| (entity.as_str(), id.as_str(), rec.clone()))
                 .collect();

@@ -129,6 +129,9 @@ const CONSOLE_OPS: &[(&str, &str, &str, &str, bool, bool)] = &[
     ("/console/api/repairs-overdue", "get", "consoleRepairsOverdue", "Repair calls on site longer than the expected hours without being completed, longest first", false, true),
     ("/console/api/settings/repair-expected-hours", "get", "consoleRepairExpectedHours", "How many hours on site a repair is expected to take (default 4)", false, false),
     ("/console/api/settings/repair-expected-hours", "patch", "consoleChangeRepairExpectedHours", "Set how many hours on site a repair is expected to take (1 to 168)", true, false),
+    ("/console/api/workshop", "get", "consoleWorkshop", "Units taken to the workshop (?state=open|all|a stage): oldest receipt first, keyset-paginated, with the open count", false, true),
+    ("/console/api/workshop/{id}", "get", "consoleWorkshopJob", "One unit: the receipt, goods-in/out, the repair card, the check, the return with the customer's signature, and the steps the office may record now", false, false),
+    ("/console/api/workshop/{id}/steps", "post", "consoleWorkshopStep", "Record a workshop step: goods_in, repair_card (minutes, parts, done), check (passed or sent_back with a note), goods_out; a step out of order is refused (409)", false, false),
 ];
 
 fn console_paths() -> serde_json::Map<String, Value> {

@@ -277,6 +277,7 @@ async fn the_migration_fills_the_rollups_of_a_database_with_data(b: Backend) {
                  DROP TABLE complaint_numbers; DROP TABLE escalation_index; DROP TABLE close_exception_index; \
                  DROP INDEX reference_index_phone; ALTER TABLE reference_index DROP COLUMN phone; DROP TABLE customer_numbers; DROP INDEX audit_log_target; \
                  DROP INDEX woi_on_site; \
+                 DROP TABLE workshop_index; \
                  DELETE FROM schema_migrations WHERE version >= 4",
             )
         })

@@ -19,6 +19,8 @@
 //! - [`audit`]: the audit trail.
 //! - [`escalations`]: technicians' escalations and the office's answers; repairs past their
 //!   expected completion.
+//! - [`workshop`]: the workshop loop (修理车间): units taken to the workshop, goods-in/out, the
+//!   repair card, the supervisor's check.
 //! - [`index`]: the projections the feed writer keeps for all of the above.
 //! - [`assets`]: the embedded UI; [`csv`]: CSV answers; this module: routes and shared helpers
 //!   (keyset pagination, the `X-Fieldbook-Console` check).
@@ -48,6 +50,7 @@ pub mod review;
 pub mod session;
 pub mod templates;
 pub mod work_orders;
+pub mod workshop;
 
 use axum::extract::Request;
 use axum::http::Method;
@@ -114,6 +117,9 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/console/api/escalations/{id}/answer", &["POST"]),
     ("/console/api/repairs-overdue", &["GET"]),
     ("/console/api/settings/repair-expected-hours", &["GET", "PATCH"]),
+    ("/console/api/workshop", &["GET"]),
+    ("/console/api/workshop/{id}", &["GET"]),
+    ("/console/api/workshop/{id}/steps", &["POST"]),
 ];
 
 /// The report names under `/console/api/reports/{name}`.
@@ -180,6 +186,9 @@ fn handlers(path: &str) -> MethodRouter<AppState> {
         "/console/api/escalations/{id}/answer" => post(escalations::answer_route),
         "/console/api/repairs-overdue" => get(escalations::overdue),
         "/console/api/settings/repair-expected-hours" => get(escalations::get_setting).patch(escalations::change_setting),
+        "/console/api/workshop" => get(workshop::list),
+        "/console/api/workshop/{id}" => get(workshop::detail),
+        "/console/api/workshop/{id}/steps" => post(workshop::step_route),
         other => unreachable!("no console handlers for route {other}"),
     }
 }

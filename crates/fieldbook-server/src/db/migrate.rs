@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, include_str!("../../../../migrations/server-sqlite/0010_service_desk.sql"), include_str!("../../../../migrations/server-postgres/0010_service_desk.sql")),
     (11, include_str!("../../../../migrations/server-sqlite/0011_call_register.sql"), include_str!("../../../../migrations/server-postgres/0011_call_register.sql")),
     (12, include_str!("../../../../migrations/server-sqlite/0012_escalation.sql"), include_str!("../../../../migrations/server-postgres/0012_escalation.sql")),
+    (17, include_str!("../../../../migrations/server-sqlite/0017_workshop.sql"), include_str!("../../../../migrations/server-postgres/0017_workshop.sql")),
 ];
 
 /// The version that added the console's projections; reaching it fills them from `records`.
