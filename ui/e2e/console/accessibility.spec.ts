@@ -5,7 +5,7 @@ import { login, open } from "./helpers";
 
 // Every screen, in both languages, against axe's WCAG 2.1 A/AA rules (labels, names, contrast…),
 // and the keyboard focus is visible.
-const SCREENS = ["calls", "register", "orders", "review", "return-visits", "complaints", "escalations", "conflicts", "reports", "templates", "people", "calendar"];
+const SCREENS = ["calls", "register", "orders", "review", "return-visits", "complaints", "escalations", "conflicts", "reports", "templates", "people", "calendar", "workshop"];
 
 for (const language of ["en", "zh-CN"] as const) {
   test(`every screen passes axe's WCAG A/AA checks (${language})`, async ({ page }) => {
