@@ -22,6 +22,7 @@ use fieldbook_core::model::{
 };
 use fieldbook_core::store::search::SearchHit;
 use fieldbook_core::store::{SignRequest, Verification, WorkOrderDetail};
+use fieldbook_core::store::workshop::{NewReceipt, ReturnSignature, WorkshopJob};
 use fieldbook_core::Error;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -203,6 +204,26 @@ pub fn add_repair(
 pub fn escalate(state: State<'_, AppState>, order: String, repair: Option<String>, to: String, note: String) -> Result<Escalation> {
     let to: EscalateTo = to.parse().map_err(|e: String| Error::invalid(format!("work order {order}"), "escalate_to", e))?;
     Ok(state.data_store()?.lock().escalate(&order, repair.as_deref(), to, &note)?)
+}
+
+/// The order's units in the workshop loop, every step as last pulled.
+#[tauri::command(async)]
+pub fn workshop_jobs(state: State<'_, AppState>, order: String) -> Result<Vec<WorkshopJob>> {
+    Ok(state.data_store()?.lock().workshop_jobs_of(&order)?)
+}
+
+/// The receipt of a unit taken to the workshop (`NewReceipt` as JSON).
+#[tauri::command(async)]
+pub fn workshop_receipt(state: State<'_, AppState>, order: String, receipt: Value) -> Result<WorkshopJob> {
+    let receipt: NewReceipt = from_json(&order, "receipt", receipt)?;
+    Ok(state.data_store()?.lock().workshop_receipt(&order, &receipt)?)
+}
+
+/// The unit back to the customer, who signs for it (`ReturnSignature` as JSON): the receipt is void.
+#[tauri::command(async)]
+pub fn workshop_return(state: State<'_, AppState>, job: String, signature: Value) -> Result<WorkshopJob> {
+    let signature: ReturnSignature = from_json(&job, "signature", signature)?;
+    Ok(state.data_store()?.lock().workshop_return(&job, &signature)?)
 }
 
 /// The customer's satisfaction card (`SatisfactionCard` as JSON); giving it again replaces it.
