@@ -1,5 +1,6 @@
 import { expect, test } from "./fixtures";
 import { enrolmentCode, fixture, Laptop, login, open, registerAndDispatch } from "./helpers";
+import { USERS } from "./env";
 
 // The workshop loop (#12): the technician takes a unit from the customer (the receipt, on the
 // laptop), the office books it in, writes the repair card, sends it back once and passes it,
@@ -37,7 +38,7 @@ test("taking a unit through the workshop loop", async ({ page }) => {
   await expect(page.getByRole("button", { name: "Save the repair card" })).toHaveCount(0);
   await page.getByRole("button", { name: "Book in (goods-in)" }).click();
   await expect(page.getByTestId("ws-stage")).toHaveText("In the workshop");
-  await expect(page.getByTestId("ws-goods-in")).toContainText("office.wang");
+  await expect(page.getByTestId("ws-goods-in")).toContainText(USERS.office.login);
 
   await page.getByRole("button", { name: "Save the repair card" }).click();
   await expect(page.getByRole("alert").first()).toContainText("whole minutes");
@@ -62,7 +63,7 @@ test("taking a unit through the workshop loop", async ({ page }) => {
   await expect(page.getByTestId("ws-stage")).toHaveText("Passed, to book out");
   await page.getByRole("button", { name: "Book out (goods-out)" }).click();
   await expect(page.getByTestId("ws-stage")).toHaveText("Out, to return");
-  await expect(page.getByTestId("ws-goods-out")).toContainText("office.wang");
+  await expect(page.getByTestId("ws-goods-out")).toContainText(USERS.office.login);
   await expect(page.getByText("The technician returns the unit")).toBeVisible();
 
   // On the laptop that holds the unit: every step, then the customer's signature.
