@@ -487,6 +487,7 @@ const table = {
   "ws.repaired_by": ["Repaired by", "维修人"],
   "ws.parts": ["Parts, one per line: name × quantity", "备件，每行一项：名称 × 数量"],
   "ws.parts_none": ["no parts", "未用备件"],
+  "ws.parts_used": ["Parts", "备件"],
   "ws.card_save": ["Save the repair card", "保存修护卡"],
   "ws.card_by": ["Written {at} by {who}", "{at} 由 {who} 填写"],
   "ws.check": ["Supervisor's check", "主管检验"],
