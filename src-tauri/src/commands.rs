@@ -23,6 +23,7 @@ use fieldbook_core::model::{
 use fieldbook_core::store::time::{DayTime, TimeInput};
 use fieldbook_core::store::search::SearchHit;
 use fieldbook_core::store::{Correction, NewCorrection, SignRequest, Verification, WorkOrderDetail};
+use fieldbook_core::store::workshop::{NewReceipt, ReturnSignature, WorkshopJob};
 use fieldbook_core::Error;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -256,6 +257,26 @@ pub fn escalate(state: State<'_, AppState>, order: String, repair: Option<String
 pub fn propose_correction(state: State<'_, AppState>, order: String, correction: Value) -> Result<Correction> {
     let new: NewCorrection = from_json(&order, "correction", correction)?;
     Ok(state.data_store()?.lock().propose_correction(&order, &new)?)
+}
+
+/// The order's units in the workshop loop, every step as last pulled.
+#[tauri::command(async)]
+pub fn workshop_jobs(state: State<'_, AppState>, order: String) -> Result<Vec<WorkshopJob>> {
+    Ok(state.data_store()?.lock().workshop_jobs_of(&order)?)
+}
+
+/// The receipt of a unit taken to the workshop (`NewReceipt` as JSON).
+#[tauri::command(async)]
+pub fn workshop_receipt(state: State<'_, AppState>, order: String, receipt: Value) -> Result<WorkshopJob> {
+    let receipt: NewReceipt = from_json(&order, "receipt", receipt)?;
+    Ok(state.data_store()?.lock().workshop_receipt(&order, &receipt)?)
+}
+
+/// The unit back to the customer, who signs for it (`ReturnSignature` as JSON): the receipt is void.
+#[tauri::command(async)]
+pub fn workshop_return(state: State<'_, AppState>, job: String, signature: Value) -> Result<WorkshopJob> {
+    let signature: ReturnSignature = from_json(&job, "signature", signature)?;
+    Ok(state.data_store()?.lock().workshop_return(&job, &signature)?)
 }
 
 /// The customer's satisfaction card (`SatisfactionCard` as JSON); giving it again replaces it.

@@ -560,3 +560,29 @@ fn propose_a_correction_of_the_customers_records_and_see_it_on_the_order() {
     let pump = detail["assets"].as_array().unwrap().iter().find(|a| a["code"] == "XH-PUMP-01").unwrap().clone();
     assert_eq!(pump["serial"], "LB-2022-1120", "the record waits for the office");
 }
+
+#[test]
+fn a_workshop_receipt_then_the_return_only_after_goods_out() {
+    let app = App::demo();
+    let mut taken = repair(json!([]));
+    taken["taken_to_workshop"] = json!(true);
+    taken["receipt_number"] = json!("SJ-42");
+    let r = app.ok("add_repair", json!({ "order": "WO-1002", "repair": taken }));
+    let repair_id = r["id"].as_str().unwrap().to_owned();
+    // The core's problems come back named by field.
+    let err = app
+        .call("workshop_receipt", json!({ "order": "WO-1002", "receipt": { "repair_record_id": repair_id, "unit": "GST200", "condition": " ", "signer_name": "王经理", "strokes": [] } }))
+        .unwrap_err();
+    assert_eq!(fields(&err), ["condition"]);
+    let job = app.ok(
+        "workshop_receipt",
+        json!({ "order": "WO-1002", "receipt": { "repair_record_id": repair_id, "unit": "GST200", "condition": "board burnt", "signer_name": "王经理", "strokes": [] } }),
+    );
+    assert_eq!((job["stage"].as_str(), job["receipt_number"].as_str()), (Some("received"), Some("SJ-42")));
+    let jobs = app.ok("workshop_jobs", json!({ "order": "WO-1002" }));
+    assert_eq!(jobs[0]["id"], job["id"]);
+    let err = app
+        .call("workshop_return", json!({ "job": job["id"], "signature": { "signer_name": "王经理", "strokes": [[{ "x": 1.0, "y": 2.0, "t": 0 }]] } }))
+        .unwrap_err();
+    assert_eq!(fields(&err), ["stage"], "not before goods-out");
+}

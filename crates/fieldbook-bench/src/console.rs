@@ -496,6 +496,7 @@ pub fn main(argv: Vec<String>) -> Result<()> {
     load_plans(&db, &a)?;
     load_parts(&db, &a)?;
     load_time(&db, &a)?;
+    load_workshop(&db)?;
     let server_bin = a.server_bin.clone().unwrap_or_else(|| super::sibling("fieldbook-server"));
     let port = super::free_port()?;
     let mut server = super::Server::spawn(&server_bin, &url, port)?;
@@ -538,7 +539,8 @@ async fn measure(base: &str, a: &ConsoleArgs) -> Result<Value> {
     let mut rows = Vec::new();
     let mut worst: f64 = 0.0;
     let complaint = get("/console/api/complaints?state=all&limit=1".into()).await?.1["items"][0]["id"].as_str().context("a complaint")?.to_owned();
-    for (page, path) in pages(&ids).into_iter().chain(complaint_pages(&complaint)).chain(time_pages()).chain(renewal_pages()).chain(books_pages(&ids)) {
+    let unit = get("/console/api/workshop?limit=1".into()).await?.1["items"][0]["id"].as_str().context("a unit in the workshop")?.to_owned();
+    for (page, path) in pages(&ids).into_iter().chain(complaint_pages(&complaint)).chain(time_pages()).chain(renewal_pages()).chain(books_pages(&ids)).chain(workshop_pages(&unit)) {
         get(path.clone()).await?; // warm-up
         let mut times = Vec::new();
         for _ in 0..a.runs {
@@ -828,5 +830,54 @@ fn time_pages() -> Vec<(&'static str, String)> {
         ("daily report of a day", format!("/console/api/daily-reports/tech007/{year_ago}")),
         ("reports, a year", format!("/console/api/reports/supervisor-daily?from={last_year}&to={today}")),
         ("reports, a year", format!("/console/api/reports/supervisor-daily?from={last_year}&to={today}&technician=tech042")),
+    ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// The workshop (#12)
+
+/// Units taken to the workshop: one repair call in a hundred (10,000 at a million), received when
+/// the call came in; those of the last 30 days still in the loop, spread over the open stages,
+/// the rest returned. Their records and `workshop_index` rows, written directly like the orders.
+fn load_workshop(db: &Db) -> Result<()> {
+    let now_text = fieldbook_server::now_text();
+    let steps: Vec<(&str, String)> = vec![
+        ("workshop_index", "INSERT INTO workshop_index (id, work_order_id, repair_record_id, receipt_number, unit, stage, still_open, received_at, deleted)
+             SELECT w.id || '.ws', w.id, NULL, 'SJ-' || w.number, CASE WHEN abs(hashtext(w.id)::bigint) % 2 = 0 THEN '火灾报警控制器' ELSE '消火栓泵控制柜' END,
+                    CASE WHEN w.reported_at >= to_char(current_date - 30, 'YYYY-MM-DD')
+                         THEN (ARRAY['received', 'in_workshop', 'repaired', 'sent_back', 'passed', 'goods_out'])[abs(hashtext(w.number)::bigint) % 6 + 1]
+                         ELSE 'returned' END,
+                    CASE WHEN w.reported_at >= to_char(current_date - 30, 'YYYY-MM-DD') THEN 1 ELSE 0 END, w.reported_at, 0
+               FROM work_order_index w WHERE w.kind = 'repair_call' AND abs(hashtext(w.id)::bigint) % 100 = 0".to_owned()),
+        ("workshop records", format!(
+            "INSERT INTO records (entity, id, fields, clocks, owner_id, scope, updated_seq, updated_at)
+             SELECT 'workshop_jobs', j.id, json_build_object('work_order_id', j.work_order_id, 'repair_record_id', j.work_order_id || '.rr', 'receipt_number', j.receipt_number,
+                      'unit', j.unit, 'serial', 'SN-' || j.receipt_number, 'condition', '外壳完好，主板故障', 'accessories', NULL, 'received_at', j.received_at,
+                      'received_by', w.technician, 'receipt_signer', '联系人', 'goods_in_at', CASE WHEN j.stage <> 'received' THEN j.received_at END,
+                      'goods_in_by', CASE WHEN j.stage <> 'received' THEN 'office' END,
+                      'repaired_at', CASE WHEN j.stage IN ('repaired', 'sent_back', 'passed', 'goods_out', 'returned') THEN j.received_at END,
+                      'check_result', CASE WHEN j.stage = 'sent_back' THEN 'sent_back' WHEN j.stage IN ('passed', 'goods_out', 'returned') THEN 'passed' END,
+                      'goods_out_at', CASE WHEN j.stage IN ('goods_out', 'returned') THEN j.received_at END,
+                      'returned_at', CASE WHEN j.stage = 'returned' THEN j.received_at END, 'receipt_voided_at', CASE WHEN j.stage = 'returned' THEN j.received_at END,
+                      'deleted', false)::text,
+                    '{{}}', j.work_order_id, NULL, 0, '{now_text}'
+               FROM workshop_index j JOIN work_order_index w ON w.id = j.work_order_id")),
+        ("analyze", "ANALYZE".to_owned()),
+    ];
+    for (what, sql) in steps {
+        let t0 = Instant::now();
+        db.transaction(Mode::Write, |tx| tx.execute_batch(&sql)).with_context(|| format!("loading {what}"))?;
+        eprintln!("loaded {what} in {:.1} s", t0.elapsed().as_secs_f64());
+    }
+    Ok(())
+}
+
+/// The Workshop screen's calls: the open list (its default), every unit, one stage, a unit.
+fn workshop_pages(unit: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("workshop", "/console/api/workshop".into()),
+        ("workshop", "/console/api/workshop?state=all".into()),
+        ("workshop", "/console/api/workshop?state=repaired".into()),
+        ("workshop", format!("/console/api/workshop/{unit}")),
     ]
 }

@@ -13,6 +13,7 @@ use fieldbook_core::import::ImportDocument;
 use fieldbook_core::model::{Activity, Category, EscalateTo, NewRepairRecord, PartUsed, SatisfactionCard, Status, Stroke};
 use fieldbook_core::store::time::TimeInput;
 use fieldbook_core::store::{AnswerInput, OrderFilter, SignRequest};
+use fieldbook_core::store::workshop::{NewReceipt, ReturnSignature};
 use fieldbook_core::at_rest::{self, Method, StoreKey, Unlock};
 use fieldbook_core::{Error, Store};
 use zeroize::Zeroizing;
@@ -141,6 +142,10 @@ enum Command {
         #[arg(long)]
         note: Option<String>,
     },
+    /// The workshop loop of a unit taken from the customer: the receipt, the order's units and
+    /// their steps (the office's as last pulled), the return the customer signs for.
+    #[command(subcommand)]
+    Workshop(WorkshopCommand),
     /// Record time not covered by a repair record (travel, inspection, internal work).
     Time {
         #[arg(long)]
@@ -336,6 +341,45 @@ fn parse_money(s: &str) -> Result<i64, String> {
         return Err(format!("'{s}' is out of range"));
     }
     Ok((v * 100.0).round() as i64)
+}
+
+#[derive(Subcommand)]
+enum WorkshopCommand {
+    /// Write the receipt of a unit taken to the workshop (its repair record says so).
+    Receipt {
+        order: String,
+        /// The repair record that took the unit (from `fieldbook show ORDER --json`).
+        #[arg(long)]
+        repair: String,
+        /// The receipt's number; the repair record's when left out.
+        #[arg(long)]
+        number: Option<String>,
+        #[arg(long)]
+        unit: String,
+        #[arg(long)]
+        serial: Option<String>,
+        #[arg(long)]
+        condition: String,
+        #[arg(long)]
+        accessories: Option<String>,
+        /// The customer who hands the unit over and acknowledges the receipt.
+        #[arg(long)]
+        signer: String,
+        /// Their pen strokes, when signed on the pad: [[{"x":..,"y":..,"t":ms}, ...], ...]
+        #[arg(long, value_name = "STROKES.json")]
+        strokes: Option<PathBuf>,
+    },
+    /// The order's units in the workshop and every step so far.
+    Show { order: String },
+    /// The unit goes back to the customer, who signs for it: the receipt is void (after goods-out).
+    Return {
+        /// The workshop job's id (from `fieldbook workshop show ORDER --json`).
+        job: String,
+        #[arg(long)]
+        signer: String,
+        #[arg(long, value_name = "STROKES.json")]
+        strokes: PathBuf,
+    },
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> anyhow::Result<T> {
@@ -570,6 +614,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Correct { order, record_entity, record, field, value, note } => {
             let c = store.propose_correction(&order, &fieldbook_core::store::NewCorrection { record_entity, record, field, value, note })?;
             out.show(&c, || format!("Proposed {} {} → {}; the office decides after the next sync (correction {})\n", c.record_entity, c.field, c.value, c.id))
+        }
+        Command::Workshop(WorkshopCommand::Receipt { order, repair, number, unit, serial, condition, accessories, signer, strokes }) => {
+            let strokes: Vec<Stroke> = match strokes {
+                Some(p) => read_json(&p, "strokes")?,
+                None => Vec::new(),
+            };
+            let req = NewReceipt { repair_record_id: repair, receipt_number: number, unit, serial, condition, accessories, signer_name: signer, strokes };
+            let job = store.workshop_receipt(&order, &req)?;
+            out.show(&job, || format!("Receipt {} written for {}; the workshop sees it after the next sync (job {})\n", job.receipt_number, job.unit, job.id));
+        }
+        Command::Workshop(WorkshopCommand::Show { order }) => {
+            let jobs = store.workshop_jobs_of(&order)?;
+            out.show(&jobs, || print::workshop_jobs(&jobs));
+        }
+        Command::Workshop(WorkshopCommand::Return { job, signer, strokes }) => {
+            let strokes: Vec<Stroke> = read_json(&strokes, "strokes")?;
+            let job = store.workshop_return(&job, &ReturnSignature { signer_name: signer, strokes })?;
+            out.show(&job, || format!("{} returned to {}; receipt {} is void\n", job.unit, job.return_signer.as_deref().unwrap_or_default(), job.receipt_number));
         }
         Command::Time { minutes, category, activity, order, date, technician, note } => {
             let technician = technician.or(store.device().technician.clone()).context("no technician: give --technician or run `fieldbook init --technician LOGIN`")?;

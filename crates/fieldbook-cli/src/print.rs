@@ -308,3 +308,36 @@ pub fn day_time(d: &fieldbook_core::store::time::DayTime) -> String {
     }
     s
 }
+
+/// An order's units in the workshop loop, one block each with every step so far.
+pub fn workshop_jobs(jobs: &[fieldbook_core::store::workshop::WorkshopJob]) -> String {
+    use std::fmt::Write;
+    if jobs.is_empty() {
+        return "No unit of this order is in the workshop loop\n".into();
+    }
+    let mut s = String::new();
+    for j in jobs {
+        let _ = writeln!(s, "Receipt {} — {} ({}) — {}", j.receipt_number, j.unit, j.serial.as_deref().unwrap_or("no serial"), j.stage);
+        let _ = writeln!(s, "  job {}", j.id);
+        let _ = writeln!(s, "  received {} by {} from {}; condition: {}", j.received_at, j.received_by, j.receipt_signer, j.condition);
+        let step = |s: &mut String, what: &str, at: &Option<String>, by: &Option<String>| {
+            if let Some(at) = at {
+                let _ = writeln!(s, "  {what} {at} by {}", by.as_deref().unwrap_or("?"));
+            }
+        };
+        step(&mut s, "goods-in", &j.goods_in_at, &j.goods_in_by);
+        if let Some(at) = &j.repaired_at {
+            let parts: Vec<String> = j.repair_parts.iter().map(|p| format!("{} × {}", p.name, p.quantity)).collect();
+            let _ = writeln!(s, "  repair card {at} by {}: {} min; {}; parts: {}", j.repaired_by.as_deref().unwrap_or("?"), j.repair_minutes.unwrap_or(0),
+                j.repair_done.as_deref().unwrap_or(""), if parts.is_empty() { "none".into() } else { parts.join(", ") });
+        }
+        if let (Some(result), Some(at)) = (&j.check_result, &j.checked_at) {
+            let _ = writeln!(s, "  check {at} by {}: {result}{}", j.checked_by.as_deref().unwrap_or("?"), j.check_note.as_deref().map(|n| format!(" — {n}")).unwrap_or_default());
+        }
+        step(&mut s, "goods-out", &j.goods_out_at, &j.goods_out_by);
+        if let Some(at) = &j.returned_at {
+            let _ = writeln!(s, "  returned {at}, signed by {}; receipt void", j.return_signer.as_deref().unwrap_or("?"));
+        }
+    }
+    s
+}

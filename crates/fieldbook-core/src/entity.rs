@@ -124,6 +124,17 @@ pub const ENTITIES: &[EntitySpec] = &[
             ("deleted", Bool),
         ],
     },
+    EntitySpec {
+        name: "workshop_jobs",
+        fields: &[
+            ("work_order_id", Text), ("repair_record_id", Text), ("receipt_number", Text), ("unit", Text), ("serial", Text), ("condition", Text),
+            ("accessories", Text), ("received_at", Text), ("received_by", Text), ("receipt_signer", Text), ("receipt_strokes", Json),
+            ("goods_in_at", Text), ("goods_in_by", Text), ("repair_minutes", Integer), ("repair_parts", Json), ("repair_done", Text),
+            ("repaired_by", Text), ("repaired_at", Text), ("check_result", Text), ("check_note", Text), ("checked_by", Text), ("checked_at", Text),
+            ("goods_out_at", Text), ("goods_out_by", Text), ("returned_at", Text), ("return_signer", Text),
+            ("return_strokes", Json), ("receipt_voided_at", Text), ("deleted", Bool),
+        ],
+    },
 ];
 
 /// What a technician may propose to correct from site (entity `corrections`), per kind of record:
@@ -653,6 +664,46 @@ pub const POLICY: &[EntityPolicy] = {
             rule("decided_by", Office, Any),
             rule("decided_at", Office, Any),
             rule("decision_note", Office, Any),
+            rule("deleted", TechnicianCreates, Any).not_null(),
+        ],
+    },
+    // A unit taken to the workshop (crate::workshop): the technician writes the receipt (on
+    // creation only) and the return with the customer's signature, which voids the receipt; the
+    // office the goods-in/out register, the repair card and the supervisor's check. The server
+    // also refuses a void without the return signature and a return before goods-out.
+    EntityPolicy {
+        entity: "workshop_jobs",
+        owner: Owner::OrderOf,
+        id: IdRule::Chosen,
+        fields: &[
+            rule("work_order_id", TechnicianCreates, Refers(OwnOrder)).required(),
+            rule("repair_record_id", TechnicianCreates, Refers(RepairOfOrder)).required(),
+            rule("receipt_number", TechnicianCreates, Text(SHORT)).required(),
+            rule("unit", TechnicianCreates, Text(SHORT)).required(),
+            rule("serial", TechnicianCreates, Text(SHORT)),
+            rule("condition", TechnicianCreates, Text(LONG)).required(),
+            rule("accessories", TechnicianCreates, Text(LONG)),
+            rule("received_at", TechnicianCreates, Timestamp).required(),
+            rule("received_by", TechnicianCreates, Refers(TheTechnician)).required(),
+            rule("receipt_signer", TechnicianCreates, Text(SHORT)).required(),
+            rule("receipt_strokes", TechnicianCreates, Json(1024 * 1024)),
+            office("goods_in_at"),
+            office("goods_in_by"),
+            office("repair_minutes"),
+            office("repair_parts"),
+            office("repair_done"),
+            office("repaired_by"),
+            office("repaired_at"),
+            office("check_result"),
+            office("check_note"),
+            office("checked_by"),
+            office("checked_at"),
+            office("goods_out_at"),
+            office("goods_out_by"),
+            rule("returned_at", Technician, Timestamp),
+            rule("return_signer", Technician, Text(SHORT)),
+            rule("return_strokes", Technician, Json(1024 * 1024)),
+            rule("receipt_voided_at", Technician, Timestamp),
             rule("deleted", TechnicianCreates, Any).not_null(),
         ],
     },

@@ -35,6 +35,7 @@ pub mod signed_record;
 pub mod store;
 pub mod sync;
 pub mod wipe;
+pub mod workshop;
 
 pub use error::{Error, FieldProblem, Result};
 pub use report::complaint_notice;

@@ -484,6 +484,27 @@ mod tests {
         assert!(check_laptop_write("customers", "c1", &map(json!({"merged_into": "c2"})), None).unwrap_err().contains("reference data"));
     }
 
+    /// The workshop loop: the receipt is the technician's on creation only, the register, the
+    /// repair card and the check are the office's.
+    #[test]
+    fn a_laptop_writes_the_workshop_receipt_and_return_but_not_the_workshops_steps() {
+        let receipt = map(json!({"work_order_id": "wo", "repair_record_id": "r1", "receipt_number": "SJ-1", "unit": "GST200", "condition": "ok",
+            "received_at": "2026-12-06T08:00:00Z", "received_by": "li.wei", "receipt_signer": "王经理"}));
+        assert!(check_laptop_write("workshop_jobs", "j1", &receipt, None).is_ok());
+        for (field, value) in [("goods_in_at", json!("2026-12-06T09:00:00Z")), ("repair_minutes", json!(90)), ("check_result", json!("passed")),
+            ("checked_by", json!("li.wei")), ("goods_out_at", json!("2026-12-06T10:00:00Z"))] {
+            let err = check_laptop_write("workshop_jobs", "j1", &map(json!({ field: value })), Some(&receipt)).unwrap_err();
+            assert!(err.contains(field) && err.contains("office"), "{field}: {err}");
+        }
+        let changed = map(json!({"condition": "broken after all"}));
+        assert!(check_laptop_write("workshop_jobs", "j1", &changed, Some(&receipt)).is_err(), "the receipt never changes once written");
+        let returned = map(json!({"returned_at": "2026-12-06T11:00:00Z", "return_signer": "王经理", "receipt_voided_at": "2026-12-06T11:00:00Z"}));
+        assert!(check_laptop_write("workshop_jobs", "j1", &returned, Some(&receipt)).is_ok(), "the return is the technician's");
+        let no_signer = map(json!({"work_order_id": "wo", "repair_record_id": "r1", "receipt_number": "SJ-1", "unit": "GST200", "condition": "ok",
+            "received_at": "2026-12-06T08:00:00Z", "received_by": "li.wei"}));
+        assert!(check_laptop_write("workshop_jobs", "j2", &no_signer, None).unwrap_err().contains("receipt_signer"));
+    }
+
     /// docs/sync.md shows the policy as it is in the code.
     #[test]
     fn the_documented_policy_table_is_the_policy() {

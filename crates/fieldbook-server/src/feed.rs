@@ -314,6 +314,7 @@ impl<'t> Writer<'t> {
                         || crate::console::desk_index::PROJECTED.contains(&entity.as_str())
                         || crate::console::parts::PROJECTED.contains(&entity.as_str())
                         || crate::console::day_reviews::PROJECTED.contains(&entity.as_str())
+                        || crate::console::workshop::PROJECTED.contains(&entity.as_str())
                 })
                 .map(|&(entity, id, ref rec, _)| (entity.as_str(), id.as_str(), rec.clone()))
                 .collect();

@@ -157,6 +157,9 @@ const CONSOLE_OPS: &[(&str, &str, &str, &str, bool, bool)] = &[
     ("/console/api/books/contracts/{id}", "patch", "consoleEditContract", "Change some of a contract's fields", false, false),
     ("/console/api/corrections", "get", "consoleCorrections", "Corrections technicians proposed from site (?status=pending|confirmed|rejected|all, default pending), with the record's current value", false, false),
     ("/console/api/corrections/{id}/decide", "post", "consoleDecideCorrection", "Confirm a correction (its value is written to the record) or reject it with a note; the decision syncs back to the laptop", false, false),
+    ("/console/api/workshop", "get", "consoleWorkshop", "Units taken to the workshop (?state=open|all|a stage): oldest receipt first, keyset-paginated, with the open count", false, true),
+    ("/console/api/workshop/{id}", "get", "consoleWorkshopJob", "One unit: the receipt, goods-in/out, the repair card, the check, the return with the customer's signature, and the steps the office may record now", false, false),
+    ("/console/api/workshop/{id}/steps", "post", "consoleWorkshopStep", "Record a workshop step: goods_in, repair_card (minutes, parts, done), check (passed or sent_back with a note), goods_out; a step out of order is refused (409)", false, false),
 ];
 
 fn console_paths() -> serde_json::Map<String, Value> {

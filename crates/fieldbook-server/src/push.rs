@@ -504,6 +504,19 @@ fn check_child(w: &mut Writer<'_>, device: &DeviceIdentity, entity: &str, e: &Pu
         };
         return check_signature(device, e, existing, order, &records::order_name(&order_id, Some(order)));
     }
+    if entity == "workshop_jobs" {
+        // The receipt is voided only by the customer's return signature, after goods-out, and a
+        // signed return never changes (core::workshop): checked on the job as it will stand.
+        let before = match &existing {
+            Some(s) => Some(s.fields()?),
+            None => None,
+        };
+        let mut after = before.cloned().unwrap_or_default();
+        after.extend(e.fields.iter().map(|(k, v)| (k.clone(), v.clone())));
+        if let Err(r) = fieldbook_core::workshop::check_laptop_return(before, &after) {
+            refuse!("{r}");
+        }
+    }
     Ok(Ok(()))
 }
 

@@ -14,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::params;
 
 /// Entities that hang under one work order (their `work_order_id`).
-pub const ORDER_CHILDREN: &[&str] = &["inspection_answers", "repair_records", "time_entries", "satisfaction_cards", "signatures", "amendments", "escalations", "corrections"];
+pub const ORDER_CHILDREN: &[&str] = &["inspection_answers", "repair_records", "time_entries", "satisfaction_cards", "signatures", "amendments", "escalations", "corrections", "workshop_jobs"];
 
 /// Reference data: kept by the office, never written by a laptop.
 pub const REFERENCE: &[&str] = &["customers", "sites", "assets", "contracts", "parts", "checklist_templates", "service_calendars", "stores", "stock_levels"];

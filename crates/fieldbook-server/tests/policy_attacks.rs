@@ -28,6 +28,7 @@ both!(
     a_second_satisfaction_card_for_an_order_is_refused,
     contract_terms_and_renewals_cannot_be_written_from_a_laptop,
     a_correction_reaches_only_whitelisted_fields_of_its_own_orders_records,
+    a_workshop_receipt_is_voided_only_by_the_customers_return_signature,
 );
 
 /// A complete answer as the laptop writes it.
@@ -379,4 +380,32 @@ async fn a_correction_reaches_only_whitelisted_fields_of_its_own_orders_records(
     let ok = li.entry("corrections", "good-1", fix("sites", id("sites", "S-XH-PLANT"), "address", json!({})));
     assert_eq!(li.push(&s, &[ok]).await.applied, 1);
     assert_eq!(s.count("SELECT CAST(COUNT(*) AS BIGINT) FROM records WHERE entity = 'corrections'").await, 1);
+}
+
+/// The workshop loop (#12): a laptop holding a unit's receipt cannot book the unit through the
+/// workshop itself, nor void the receipt (the customer's proof of what they handed over) without
+/// the customer's signature on return, nor change the receipt once written.
+async fn a_workshop_receipt_is_voided_only_by_the_customers_return_signature(b: Backend) {
+    let s = TestServer::with_demo(b).await;
+    let mut li = Laptop::enroll(&s, "li.wei").await;
+    let order = id("work_orders", "WO-1002");
+    let rr = li.entry("repair_records", "rr-ws", common::repair_record(&order, json!({"taken_to_workshop": true, "receipt_number": "SJ-7"})));
+    let receipt = li.entry("workshop_jobs", "ws-1", json!({"work_order_id": order, "repair_record_id": "rr-ws", "receipt_number": "SJ-7", "unit": "GST200",
+        "condition": "ok", "received_at": "2026-03-02T08:00:00.000Z", "received_by": "li.wei", "receipt_signer": "王经理", "deleted": false}));
+    assert!(li.push(&s, &[rr, receipt]).await.rejected.is_empty());
+    let bad = [
+        li.entry("workshop_jobs", "ws-1", json!({"check_result": "passed"})),
+        li.entry("workshop_jobs", "ws-1", json!({"goods_out_at": "2026-03-02T10:00:00.000Z", "goods_out_by": "li.wei"})),
+        li.entry("workshop_jobs", "ws-1", json!({"receipt_voided_at": "2026-03-02T10:00:00.000Z"})),
+        li.entry("workshop_jobs", "ws-1", json!({"receipt_voided_at": "2026-03-02T10:00:00.000Z", "return_signer": "王经理", "returned_at": "2026-03-02T10:00:00.000Z", "return_strokes": [[{"x": "NaN", "y": 1, "t": 0}]]})),
+        li.entry("workshop_jobs", "ws-1", json!({"deleted": true})),
+        li.entry("workshop_jobs", "ws-1", json!({"receipt_number": "SJ-8"})),
+    ];
+    let n = bad.len();
+    let r = li.push(&s, &bad).await;
+    assert_eq!((r.applied, r.rejected.len()), (0, n), "{:?}", rejected_reasons(&r));
+    let job = s.record("workshop_jobs", "ws-1").await.unwrap();
+    assert!(job.get("receipt_voided_at").is_none_or(Value::is_null), "{job:?}");
+    assert!(job.get("check_result").is_none_or(Value::is_null) && job.get("goods_out_at").is_none_or(Value::is_null), "{job:?}");
+    assert_eq!((job["deleted"].as_bool(), job["receipt_number"].as_str()), (Some(false), Some("SJ-7")));
 }

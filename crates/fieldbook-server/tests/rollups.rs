@@ -280,6 +280,7 @@ async fn the_migration_fills_the_rollups_of_a_database_with_data(b: Backend) {
                  DROP TABLE plan_orders; \
                  DROP TABLE part_index; DROP TABLE stock_index; DROP TABLE movement_index; DROP TABLE requisition_index; \
                  DROP TABLE day_review_index; DROP INDEX work_item_technician_day; \
+                 DROP TABLE workshop_index; \
                  DELETE FROM schema_migrations WHERE version >= 4",
             )
         })

@@ -1,11 +1,11 @@
 import AxeBuilder from "@axe-core/playwright";
 import { expect, test } from "./fixtures";
 import { e2eEnv } from "./env";
-import { login, open } from "./helpers";
+import { enrolmentCode, Laptop, login, open, registerAndDispatch } from "./helpers";
 
 // Every screen, in both languages, against axe's WCAG 2.1 A/AA rules (labels, names, contrast…),
 // and the keyboard focus is visible.
-const SCREENS = ["calls", "register", "orders", "review", "return-visits", "complaints", "escalations", "conflicts", "reports", "templates", "people", "calendar", "plans", "parts", "daily-reports", "renewals", "customers"];
+const SCREENS = ["calls", "register", "orders", "review", "return-visits", "complaints", "escalations", "conflicts", "reports", "templates", "people", "calendar", "plans", "parts", "daily-reports", "renewals", "customers", "workshop"];
 
 for (const language of ["en", "zh-CN"] as const) {
   test(`every screen passes axe's WCAG A/AA checks (${language})`, async ({ page }) => {
@@ -72,4 +72,37 @@ test("a customer's books and their forms pass axe's checks", async ({ page }) =>
   await page.waitForLoadState("networkidle");
   const result = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
   expect(result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)).toEqual([]);
+test("the workshop unit's repair card and check forms pass axe's checks", async ({ page }) => {
+  await login(page, "office");
+  const number = await registerAndDispatch(page, "E2E 车间无障碍检查", /Li Wei/);
+  const laptop = new Laptop("li.wei-workshop-axe");
+  laptop.enrol(enrolmentCode("li.wei"));
+  laptop.json(["arrive", number]);
+  const repair = laptop.json<{ id: string }>(["repair", number, "--fault", "主板故障", "--cause", "老化", "--action", "带回车间", "--minutes", "20",
+    "--category", "A", "--workshop-receipt", `SJ-AXE-${number}`]);
+  const job = laptop.json<{ id: string }>(["workshop", "receipt", number, "--repair", repair.id, "--unit", "GST200", "--condition", "主板故障", "--signer", "王经理"]);
+  laptop.json(["sync"]);
+  const checks = async () =>
+    (await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze()).violations.map(
+      (v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`,
+    );
+  for (const language of ["en", "zh-CN"] as const) {
+    await page.evaluate((l) => localStorage.setItem("fieldbook.console.locale", l), language);
+    await open(page, `workshop/${job.id}`);
+    await page.reload();
+    await expect(page.getByTestId("ws-stage")).toBeVisible();
+    await page.waitForLoadState("networkidle");
+    expect(await checks()).toEqual([]);
+  }
+  await page.evaluate(() => localStorage.setItem("fieldbook.console.locale", "en"));
+  await page.reload();
+  await page.getByRole("button", { name: "Book in (goods-in)" }).click();
+  await page.getByRole("button", { name: "Save the repair card" }).click();
+  await expect(page.getByRole("alert").first()).toBeVisible();
+  expect(await checks()).toEqual([], "the repair card form with its problems");
+  await page.getByLabel("Actual repair time (minutes)").fill("30");
+  await page.getByLabel("What was done").fill("换保险丝");
+  await page.getByRole("button", { name: "Save the repair card" }).click();
+  await expect(page.getByRole("button", { name: "Send back to the bench" })).toBeVisible();
+  expect(await checks()).toEqual([]);
 });

@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import { e2eEnv } from "./env";
-import { enrolmentCode, finishRepair, Laptop, login, makeConflict, open, registerAndDispatch, registerCall } from "./helpers";
+import { enrolmentCode, finishRepair, fixture, Laptop, login, makeConflict, open, registerAndDispatch, registerCall } from "./helpers";
 
 /** The day whose time the technician records for the Daily reports screens: yesterday. */
 const DAY = (() => {
@@ -78,6 +78,14 @@ const SHOTS: { name: string; route: string; ready: (p: Page) => Promise<void> }[
       // One customer's books: sites with their assets, contracts, the trail.
       await p.getByTestId("customers").getByRole("link", { name: "C-JINQIAO" }).click();
       await expect(p.getByTestId("site").first()).toBeVisible();
+  { name: "workshop", route: "workshop", ready: (p) => expect(p.getByTestId("workshop-row").first()).toBeVisible() },
+  {
+    name: "workshop-unit",
+    route: "workshop",
+    ready: async (p) => {
+      // One unit with its receipt, register, repair card and the check waiting.
+      await p.getByTestId("workshop-row").first().getByRole("link").first().click();
+      await expect(p.getByTestId("ws-card-shown")).toBeVisible();
     },
   },
   {
@@ -150,6 +158,19 @@ test.beforeAll(async ({ browser }) => {
   // A correction of the customer's records from site, waiting for the office (Customers).
   laptop.json(["correct", "WO-1002", "--record-entity", "assets", "--record", "XH-PUMP-01", "--field", "serial", "--value", "LB-2022-1121", "--note", "铭牌 / name plate"]);
   laptop.json(["sync"]);
+  // A unit taken to the workshop, booked in and repaired, waiting for the supervisor's check.
+  const unitOrder = await registerAndDispatch(page, "报警主机主板烧毁，需带回车间", /Li Wei/);
+  laptop.json(["sync"]);
+  laptop.json(["arrive", unitOrder]);
+  const taken = laptop.json<{ id: string }>(["repair", unitOrder, "--fault", "报警主机主板烧毁", "--cause", "雷击", "--action", "带回车间维修",
+    "--minutes", "30", "--category", "A", "--workshop-receipt", "SJ-2026-0042"]);
+  const unit = laptop.json<{ id: string }>(["workshop", "receipt", unitOrder, "--repair", taken.id, "--unit", "海湾 GST200 报警主机", "--serial", "GST-88121",
+    "--condition", "外壳完好，主板有烧痕", "--accessories", "电源线一根", "--signer", "王经理", "--strokes", laptop.write("strokes.json", fixture("strokes.json"))]);
+  laptop.json(["sync"]);
+  for (const body of [{ step: "goods_in" }, { step: "repair_card", minutes: 95, done: "更换主板，烤机4小时", parts: [{ name: "GST200 主板", quantity: 1 }], repaired_by: "车间 陈师傅" }]) {
+    const r = await page.request.post(`${e2eEnv().url}/console/api/workshop/${unit.id}/steps`, { data: body, headers: { "X-Fieldbook-Console": "1" } });
+    expect(r.ok()).toBe(true);
+  }
   await registerAndDispatch(page, "消防控制室报警主机报故障", /Zhang Min/);
   await registerCall(page, "3 号楼喷淋末端试水压力不足");
   makeConflict("li.wei", "WO-1001", "alarm.battery_v", "JQ-FACP-01", 26.8, 25.9);

@@ -342,6 +342,52 @@ export interface Escalation {
   answered_at: string | null;
 }
 
+/** Where a unit in the workshop loop stands (core::workshop::Stage), in step order. */
+export type WorkshopStage = "received" | "in_workshop" | "repaired" | "sent_back" | "passed" | "goods_out" | "returned";
+
+/** A unit taken to the workshop: the technician's receipt and return, the office's steps as last pulled. */
+export interface WorkshopJob {
+  id: string;
+  work_order_id: string;
+  repair_record_id: string;
+  stage: WorkshopStage;
+  receipt_number: string;
+  unit: string;
+  serial: string | null;
+  condition: string;
+  accessories: string | null;
+  received_at: string;
+  received_by: string;
+  receipt_signer: string;
+  goods_in_at: string | null;
+  goods_in_by: string | null;
+  repair_minutes: number | null;
+  repair_parts: { part_id?: string | null; name: string; quantity: number }[];
+  repair_done: string | null;
+  repaired_by: string | null;
+  repaired_at: string | null;
+  check_result: "passed" | "sent_back" | null;
+  check_note: string | null;
+  checked_by: string | null;
+  checked_at: string | null;
+  goods_out_at: string | null;
+  goods_out_by: string | null;
+  returned_at: string | null;
+  return_signer: string | null;
+  receipt_voided_at: string | null;
+}
+
+export interface NewReceipt {
+  repair_record_id: string;
+  receipt_number?: string | null;
+  unit: string;
+  serial?: string | null;
+  condition: string;
+  accessories?: string | null;
+  signer_name: string;
+  strokes: Stroke[];
+}
+
 export type SearchKind = "customer" | "site" | "asset" | "work_order" | "repair_record";
 
 export interface SearchHit {
@@ -575,6 +621,19 @@ export function requisitions(): Promise<Requisition[]> {
 
 export function confirmShipment(id: string, correct: boolean, note: string): Promise<Requisition> {
   return invoke<Requisition>("confirm_shipment", { id, correct, note: note.trim() || null });
+/** The order's units in the workshop loop. */
+export function workshopJobs(order: string): Promise<WorkshopJob[]> {
+  return invoke<WorkshopJob[]>("workshop_jobs", { order });
+}
+
+/** The receipt of a unit the technician takes to the workshop. */
+export function workshopReceipt(order: string, receipt: NewReceipt): Promise<WorkshopJob> {
+  return invoke<WorkshopJob>("workshop_receipt", { order, receipt });
+}
+
+/** The customer signs for the returned unit; the receipt is void. */
+export function workshopReturn(job: string, signerName: string, strokes: Stroke[]): Promise<WorkshopJob> {
+  return invoke<WorkshopJob>("workshop_return", { job, signature: { signer_name: signerName, strokes } });
 }
 
 export function addRepair(order: string, repair: NewRepairRecord): Promise<RepairRecord> {

@@ -23,6 +23,7 @@ pub const MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("../../../../migrations/client/0012_contract_renewals.sql")),
     (13, include_str!("../../../../migrations/client/0013_planned_inspections.sql")),
     (14, include_str!("../../../../migrations/client/0014_parts.sql")),
+    (15, include_str!("../../../../migrations/client/0015_workshop.sql")),
     (16, include_str!("../../../../migrations/client/0016_time.sql")),
 ];
 

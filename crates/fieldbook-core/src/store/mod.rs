@@ -15,6 +15,7 @@ mod parts;
 mod service_calendar;
 mod signing;
 pub mod time;
+pub mod workshop;
 mod import;
 pub mod offline_lock;
 pub mod restored_server;

@@ -895,3 +895,51 @@ fn a_repairs_default_category_follows_the_contract_then_the_warranty() {
     let err = f.store.default_category("no-such-asset", day()).unwrap_err().to_string();
     assert!(err.contains("no-such-asset") && err.contains("sync"), "{err}");
 }
+
+#[test]
+fn a_workshop_receipt_needs_a_repair_taken_to_the_workshop_and_the_return_comes_only_after_goods_out() {
+    use crate::store::workshop::{NewReceipt, ReturnSignature};
+    use crate::workshop::Stage;
+    let mut f = demo_store();
+    let on_site = |taken: bool, receipt: Option<&str>| NewRepairRecord {
+        asset_id: None, fault: "报警主机主板烧毁".into(), cause: "雷击".into(), action: "带回车间维修".into(), parts: vec![],
+        labour_minutes: 40, category: Category::Paid, fee_cents: 0, fee_collected: false, taken_to_workshop: taken, receipt_number: receipt.map(Into::into),
+    };
+    let not_taken = f.store.add_repair(REPAIR, &on_site(false, None)).unwrap();
+    let taken = f.store.add_repair(REPAIR, &on_site(true, Some("SJ-0042"))).unwrap();
+    let receipt = |repair: &str, number: Option<&str>| NewReceipt {
+        repair_record_id: repair.into(), receipt_number: number.map(Into::into), unit: "海湾 GST200 报警主机".into(), serial: Some("GST-88121".into()),
+        condition: "外壳完好，主板有烧痕".into(), accessories: Some("电源线一根".into()), signer_name: "王经理".into(), strokes: strokes(),
+    };
+    let before = f.store.outbox_len().unwrap();
+    let err = f.store.workshop_receipt(REPAIR, &receipt(&not_taken.id, Some("SJ-1"))).unwrap_err();
+    assert!(err.to_string().contains("taken to the workshop"), "{err}");
+    let err = f.store.workshop_receipt(REPAIR, &receipt(&taken.id, Some("SJ-9999"))).unwrap_err();
+    assert!(err.to_string().contains("SJ-0042"), "the repair's own receipt number wins: {err}");
+    assert_eq!(f.store.outbox_len().unwrap(), before, "nothing half-written");
+
+    let job = f.store.workshop_receipt(REPAIR, &receipt(&taken.id, None)).unwrap();
+    assert_eq!((job.stage, job.receipt_number.as_str(), job.receipt_signer.as_str()), (Stage::Received, "SJ-0042", "王经理"));
+    let err = f.store.workshop_receipt(REPAIR, &receipt(&taken.id, None)).unwrap_err();
+    assert!(err.to_string().contains("already has an open workshop receipt"), "{err}");
+    let pushed = f.store.pending_push(100).unwrap();
+    let entry = pushed.iter().find(|p| p.entity == "workshop_jobs").expect("the receipt is in the outbox");
+    assert!(!entry.fields.contains_key("goods_in_at"), "the register is the office's");
+
+    let sign = ReturnSignature { signer_name: "王经理".into(), strokes: strokes() };
+    let err = f.store.workshop_return(&job.id, &sign).unwrap_err();
+    assert!(err.to_string().contains("goods-out"), "{err}");
+    // The office's steps, as a pull brings them.
+    f.store.conn.execute(
+        "UPDATE workshop_jobs SET goods_in_at = 'a', repaired_at = 'b', check_result = 'passed', goods_out_at = '2026-03-02T02:00:00Z', goods_out_by = 'office' WHERE id = ?1",
+        [&job.id],
+    ).unwrap();
+    let err = f.store.workshop_return(&job.id, &ReturnSignature { signer_name: "王经理".into(), strokes: vec![vec![]] }).unwrap_err();
+    assert!(err.to_string().contains("signature is empty"), "{err}");
+    let back = f.store.workshop_return(&job.id, &sign).unwrap();
+    assert_eq!(back.stage, Stage::Returned);
+    assert_eq!(back.receipt_voided_at, back.returned_at, "the return voids the receipt");
+    assert_eq!(f.store.workshop_jobs_of(REPAIR).unwrap(), vec![back.clone()]);
+    let err = f.store.workshop_return(&job.id, &sign).unwrap_err();
+    assert!(err.to_string().contains("already past"), "{err}");
+}

@@ -273,6 +273,7 @@ pub fn project(tx: &mut dyn Tx, written: &[(&str, &str, &Stored)]) -> Result<()>
     affected.extend(rollup::orders_near_repairs(tx, &repairs)?);
     let affected: Vec<&str> = affected.iter().map(String::as_str).collect();
     rollup::refresh_not_fixed(tx, &affected)?;
+    super::workshop::project(tx, written)?;
     super::desk_index::project(tx, written)?;
     super::parts::project(tx, written)?;
     super::day_reviews::project(tx, written)
@@ -310,7 +311,7 @@ impl Templates {
 
 /// Fills the projections from `records` (after the migration that adds them).
 pub fn rebuild(tx: &mut dyn Tx) -> Result<()> {
-    for entity in PROJECTED.iter().chain(super::desk_index::PROJECTED).chain(super::parts::PROJECTED).chain(super::day_reviews::PROJECTED) {
+    for entity in PROJECTED.iter().chain(super::desk_index::PROJECTED).chain(super::parts::PROJECTED).chain(super::day_reviews::PROJECTED).chain(super::workshop::PROJECTED) {
         let all = records::all(tx, entity)?;
         let stored: Vec<(String, Stored)> =
             all.into_iter().map(|(id, s)| (id, Stored::from_state(s))).collect();

@@ -27,6 +27,8 @@
 //!   daily report.
 //! - [`books`]: customers, sites, assets and contracts created and edited (validated, audited),
 //!   corrections proposed from site and the office's decision, merging two customers.
+//! - [`workshop`]: the workshop loop (修理车间): units taken to the workshop, goods-in/out, the
+//!   repair card, the supervisor's check.
 //! - [`index`]: the projections the feed writer keeps for all of the above.
 //! - [`assets`]: the embedded UI; [`csv`]: CSV answers; this module: routes and shared helpers
 //!   (keyset pagination, the `X-Fieldbook-Console` check).
@@ -61,6 +63,7 @@ pub mod review;
 pub mod session;
 pub mod templates;
 pub mod work_orders;
+pub mod workshop;
 
 use axum::extract::Request;
 use axum::http::Method;
@@ -158,6 +161,9 @@ pub const ROUTES: &[(&str, &[&str])] = &[
     ("/console/api/books/contracts/{id}", &["PATCH"]),
     ("/console/api/corrections", &["GET"]),
     ("/console/api/corrections/{id}/decide", &["POST"]),
+    ("/console/api/workshop", &["GET"]),
+    ("/console/api/workshop/{id}", &["GET"]),
+    ("/console/api/workshop/{id}/steps", &["POST"]),
 ];
 
 /// The report names under `/console/api/reports/{name}`.
@@ -260,6 +266,9 @@ fn handlers(path: &str) -> MethodRouter<AppState> {
         "/console/api/books/contracts/{id}" => patch(books::edit_contract),
         "/console/api/corrections" => get(books::corrections),
         "/console/api/corrections/{id}/decide" => post(books::decide_route),
+        "/console/api/workshop" => get(workshop::list),
+        "/console/api/workshop/{id}" => get(workshop::detail),
+        "/console/api/workshop/{id}/steps" => post(workshop::step_route),
         other => unreachable!("no console handlers for route {other}"),
     }
 }

@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (12, include_str!("../../../../migrations/server-sqlite/0012_escalation.sql"), include_str!("../../../../migrations/server-postgres/0012_escalation.sql")),
     (15, include_str!("../../../../migrations/server-sqlite/0015_inspection_plans.sql"), include_str!("../../../../migrations/server-postgres/0015_inspection_plans.sql")),
     (16, include_str!("../../../../migrations/server-sqlite/0016_parts.sql"), include_str!("../../../../migrations/server-postgres/0016_parts.sql")),
+    (17, include_str!("../../../../migrations/server-sqlite/0017_workshop.sql"), include_str!("../../../../migrations/server-postgres/0017_workshop.sql")),
     (18, include_str!("../../../../migrations/server-sqlite/0018_day_reviews.sql"), include_str!("../../../../migrations/server-postgres/0018_day_reviews.sql")),
 ];
 

@@ -733,6 +733,87 @@ export interface EscalationPage extends Page<EscalationItem> {
   open: number;
 }
 
+/** Where a unit in the workshop loop stands (`core::workshop::Stage`), in step order. */
+export type WorkshopStage = "received" | "in_workshop" | "repaired" | "sent_back" | "passed" | "goods_out" | "returned";
+/** The office's steps of the loop. */
+export type WorkshopStep = "goods_in" | "repair_card" | "check" | "goods_out";
+
+/** A unit taken to the workshop (`/console/api/workshop`). */
+export interface WorkshopItem {
+  id: string;
+  work_order_id: string;
+  number: string | null;
+  customer_name: string | null;
+  site_name: string | null;
+  technician: string | null;
+  technician_name: string | null;
+  receipt_number: string | null;
+  unit: string | null;
+  stage: WorkshopStage;
+  received_at: string;
+}
+
+export interface WorkshopPage extends Page<WorkshopItem> {
+  /** Units not yet returned, whatever the filter. */
+  open: number;
+}
+
+export interface WorkshopPart {
+  part_id?: string | null;
+  name: string;
+  quantity: number;
+}
+
+/** Every step of one unit (`/console/api/workshop/{id}`). */
+export interface WorkshopJob {
+  id: string;
+  work_order_id: string;
+  repair_record_id: string;
+  stage: WorkshopStage;
+  receipt_number: string;
+  unit: string;
+  serial: string | null;
+  condition: string;
+  accessories: string | null;
+  received_at: string;
+  received_by: string;
+  receipt_signer: string;
+  goods_in_at: string | null;
+  goods_in_by: string | null;
+  repair_minutes: number | null;
+  repair_parts: WorkshopPart[];
+  repair_done: string | null;
+  repaired_by: string | null;
+  repaired_at: string | null;
+  check_result: "passed" | "sent_back" | null;
+  check_note: string | null;
+  checked_by: string | null;
+  checked_at: string | null;
+  goods_out_at: string | null;
+  goods_out_by: string | null;
+  returned_at: string | null;
+  return_signer: string | null;
+  receipt_voided_at: string | null;
+}
+
+export interface WorkshopDetail extends WorkshopItem {
+  job: WorkshopJob;
+  repair_fault: string | null;
+  return_strokes: { x: number; y: number; t: number }[][] | null;
+  receipt_strokes: { x: number; y: number; t: number }[][] | null;
+  next_steps: WorkshopStep[];
+}
+
+export interface WorkshopStepRequest {
+  step: WorkshopStep;
+  minutes?: number;
+  parts?: WorkshopPart[];
+  done?: string;
+  repaired_by?: string;
+  result?: "passed" | "sent_back";
+  note?: string;
+}
+
 /** A repair call on site longer than the expected hours (`/console/api/repairs-overdue`). */
 export interface OverdueRepair {
   id: string;
@@ -1127,6 +1208,9 @@ export const api = {
   requisitions: (status = "") => get<Requisition[]>(`/parts/requisitions${query({ status })}`),
   decideRequisition: (id: string, approve: boolean, note: string) =>
     post<Requisition>(`/parts/requisitions/${enc(id)}/decide`, { approve, note: note.trim() || null }),
+  workshop: (filters: Query = {}) => get<WorkshopPage>(`/workshop${query(filters)}`),
+  workshopJob: (id: string) => get<WorkshopDetail>(`/workshop/${enc(id)}`),
+  workshopStep: (id: string, step: WorkshopStepRequest) => post<WorkshopDetail>(`/workshop/${enc(id)}/steps`, step),
 
   settings: () => get<Settings>("/settings"),
   changeSettings: (change: Settings) => request<Settings>("PATCH", "/settings", change),

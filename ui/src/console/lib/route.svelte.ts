@@ -3,7 +3,7 @@
  * /console/, so the hash keeps every screen bookmarkable without server routes.
  */
 
-export type Screen = "calls" | "register" | "orders" | "order" | "review" | "return-visits" | "complaints" | "escalations" | "conflicts" | "reports" | "templates" | "people" | "calendar" | "plans" | "parts" | "daily-reports" | "renewals" | "customers";
+export type Screen = "calls" | "register" | "orders" | "order" | "review" | "return-visits" | "complaints" | "escalations" | "conflicts" | "reports" | "templates" | "people" | "calendar" | "plans" | "parts" | "daily-reports" | "renewals" | "customers" | "workshop";
 
 export interface Route {
   screen: Screen;
@@ -12,7 +12,7 @@ export interface Route {
   params: URLSearchParams;
 }
 
-const SCREENS: Screen[] = ["calls", "register", "orders", "review", "return-visits", "complaints", "escalations", "conflicts", "reports", "templates", "people", "calendar", "plans", "parts", "daily-reports", "renewals", "customers"];
+const SCREENS: Screen[] = ["calls", "register", "orders", "review", "return-visits", "complaints", "escalations", "conflicts", "reports", "templates", "people", "calendar", "plans", "parts", "daily-reports", "renewals", "customers", "workshop"];
 
 export function parseHash(hash: string): Route {
   const [path, search = ""] = hash.replace(/^#\/?/, "").split("?", 2);
