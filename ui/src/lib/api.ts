@@ -552,6 +552,8 @@ export interface DefaultCategory {
 
 export function defaultCategory(asset: string): Promise<DefaultCategory | null> {
   return invoke<DefaultCategory | null>("default_category", { asset });
+}
+
 /** Proposes a correction of the order's customer, site or an asset there; the office decides. */
 export function proposeCorrection(order: string, correction: NewCorrection): Promise<Correction> {
   return invoke<Correction>("propose_correction", { order, correction });
@@ -621,6 +623,8 @@ export function requisitions(): Promise<Requisition[]> {
 
 export function confirmShipment(id: string, correct: boolean, note: string): Promise<Requisition> {
   return invoke<Requisition>("confirm_shipment", { id, correct, note: note.trim() || null });
+}
+
 /** The order's units in the workshop loop. */
 export function workshopJobs(order: string): Promise<WorkshopJob[]> {
   return invoke<WorkshopJob[]>("workshop_jobs", { order });

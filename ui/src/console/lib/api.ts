@@ -489,7 +489,7 @@ export type ReportName =
   | "stock"
   | "movements"
   | "parts-quality"
-  | "correct-shipments";
+  | "correct-shipments"
   | "supervisor-daily";
 
 export interface TemplateInfo {

@@ -31,7 +31,8 @@ const table = {
   "nav.register": ["Call register", "来电登记簿"],
   "nav.return_visits": ["Return visits", "回访"],
   "nav.escalations": ["Escalations", "升级求助"],
-  "nav.plans": ["Inspection plans", "巡检计划", "nav.daily_reports", "Daily reports", "日报核阅"],
+  "nav.plans": ["Inspection plans", "巡检计划"],
+  "nav.daily_reports": ["Daily reports", "日报核阅"],
 
   "role.technician": ["Technician", "技术员"],
   "role.office": ["Office", "客服/办公室"],
