@@ -72,6 +72,8 @@ test("a customer's books and their forms pass axe's checks", async ({ page }) =>
   await page.waitForLoadState("networkidle");
   const result = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
   expect(result.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`)).toEqual([]);
+});
+
 test("the workshop unit's repair card and check forms pass axe's checks", async ({ page }) => {
   await login(page, "office");
   const number = await registerAndDispatch(page, "E2E 车间无障碍检查", /Li Wei/);
