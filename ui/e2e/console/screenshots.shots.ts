@@ -78,6 +78,8 @@ const SHOTS: { name: string; route: string; ready: (p: Page) => Promise<void> }[
       // One customer's books: sites with their assets, contracts, the trail.
       await p.getByTestId("customers").getByRole("link", { name: "C-JINQIAO" }).click();
       await expect(p.getByTestId("site").first()).toBeVisible();
+    },
+  },
   { name: "workshop", route: "workshop", ready: (p) => expect(p.getByTestId("workshop-row").first()).toBeVisible() },
   {
     name: "workshop-unit",
