@@ -8,7 +8,11 @@
 //! - `push`: one laptop pushes 10,000 changes (≥ 20,000 changes/s);
 //! - `pull`: a fresh laptop pulls 50,000 records (≥ 50,000 records/s), through the real sync
 //!   client (`fieldbook-sync`) with its default options;
-//! - `many`: 200 laptops × 50 changes pushed at once, all applied, push p99 ≤ 250 ms.
+//! - `many`: 200 laptops × 50 changes pushed at once, all applied, push p99 ≤ 250 ms;
+//! - `repairs`: one laptop pushes 2,000 repair records, each using a part (so each becomes stock
+//!   movements on the server, #12), to a server whose movements already hold a year of a
+//!   company's parts use (200,000 movements): the push path's cost of the parts hook. Same
+//!   target as `push` for the changes it carries (a repair and its labour's time entry).
 //!
 //! `fieldbook-bench console` is the office console's bench (see [`console`]): a million work
 //! orders in PostgreSQL, every console call under 300 ms at the server.
@@ -52,6 +56,9 @@ struct Args {
     /// Work orders a fresh laptop pulls in `pull` (each arrives with its reference data).
     #[arg(long, default_value_t = 50_000)]
     pull_orders: usize,
+    /// Repair records pushed by the laptop of `repairs`.
+    #[arg(long, default_value_t = 2_000)]
+    repairs: usize,
     /// Laptops in `many`.
     #[arg(long, default_value_t = 200)]
     laptops: usize,
@@ -104,7 +111,8 @@ fn main() -> Result<()> {
             // measured against, in the same sitting (issue #13: at most 25% slower).
             "pull-unencrypted" => rt.block_on(pull_scenario(&db, &url, tmp.path(), args.pull_orders, Laptop::Unencrypted))?,
             "many" => rt.block_on(many_scenario(&db, &http, &url, tmp.path(), args.laptops, args.changes, args.many_window_ms))?,
-            other => bail!("unknown scenario '{other}': use push, pull, pull-unencrypted or many"),
+            "repairs" => rt.block_on(repairs_scenario(&db, &http, &url, tmp.path(), args.repairs))?,
+            other => bail!("unknown scenario '{other}': use push, pull, pull-unencrypted, many or repairs"),
         };
         // The machine's floor for the same number of rows, measured now: figures differ by 2x
         // between machines, ratios to the floor much less.
@@ -423,6 +431,67 @@ async fn push_scenario(db: &Db, http: &reqwest::Client, url: &str, tmp: &Path, c
         "changes": pushed, "seconds": secs, "changes_per_s": pushed as f64 / secs, "batches": latencies.len(),
         "batch_p50_ms": percentile(latencies.clone(), 0.5), "batch_p99_ms": percentile(latencies, 0.99),
         "target_changes_per_s": 20000, "met": pushed as f64 / secs >= 20000.0,
+    }))
+}
+
+/// Movements a server holds after a year of a small company's parts use, for `repairs`.
+const SEEDED_MOVEMENTS: i64 = 200_000;
+
+async fn repairs_scenario(db: &Db, http: &reqwest::Client, url: &str, tmp: &Path, repairs: usize) -> Result<Value> {
+    db.transaction(Mode::Write, |tx| {
+        tx.execute_batch(&format!(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {SEEDED_MOVEMENTS})
+             INSERT INTO movement_index (id, kind, part_id, from_store, to_store, quantity, by_login, at, repair_record_id, requisition_id, over_use, deleted)
+             SELECT 'seed/' || i, 'use', 'seed-part', 'van-seed', NULL, 1, 'seed', '2026-01-01T00:00:00.000Z', 'seed-repair-' || i, NULL, 0, 0 FROM n"
+        ))
+    })
+    .context("seeding a year of movements")?;
+    let dir = tmp.join("repairs");
+    std::fs::create_dir_all(&dir)?;
+    let (code, _) = prepare(db, "bench.repairs", 200)?;
+    let laptop = SimLaptop::enroll(http, url, &dir, &code).await?;
+    laptop.pull_all(http, url).await?;
+    let l = laptop.store.clone();
+    let changes = tokio::task::spawn_blocking(move || -> Result<usize> {
+        let mut store = l.lock().unwrap();
+        let orders: Vec<String> = store.orders(&Default::default())?.into_iter().map(|o| o.id).collect();
+        let skus = ["SD-JTY-GD-G3", "MCP-J-SAM", "EXT-MFZ-ABC4", "GAUGE-1.6", "SEAL-PUMP-45"];
+        for i in 0..repairs {
+            let new = fieldbook_core::model::NewRepairRecord {
+                asset_id: None,
+                fault: "bench fault".into(),
+                cause: "bench cause".into(),
+                action: "bench action".into(),
+                parts: vec![fieldbook_core::model::PartUsed { sku: skus[i % skus.len()].into(), quantity: 1, serials: vec![], faulty_returned: i % 10 == 0 }],
+                labour_minutes: 30,
+                category: Category::Paid,
+                fee_cents: 0,
+                fee_collected: false,
+                taken_to_workshop: false,
+                receipt_number: None,
+            };
+            store.add_repair(&orders[i % orders.len()], &new)?;
+        }
+        Ok(store.pending_push(1_000_000)?.len())
+    })
+    .await??;
+    let started = Instant::now();
+    let (pushed, latencies) = laptop.push_all(http, url).await?;
+    let secs = started.elapsed().as_secs_f64();
+    if pushed != changes {
+        bail!("pushed {pushed} of {changes} changes");
+    }
+    // Every repair's part became a movement: the hook ran, once per repair.
+    let moved = db.transaction(Mode::Read, |tx| {
+        tx.query_one("SELECT COUNT(*) FROM movement_index WHERE kind = 'use' AND by_login = 'bench.repairs' AND deleted = 0", &[])?.int(0)
+    })?;
+    if moved != repairs as i64 {
+        bail!("{moved} use movements for {repairs} repairs pushed");
+    }
+    Ok(json!({
+        "changes": pushed, "repairs": repairs, "seconds": secs, "changes_per_s": pushed as f64 / secs, "repairs_per_s": repairs as f64 / secs,
+        "batches": latencies.len(), "batch_p50_ms": percentile(latencies.clone(), 0.5), "batch_p99_ms": percentile(latencies, 0.99),
+        "seeded_movements": SEEDED_MOVEMENTS, "target_changes_per_s": 20000, "met": pushed as f64 / secs >= 20000.0,
     }))
 }
 

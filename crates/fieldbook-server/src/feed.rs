@@ -166,6 +166,14 @@ impl<'t> Writer<'t> {
         Ok(self.tx)
     }
 
+    /// Whether a record of `entity` whose id `matches` is changed and not written yet: a query of
+    /// that entity's projection through [`Writer::tx_unbuffered`] would miss it, so the caller
+    /// takes [`Writer::tx`] instead. Lets a hook called per record (the parts hook on every
+    /// repair record) flush only when it must, not once per record.
+    pub(crate) fn buffered(&self, entity: &str, matches: impl Fn(&str) -> bool) -> bool {
+        self.dirty.iter().any(|(e, id)| e == entity && matches(id))
+    }
+
     /// The transaction without writing the buffered rows: for tables the writer does not
     /// buffer (devices, settings, conflicts, order_refs, refusals).
     pub(crate) fn tx_unbuffered(&mut self) -> &mut dyn Tx {

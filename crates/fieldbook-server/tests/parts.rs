@@ -19,6 +19,7 @@ both!(
     a_requisition_is_approved_shipped_and_confirmed,
     a_laptop_cannot_write_stock_or_decide_requisitions,
     the_parts_reports_count_known_movements,
+    one_push_changing_a_repair_three_times_moves_the_net,
 );
 
 const SMOKE: &str = "SD-JTY-GD-G3";
@@ -128,6 +129,33 @@ async fn parts_issued_to_a_van_are_used_on_a_repair_exactly_once(b: Backend) {
     // The van's level reached the laptop again.
     pull_into(&s, &token, &mut store).await;
     assert_eq!(store.van_stock().unwrap()[0].on_hand, 3);
+}
+
+/// The feed writer buffers what it writes until the batch ends; a repair changed again in the
+/// same push must still see the movements its first change made (and a second repair's none).
+async fn one_push_changing_a_repair_three_times_moves_the_net(b: Backend) {
+    let s = TestServer::with_demo(b).await;
+    let c = office(&s).await;
+    c.post("/console/api/parts/movements", json!({"kind": "goods_in", "part_id": part(SMOKE), "quantity": 10})).await;
+    c.post("/console/api/parts/movements", json!({"kind": "issue", "part_id": part(SMOKE), "quantity": 8, "technician": "li.wei"})).await;
+    let mut li = Laptop::enroll(&s, "li.wei").await;
+    let order = id("work_orders", "WO-1002");
+    let batch = [
+        li.entry("repair_records", "r1", common::repair_record(&order, json!({"parts": [{"sku": SMOKE, "quantity": 2}]}))),
+        li.entry("repair_records", "r2", common::repair_record(&order, json!({"parts": [{"sku": SMOKE, "quantity": 1}]}))),
+        li.entry("repair_records", "r1", json!({"parts": [{"sku": SMOKE, "quantity": 5}]})),
+        li.entry("repair_records", "r1", json!({"parts": [{"sku": SMOKE, "quantity": 4, "faulty_returned": true}]})),
+        li.entry("repair_records", "r2", json!({"parts": []})),
+    ];
+    assert!(li.push(&s, &batch).await.rejected.is_empty());
+    assert_eq!(on_hand(&c, "van-li.wei", SMOKE).await, 4, "8 issued, 4 used by r1, r2's use given back");
+    let uses = movements(&c, "kind=use").await;
+    assert_eq!(uses.iter().map(|m| (m["repair_record_id"].as_str().unwrap(), m["quantity"].as_i64().unwrap())).collect::<Vec<_>>(), [("r1", 4)]);
+    let back = movements(&c, "kind=faulty_return").await;
+    assert_eq!((back.len(), back[0]["quantity"].as_i64()), (1, Some(4)));
+    let report = c.get("/console/api/reports/movements").await;
+    let smoke = report["rows"].as_array().unwrap().iter().find(|r| r["sku"] == SMOKE).unwrap().clone();
+    assert_eq!((smoke["issue"].as_i64(), smoke["use"].as_i64(), smoke["faulty_return"].as_i64()), (Some(8), Some(4), Some(4)), "{report}");
 }
 
 async fn a_movement_that_would_empty_a_store_below_zero_is_refused_whole(b: Backend) {

@@ -1,7 +1,8 @@
 //! The reports' per-day rollups (console/rollup.rs) against the projections they sum, on SQLite
 //! and on PostgreSQL: a proptest writes random batches of sites, work orders, repairs, time
-//! entries and satisfaction cards through the feed writer (inserts, changes of day, technician,
-//! status, site and region, reassigned repairs, tombstones and their reversal), then asks every
+//! entries, satisfaction cards and stock movements through the feed writer (inserts, changes of
+//! day, technician, status, site and region, reassigned repairs, movements moved across months,
+//! tombstones and their reversal), then asks every
 //! rollup-backed report with every kind of filter both ways and wants the same answer; and a
 //! rebuild from scratch must find the rollups and first-time-fix flags exactly as they were kept.
 
@@ -16,7 +17,13 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{json, Value};
 
-both!(rollups_answer_as_the_projections_do, a_year_of_orders_moves_with_its_changes, the_migration_fills_the_rollups_of_a_database_with_data);
+both!(
+    rollups_answer_as_the_projections_do,
+    a_year_of_orders_moves_with_its_changes,
+    the_migration_fills_the_rollups_of_a_database_with_data,
+    the_migration_fills_the_movement_rollup,
+    movements_over_whole_and_partial_months
+);
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -27,6 +34,10 @@ enum Op {
     Card { id: u8, order: u8, day: u8, score: Option<u8>, deleted: bool },
     /// An answer to the demo patrol template's "exits clear" item: a finding when it fails.
     Answer { id: u8, order: u8, asset: u8, day: u8, fail: bool, deleted: bool },
+    /// A stock movement of one of three parts (the third not in the catalogue), from the main
+    /// store or a technician's van.
+    Movement { id: u8, kind: u8, part: u8, store: u8, day: u8, hour: u8, quantity: u8, over_use: bool, deleted: bool },
+    Part { part: u8, sku: u8 },
 }
 
 const TECHS: [Option<&str>; 3] = [None, Some("t1"), Some("t2")];
@@ -48,6 +59,9 @@ fn op() -> impl Strategy<Value = Op> {
         (0..4u8, 0..8u8, 0..40u8, proptest::option::of(1..6u8), proptest::bool::weighted(0.15)).prop_map(|(id, order, day, score, deleted)| Op::Card { id, order, day, score, deleted }),
         (0..6u8, 0..8u8, 0..3u8, 0..40u8, any::<bool>(), proptest::bool::weighted(0.15))
             .prop_map(|(id, order, asset, day, fail, deleted)| Op::Answer { id, order, asset, day, fail, deleted }),
+        ((0..8u8, 0..6u8, 0..3u8, 0..3u8), (0..80u8, 0..24u8, 1..5u8, proptest::bool::weighted(0.1), proptest::bool::weighted(0.15)))
+            .prop_map(|((id, kind, part, store), (day, hour, quantity, over_use, deleted))| Op::Movement { id, kind, part, store, day, hour, quantity, over_use, deleted }),
+        (0..2u8, 0..3u8).prop_map(|(part, sku)| Op::Part { part, sku }),
     ]
 }
 
@@ -98,7 +112,31 @@ fn write(w: &mut Writer<'_>, op: &Op) -> fieldbook_server::Result<bool> {
             ("work_order_id", json!(format!("wo-{order}"))), ("item_key", json!("site.exits")), ("asset_id", json!(format!("asset-{asset}"))),
             ("value", json!(if *fail { "fail" } else { "pass" })), ("answered_at", ts(at(*d, 10))), ("deleted", json!(deleted)),
         ]),
+        Op::Movement { .. } => movement(w, op),
+        Op::Part { part, sku } => write_changed(w, "parts", &format!("part-{part}"), &[
+            ("sku", json!(format!("P-{sku}"))), ("name_zh", json!(format!("备件 {part}"))), ("name_en", json!(format!("Part {part}"))), ("deleted", json!(false)),
+        ]),
     }
+}
+
+const STORES: [&str; 3] = ["main", "van-t1", "van-t2"];
+
+fn movement(w: &mut Writer<'_>, op: &Op) -> fieldbook_server::Result<bool> {
+    let Op::Movement { id, kind, part, store, day: d, hour, quantity, over_use, deleted } = op else { unreachable!() };
+    let kind = fieldbook_server::console::parts::KINDS[*kind as usize];
+    let store = STORES[*store as usize];
+    let (from, to) = match kind {
+        "goods_in" => (None, Some(store)),
+        "issue" => (Some("main"), Some(store)),
+        "transfer" => (Some(store), Some("main")),
+        "faulty_return" => (Some(store), Some("main")),
+        _ => (Some(store), None),
+    };
+    write_changed(w, "stock_movements", &format!("mv-{id}"), &[
+        ("kind", json!(kind)), ("part_id", json!(format!("part-{part}"))), ("from_store", json!(from)), ("to_store", json!(to)),
+        ("quantity", json!(quantity)), ("by", json!("office")), ("at", json!(fieldbook_server::store_ts(at(*d, *hour)))),
+        ("repair_record_id", json!(null)), ("requisition_id", json!(null)), ("note", json!(null)), ("over_use", json!(over_use)), ("deleted", json!(deleted)),
+    ])
 }
 
 /// A fresh database with the demo company (for its checklist template).
@@ -125,7 +163,8 @@ fn apply_batches(db: &Db, batches: &[Vec<Op>]) {
 /// Every rollup-backed report, with each kind of filter, over two ranges.
 fn queries() -> Vec<(&'static str, ReportQuery)> {
     let mut out = Vec::new();
-    for (from, to) in [("2026-01-01", "2027-12-31"), ("2026-11-20", "2026-12-05")] {
+    // A long range, one inside a month, and one with a whole month and two partial ones.
+    for (from, to) in [("2026-01-01", "2027-12-31"), ("2026-11-20", "2026-12-05"), ("2026-11-15", "2027-01-20")] {
         for (technician, region, customer) in
             [(None, None, None), (Some("t1"), None, None), (None, Some("R1"), None), (None, None, Some("cust-1")), (Some("t2"), Some("R2"), None)]
         {
@@ -140,7 +179,7 @@ fn queries() -> Vec<(&'static str, ReportQuery)> {
             for by in ["day", "technician", "zone"] {
                 out.push(("response", ReportQuery { by: Some(by.into()), ..q.clone() }));
             }
-            for name in ["daily-minutes", "first-time-fix", "satisfaction", "fault-prone-assets"] {
+            for name in ["daily-minutes", "first-time-fix", "satisfaction", "fault-prone-assets", "movements", "parts-quality"] {
                 out.push((name, q.clone()));
             }
             out.push(("daily-minutes", ReportQuery { limit: Some("2".into()), ..q.clone() }));
@@ -162,6 +201,7 @@ fn snapshot(db: &Db) -> Vec<Value> {
             ("minutes_day_by_region", "entries"),
             ("satisfaction_day_by_region", "cards"),
             ("asset_day_by_region", "repairs + findings"),
+            ("movement_month", "movements"),
         ] {
             for r in tx.query(&format!("SELECT * FROM {table} WHERE {live} <> 0 ORDER BY 1, 2, 3"), &[])? {
                 out.push(json!({"table": table, "row": format!("{r:?}")}));
@@ -278,7 +318,7 @@ async fn the_migration_fills_the_rollups_of_a_database_with_data(b: Backend) {
                  DROP INDEX reference_index_phone; ALTER TABLE reference_index DROP COLUMN phone; DROP TABLE customer_numbers; DROP INDEX audit_log_target; \
                  DROP INDEX woi_on_site; \
                  DROP TABLE plan_orders; \
-                 DROP TABLE part_index; DROP TABLE stock_index; DROP TABLE movement_index; DROP TABLE requisition_index; \
+                 DROP TABLE part_index; DROP TABLE stock_index; DROP TABLE movement_index; DROP TABLE requisition_index; DROP TABLE movement_month; \
                  DROP TABLE day_review_index; DROP INDEX work_item_technician_day; \
                  DROP TABLE workshop_index; \
                  DELETE FROM schema_migrations WHERE version >= 4",
@@ -288,6 +328,57 @@ async fn the_migration_fills_the_rollups_of_a_database_with_data(b: Backend) {
         drop(db);
         let db = Db::open(&t.url).unwrap();
         assert_eq!(snapshot(&db), kept);
+        check(&db);
+    })
+    .await
+}
+
+/// A database at schema 18 with movements (the rollup and the index of 0019 taken away again)
+/// gets its monthly movement rollup filled when the server opens it.
+async fn the_migration_fills_the_movement_rollup(b: Backend) {
+    common::blocking(move || {
+        let (t, db) = fresh(b);
+        let mv = |id: u8, kind: u8, part: u8, d: u8, deleted: bool| Op::Movement { id, kind, part, store: 1, day: d, hour: 9, quantity: 2, over_use: id == 1, deleted };
+        apply_batches(&db, &[vec![Op::Part { part: 0, sku: 0 }, mv(0, 3, 0, 0, false), mv(1, 3, 0, 30, false), mv(2, 4, 1, 60, false), mv(3, 0, 1, 61, true)]]);
+        let kept = snapshot(&db);
+        assert_eq!(kept.iter().filter(|r| r["table"] == "movement_month").count(), 3, "{kept:?}");
+        db.transaction(Mode::Write, |tx| {
+            tx.execute_batch("DROP TABLE movement_month; DROP INDEX movement_repair; DELETE FROM schema_migrations WHERE version >= 19")
+        })
+        .unwrap();
+        drop(db);
+        let db = Db::open(&t.url).unwrap();
+        assert_eq!(snapshot(&db), kept);
+        check(&db);
+    })
+    .await
+}
+
+/// Known numbers: a year's report adds the whole months from the rollup to the partial ones from
+/// the movements, a tombstone takes a movement away, and a movement moved into another month
+/// moves with it.
+async fn movements_over_whole_and_partial_months(b: Backend) {
+    common::blocking(move || {
+        let (_t, db) = fresh(b);
+        // Days from 2026-11-10: 0 (Nov 10), 25 (Dec 5), 40 (Dec 20), 55 (Jan 4).
+        let used = |id: u8, d: u8, quantity: u8| Op::Movement { id, kind: 3, part: 0, store: 1, day: d, hour: 9, quantity, over_use: false, deleted: false };
+        apply_batches(&db, &[vec![Op::Part { part: 0, sku: 1 }, used(0, 0, 1), used(1, 25, 2), used(2, 40, 4), used(3, 55, 8)]]);
+        let used_in = |from: &str, to: &str| -> Vec<i64> {
+            let q = ReportQuery { from: Some(from.into()), to: Some(to.into()), ..Default::default() };
+            db.transaction(Mode::Read, |tx| run_from(tx, "movements", &q, Source::Rollups)).unwrap().rows.iter().map(|r| r["use"].as_i64().unwrap()).collect()
+        };
+        assert_eq!(used_in("2026-11-01", "2027-01-31"), vec![15]);
+        assert_eq!(used_in("2026-11-05", "2027-01-10"), vec![15]);
+        assert_eq!(used_in("2026-11-11", "2027-01-03"), vec![6]);
+        assert_eq!(used_in("2026-12-01", "2026-12-31"), vec![6]);
+        assert_eq!(used_in("2026-12-06", "2026-12-19"), Vec::<i64>::new());
+        // December's 2 moves to January (day 60 = Jan 9); the 4 is taken back.
+        apply_batches(&db, &[vec![used(1, 60, 2), Op::Movement { id: 2, kind: 3, part: 0, store: 1, day: 40, hour: 9, quantity: 4, over_use: false, deleted: true }]]);
+        assert_eq!(used_in("2026-12-01", "2026-12-31"), Vec::<i64>::new());
+        assert_eq!(used_in("2027-01-01", "2027-01-31"), vec![10]);
+        let rows = db.transaction(Mode::Read, |tx| tx.query("SELECT month, used FROM movement_month WHERE movements <> 0 ORDER BY month", &[])).unwrap();
+        let months: Vec<(String, i64)> = rows.iter().map(|r| (r.text(0).unwrap(), r.int(1).unwrap())).collect();
+        assert_eq!(months, vec![("2026-11".to_owned(), 1), ("2027-01".to_owned(), 10)]);
         check(&db);
     })
     .await

@@ -27,6 +27,8 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{Datelike, NaiveDate};
+
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -363,9 +365,16 @@ pub fn faulty_id(repair: &str, part: &str) -> String {
 pub fn after_repair_record(w: &mut Writer<'_>, repair_id: &str, after: &Stored) -> Result<()> {
     let fields = after.fields()?;
     let wanted = repair_quantities(fields);
-    // Parts this repair already moved (a part removed by an edit is given back).
+    // Parts this repair already moved (a part removed by an edit is given back). Its movements
+    // are in `movement_index` unless this writer made them and has not written them yet: only
+    // then flush, so that a push of many repair records flushes once, not once per record.
     let mut parts: BTreeMap<String, (i64, i64)> = BTreeMap::new();
-    let rows = w.tx()?.query(
+    let (use_prefix, faulty_prefix) = (use_id(repair_id, ""), faulty_id(repair_id, ""));
+    let tx = match w.buffered("stock_movements", |id| id.starts_with(&use_prefix) || id.starts_with(&faulty_prefix)) {
+        true => w.tx()?,
+        false => w.tx_unbuffered(),
+    };
+    let rows = tx.query(
         "SELECT part_id, kind FROM movement_index WHERE repair_record_id = $1 AND kind IN ('use', 'faulty_return')",
         params![repair_id],
     )?;
@@ -375,8 +384,14 @@ pub fn after_repair_record(w: &mut Writer<'_>, repair_id: &str, after: &Stored) 
     if wanted.is_empty() && parts.is_empty() {
         return Ok(());
     }
+    // The catalogue changes only by the office's hand; flush only if this writer changed it.
+    let catalogue_buffered = w.buffered("parts", |_| true);
     for (sku, q) in &wanted {
-        let found = w.tx()?.query_opt("SELECT id FROM part_index WHERE sku = $1 AND deleted = 0 ORDER BY id LIMIT 1", params![sku.as_str()])?;
+        let tx = match catalogue_buffered {
+            true => w.tx()?,
+            false => w.tx_unbuffered(),
+        };
+        let found = tx.query_opt("SELECT id FROM part_index WHERE sku = $1 AND deleted = 0 ORDER BY id LIMIT 1", params![sku.as_str()])?;
         // A part the catalogue does not know has no stock to move.
         if let Some(r) = found {
             let e = parts.entry(r.text(0)?).or_default();
@@ -929,6 +944,7 @@ fn or(v: db::Value, d: impl Into<db::Value>) -> db::Value {
 /// Brings the parts projections of these just-written records up to date.
 pub fn project(tx: &mut dyn Tx, written: &[(&str, &str, &Stored)]) -> Result<()> {
     let (mut parts, mut levels, mut moves, mut reqs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut move_ids: Vec<&str> = Vec::new();
     for &(entity, rid, s) in written {
         let id = db::Value::from(rid);
         match entity {
@@ -942,6 +958,7 @@ pub fn project(tx: &mut dyn Tx, written: &[(&str, &str, &Stored)]) -> Result<()>
             }
             "stock_movements" => {
                 let f = s.fields()?;
+                move_ids.push(rid);
                 moves.push(vec![
                     id, or(text(f, "kind"), ""), or(text(f, "part_id"), ""), text(f, "from_store"), text(f, "to_store"), or(int(f, "quantity"), 0),
                     text(f, "by"), or(text(f, "at"), ""), text(f, "repair_record_id"), text(f, "requisition_id"), or(int(f, "over_use"), 0), deleted(f),
@@ -963,14 +980,18 @@ pub fn project(tx: &mut dyn Tx, written: &[(&str, &str, &Stored)]) -> Result<()>
     }
     upsert(tx, PART_HEAD, PART_TAIL, 5, parts)?;
     upsert(tx, STOCK_HEAD, STOCK_TAIL, 6, levels)?;
+    // The monthly rollup moves with its rows: their old contributions out, their new ones in.
+    let change = super::rollup::Change::Movements(&move_ids);
+    change.before(tx)?;
     upsert(tx, MOVE_HEAD, MOVE_TAIL, 12, moves)?;
+    change.after(tx)?;
     upsert(tx, REQ_HEAD, REQ_TAIL, 8, reqs)
 }
 
 // ---------------------------------------------------------------------------------------------
 // Reports (`/console/api/reports/{stock,movements,parts-quality,correct-shipments}`)
 
-use super::reports::{Filters, Report};
+use super::reports::{Filters, Report, Source};
 
 /// The handbooks' target for correct parts shipments (≥ 98%).
 pub const CORRECT_SHIPMENTS_TARGET: f64 = 0.98;
@@ -1046,33 +1067,117 @@ pub fn stock_report(tx: &mut dyn Tx, f: &Filters) -> Result<Report> {
     })
 }
 
-/// Movements in the range per part and kind (quantities moved).
-pub fn movements_report(tx: &mut dyn Tx, f: &Filters) -> Result<Report> {
-    let mut sql = Sql::new(
-        "SELECT m.part_id, p.sku, p.name_zh, p.name_en, \
-         CAST(SUM(CASE WHEN m.kind = 'goods_in' THEN m.quantity ELSE 0 END) AS BIGINT), CAST(SUM(CASE WHEN m.kind = 'issue' THEN m.quantity ELSE 0 END) AS BIGINT), \
-         CAST(SUM(CASE WHEN m.kind = 'transfer' THEN m.quantity ELSE 0 END) AS BIGINT), CAST(SUM(CASE WHEN m.kind = 'use' THEN m.quantity ELSE 0 END) AS BIGINT), \
-         CAST(SUM(CASE WHEN m.kind = 'faulty_return' THEN m.quantity ELSE 0 END) AS BIGINT), CAST(SUM(CASE WHEN m.kind = 'write_off' THEN m.quantity ELSE 0 END) AS BIGINT), \
-         CAST(SUM(m.over_use) AS BIGINT) \
-         FROM movement_index m LEFT JOIN part_index p ON p.id = m.part_id WHERE m.deleted = 0",
-    );
-    in_range(f, &mut sql, "m.at");
-    if let Some(t) = &f.technician {
-        let (a, b) = (sql.bind(van_id(t)), sql.bind(van_id(t)));
-        sql.push(&format!(" AND (m.from_store = {a} OR m.to_store = {b})"));
+/// A part's movements summed over a range: how many live movements (and use or faulty returns),
+/// and the quantity of each kind.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct PartSums {
+    sku: Option<String>,
+    name_zh: Option<String>,
+    name_en: Option<String>,
+    movements: i64,
+    quality_movements: i64,
+    goods_in: i64,
+    issue: i64,
+    transfer: i64,
+    used: i64,
+    faulty_return: i64,
+    write_off: i64,
+    over_use: i64,
+}
+
+impl PartSums {
+    /// Adds a row of (part, sku, name_zh, name_en, then the nine sums in the struct's order).
+    fn add(&mut self, r: &db::Row) -> Result<()> {
+        if self.sku.is_none() {
+            (self.sku, self.name_zh, self.name_en) = (r.opt_text(1)?, r.opt_text(2)?, r.opt_text(3)?);
+        }
+        let sums = [
+            &mut self.movements, &mut self.quality_movements, &mut self.goods_in, &mut self.issue, &mut self.transfer, &mut self.used,
+            &mut self.faulty_return, &mut self.write_off, &mut self.over_use,
+        ];
+        for (i, v) in sums.into_iter().enumerate() {
+            *v += r.int(4 + i)?;
+        }
+        Ok(())
     }
-    sql.push(" GROUP BY m.part_id, p.sku, p.name_zh, p.name_en ORDER BY p.sku, m.part_id");
-    limit(f, &mut sql);
-    let rows = tx
-        .query(&sql.text, &sql.params)?
-        .iter()
-        .map(|r| {
-            Ok(json!({
-                "sku": r.opt_text(1)?.unwrap_or(r.text(0)?), "name_zh": r.opt_text(2)?, "name_en": r.opt_text(3)?, "goods_in": r.int(4)?, "issue": r.int(5)?,
-                "transfer": r.int(6)?, "use": r.int(7)?, "faulty_return": r.int(8)?, "write_off": r.int(9)?, "over_use": r.int(10)?,
-            }))
+}
+
+/// The sums' columns over `movement_index m` (as `movement_month` keeps them).
+const MOVEMENT_SUMS: &str = "COUNT(*), CAST(SUM(CASE WHEN m.kind IN ('use', 'faulty_return') THEN 1 ELSE 0 END) AS BIGINT), \
+     CAST(SUM(CASE WHEN m.kind = 'goods_in' THEN m.quantity ELSE 0 END) AS BIGINT), CAST(SUM(CASE WHEN m.kind = 'issue' THEN m.quantity ELSE 0 END) AS BIGINT), \
+     CAST(SUM(CASE WHEN m.kind = 'transfer' THEN m.quantity ELSE 0 END) AS BIGINT), CAST(SUM(CASE WHEN m.kind = 'use' THEN m.quantity ELSE 0 END) AS BIGINT), \
+     CAST(SUM(CASE WHEN m.kind = 'faulty_return' THEN m.quantity ELSE 0 END) AS BIGINT), CAST(SUM(CASE WHEN m.kind = 'write_off' THEN m.quantity ELSE 0 END) AS BIGINT), \
+     CAST(SUM(m.over_use) AS BIGINT)";
+
+/// The whole months inside `from..=to`: (first month's first day, last month's last day), if any.
+fn whole_months(from: NaiveDate, to: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+    let first = if from.day() == 1 { from } else { from.checked_add_months(chrono::Months::new(1))?.with_day(1)? };
+    let after_to = to + chrono::Duration::days(1);
+    let end = if after_to.day() == 1 { to } else { to.with_day(1)? - chrono::Duration::days(1) };
+    (first <= end).then_some((first, end))
+}
+
+/// Each part's movements from `from` to `to` (UTC days, both included). Whole months come from
+/// the monthly rollup and the days around them from `movement_index`, unless the report is of
+/// one technician's van (the rollup has no stores) or `src` asks for the projection only.
+fn part_sums(tx: &mut dyn Tx, f: &Filters, src: Source) -> Result<BTreeMap<String, PartSums>> {
+    let mut out: BTreeMap<String, PartSums> = BTreeMap::new();
+    let from_index = |tx: &mut dyn Tx, from: NaiveDate, to: NaiveDate, out: &mut BTreeMap<String, PartSums>| -> Result<()> {
+        let mut sql = Sql::new(&format!(
+            "SELECT m.part_id, p.sku, p.name_zh, p.name_en, {MOVEMENT_SUMS} FROM movement_index m LEFT JOIN part_index p ON p.id = m.part_id WHERE m.deleted = 0"
+        ));
+        let range = Filters { from, to, ..f.clone() };
+        in_range(&range, &mut sql, "m.at");
+        if let Some(t) = &f.technician {
+            let (a, b) = (sql.bind(van_id(t)), sql.bind(van_id(t)));
+            sql.push(&format!(" AND (m.from_store = {a} OR m.to_store = {b})"));
+        }
+        sql.push(" GROUP BY m.part_id, p.sku, p.name_zh, p.name_en");
+        for r in tx.query(&sql.text, &sql.params)? {
+            out.entry(r.text(0)?).or_default().add(&r)?;
+        }
+        Ok(())
+    };
+    match whole_months(f.from, f.to).filter(|_| src == Source::Rollups && f.technician.is_none()) {
+        None => from_index(tx, f.from, f.to, &mut out)?,
+        Some((first, last)) => {
+            let rows = tx.query(
+                "SELECT r.part_id, p.sku, p.name_zh, p.name_en, CAST(SUM(r.movements) AS BIGINT), CAST(SUM(r.quality_movements) AS BIGINT), \
+                 CAST(SUM(r.goods_in) AS BIGINT), CAST(SUM(r.issue) AS BIGINT), CAST(SUM(r.transfer) AS BIGINT), CAST(SUM(r.used) AS BIGINT), \
+                 CAST(SUM(r.faulty_return) AS BIGINT), CAST(SUM(r.write_off) AS BIGINT), CAST(SUM(r.over_use) AS BIGINT) \
+                 FROM movement_month r LEFT JOIN part_index p ON p.id = r.part_id WHERE r.month >= $1 AND r.month <= $2 \
+                 GROUP BY r.part_id, p.sku, p.name_zh, p.name_en",
+                params![first.format("%Y-%m").to_string(), last.format("%Y-%m").to_string()],
+            )?;
+            for r in rows {
+                out.entry(r.text(0)?).or_default().add(&r)?;
+            }
+            if f.from < first {
+                from_index(tx, f.from, first - chrono::Duration::days(1), &mut out)?;
+            }
+            if last < f.to {
+                from_index(tx, last + chrono::Duration::days(1), f.to, &mut out)?;
+            }
+        }
+    }
+    // A part whose movements in the range were all taken back again.
+    out.retain(|_, s| s.movements > 0);
+    Ok(out)
+}
+
+/// Movements in the range per part and kind (quantities moved), by part number.
+pub fn movements_report(tx: &mut dyn Tx, f: &Filters, src: Source) -> Result<Report> {
+    let mut parts: Vec<(String, PartSums)> = part_sums(tx, f, src)?.into_iter().collect();
+    parts.sort_by(|a, b| (a.1.sku.as_deref().unwrap_or(&a.0), &a.0).cmp(&(b.1.sku.as_deref().unwrap_or(&b.0), &b.0)));
+    let rows = parts
+        .into_iter()
+        .map(|(id, s)| {
+            json!({
+                "sku": s.sku.unwrap_or(id), "name_zh": s.name_zh, "name_en": s.name_en, "goods_in": s.goods_in, "issue": s.issue,
+                "transfer": s.transfer, "use": s.used, "faulty_return": s.faulty_return, "write_off": s.write_off, "over_use": s.over_use,
+            })
         })
-        .collect::<Result<Vec<_>>>()?;
+        .collect();
     let (rows, more) = trimmed(f, rows);
     Ok(Report {
         total_rows: more,
@@ -1093,29 +1198,23 @@ pub fn movements_report(tx: &mut dyn Tx, f: &Filters) -> Result<Report> {
 }
 
 /// Parts quality per part: faulty returns against parts used in the range, per 100 used.
-pub fn quality_report(tx: &mut dyn Tx, f: &Filters) -> Result<Report> {
-    let mut sql = Sql::new(
-        "SELECT m.part_id, p.sku, p.name_zh, p.name_en, CAST(SUM(CASE WHEN m.kind = 'use' THEN m.quantity ELSE 0 END) AS BIGINT), \
-         CAST(SUM(CASE WHEN m.kind = 'faulty_return' THEN m.quantity ELSE 0 END) AS BIGINT) \
-         FROM movement_index m LEFT JOIN part_index p ON p.id = m.part_id WHERE m.deleted = 0 AND m.kind IN ('use', 'faulty_return')",
-    );
-    in_range(f, &mut sql, "m.at");
-    sql.push(" GROUP BY m.part_id, p.sku, p.name_zh, p.name_en");
-    let mut rows: Vec<(i64, i64, Value)> = tx
-        .query(&sql.text, &sql.params)?
-        .iter()
-        .map(|r| {
-            let (used, faulty) = (r.int(4)?, r.int(5)?);
+pub fn quality_report(tx: &mut dyn Tx, f: &Filters, src: Source) -> Result<Report> {
+    let mut rows: Vec<(i64, i64, String, Value)> = part_sums(tx, f, src)?
+        .into_iter()
+        .filter(|(_, s)| s.quality_movements > 0)
+        .map(|(id, s)| {
+            let (used, faulty) = (s.used, s.faulty_return);
             let per100 = if used == 0 { Value::Null } else { json!(((faulty as f64 * 100.0 / used as f64) * 10.0).round() / 10.0) };
-            Ok((faulty, used, json!({
-                "sku": r.opt_text(1)?.unwrap_or(r.text(0)?), "name_zh": r.opt_text(2)?, "name_en": r.opt_text(3)?, "used": used, "faulty_returns": faulty,
-                "per_100_used": per100,
-            })))
+            let sku = s.sku.unwrap_or(id);
+            let row = json!({
+                "sku": sku, "name_zh": s.name_zh, "name_en": s.name_en, "used": used, "faulty_returns": faulty, "per_100_used": per100,
+            });
+            (faulty, used, sku, row)
         })
-        .collect::<Result<_>>()?;
-    // The worst first: most faulty returns per part used, then most returns.
-    rows.sort_by(|a, b| (b.0 * a.1.max(1)).cmp(&(a.0 * b.1.max(1))).then(b.0.cmp(&a.0)));
-    let (rows, more) = trimmed(f, rows.into_iter().map(|r| r.2).collect());
+        .collect();
+    // The worst first: most faulty returns per part used, then most returns, then by part.
+    rows.sort_by(|a, b| (b.0 * a.1.max(1)).cmp(&(a.0 * b.1.max(1))).then(b.0.cmp(&a.0)).then(a.2.cmp(&b.2)));
+    let (rows, more) = trimmed(f, rows.into_iter().map(|r| r.3).collect());
     Ok(Report {
         total_rows: more,
         columns: vec![

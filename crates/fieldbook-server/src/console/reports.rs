@@ -973,8 +973,8 @@ pub fn run_from(tx: &mut dyn Tx, name: &str, q: &ReportQuery, src: Source) -> Re
         "close-exceptions" => close_exceptions(tx, &f),
         "return-visit-rate" => return_visit_rate(tx, &f),
         "stock" => super::parts::stock_report(tx, &f),
-        "movements" => super::parts::movements_report(tx, &f),
-        "parts-quality" => super::parts::quality_report(tx, &f),
+        "movements" => super::parts::movements_report(tx, &f, src),
+        "parts-quality" => super::parts::quality_report(tx, &f, src),
         "correct-shipments" => super::parts::correct_shipments_report(tx, &f),
         "supervisor-daily" => {
             let (rows, total_rows) = super::day_reviews::supervisor_report(tx, f.from, f.to, f.technician.as_deref(), f.rows)?;

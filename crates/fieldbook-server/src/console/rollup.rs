@@ -134,8 +134,35 @@ pub const ASSETS_BY_REGION: Rollup = Rollup {
     only: "i.entity IN ('repair_records', 'inspection_answers') AND i.asset_id IS NOT NULL",
 };
 
-pub const ALL: [&Rollup; 8] =
-    [&ORDERS_BY_TECHNICIAN, &ORDERS_BY_AREA, &MINUTES, &MINUTES_BY_REGION, &SATISFACTION, &SATISFACTION_BY_REGION, &ASSETS, &ASSETS_BY_REGION];
+/// A stock movement's contribution (migration 0019): quantities per kind, and how many live
+/// movements (a part with any is listed) and use or faulty returns (the parts-quality report).
+const MOVEMENT_VALUES: &[(&str, &str)] = &[
+    ("movements", "CASE WHEN m.deleted = 0 THEN 1 ELSE 0 END"),
+    ("quality_movements", "CASE WHEN m.deleted = 0 AND m.kind IN ('use', 'faulty_return') THEN 1 ELSE 0 END"),
+    ("goods_in", "CASE WHEN m.deleted = 0 AND m.kind = 'goods_in' THEN m.quantity ELSE 0 END"),
+    ("issue", "CASE WHEN m.deleted = 0 AND m.kind = 'issue' THEN m.quantity ELSE 0 END"),
+    ("transfer", "CASE WHEN m.deleted = 0 AND m.kind = 'transfer' THEN m.quantity ELSE 0 END"),
+    ("used", "CASE WHEN m.deleted = 0 AND m.kind = 'use' THEN m.quantity ELSE 0 END"),
+    ("faulty_return", "CASE WHEN m.deleted = 0 AND m.kind = 'faulty_return' THEN m.quantity ELSE 0 END"),
+    ("write_off", "CASE WHEN m.deleted = 0 AND m.kind = 'write_off' THEN m.quantity ELSE 0 END"),
+    ("over_use", "CASE WHEN m.deleted = 0 THEN m.over_use ELSE 0 END"),
+];
+
+/// Stock movements per month (UTC, as the reports' days) and part: a year of a busy company's
+/// movements is half a million rows, but at most 12 × parts here. Per month, not per day: with
+/// thousands of parts most (day, part) pairs hold a single movement, so a daily rollup would be
+/// as long as the movements themselves. Reports take the whole months of a range from here and
+/// its first and last partial months from `movement_index`.
+pub const MOVEMENTS: Rollup = Rollup {
+    table: "movement_month",
+    keys: &[("month", "SUBSTR(m.at, 1, 7)"), ("part_id", "m.part_id")],
+    values: MOVEMENT_VALUES,
+    from: "movement_index m",
+    only: "1 = 1",
+};
+
+pub const ALL: [&Rollup; 9] =
+    [&ORDERS_BY_TECHNICIAN, &ORDERS_BY_AREA, &MINUTES, &MINUTES_BY_REGION, &SATISFACTION, &SATISFACTION_BY_REGION, &ASSETS, &ASSETS_BY_REGION, &MOVEMENTS];
 
 /// Statement texts, built once per (rollup, selector, list size, sign): a handful in all.
 fn statement(r: &'static Rollup, column: Option<&'static str>, size: usize, sign: i64) -> &'static str {
@@ -204,6 +231,8 @@ pub enum Change<'a> {
     /// Repair records and inspection answers by id (an answer that stops being a finding loses
     /// its projection row inside the bracket).
     RepairsAndAnswers(&'a [&'a str]),
+    /// Stock movements by id.
+    Movements(&'a [&'a str]),
 }
 
 impl Change<'_> {
@@ -237,6 +266,7 @@ impl Change<'_> {
                 apply(tx, &ASSETS, "i.id", ids, sign)?;
                 apply(tx, &ASSETS_BY_REGION, "i.id", ids, sign)
             }
+            Change::Movements(ids) if !ids.is_empty() => apply(tx, &MOVEMENTS, "m.id", ids, sign),
             _ => Ok(()),
         }
     }
@@ -450,6 +480,14 @@ pub fn followed_up(tx: &mut dyn Tx, order_ids: &[&str]) -> Result<BTreeSet<Strin
     Ok(out)
 }
 
+/// Empties one rollup and fills it again from its projection: when the migration that adds it
+/// reaches a database with data, and after a bulk load of that projection (the bench).
+pub fn refill(tx: &mut dyn Tx, r: &'static Rollup) -> Result<()> {
+    tx.execute(&format!("DELETE FROM {}", r.table), &[])?;
+    tx.execute(statement(r, None, 0, 1), &[])?;
+    Ok(())
+}
+
 /// Recomputes every flag and rollup from the projections: when migration 0004 is applied to a
 /// database with data, and after a bulk load that wrote the projections directly (the bench).
 pub fn rebuild(tx: &mut dyn Tx) -> Result<()> {
@@ -458,8 +496,7 @@ pub fn rebuild(tx: &mut dyn Tx) -> Result<()> {
     let ids: Vec<&str> = not_fixed.iter().map(String::as_str).collect();
     execute_in_list(tx, "UPDATE work_order_index SET not_fixed = 1 WHERE id IN (SELECT column1 FROM", "AS v)", &ids)?;
     for r in ALL {
-        tx.execute(&format!("DELETE FROM {}", r.table), &[])?;
-        tx.execute(statement(r, None, 0, 1), &[])?;
+        refill(tx, r)?;
     }
     Ok(())
 }

@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (16, include_str!("../../../../migrations/server-sqlite/0016_parts.sql"), include_str!("../../../../migrations/server-postgres/0016_parts.sql")),
     (17, include_str!("../../../../migrations/server-sqlite/0017_workshop.sql"), include_str!("../../../../migrations/server-postgres/0017_workshop.sql")),
     (18, include_str!("../../../../migrations/server-sqlite/0018_day_reviews.sql"), include_str!("../../../../migrations/server-postgres/0018_day_reviews.sql")),
+    (19, include_str!("../../../../migrations/server-sqlite/0019_movement_rollup.sql"), include_str!("../../../../migrations/server-postgres/0019_movement_rollup.sql")),
 ];
 
 /// The version that added the console's projections; reaching it fills them from `records`.
@@ -35,6 +36,9 @@ const REPORT_ROLLUPS: i64 = 5;
 
 /// The version that added customers' phones to `reference_index`; reaching it fills them.
 const CUSTOMER_PHONES: i64 = 11;
+
+/// The version that added the monthly movement rollup; reaching it fills it.
+const MOVEMENT_ROLLUP: i64 = 19;
 
 /// The PostgreSQL advisory lock held while migrating ("FBMIGRAT").
 const MIGRATION_LOCK_KEY: i64 = 0x4642_4d49_4752_4154;
@@ -75,6 +79,8 @@ pub(super) fn apply_all(db: &Db) -> Result<()> {
         }
         if found > 0 && found < REPORT_ROLLUPS {
             crate::console::rollup::rebuild(tx)?;
+        } else if found > 0 && found < MOVEMENT_ROLLUP {
+            crate::console::rollup::refill(tx, &crate::console::rollup::MOVEMENTS)?;
         }
         if (CONSOLE_PROJECTIONS..CUSTOMER_PHONES).contains(&found) {
             crate::console::calls::fill_customer_phones(tx)?;
