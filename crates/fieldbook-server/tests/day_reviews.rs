@@ -18,6 +18,7 @@ use serde_json::json;
 both!(
     a_day_is_signed_off_in_the_console_and_the_sign_off_reaches_the_laptop,
     a_laptop_cannot_sign_off_its_own_day_nor_record_anothers_time,
+    an_entry_moved_off_a_signed_off_day_flags_the_day_it_left,
 );
 
 async fn office(s: &TestServer) -> Console {
@@ -42,6 +43,35 @@ async fn laptop_store(s: &TestServer, dir: &std::path::Path, technician: &str) -
 
 fn input(day: chrono::NaiveDate, category: Category, activity: Activity, minutes: u32, order: Option<&str>, note: &str) -> TimeInput {
     TimeInput { work_date: day, category, activity, minutes, note: Some(note.into()), work_order: order.map(Into::into) }
+}
+
+/// Both days an entry moves between are flagged when signed off: the one it left (looked up
+/// before the entry's row changes) and the one it joined; another technician's signed-off day
+/// of the same date is not.
+async fn an_entry_moved_off_a_signed_off_day_flags_the_day_it_left(b: Backend) {
+    let s = TestServer::with_demo(b).await;
+    let c = office(&s).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut li, li_token) = laptop_store(&s, dir.path(), "li.wei").await;
+    let (mut zhang, zhang_token) = laptop_store(&s, dir.path(), "zhang.min").await;
+    let (day, earlier) = (chrono::Utc::now().date_naive() - chrono::Duration::days(3), chrono::Utc::now().date_naive() - chrono::Duration::days(5));
+    let entry = li.add_time_entry(&input(day, Category::Internal, Activity::Internal, 60, None, "培训 / training")).unwrap();
+    li.add_time_entry(&input(earlier, Category::Internal, Activity::Internal, 30, None, "工具 / tools")).unwrap();
+    push_from(&s, &li_token, &mut li).await;
+    zhang.add_time_entry(&input(day, Category::Internal, Activity::Internal, 30, None, "工具检查 / tool check")).unwrap();
+    push_from(&s, &zhang_token, &mut zhang).await;
+    for (who, d) in [("li.wei", day), ("li.wei", earlier), ("zhang.min", day)] {
+        c.post(&format!("/console/api/daily-reports/{who}/{d}"), json!({"status": "signed_off"})).await;
+    }
+    li.edit_time_entry(&entry.id, &input(earlier, Category::Internal, Activity::Internal, 60, None, "培训 / training")).unwrap();
+    push_from(&s, &li_token, &mut li).await;
+    let changed = |who: &'static str, d: chrono::NaiveDate| {
+        let c = &c;
+        async move { c.get(&format!("/console/api/daily-reports/{who}/{d}")).await["review"]["changed_at"].is_string() }
+    };
+    assert!(changed("li.wei", day).await, "the day the entry left");
+    assert!(changed("li.wei", earlier).await, "the day the entry joined");
+    assert!(!changed("zhang.min", day).await, "another technician's day of the same date");
 }
 
 async fn a_day_is_signed_off_in_the_console_and_the_sign_off_reaches_the_laptop(b: Backend) {
