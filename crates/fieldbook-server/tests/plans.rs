@@ -242,6 +242,12 @@ async fn the_overdue_report_reads_the_plan(b: Backend) {
         [("2025-09-01", true, "HT-2025-031"), ("2025-12-01", false, "HT-2025-031"), ("2026-03-01", false, "HT-2025-031"), ("2026-06-01", false, "HT-2025-031")],
         "{report}"
     );
+    // A page of the first rows, oldest first, orders and missing dates alike, says how many in all.
+    for limit in [1, 2, 3] {
+        let page = c.get(&format!("/console/api/reports/overdue-inspections?from=2025-09-01&to=2026-08-31&limit={limit}")).await;
+        assert_eq!(page["rows"].as_array().unwrap()[..], report["rows"].as_array().unwrap()[..limit], "limit {limit}: {page}");
+        assert_eq!(page["total_rows"].as_u64(), Some(report["rows"].as_array().unwrap().len() as u64), "{page}");
+    }
     let not_made = report["rows"].as_array().unwrap().iter().find(|r| r["scheduled_on"] == "2025-12-01").unwrap();
     assert!(not_made["number"].is_null() && not_made["technician"] == "zhang.min" && not_made["site_name"].is_string());
     // Filtered by another technician: the plan's rows are not theirs.

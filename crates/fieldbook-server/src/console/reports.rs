@@ -555,25 +555,45 @@ pub fn frequent_findings(tx: &mut dyn Tx, f: &Filters) -> Result<Report> {
 /// Patrol inspections past their day and not done: open orders scheduled before today, and the
 /// planned due dates (#12, `console::plans`) of active inspection plans that have no order yet
 /// (`generated` false) — each with its plan and contract. Without a date range, planned due dates
-/// of the last year are looked at.
+/// of the last year are looked at. Oldest first; a JSON page holds the first rows (`limit`) with
+/// the count of all, a CSV every row.
 pub fn overdue_inspections(tx: &mut dyn Tx, f: &Filters) -> Result<Report> {
     let today = chrono::Utc::now().date_naive();
-    let mut sql = Sql::new(
-        "SELECT w.id, w.number, c.name, s.name, w.technician, w.scheduled_on, po.plan_id, po.due_on FROM work_order_index w \
+    // The open orders past their day, with the filters; `head` is what is selected.
+    let overdue = |head: &str| {
+        let mut sql = Sql::new(head);
+        sql.push(" FROM work_order_index w WHERE w.kind = 'patrol_inspection' AND w.status IN ('new', 'dispatched', 'en_route', 'on_site') AND w.deleted = 0");
+        let p = sql.bind(today.to_string());
+        sql.push(&format!(" AND w.scheduled_on < {p}"));
+        if f.explicit_range {
+            f.date_range(&mut sql, "w.scheduled_on");
+        }
+        f.order_filters(&mut sql, "w");
+        sql
+    };
+    // The page's orders first, then their names: joining after the limit, not before it.
+    let mut page = overdue("SELECT w.id, w.number, w.technician, w.scheduled_on, w.customer_id, w.site_id");
+    page.push(" ORDER BY w.scheduled_on, w.number");
+    if let Some(n) = f.rows {
+        let p = page.bind(n as i64);
+        page.push(&format!(" LIMIT {p}"));
+    }
+    let sql = format!(
+        "SELECT w.id, w.number, c.name, s.name, w.technician, w.scheduled_on, po.plan_id, po.due_on FROM ({}) w \
          LEFT JOIN reference_index c ON c.entity = 'customers' AND c.id = w.customer_id \
          LEFT JOIN reference_index s ON s.entity = 'sites' AND s.id = w.site_id \
-         LEFT JOIN plan_orders po ON po.work_order_id = w.id \
-         WHERE w.kind = 'patrol_inspection' AND w.status IN ('new', 'dispatched', 'en_route', 'on_site') AND w.deleted = 0",
+         LEFT JOIN plan_orders po ON po.work_order_id = w.id ORDER BY w.scheduled_on, w.number",
+        page.text
     );
-    let p = sql.bind(today.to_string());
-    sql.push(&format!(" AND w.scheduled_on < {p}"));
-    if f.explicit_range {
-        f.date_range(&mut sql, "w.scheduled_on");
-    }
-    f.order_filters(&mut sql, "w");
-    sql.push(" ORDER BY w.scheduled_on, w.number LIMIT 5000");
+    let found = tx.query(&sql, &page.params)?;
+    let orders_in_all = match f.rows {
+        Some(n) if found.len() >= n => {
+            let count = overdue("SELECT COUNT(*)");
+            tx.query_one(&count.text, &count.params)?.int(0)? as usize
+        }
+        _ => found.len(),
+    };
     let days_since = |d: Option<&str>| d.and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()).map(|d| (today - d).num_days());
-    let found = tx.query(&sql.text, &sql.params)?;
     // The plans of the planned orders and their contracts: a few queries for all of them.
     let plan_ids: Vec<String> = {
         let mut ids: Vec<String> = found.iter().filter_map(|r| r.opt_text(6).ok().flatten()).collect();
@@ -621,7 +641,10 @@ pub fn overdue_inspections(tx: &mut dyn Tx, f: &Filters) -> Result<Report> {
     if let Some(region) = &f.region {
         missing.retain(|n| sites.get(&n.site_id).and_then(|s| s.1.as_ref()) == Some(region));
     }
-    missing.truncate(5000);
+    let missing_in_all = missing.len();
+    if let Some(n) = f.rows {
+        missing.truncate(n);
+    }
     let customers = {
         let ids: Vec<&str> = missing.iter().map(|n| n.customer_id.as_str()).collect();
         super::plans::reference_names(tx, "customers", &ids)?
@@ -635,9 +658,12 @@ pub fn overdue_inspections(tx: &mut dyn Tx, f: &Filters) -> Result<Report> {
         }));
     }
     rows.sort_by(|a, b| (a["scheduled_on"].as_str(), a["number"].as_str()).cmp(&(b["scheduled_on"].as_str(), b["number"].as_str())));
-    rows.truncate(5000);
+    if let Some(n) = f.rows {
+        rows.truncate(n);
+    }
+    let in_all = orders_in_all + missing_in_all;
     Ok(Report {
-        total_rows: None,
+        total_rows: (in_all > rows.len()).then_some(in_all),
         columns: vec![
             ("number", "Work order", "工单号"),
             ("customer_name", "Customer", "客户"),
