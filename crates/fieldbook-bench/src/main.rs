@@ -48,7 +48,7 @@ struct Args {
     #[arg(long)]
     database: Option<String>,
     /// Which scenarios to run.
-    #[arg(long, value_delimiter = ',', default_value = "push,pull,pull-unencrypted,many")]
+    #[arg(long, value_delimiter = ',', default_value = "push,pull,pull-unencrypted,many,repairs")]
     scenarios: Vec<String>,
     /// Changes pushed by the single laptop of `push`.
     #[arg(long, default_value_t = 10_000)]
