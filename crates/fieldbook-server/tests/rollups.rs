@@ -302,9 +302,10 @@ async fn the_migration_fills_the_rollups_of_a_database_with_data(b: Backend) {
         ]]);
         let kept = snapshot(&db);
         assert!(kept.len() > 6, "{kept:?}");
-        db.transaction(Mode::Write, |tx| {
-            tx.execute_batch(
-                "DROP TABLE order_day_by_technician; DROP TABLE order_day_by_area; DROP TABLE minutes_day; DROP TABLE satisfaction_day; \
+        let db = reopened_after(
+            &t,
+            db,
+            "DROP TABLE order_day_by_technician; DROP TABLE order_day_by_area; DROP TABLE minutes_day; DROP TABLE satisfaction_day; \
                  DROP TABLE asset_day; DROP TABLE asset_day_by_region; DROP TABLE minutes_day_by_region; DROP TABLE satisfaction_day_by_region; DROP INDEX woi_not_arrived; DROP INDEX work_item_asset_day; ALTER TABLE work_order_index DROP COLUMN not_fixed; \
                  DROP INDEX attachments_uploaded_device; ALTER TABLE attachments DROP COLUMN author; ALTER TABLE attachments DROP COLUMN uploaded_device; \
                  DROP TABLE attachment_uploads; DROP TABLE attachment_upload_chunks; \
@@ -322,15 +323,19 @@ async fn the_migration_fills_the_rollups_of_a_database_with_data(b: Backend) {
                  DROP TABLE day_review_index; DROP INDEX work_item_technician_day; \
                  DROP TABLE workshop_index; \
                  DELETE FROM schema_migrations WHERE version >= 4",
-            )
-        })
-        .unwrap();
-        drop(db);
-        let db = Db::open(&t.url).unwrap();
+        );
         assert_eq!(snapshot(&db), kept);
         check(&db);
     })
     .await
+}
+
+/// Takes the database back to an older schema with `sql` (what later migrations added taken away
+/// again), then opens it as the server does, which migrates it.
+fn reopened_after(t: &common::TestDb, db: Db, sql: &str) -> Db {
+    db.transaction(Mode::Write, |tx| tx.execute_batch(sql)).unwrap();
+    drop(db);
+    Db::open(&t.url).unwrap()
 }
 
 /// A database at schema 18 with movements (the rollup and the index of 0019 taken away again)
@@ -342,12 +347,7 @@ async fn the_migration_fills_the_movement_rollup(b: Backend) {
         apply_batches(&db, &[vec![Op::Part { part: 0, sku: 0 }, mv(0, 3, 0, 0, false), mv(1, 3, 0, 30, false), mv(2, 4, 1, 60, false), mv(3, 0, 1, 61, true)]]);
         let kept = snapshot(&db);
         assert_eq!(kept.iter().filter(|r| r["table"] == "movement_month").count(), 3, "{kept:?}");
-        db.transaction(Mode::Write, |tx| {
-            tx.execute_batch("DROP TABLE movement_month; DROP INDEX movement_repair; DELETE FROM schema_migrations WHERE version >= 19")
-        })
-        .unwrap();
-        drop(db);
-        let db = Db::open(&t.url).unwrap();
+        let db = reopened_after(&t, db, "DROP TABLE movement_month; DROP INDEX movement_repair; DELETE FROM schema_migrations WHERE version >= 19");
         assert_eq!(snapshot(&db), kept);
         check(&db);
     })
