@@ -140,7 +140,7 @@ async fn plans_are_checked_and_deactivated_plans_generate_nothing(b: Backend) {
     assert_eq!((on["interval"].as_str(), on["template_code"].as_str(), on["active"].as_bool()), (Some("half_yearly"), Some("FP-PATROL"), Some(true)));
     let g = c.post("/console/api/plans/generate", json!({"contract_id": contract, "from": "2025-09-01", "to": "2026-08-31"})).await;
     assert_eq!(g["made"], 2, "half-yearly: 2025-09-01 and 2026-03-01");
-    let trail = c.get(&format!("/console/api/audit?limit=50")).await;
+    let trail = c.get("/console/api/audit?limit=50").await;
     assert!(trail["items"].as_array().unwrap().iter().filter(|e| e["action"] == "plan_changed").count() >= 2);
 }
 

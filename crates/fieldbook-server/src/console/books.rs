@@ -93,7 +93,8 @@ fn plain(p: &mut Problems, field: &str, v: &str, max: usize, one_line: bool) {
     if n > max {
         p.add(field, format!("at most {max} characters (this is {n}); shorten it"));
     }
-    if v.chars().any(|c| c.is_control() && !(!one_line && matches!(c, '\n' | '\t'))) {
+    // Line breaks and tabs are text in a multi-line field; every other control character is not.
+    if v.chars().any(|c| c.is_control() && (one_line || !matches!(c, '\n' | '\t'))) {
         p.add(field, "remove the control characters (type it on one line)");
     }
 }
@@ -104,7 +105,7 @@ fn date_ok(v: &str) -> bool {
 
 /// Is this code (or contract number) another record's? Deleted ones count: a laptop keeps them.
 fn code_taken(tx: &mut dyn Tx, kind: &str, code: &str, id: &str) -> Result<Option<String>> {
-    Ok(tx.query_opt("SELECT id FROM reference_index WHERE entity = $1 AND code = $2 AND id <> $3", params![kind, code, id])?.map(|r| r.text(0)).transpose()?)
+    tx.query_opt("SELECT id FROM reference_index WHERE entity = $1 AND code = $2 AND id <> $3", params![kind, code, id])?.map(|r| r.text(0)).transpose()
 }
 
 /// Checks a form for a new record (`current` none) or an edit, and gives the fields to write:

@@ -667,8 +667,11 @@ pub fn not_generated(tx: &mut dyn Tx, from: NaiveDate, until: NaiveDate) -> Resu
     Ok(out)
 }
 
+/// A reference record's name and region, either unknown.
+pub type NameAndRegion = (Option<String>, Option<String>);
+
 /// Name and region of many `reference_index` records of one entity, in a few queries.
-pub fn reference_names(tx: &mut dyn Tx, entity: &str, ids: &[&str]) -> Result<HashMap<String, (Option<String>, Option<String>)>> {
+pub fn reference_names(tx: &mut dyn Tx, entity: &str, ids: &[&str]) -> Result<HashMap<String, NameAndRegion>> {
     let mut out = HashMap::new();
     let max = *crate::db::LIST_SIZES.last().expect("sizes");
     for chunk in ids.chunks(max) {
