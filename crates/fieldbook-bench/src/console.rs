@@ -309,8 +309,9 @@ fn pages(ids: &Ids) -> Vec<(&'static str, String)> {
     for r in ["response?by=day&", "daily-minutes?", "first-time-fix?", "satisfaction?", "fault-prone-assets?"] {
         v.push(("reports, a region's year", format!("/console/api/reports/{r}region=浦东新区&from=2025-12-01&to=2026-11-30")));
     }
-    // The whole table of a year's daily reports, as the CSV export serves it.
-    v.push(("reports, a year", "/console/api/reports/daily-minutes?from=2025-12-01&to=2026-11-30&limit=100000".into()));
+    // The whole table of a year's daily reports, as the CSV export serves it: timed, but not a
+    // page (a page shows the first 1,000 rows), so not held to the target.
+    v.push((EXPORT, "/console/api/reports/daily-minutes?from=2025-12-01&to=2026-11-30&limit=100000".into()));
     v.extend(call_register_pages());
     v.extend(parts_pages());
     v
@@ -403,6 +404,9 @@ fn load_parts(db: &Db, a: &ConsoleArgs) -> Result<()> {
     eprintln!("filled movement_month in {:.1} s", t0.elapsed().as_secs_f64());
     Ok(())
 }
+
+/// The label of a timed call that is an export, not a page.
+const EXPORT: &str = "export, a year (not a page)";
 
 /// The Parts screen's calls (as the UI makes them) and its filters.
 fn parts_pages() -> Vec<(&'static str, String)> {
@@ -563,9 +567,14 @@ async fn measure(base: &str, a: &ConsoleArgs) -> Result<Value> {
             times.push(get(path.clone()).await?.0);
         }
         let (p50, p95, max) = stats(times);
-        worst = worst.max(p95);
+        let is_page = page != EXPORT;
+        if is_page {
+            worst = worst.max(p95);
+        }
         eprintln!("{:>6.1} {:>6.1} {:>6.1} ms  {page}: GET {path}", p50, p95, max);
-        rows.push(json!({"page": page, "call": format!("GET {path}"), "p50_ms": p50, "p95_ms": p95, "max_ms": max, "under_target": p95 < a.target_ms}));
+        rows.push(json!({
+            "page": page, "call": format!("GET {path}"), "p50_ms": p50, "p95_ms": p95, "max_ms": max, "under_target": p95 < a.target_ms, "held_to_target": is_page,
+        }));
     }
     // Changes: register a call, dispatch it, approve the oldest pending order.
     let post = |path: String, body: Value| {
@@ -628,6 +637,7 @@ async fn measure(base: &str, a: &ConsoleArgs) -> Result<Value> {
     Ok(json!({
         "orders": a.orders, "technicians": a.technicians, "customers": a.customers, "runs": a.runs, "target_ms": a.target_ms,
         "worst_p95_ms": worst, "all_under_target": worst < a.target_ms, "calls": rows,
+        "note": "worst_p95_ms and all_under_target are over the calls held_to_target: every page and change, not the export",
     }))
 }
 
