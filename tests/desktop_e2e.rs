@@ -1000,6 +1000,8 @@ async fn van_over_use(ctx: &mut Ctx) -> Res {
     let warning = ctx.text("[data-testid=r-over-van]").await?;
     ensure!(warning.contains("Your van holds 2") && warning.contains("uses 3"), "the over-use warning reads: {warning}");
     ctx.until("the repair to be listed", WAIT, || async { Ok(ctx.text("#repairs-title").await?.contains('1').then_some(())) }).await?;
+    // The picture shows the warning, which sits under the form.
+    ctx.js("document.querySelector('[data-testid=r-over-van]').scrollIntoView({block: 'center'}); return true;", vec![]).await?;
     ctx.shot("repair-over-van").await?;
 
     ctx.click("[data-testid=nav-van]").await?;
