@@ -1092,3 +1092,114 @@ async fn internal_time_in_the_daily_report() {
     let result = internal_time(&mut ctx).await;
     ctx.finish(rig.dir, result).await;
 }
+
+/// Corrections and the workshop from the laptop (#12). On WO-1002's Details tab li.wei proposes
+/// the customer's new phone; the office confirms it and the next sync brings the corrected phone
+/// back. A repair taken to the workshop gets its receipt, signed by the customer on the pad; the
+/// office books the unit in, records the repair card, passes the check and books it out; the
+/// laptop shows each step after a sync and records the return the customer signs for, which
+/// voids the receipt on the server.
+async fn correction_and_workshop(ctx: &mut Ctx) -> Res {
+    ctx.find("#enrol-server").await?;
+    ctx.set_locale("en").await?;
+    ctx.enrol("li.wei").await?;
+    ctx.open_order("WO-1002").await?;
+    ctx.arrive().await?;
+
+    // A correction from site: the customer's phone.
+    ctx.click("[data-testid=propose-correction]").await?;
+    ctx.click("#corr-field option[value='phone']").await?;
+    ctx.type_into("#corr-value", "+86 21 6789 5555").await?;
+    ctx.type_into("#corr-note", "客户换了号码 / the customer has a new number").await?;
+    ctx.click("[data-testid=corr-send]").await?;
+    ctx.wait_attr("[data-testid=correction]", "data-status", "pending").await?;
+    ctx.shot("correction").await?;
+    ctx.sync_now().await?;
+    let correction = ctx
+        .until("the correction to reach the office", Duration::from_secs(60), || async {
+            let list = ctx.server.console(reqwest::Method::GET, "/console/api/corrections", None).await?;
+            Ok(list["items"].as_array().and_then(|a| a.iter().find(|c| c["value"] == "+86 21 6789 5555")).and_then(|c| c["id"].as_str()).map(str::to_owned))
+        })
+        .await?;
+    ctx.server.console(reqwest::Method::POST, &format!("/console/api/corrections/{correction}/decide"), Some(json!({"decision": "confirm"}))).await?;
+    ctx.sync_now().await?;
+    ctx.until("the confirmed phone to come back", Duration::from_secs(60), || async {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        ctx.open_order("WO-1002").await?;
+        ctx.click("#tab-details").await?;
+        Ok(ctx.text("[data-testid=d-customer-contact]").await.ok().filter(|t| t.contains("+86 21 6789 5555")).map(|_| ()))
+    })
+    .await?;
+    ctx.wait_attr("[data-testid=correction]", "data-status", "confirmed").await?;
+
+    // A repair whose unit goes to the workshop, and its receipt signed by the customer.
+    ctx.click("#tab-repair").await?;
+    ctx.type_into("#r-fault", "控制器主板故障").await?;
+    ctx.type_into("#r-cause", "雷击").await?;
+    ctx.type_into("#r-action", "带回维修站检修").await?;
+    ctx.click("input[name='r-category'][value='A']").await?;
+    ctx.type_into("#r-minutes", "30").await?;
+    ctx.click("[data-testid=r-workshop]").await?;
+    ctx.type_into("#r-receipt", "WS-2026-0042").await?;
+    ctx.click("form.form button[type=submit]").await?;
+    ctx.find("form.form .ok[role=status]").await?;
+    ctx.click("[data-testid=ws-write-receipt]").await?;
+    ctx.type_into("input[id^='ws-unit-']", "报警控制器 JB-QB-GST200").await?;
+    ctx.type_into("input[id^='ws-serial-']", "GST-200-7781").await?;
+    ctx.type_into("textarea[id^='ws-condition-']", "外壳完好，无法开机 / case intact, does not power on").await?;
+    ctx.type_into("input[id^='ws-signer-']", "王经理").await?;
+    ensure!(ctx.c.find_all(Locator::Css(".pad canvas")).await.map_err(|e| e.to_string())?.len() == 1, "one signature pad on the Repair tab");
+    ctx.draw_signature().await?;
+    ctx.click("[data-testid=ws-save-receipt]").await?;
+    ctx.wait_attr("[data-testid^='workshop-'] ol.steps", "data-stage", "received").await?;
+    ctx.sync_now().await?;
+    let job = ctx
+        .until("the receipt to reach the workshop", Duration::from_secs(60), || async {
+            let list = ctx.server.console(reqwest::Method::GET, "/console/api/workshop", None).await?;
+            Ok(list["items"].as_array().and_then(|a| a.iter().find(|j| j["receipt_number"] == "WS-2026-0042")).and_then(|j| j["id"].as_str()).map(str::to_owned))
+        })
+        .await?;
+
+    // The workshop's steps, in the console.
+    for step in [json!({"step": "goods_in"}), json!({"step": "repair_card", "minutes": 95, "done": "更换主板 / replaced the main board"}), json!({"step": "check", "result": "passed"}), json!({"step": "goods_out"})] {
+        ctx.server.console(reqwest::Method::POST, &format!("/console/api/workshop/{job}/steps"), Some(step)).await?;
+    }
+    ctx.sync_now().await?;
+    ctx.until("the steps to reach the laptop", Duration::from_secs(60), || async {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        ctx.open_order("WO-1002").await?;
+        ctx.click("#tab-repair").await?;
+        Ok(ctx.attr("[data-testid^='workshop-'] ol.steps", "data-stage").await.ok().filter(|s| s == "goods_out").map(|_| ()))
+    })
+    .await?;
+    ensure!(ctx.text("[data-testid^='workshop-'] ol.steps").await?.contains("更换主板"), "the repair card is not shown on the laptop");
+
+    // The return, signed by the customer: the receipt is void.
+    ctx.type_into("input[id^='ws-rsigner-']", "王经理").await?;
+    ctx.draw_signature().await?;
+    ctx.click("[data-testid=ws-save-return]").await?;
+    ctx.wait_attr("[data-testid^='workshop-'] ol.steps", "data-stage", "returned").await?;
+    ctx.js("document.querySelector(\"[data-testid^='workshop-']\").scrollIntoView({block: 'center'}); return true;", vec![]).await?;
+    ctx.shot("workshop").await?;
+    ctx.sync_now().await?;
+    ctx.until("the return to reach the workshop", Duration::from_secs(60), || async {
+        let d = ctx.server.console(reqwest::Method::GET, &format!("/console/api/workshop/{job}"), None).await?;
+        Ok((d["job"]["stage"] == "returned" && d["job"]["receipt_voided_at"].is_string()).then_some(()))
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_correction_from_site_and_a_unit_through_the_workshop() {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let (rig, server) = Rig::start("fieldbook-e2e-workshop-");
+    let (display, home, laptop_dir) = (&rig.display, &rig.home, &rig.laptop_dir);
+    let app = launch(&home, &display, &laptop_dir.join("laptop.db"), KeyStore::Keyring).await;
+    let shots = std::env::var_os("FIELDBOOK_SCREENSHOTS").filter(|s| !s.is_empty()).map(|s| {
+        let p = PathBuf::from(s);
+        if p.is_absolute() { p } else { repo_root().join(p) }
+    });
+    let mut ctx = Ctx { c: app.client.clone(), server, shots, locale: "en" };
+    let result = correction_and_workshop(&mut ctx).await;
+    ctx.finish(rig.dir, result).await;
+}
