@@ -20,6 +20,7 @@ both!(
     a_laptop_cannot_write_stock_or_decide_requisitions,
     the_parts_reports_count_known_movements,
     one_push_changing_a_repair_three_times_moves_the_net,
+    after_a_reassignment_a_repair_moves_only_the_new_technicians_van,
 );
 
 const SMOKE: &str = "SD-JTY-GD-G3";
@@ -318,4 +319,54 @@ async fn the_parts_reports_count_known_movements(b: Backend) {
     assert_eq!((st["rows"][0]["store"].as_str(), st["rows"][0]["sku"].as_str(), st["rows"][0]["on_hand"].as_i64()), (Some("van-li.wei"), Some(SEAL), Some(8)), "below minimum first: {st}");
     let csv = c.req(Method::GET, "/console/api/reports/parts-quality?format=csv").send().await.unwrap().text().await.unwrap();
     assert!(csv.contains(SEAL), "{csv}");
+}
+
+/// The order goes to zhang.min after li.wei's repair used a detector from her van. zhang.min's
+/// laptop may now write that repair; its changes move zhang.min's own van (a movement of its own)
+/// and never li.wei's, up or down: a million asked for leaves li.wei's van as it was, a zero gives
+/// her nothing back. The first use keeps its time.
+async fn after_a_reassignment_a_repair_moves_only_the_new_technicians_van(b: Backend) {
+    let s = TestServer::with_demo(b).await;
+    let c = office(&s).await;
+    c.post("/console/api/parts/movements", json!({"kind": "goods_in", "part_id": part(SMOKE), "quantity": 10})).await;
+    for who in ["li.wei", "zhang.min"] {
+        c.post("/console/api/parts/movements", json!({"kind": "issue", "part_id": part(SMOKE), "quantity": 3, "technician": who})).await;
+    }
+    let order = id("work_orders", "WO-1002");
+    let mut li = Laptop::enroll(&s, "li.wei").await;
+    let used = li.entry("repair_records", "r1", common::repair_record(&order, json!({"parts": [{"sku": SMOKE, "quantity": 2}]})));
+    assert!(li.push(&s, &[used]).await.rejected.is_empty());
+    assert_eq!(on_hand(&c, "van-li.wei", SMOKE).await, 1);
+    let first_at = movements(&c, "kind=use").await[0]["at"].clone();
+    // li.wei corrects it to one: her van gets one back, and the use keeps its time (an edit
+    // corrects the month it was used in, it does not move it into the month of the edit).
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let fewer = li.entry("repair_records", "r1", json!({"parts": [{"sku": SMOKE, "quantity": 1}]}));
+    assert!(li.push(&s, &[fewer]).await.rejected.is_empty());
+    assert_eq!(on_hand(&c, "van-li.wei", SMOKE).await, 2);
+    let edited = movements(&c, "kind=use").await;
+    assert_eq!((edited[0]["quantity"].as_i64(), &edited[0]["at"]), (Some(1), &first_at));
+
+    c.post(&format!("/console/api/work-orders/{order}/dispatch"), json!({"technician": "zhang.min"})).await;
+    let mut zhang = Laptop::enroll(&s, "zhang.min").await;
+    let set = |zhang: &mut Laptop, q: i64| zhang.entry("repair_records", "r1", json!({"parts": [{"sku": SMOKE, "quantity": q}]}));
+    let e = set(&mut zhang, 1_000_000);
+    assert!(zhang.push(&s, &[e]).await.rejected.is_empty());
+    assert_eq!(on_hand(&c, "van-li.wei", SMOKE).await, 2, "li.wei's van is not charged by zhang.min's laptop");
+    assert_eq!(on_hand(&c, "van-zhang.min", SMOKE).await, 3 - (1_000_000 - 1), "zhang.min's van carries the rest, flagged");
+    let e = set(&mut zhang, 0);
+    assert!(zhang.push(&s, &[e]).await.rejected.is_empty());
+    assert_eq!(on_hand(&c, "van-li.wei", SMOKE).await, 2, "nor given back by it");
+    assert_eq!(on_hand(&c, "van-zhang.min", SMOKE).await, 3);
+    let e = set(&mut zhang, 3);
+    assert!(zhang.push(&s, &[e]).await.rejected.is_empty());
+    assert_eq!((on_hand(&c, "van-li.wei", SMOKE).await, on_hand(&c, "van-zhang.min", SMOKE).await), (2, 1), "two more, from zhang.min's van");
+    let mut uses: Vec<(String, i64)> = movements(&c, "kind=use").await.iter().map(|m| (m["from_store"].as_str().unwrap().to_owned(), m["quantity"].as_i64().unwrap())).collect();
+    uses.sort();
+    assert_eq!(uses, [("van-li.wei".to_owned(), 1), ("van-zhang.min".to_owned(), 2)]);
+    let li_use = movements(&c, "kind=use&store=van-li.wei").await;
+    assert_eq!(li_use[0]["at"], first_at, "the first use keeps its time");
+    let report = c.get("/console/api/reports/movements").await;
+    let smoke = report["rows"].as_array().unwrap().iter().find(|r| r["sku"] == SMOKE).unwrap().clone();
+    assert_eq!(smoke["use"], 3, "{report}");
 }

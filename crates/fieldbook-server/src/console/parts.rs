@@ -179,11 +179,12 @@ fn office_movement(w: &mut Writer<'_>, by: &str, m: &Movement<'_>) -> Result<Str
         add_stock(w, to, m.part_id, m.quantity)?;
     }
     let id = uuid::Uuid::now_v7().to_string();
-    write_movement(w, &id, by, m, false)?;
+    write_movement(w, &id, by, m, false, None)?;
     Ok(id)
 }
 
-fn write_movement(w: &mut Writer<'_>, id: &str, by: &str, m: &Movement<'_>, over_use: bool) -> Result<()> {
+/// Writes a movement; `at` keeps an earlier time (an adjusted use), else now.
+fn write_movement(w: &mut Writer<'_>, id: &str, by: &str, m: &Movement<'_>, over_use: bool, at: Option<String>) -> Result<()> {
     write_fresh(w, "stock_movements", id, &[
         ("kind", json!(m.kind)),
         ("part_id", json!(m.part_id)),
@@ -191,7 +192,7 @@ fn write_movement(w: &mut Writer<'_>, id: &str, by: &str, m: &Movement<'_>, over
         ("to_store", json!(m.to)),
         ("quantity", json!(m.quantity)),
         ("by", json!(by)),
-        ("at", json!(crate::now_text())),
+        ("at", json!(at.unwrap_or_else(crate::now_text))),
         ("repair_record_id", json!(m.repair_record_id)),
         ("requisition_id", json!(m.requisition_id)),
         ("note", json!(m.note)),
@@ -353,33 +354,84 @@ fn repair_quantities(fields: &Map<String, Value>) -> BTreeMap<String, (i64, i64)
 
 /// The movement ids a repair's use and faulty return of a part are recorded under: one each
 /// per repair and part, so that a repair pushed again or edited adjusts them, never adds more.
+/// A movement taken back to nothing is a tombstone, and tombstones are final: a later use of
+/// the part on the repair (from another van after a reassignment, or used again after it was
+/// taken off) is recorded under [`use_id_from`], numbered on (`…#2`, [`next_free`]) if needed.
 pub fn use_id(repair: &str, part: &str) -> String {
     format!("use/{repair}/{part}")
 }
 pub fn faulty_id(repair: &str, part: &str) -> String {
     format!("faulty/{repair}/{part}")
 }
+/// A later use of a part on a repair, from `van`: after the order went to another technician
+/// (whose changes move their own van, never the first one's), or after the first use was taken
+/// back to nothing.
+pub fn use_id_from(repair: &str, part: &str, van: &str) -> String {
+    format!("use/{repair}/{part}@{van}")
+}
+
+/// `base`, or the first `base#N` not among `taken`.
+fn next_free(base: String, taken: &[String]) -> String {
+    if !taken.contains(&base) {
+        return base;
+    }
+    (2..).map(|n| format!("{base}#{n}")).find(|id| !taken.contains(id)).expect("an unused id")
+}
+
+/// A live movement a repair made: its van and quantity, when and by whom.
+struct Made {
+    id: String,
+    van: Option<String>,
+    quantity: i64,
+    at: Option<String>,
+    by: Option<String>,
+}
+
+/// The movement if it is live (a tombstone counts for nothing).
+fn live_movement(w: &mut Writer<'_>, id: &str) -> Result<Option<Made>> {
+    let Some(m) = w.load("stock_movements", id)? else { return Ok(None) };
+    let f = m.fields()?;
+    if f.get("deleted") == Some(&Value::Bool(true)) {
+        return Ok(None);
+    }
+    let t = |k: &str| f.get(k).and_then(Value::as_str).map(str::to_owned);
+    Ok(Some(Made { id: id.to_owned(), van: t("from_store"), quantity: f.get("quantity").and_then(Value::as_i64).unwrap_or(0), at: t("at"), by: t("by") }))
+}
 
 /// Called by the feed writer after a repair record changed: the repair's parts become `use`
-/// movements from its technician's van (and `faulty_return`s), adjusted by what they were.
+/// movements from its technician's van (and `faulty_return`s), adjusted by what they were. An
+/// adjusted movement keeps the time and person of the use: an edit corrects the month the parts
+/// were used in instead of moving them into the month of the edit.
+///
+/// Only the van of the order's technician now is ever moved. After the order went to another
+/// technician, what the first one's van gave stays given (those parts were used), and the new
+/// technician's changes move their own van by the difference, in a movement of its own: no
+/// laptop can move another technician's van, up or down.
 pub fn after_repair_record(w: &mut Writer<'_>, repair_id: &str, after: &Stored) -> Result<()> {
     let fields = after.fields()?;
     let wanted = repair_quantities(fields);
-    // Parts this repair already moved (a part removed by an edit is given back). Its movements
-    // are in `movement_index` unless this writer made them and has not written them yet: only
-    // then flush, so that a push of many repair records flushes once, not once per record.
-    let mut parts: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    // Movements this repair already made (a part removed by an edit is given back). They are in
+    // `movement_index` unless this writer made them and has not written them yet: only then
+    // flush, so that a push of many repair records flushes once, not once per record.
     let (use_prefix, faulty_prefix) = (use_id(repair_id, ""), faulty_id(repair_id, ""));
     let tx = match w.buffered("stock_movements", |id| id.starts_with(&use_prefix) || id.starts_with(&faulty_prefix)) {
         true => w.tx()?,
         false => w.tx_unbuffered(),
     };
     let rows = tx.query(
-        "SELECT part_id, kind FROM movement_index WHERE repair_record_id = $1 AND kind IN ('use', 'faulty_return')",
+        "SELECT id, part_id, kind FROM movement_index WHERE repair_record_id = $1 AND kind IN ('use', 'faulty_return') ORDER BY id",
         params![repair_id],
     )?;
+    // Per part: quantities wanted (use, faulty), and the ids of the use and faulty-return
+    // movements made so far (tombstones included: their ids are not given again).
+    type Ids = (Vec<String>, Vec<String>);
+    let mut parts: BTreeMap<String, ((i64, i64), Ids)> = BTreeMap::new();
     for r in &rows {
-        parts.entry(r.text(0)?).or_default();
+        let e = parts.entry(r.text(1)?).or_default();
+        match r.text(2)?.as_str() {
+            "use" => e.1 .0.push(r.text(0)?),
+            _ => e.1 .1.push(r.text(0)?),
+        }
     }
     if wanted.is_empty() && parts.is_empty() {
         return Ok(());
@@ -395,8 +447,8 @@ pub fn after_repair_record(w: &mut Writer<'_>, repair_id: &str, after: &Stored) 
         // A part the catalogue does not know has no stock to move.
         if let Some(r) = found {
             let e = parts.entry(r.text(0)?).or_default();
-            e.0 += q.0;
-            e.1 += q.1;
+            e.0 .0 += q.0;
+            e.0 .1 += q.1;
         }
     }
     let order = fields.get("work_order_id").and_then(Value::as_str).unwrap_or_default().to_owned();
@@ -404,49 +456,54 @@ pub fn after_repair_record(w: &mut Writer<'_>, repair_id: &str, after: &Stored) 
         Some(o) => o.text("technician")?.map(str::to_owned),
         None => None,
     };
-    for (part, (used, returned)) in parts {
-        // Use: the van that was charged keeps being the one adjusted.
-        let id = use_id(repair_id, &part);
-        let before = w.load("stock_movements", &id)?;
-        let (old_q, old_van) = match &before {
-            Some(m) => {
-                let f = m.fields()?;
-                let q = if f.get("deleted") == Some(&Value::Bool(true)) { 0 } else { f.get("quantity").and_then(Value::as_i64).unwrap_or(0) };
-                (q, f.get("from_store").and_then(Value::as_str).map(str::to_owned))
+    let van = technician.as_deref().map(van_id);
+    for (part, ((used, returned), (use_ids, faulty_ids))) in parts {
+        // Use: what other vans gave stays; this van makes up the rest (never below nothing).
+        if let Some(van) = &van {
+            let mut uses = Vec::new();
+            for id in &use_ids {
+                uses.extend(live_movement(w, id)?);
             }
-            None => (0, None),
-        };
-        let van = old_van.or_else(|| technician.as_deref().map(van_id));
-        if let (Some(van), true) = (van, used != old_q) {
-            let on_hand = add_stock(w, &van, &part, old_q - used)?;
-            let by = technician.clone().unwrap_or_default();
-            let m = Movement {
-                kind: "use",
-                part_id: &part,
-                from: Some(&van),
-                to: None,
-                quantity: used,
-                repair_record_id: Some(repair_id),
-                requisition_id: None,
-                note: None,
-            };
-            write_movement(w, &id, &by, &m, on_hand < 0)?;
-            if used == 0 {
-                write_fresh(w, "stock_movements", &id, &[("deleted", json!(true))])?;
+            let others: i64 = uses.iter().filter(|u| u.van.as_deref() != Some(van.as_str())).map(|u| u.quantity).sum();
+            let mine = uses.iter().find(|u| u.van.as_deref() == Some(van.as_str()));
+            let old_q = mine.map_or(0, |u| u.quantity);
+            let new_q = (used - others).max(0);
+            if new_q != old_q {
+                let id = match mine {
+                    Some(u) => u.id.clone(),
+                    // The repair's first use of the part has the plain id; a later one names its van.
+                    None if use_ids.is_empty() => use_id(repair_id, &part),
+                    None => next_free(use_id_from(repair_id, &part, van), &use_ids),
+                };
+                let on_hand = add_stock(w, van, &part, old_q - new_q)?;
+                let by = mine.and_then(|u| u.by.clone()).or_else(|| technician.clone()).unwrap_or_default();
+                let m = Movement {
+                    kind: "use",
+                    part_id: &part,
+                    from: Some(van),
+                    to: None,
+                    quantity: new_q,
+                    repair_record_id: Some(repair_id),
+                    requisition_id: None,
+                    note: None,
+                };
+                write_movement(w, &id, &by, &m, on_hand < 0, mine.and_then(|u| u.at.clone()))?;
+                if new_q == 0 {
+                    write_fresh(w, "stock_movements", &id, &[("deleted", json!(true))])?;
+                }
             }
         }
         // Faulty returns: recorded, not stock.
-        let id = faulty_id(repair_id, &part);
-        let before = w.load("stock_movements", &id)?;
-        let old = match &before {
-            Some(m) => {
-                let f = m.fields()?;
-                if f.get("deleted") == Some(&Value::Bool(true)) { 0 } else { f.get("quantity").and_then(Value::as_i64).unwrap_or(0) }
-            }
-            None => 0,
-        };
+        let mut back = None;
+        for id in &faulty_ids {
+            back = back.or(live_movement(w, id)?);
+        }
+        let old = back.as_ref().map_or(0, |b| b.quantity);
         if returned != old {
-            let van = technician.as_deref().map(van_id);
+            let id = match &back {
+                Some(b) => b.id.clone(),
+                None => next_free(faulty_id(repair_id, &part), &faulty_ids),
+            };
             let by = technician.clone().unwrap_or_default();
             let m = Movement {
                 kind: "faulty_return",
@@ -458,7 +515,7 @@ pub fn after_repair_record(w: &mut Writer<'_>, repair_id: &str, after: &Stored) 
                 requisition_id: None,
                 note: Some("faulty part brought back / 故障件返回"),
             };
-            write_movement(w, &id, &by, &m, false)?;
+            write_movement(w, &id, &by, &m, false, back.and_then(|b| b.at))?;
             if returned == 0 {
                 write_fresh(w, "stock_movements", &id, &[("deleted", json!(true))])?;
             }
