@@ -432,6 +432,7 @@ impl<'t> Writer<'t> {
             )?;
         }
         let conflicts = outcome.conflicts.iter().filter(|c| !fieldbook_core::policy::is_incidental(change.entity, &c.field)).count() as u32;
+        let customer_changed = change.entity == "work_orders" && outcome.changed.iter().any(|f| f == "customer_id");
         if outcome.changed.is_empty() {
             self.slot_mut(change.entity, change.id).rec = current.map(|mut s| {
                 s.restore(state);
@@ -451,6 +452,10 @@ impl<'t> Writer<'t> {
         if change.entity == "work_orders" {
             // A repair call written completed gets its return visit here, whoever completed it.
             crate::console::return_visits::ensure_for_order(self, change.id, &after)?;
+            if customer_changed {
+                // An order naming a customer the office has merged is repointed to the survivor.
+                crate::console::books::after_work_order(self, change.id, &after)?;
+            }
         }
         if change.entity == "repair_records" {
             // The parts a repair used move out of its technician's van here, adjusted on every

@@ -321,7 +321,10 @@ fn check_ref(w: &mut Writer<'_>, tech: &str, e: &PushEntry, stored: Option<&Fiel
                 Some(s) => s.text("customer_id")?,
                 None => None,
             };
-            if customer != Some(text) {
+            // A laptop that has not pulled since the office merged two customers still names the
+            // merged one: the same customer, repointed once written (`books::after_work_order`).
+            let pushed = crate::console::books::survivor_of(w, text)?;
+            if customer.is_none() || customer != Some(pushed.as_str()) {
                 refuse!("{}: its customer is not the customer of its site", name());
             }
         }
@@ -506,15 +509,31 @@ fn check_child(w: &mut Writer<'_>, device: &DeviceIdentity, entity: &str, e: &Pu
     }
     if entity == "workshop_jobs" {
         // The receipt is voided only by the customer's return signature, after goods-out, and a
-        // signed return never changes (core::workshop): checked on the job as it will stand.
+        // signed return never changes (core::workshop): checked on the job as it will stand —
+        // the merge itself on a copy, so a pushed field whose stamp loses (an old stamp sent on
+        // purpose) is judged by the value that stays, not by the value pushed.
         let before = match &existing {
             Some(s) => Some(s.fields()?),
             None => None,
         };
-        let mut after = before.cloned().unwrap_or_default();
-        after.extend(e.fields.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let after = signed::as_it_will_stand(existing.as_deref(), e)?;
         if let Err(r) = fieldbook_core::workshop::check_laptop_return(before, &after) {
             refuse!("{r}");
+        }
+        // One open receipt per repair, as the laptop keeps it: a second would put the same unit
+        // in the workshop's list twice.
+        if existing.is_none() {
+            let repair = records::text_of(&after, "repair_record_id").unwrap_or_default().to_owned();
+            for (jid, job) in w.by_owner("workshop_jobs", &order_id)? {
+                let f = job.fields()?;
+                let open = f.get("deleted") != Some(&Value::Bool(true)) && f.get("receipt_voided_at").is_none_or(Value::is_null);
+                if jid != e.record_id && open && records::text_of(f, "repair_record_id") == Some(repair.as_str()) {
+                    refuse!(
+                        "{}: repair {repair} already has an open workshop receipt ({jid}); the unit is returned (and that receipt voided) before another is written",
+                        records::order_name(&order_id, Some(order))
+                    );
+                }
+            }
         }
     }
     Ok(Ok(()))

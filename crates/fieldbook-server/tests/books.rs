@@ -18,6 +18,7 @@ both!(
     a_correction_proposed_on_a_laptop_is_confirmed_or_rejected_by_the_office,
     a_laptop_cannot_propose_corrections_beyond_its_orders_or_the_whitelist,
     merging_two_customers_repoints_everything_to_the_survivor,
+    an_order_raised_for_a_merged_customer_before_the_pull_is_taken_and_repointed,
 );
 
 async fn office(s: &TestServer) -> Console {
@@ -279,4 +280,39 @@ async fn merging_two_customers_repoints_everything_to_the_survivor(b: Backend) {
     let d = li.order_detail("WO-1002").unwrap();
     assert_eq!((d.order.customer_id.as_str(), d.customer.code.as_str()), (keep.as_str(), "C-XINGHUA-2"));
     assert!(li.outbox().unwrap().is_empty());
+}
+
+/// A laptop that has not pulled since the office merged two customers raises a follow-up naming
+/// the merged one (as its copy of the order says): taken, not refused, and moved to the survivor,
+/// which the laptop learns at its next pull. Nothing is left for review.
+async fn an_order_raised_for_a_merged_customer_before_the_pull_is_taken_and_repointed(b: Backend) {
+    let s = TestServer::with_demo(b).await;
+    let c = office(&s).await;
+    let mut li = Laptop::enroll(&s, "li.wei").await;
+    li.pull_all(&s).await;
+    let xinghua = id("customers", "C-XINGHUA");
+    let keep = c.post("/console/api/books/customers", json!({"code": "C-XINGHUA-2", "name": "星华精密机械(上海)有限公司"})).await;
+    let keep = keep["id"].as_str().unwrap().to_owned();
+    c.post(&format!("/console/api/books/customers/{xinghua}/merge"), json!({"survivor": keep})).await;
+
+    let parent = id("work_orders", "WO-1002");
+    let follow_up = json!({"number": "WO-1002-F1", "kind": "repair_call", "customer_id": xinghua, "site_id": id("sites", "S-XH-PLANT"),
+        "asset_ids": [], "technician": "li.wei", "priority": "high", "category": "A", "status": "dispatched", "template_id": null,
+        "problem": "finding", "scheduled_on": "2026-03-02", "reported_at": "2026-03-02T09:00:00.000Z",
+        "response_deadline": "2026-03-02T15:00:00.000Z", "revision": 1, "follow_up_of": format!("{parent}/pump.leak"), "deleted": false});
+    let e = li.entry("work_orders", "f-1", follow_up);
+    let r = li.push(&s, &[e]).await;
+    assert!(r.rejected.is_empty(), "{r:?}");
+    assert_eq!(s.record("work_orders", "f-1").await.unwrap()["customer_id"], keep.as_str(), "moved to the survivor");
+    assert_eq!(s.count("SELECT CAST(COUNT(*) AS BIGINT) FROM work_order_index WHERE id = 'f-1' AND customer_id = (SELECT id FROM reference_index WHERE entity = 'customers' AND code = 'C-XINGHUA-2')").await, 1);
+    assert_eq!(s.count("SELECT CAST(COUNT(*) AS BIGINT) FROM rejected_changes").await, 0);
+    let pulled = li.pull_all(&s).await;
+    assert!(pulled.iter().any(|ch| ch.entity == "work_orders" && ch.record_id == "f-1" && ch.fields.get("customer_id") == Some(&json!(keep))), "the laptop learns the survivor");
+    // Another customer altogether is still refused.
+    let other = json!({"number": "WO-1002-F2", "kind": "repair_call", "customer_id": id("customers", "C-JINQIAO"), "site_id": id("sites", "S-XH-PLANT"),
+        "asset_ids": [], "technician": "li.wei", "priority": "high", "category": "A", "status": "dispatched", "template_id": null,
+        "problem": "finding", "scheduled_on": "2026-03-02", "reported_at": "2026-03-02T09:00:00.000Z",
+        "response_deadline": "2026-03-02T15:00:00.000Z", "revision": 1, "follow_up_of": format!("{parent}/site.exits"), "deleted": false});
+    let e = li.entry("work_orders", "f-2", other);
+    assert_eq!(li.push(&s, &[e]).await.rejected.len(), 1);
 }

@@ -16,7 +16,11 @@ use fieldbook_server::users;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-both!(a_unit_goes_through_the_workshop_loop_and_every_step_reaches_the_laptop, a_laptop_cannot_write_the_workshops_steps_or_void_a_receipt_unsigned,);
+both!(
+    a_unit_goes_through_the_workshop_loop_and_every_step_reaches_the_laptop,
+    a_laptop_cannot_write_the_workshops_steps_or_void_a_receipt_unsigned,
+    a_return_stamped_in_the_past_cannot_void_a_receipt_unsigned,
+);
 
 async fn office(s: &TestServer) -> Console {
     Console::as_role(s, "office.wang", users::Role::Office).await
@@ -186,9 +190,13 @@ async fn a_laptop_cannot_write_the_workshops_steps_or_void_a_receipt_unsigned(b:
     }
     assert_eq!(s.count("SELECT CAST(COUNT(*) AS BIGINT) FROM workshop_index").await, 0, "nothing of them reached the console");
 
-    // A good receipt; the laptop then tries the office's steps and an unsigned void.
+    // A good receipt; the laptop then tries a second one for the same unit, the office's steps
+    // and an unsigned void.
     let good = li.entry("workshop_jobs", "j1", receipt(&li_order, &li_repair, "li.wei", json!({})));
     assert!(li.push(&s, &[good]).await.rejected.is_empty());
+    let twice = li.entry("workshop_jobs", "j2", receipt(&li_order, &li_repair, "li.wei", json!({})));
+    let r = li.push(&s, &[twice]).await;
+    assert!(r.rejected.len() == 1 && r.rejected[0].reason.contains("already has an open workshop receipt"), "{r:?}");
     for (what, fields) in [
         ("goods-in", json!({"goods_in_at": "2026-03-02T09:00:00.000Z", "goods_in_by": "li.wei"})),
         ("a repair card", json!({"repair_minutes": 5, "repair_done": "fixed", "repaired_at": "2026-03-02T09:00:00.000Z"})),
@@ -227,4 +235,35 @@ async fn a_laptop_cannot_write_the_workshops_steps_or_void_a_receipt_unsigned(b:
     // A device token is no console session.
     let r = s.req(Method::POST, "/console/api/workshop/j1/steps").header("X-Fieldbook-Console", "1").bearer_auth(&li.token).json(&json!({"step": "goods_in"})).send().await.unwrap();
     assert_eq!(r.status(), 401);
+}
+
+/// An attacker who reads the merge: the return's signer and strokes nulled early with a current
+/// stamp, then after goods-out a return stamped long ago, so that the signer and strokes would
+/// lose the merge while the void (never stamped before) wins. The server judges the job as the
+/// merge will leave it: refused, and the receipt stays valid.
+async fn a_return_stamped_in_the_past_cannot_void_a_receipt_unsigned(b: Backend) {
+    let s = TestServer::with_demo(b).await;
+    let mut li = Laptop::enroll(&s, "li.wei").await;
+    let order = id("work_orders", "WO-1002");
+    let rr = li.entry("repair_records", "rr-li", common::repair_record(&order, json!({"taken_to_workshop": true})));
+    assert!(li.push(&s, &[rr]).await.rejected.is_empty());
+    let receipt = li.entry("workshop_jobs", "j1", receipt(&order, "rr-li", "li.wei", json!({"return_signer": null, "return_strokes": null})));
+    assert!(li.push(&s, &[receipt]).await.rejected.is_empty());
+    let c = office(&s).await;
+    for body in [json!({"step": "goods_in"}), json!({"step": "repair_card", "minutes": 30, "done": "换保险丝"}), json!({"step": "check", "result": "passed"}), json!({"step": "goods_out"})] {
+        assert_eq!(c.send(Method::POST, "/console/api/workshop/j1/steps", body.clone()).await.status(), 200, "{body}");
+    }
+    let strokes = json!([[{"x": 1.0, "y": 2.0, "t": 0}, {"x": 5.0, "y": 9.0, "t": 40}]]);
+    let mut back = li.entry("workshop_jobs", "j1", json!({"returned_at": "2026-03-02T10:00:00.000Z", "return_signer": "王经理", "return_strokes": strokes, "receipt_voided_at": "2026-03-02T10:00:00.000Z"}));
+    back.hlc = fieldbook_core::hlc::Hlc::new(1, 0, li.device_id.clone()).to_string();
+    let r = li.push(&s, &[back]).await;
+    assert_eq!(r.rejected.len(), 1, "a return whose signature would lose the merge is refused: {r:?}");
+    let d = c.get("/console/api/workshop/j1").await;
+    assert_eq!(d["job"]["stage"], "goods_out", "{d}");
+    assert!(d["job"]["receipt_voided_at"].is_null(), "the receipt is still valid: {d}");
+    // The same return stamped now: taken, signed.
+    let back = li.entry("workshop_jobs", "j1", json!({"returned_at": "2026-03-02T10:00:00.000Z", "return_signer": "王经理", "return_strokes": strokes, "receipt_voided_at": "2026-03-02T10:00:00.000Z"}));
+    assert!(li.push(&s, &[back]).await.rejected.is_empty());
+    let d = c.get("/console/api/workshop/j1").await;
+    assert_eq!((d["job"]["stage"].as_str(), d["job"]["return_signer"].as_str()), (Some("returned"), Some("王经理")), "{d}");
 }

@@ -616,8 +616,9 @@ fn naming_customer(tx: &mut dyn Tx, entity: &str, customer_id: &str) -> Result<V
     if let Some(sql) = projected {
         return tx.query(sql, params![customer_id])?.iter().map(|r| r.text(0)).collect();
     }
-    // JSON text as serde_json writes it: `"customer_id":"…"`, confirmed on the parsed record.
-    let needle = format!("%{}%", json!({ "customer_id": customer_id }).to_string().trim_start_matches('{').trim_end_matches('}').replace(['%', '_'], ""));
+    // JSON text as serde_json writes it: `"customer_id":"…"`, confirmed on the parsed record (so
+    // a `%` or `_` in an id, which LIKE reads as a wildcard, only lets more rows through).
+    let needle = format!("%{}%", json!({ "customer_id": customer_id }).to_string().trim_start_matches('{').trim_end_matches('}'));
     let rows = tx.query("SELECT id, fields FROM records WHERE entity = $1 AND fields LIKE $2 ORDER BY id", params![entity, needle])?;
     let mut out = Vec::new();
     for r in rows {
@@ -627,6 +628,36 @@ fn naming_customer(tx: &mut dyn Tx, entity: &str, customer_id: &str) -> Result<V
         }
     }
     Ok(out)
+}
+
+/// The customer a record naming `customer_id` belongs to now: that one, or the one the office
+/// merged it into (followed through later merges).
+pub fn survivor_of(w: &mut Writer<'_>, customer_id: &str) -> Result<String> {
+    let mut id = customer_id.to_owned();
+    // A merge refuses a customer already merged, so the chain has no loop; bounded all the same.
+    for _ in 0..32 {
+        let next = match w.load("customers", &id)? {
+            Some(c) => c.text("merged_into")?.filter(|n| *n != id).map(str::to_owned),
+            None => None,
+        };
+        match next {
+            Some(n) => id = n,
+            None => break,
+        }
+    }
+    Ok(id)
+}
+
+/// Called by the feed writer when a work order's customer changed: an order naming a customer the
+/// office has merged (raised on a laptop that had not pulled the merge yet) is repointed to the
+/// survivor, a server change its laptop pulls like any other.
+pub fn after_work_order(w: &mut Writer<'_>, order_id: &str, after: &records::Stored) -> Result<()> {
+    let Some(customer) = after.text("customer_id")?.map(str::to_owned) else { return Ok(()) };
+    let survivor = survivor_of(w, &customer)?;
+    if survivor != customer {
+        write_fresh(w, "work_orders", order_id, &[("customer_id", json!(survivor))])?;
+    }
+    Ok(())
 }
 
 /// Merges customer `merged` into `survivor`. Runs in a `Mode::Feed` transaction.
