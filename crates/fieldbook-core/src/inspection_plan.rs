@@ -131,6 +131,19 @@ impl YearMonths for NaiveDate {
     }
 }
 
+/// Days either side of a due date within which an order already made for the same plan and
+/// site stands for it: half the interval. When the office corrects a contract's first day or a
+/// plan's interval after orders were made, the due dates move but the orders made stay; a due
+/// date this close to one of them is the same visit, not a second one.
+pub fn same_visit_days(interval: Interval) -> i64 {
+    interval.months() as i64 * 30 / 2
+}
+
+/// Whether one of the days orders were `made` for (same plan, same site) stands for `due`.
+pub fn visit_made(made: &[NaiveDate], due: NaiveDate, interval: Interval) -> bool {
+    made.iter().any(|m| (*m - due).num_days().abs() < same_visit_days(interval))
+}
+
 /// The id of a plan's order for one due date at one site: the same wherever and however often it
 /// is computed, so generation is idempotent (an existing order is left as it is).
 pub fn planned_order_id(plan_id: &str, due_on: NaiveDate, site_id: &str) -> String {
@@ -140,6 +153,21 @@ pub fn planned_order_id(plan_id: &str, due_on: NaiveDate, site_id: &str) -> Stri
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_due_date_moved_by_a_few_days_is_the_visit_already_made() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let made = [d("2026-04-15")];
+        // The contract's first day corrected from 15 to 10 January: 10 April is the same visit.
+        assert!(visit_made(&made, d("2026-04-10"), Interval::Quarterly));
+        assert!(!visit_made(&made, d("2026-07-10"), Interval::Quarterly), "the next quarter is a visit of its own");
+        // Monthly: within half a month only; consecutive monthly due dates never stand for each other.
+        assert!(visit_made(&made, d("2026-04-01"), Interval::Monthly));
+        assert!(!visit_made(&made, d("2026-05-15"), Interval::Monthly));
+        assert!(!visit_made(&made, d("2026-03-31"), Interval::Monthly));
+        assert!(!visit_made(&[], d("2026-04-15"), Interval::Yearly));
+    }
+
     use super::*;
     use proptest::prelude::*;
 

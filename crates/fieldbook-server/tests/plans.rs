@@ -20,6 +20,7 @@ both!(
     a_laptop_cannot_write_the_plan_fields_of_an_order_nor_a_plan,
     a_call_can_attach_a_checklist,
     the_periodic_run_generates_each_plans_lead_time_once,
+    a_contract_whose_first_day_is_corrected_gets_no_second_visit,
 );
 
 async fn office(s: &TestServer) -> Console {
@@ -351,4 +352,34 @@ async fn the_periodic_run_generates_each_plans_lead_time_once(b: Backend) {
     // Deactivated, the plan makes nothing more even with a longer lead time.
     c.send(Method::PATCH, &format!("/console/api/plans/{}", plan["id"].as_str().unwrap()), json!({"active": false, "lead_days": 120})).await;
     assert_eq!(s.run_db(fieldbook_server::console::plans::generate_due).await.made, 0);
+}
+
+/// The office corrects the contract's first day after the year's orders were made: the due dates
+/// move by four days, the orders made stand for them — generating again makes none, and the
+/// overdue report does not call the moved dates missing. A new interval's visits far from any
+/// made are still made.
+async fn a_contract_whose_first_day_is_corrected_gets_no_second_visit(b: Backend) {
+    let s = TestServer::with_demo(b).await;
+    let c = office(&s).await;
+    let contract = id("contracts", "HT-2025-031");
+    let plan = ruijin_plan(&c, Some("li.wei")).await;
+    let year = json!({"contract_id": contract, "from": "2025-09-01", "to": "2026-08-31"});
+    let g = c.post("/console/api/plans/generate", year.clone()).await;
+    assert_eq!(g["made"], 4, "{g}");
+    let r = c.send(Method::PATCH, &format!("/console/api/books/contracts/{contract}"), json!({"starts_on": "2025-09-05"})).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let g = c.post("/console/api/plans/generate", year.clone()).await;
+    assert_eq!((g["made"].as_i64(), g["existing"].as_i64()), (Some(0), Some(4)), "{g}");
+    let n = s.count("SELECT CAST(COUNT(*) AS BIGINT) FROM plan_orders").await;
+    assert_eq!(n, 4, "no second visit in any quarter");
+    let report = c.get("/console/api/reports/overdue-inspections?from=2025-09-01&to=2026-08-31").await;
+    assert!(
+        report["rows"].as_array().unwrap().iter().all(|r| r["generated"] != false),
+        "a moved due date is not missing: {report}"
+    );
+    // Monthly from now on: the months between the quarters' visits are made, the quarters' not.
+    let r = c.send(Method::PATCH, &format!("/console/api/plans/{}", plan["id"].as_str().unwrap()), json!({"interval": "monthly"})).await;
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
+    let g = c.post("/console/api/plans/generate", year).await;
+    assert_eq!((g["made"].as_i64(), g["existing"].as_i64()), (Some(8), Some(4)), "{g}");
 }

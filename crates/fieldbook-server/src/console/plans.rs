@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, HashMap};
 use axum::extract::{Path, Query, State};
 use axum::Json;
 use chrono::NaiveDate;
-use fieldbook_core::inspection_plan::{due_dates, phase_of, planned_order_id, Interval};
+use fieldbook_core::inspection_plan::{due_dates, phase_of, planned_order_id, visit_made, Interval};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
@@ -282,16 +282,24 @@ pub fn generate_plan(tx: &mut dyn Tx, plan_id: &str, from: NaiveDate, to: NaiveD
             }
         }
     }
+    // The days this plan's orders were made for, per site (`visit_made`).
+    let mut made: HashMap<String, Vec<NaiveDate>> = HashMap::new();
+    for r in tx.query("SELECT site_id, due_on FROM plan_orders WHERE plan_id = $1", params![plan_id])? {
+        if let Ok(d) = NaiveDate::parse_from_str(&r.text(1)?, "%Y-%m-%d") {
+            made.entry(r.text(0)?).or_default().push(d);
+        }
+    }
     let now = crate::now_text();
     let mut w = Writer::begin(tx)?;
     for day in due {
         let phase = phase_of(starts, ends, day).map(|p| p.as_str());
         for site in &sites {
             let id = planned_order_id(plan_id, day, site);
-            if w.load("work_orders", &id)?.is_some() {
+            if w.load("work_orders", &id)?.is_some() || visit_made(made.get(site).map_or(&[], Vec::as_slice), day, interval) {
                 out.existing += 1;
                 continue;
             }
+            made.entry(site.clone()).or_default().push(day);
             let number = next_number(w.tx()?, day)?;
             // Due by the end of the due day, in the server's local time.
             let deadline = (day + chrono::Duration::days(1)).and_hms_opt(0, 0, 0).expect("midnight").and_local_timezone(chrono::Local).earliest().map(|t| crate::store_ts(t.to_utc())).unwrap_or_else(|| now.clone());
@@ -635,11 +643,18 @@ pub fn not_generated(tx: &mut dyn Tx, from: NaiveDate, until: NaiveDate) -> Resu
     }
     let contract_ids: Vec<&str> = plans.iter().filter_map(|(_, p)| records::text_of(p, "contract_id")).collect();
     let contracts: HashMap<String, records::Stored> = records::load_many(tx, "contracts", &contract_ids)?.into_iter().collect();
-    let made: std::collections::HashSet<String> = tx
-        .query("SELECT work_order_id FROM plan_orders WHERE due_on >= $1 AND due_on < $2", params![from.to_string(), until.to_string()])?
-        .iter()
-        .map(|r| r.text(0))
-        .collect::<Result<_>>()?;
+    // The days orders were made for, per plan and site, as far around the range as a visit
+    // made can stand for a due date in it (half a year at most: `visit_made`).
+    let reach = chrono::Duration::days(fieldbook_core::inspection_plan::same_visit_days(Interval::Yearly));
+    let mut made: HashMap<(String, String), Vec<NaiveDate>> = HashMap::new();
+    for r in tx.query(
+        "SELECT plan_id, site_id, due_on FROM plan_orders WHERE due_on > $1 AND due_on < $2",
+        params![(from - reach).to_string(), (until + reach).to_string()],
+    )? {
+        if let Ok(d) = NaiveDate::parse_from_str(&r.text(2)?, "%Y-%m-%d") {
+            made.entry((r.text(0)?, r.text(1)?)).or_default().push(d);
+        }
+    }
     for (pid, p) in &plans {
         let cid = records::text_of(p, "contract_id").unwrap_or_default();
         let Some(c) = contracts.get(cid) else { continue };
@@ -648,7 +663,7 @@ pub fn not_generated(tx: &mut dyn Tx, from: NaiveDate, until: NaiveDate) -> Resu
         let Ok(interval) = Interval::parse(records::text_of(p, "interval").unwrap_or_default()) else { continue };
         for d in due_dates(s, e, interval, from, until - chrono::Duration::days(1)) {
             for site in strings(p, "site_ids") {
-                if !made.contains(&planned_order_id(pid, d, &site)) {
+                if !visit_made(made.get(&(pid.clone(), site.clone())).map_or(&[], Vec::as_slice), d, interval) {
                     out.push(NotGenerated {
                         plan_id: pid.clone(),
                         plan_name: records::text_of(p, "name").unwrap_or_default().to_owned(),
