@@ -109,13 +109,15 @@ fn row(
     }))
 }
 
-/// The contracts ending within [`WINDOW_DAYS`] from `today` (and those ended as long ago still
-/// undecided), soonest end first, each with its renewal's state.
+/// The contracts ending within [`WINDOW_DAYS`] from `today`, and those ended earlier whose
+/// renewal was started and not decided yet (a contract never taken up drops off once it is
+/// [`WINDOW_DAYS`] past its end), soonest end first, each with its renewal's state.
 pub fn list_of(tx: &mut dyn Tx, today: NaiveDate) -> Result<Value> {
     let (from, to) = ((today - Duration::days(WINDOW_DAYS)).to_string(), (today + Duration::days(WINDOW_DAYS)).to_string());
-    // One query: the contracts by their end (reference_index_ends), their records, their
-    // customers' names and their renewals (records_owner).
-    let found = tx.query(
+    // Two queries: the window's contracts by their end (reference_index_ends) with their records,
+    // their customers' names and their renewals (records_owner); then the renewals of contracts
+    // ended before the window (one renewal record per contract, so at most one per contract).
+    let mut found = tx.query(
         "SELECT k.id, kr.fields, r.fields, c.name, c.code FROM reference_index k \
          JOIN records kr ON kr.entity = 'contracts' AND kr.id = k.id \
          LEFT JOIN reference_index c ON c.entity = 'customers' AND c.id = k.parent_id \
@@ -123,6 +125,15 @@ pub fn list_of(tx: &mut dyn Tx, today: NaiveDate) -> Result<Value> {
          WHERE k.entity = 'contracts' AND k.deleted = 0 AND k.ends_on >= $1 AND k.ends_on <= $2 ORDER BY k.ends_on, k.code",
         params![from.as_str(), to.as_str()],
     )?;
+    let older = tx.query(
+        "SELECT k.id, kr.fields, r.fields, c.name, c.code FROM records r \
+         JOIN reference_index k ON k.entity = 'contracts' AND k.id = r.owner_id \
+         JOIN records kr ON kr.entity = 'contracts' AND kr.id = k.id \
+         LEFT JOIN reference_index c ON c.entity = 'customers' AND c.id = k.parent_id \
+         WHERE r.entity = 'contract_renewals' AND k.deleted = 0 AND k.ends_on < $1 ORDER BY k.ends_on, k.code",
+        params![from.as_str()],
+    )?;
+    found.splice(0..0, older);
     let mut rows = Vec::new();
     for r in found {
         let id = r.text(0)?;
@@ -426,7 +437,8 @@ fn renew(w: &mut Writer<'_>, old_id: &str, old: &Map<String, Value>, req: &StepR
             if let Some(l) = level.filter(|l| !is_service_level(l)) {
                 return Err(Error::Invalid(format!("new_contract.service_level '{l}': use {}", levels())));
             }
-            let taken = w.tx_unbuffered().query_opt("SELECT id FROM reference_index WHERE entity = 'contracts' AND code = $1 AND deleted = 0", params![number])?;
+            // Deleted contracts count too: laptops keep them, under a unique number.
+            let taken = w.tx_unbuffered().query_opt("SELECT id FROM reference_index WHERE entity = 'contracts' AND code = $1", params![number])?;
             if taken.is_some() {
                 return Err(Error::Invalid(format!("new_contract.number '{number}': another contract has this number")));
             }
