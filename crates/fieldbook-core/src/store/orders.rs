@@ -671,7 +671,7 @@ impl Store {
                 ("receipt_number", json!(new.receipt_number)), ("recorded_at", json!(ts(now))), ("deleted", json!(false)),
             ])?;
             if new.labour_minutes > 0 {
-                put_time_entry(tx, &technician, Some(&order.id), Some(&id), now.date_naive(), new.category, new.labour_minutes, None)?;
+                put_time_entry(tx, &technician, Some(&order.id), Some(&id), super::time::local_day(now, &chrono::Local), new.category, new.labour_minutes, None)?;
             }
             Ok(())
         })?;
@@ -732,7 +732,7 @@ impl Store {
                 ("number", json!(number)), ("kind", json!(WorkOrderKind::RepairCall)), ("customer_id", json!(order.customer_id)),
                 ("site_id", json!(order.site_id)), ("asset_ids", json!(assets)), ("technician", json!(order.technician)),
                 ("priority", json!(Priority::High)), ("category", json!(order.category)), ("status", json!(Status::Dispatched)),
-                ("template_id", Value::Null), ("problem", json!(problem)), ("scheduled_on", json!(now.date_naive())),
+                ("template_id", Value::Null), ("problem", json!(problem)), ("scheduled_on", json!(super::time::local_day(now, &chrono::Local))),
                 ("reported_at", json!(ts(now))), ("response_deadline", json!(ts(deadline))),
                 ("revision", json!(1)), ("follow_up_of", json!(origin)), ("deleted", json!(false)),
             ])

@@ -16,6 +16,13 @@ use super::{Store, Tx};
 use crate::error::{Error, FieldProblem, Result};
 use crate::model::*;
 
+/// The day a moment falls on where the technician works: time is booked on the laptop's own
+/// day (the Daily report's "today"), not on the UTC date — in Shanghai a repair at 07:00 is
+/// that morning's, not the evening before's.
+pub fn local_day<Tz: chrono::TimeZone>(t: DateTime<Utc>, zone: &Tz) -> NaiveDate {
+    t.with_timezone(zone).date_naive()
+}
+
 /// The longest a day can be, in minutes.
 pub const MINUTES_A_DAY: u32 = 24 * 60;
 /// Longest note on a time entry, in characters (the write policy's long text).
@@ -106,10 +113,11 @@ pub(crate) fn record_inspection_time(tx: &mut Tx<'_>, order: &WorkOrder, complet
     // Whole minutes, rounded up; a visit past midnight is recorded on the day it ended.
     let minutes = ((completed - arrived).num_seconds() + 59) / 60;
     let minutes = minutes.clamp(1, MINUTES_A_DAY as i64);
-    let note = format!("{}: {} → {}", order.number, arrived.format("%H:%M UTC"), completed.format("%H:%M UTC"));
+    let local = |t: DateTime<Utc>| t.with_timezone(&chrono::Local);
+    let note = format!("{}: {} → {}", order.number, local(arrived).format("%H:%M"), local(completed).format("%H:%M"));
     tx.put("time_entries", &id, &[
         ("technician", json!(technician)), ("work_order_id", json!(order.id)), ("repair_record_id", json!(null)),
-        ("work_date", json!(completed.date_naive())), ("category", json!(order.category)), ("minutes", json!(minutes)),
+        ("work_date", json!(local_day(completed, &chrono::Local))), ("category", json!(order.category)), ("minutes", json!(minutes)),
         ("note", json!(note)), ("activity", json!(Activity::Inspection)), ("deleted", json!(false)),
     ])
 }
@@ -277,5 +285,20 @@ impl Store {
     pub fn delete_time_entry(&mut self, id: &str) -> Result<()> {
         self.own_entry(id)?;
         self.write(|tx| tx.put("time_entries", id, &[("deleted", json!(true))]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{FixedOffset, TimeZone};
+
+    #[test]
+    fn time_is_booked_on_the_day_where_the_technician_works() {
+        let shanghai = FixedOffset::east_opt(8 * 3600).unwrap();
+        // 07:50 in Shanghai on 3 March is 23:50 UTC on 2 March.
+        let t = Utc.with_ymd_and_hms(2026, 3, 2, 23, 50, 0).unwrap();
+        assert_eq!(local_day(t, &shanghai), NaiveDate::from_ymd_opt(2026, 3, 3).unwrap());
+        assert_eq!(local_day(t, &Utc), NaiveDate::from_ymd_opt(2026, 3, 2).unwrap());
     }
 }
