@@ -3,7 +3,10 @@
 //! zhang.min's enrolled laptop sends random pushes — any entity, any field, any id (li.wei's
 //! orders, derived answer ids, reference data, the service desk's records, made-up ids), any value (wrong types, impossible
 //! dates, non-ASCII timestamps, other technicians' ids), any stamp (malformed, far future, a
-//! full counter, another writer's) — and random attachment calls, interleaved with the office's
+//! full counter, another writer's, one from long ago that loses every merge), now and then a
+//! complete record (every field of the policy, plausible, then one or two changed: so creations
+//! pass the required fields and meet the rules behind them) — and random attachment calls,
+//! interleaved with the office's
 //! writes and li.wei's honest laptop syncing. After every step:
 //!
 //! 1. nothing zhang.min pulls is outside zhang.min's scope;
@@ -13,7 +16,10 @@
 //! 4. li.wei's laptop, once synced, holds exactly what the server holds in its scope;
 //! 5. the server never answers 5xx (and so never panicked);
 //! 6. no record of the service desk (calls, return visits, complaints…) carries a stamp of the
-//!    hostile laptop.
+//!    hostile laptop;
+//! 7. every correction is about a whitelisted field of its own technician's order's records;
+//! 8. no workshop receipt is void without the customer's name and signature on a return after
+//!    the workshop's goods-out.
 //!
 //! One server per backend lives through all cases, so the state the hostile laptop meets grows
 //! as the run goes on. `FIELDBOOK_HOSTILE_CASES` sets the number of cases per backend (default
@@ -107,6 +113,25 @@ fn plausible(entity: &str, field: &str, k: usize) -> Value {
     use fieldbook_core::entity::ValueRule::*;
     let Some(rule) = fieldbook_core::entity::policy(entity).and_then(|p| p.field(field)) else { return json!(k) };
     let ids = target_ids();
+    // Records whose fields must agree with each other to be taken at all: for even `k` one of
+    // zhang.min's own (a correction of WO-1004's customer, site or asset; a requisition of a
+    // catalogue part), for odd `k` li.wei's.
+    let theirs = ["zhang.min", "li.wei"][k % 2];
+    match (entity, field) {
+        ("corrections", "work_order_id") => return json!(id("work_orders", ["WO-1004", "WO-1002"][k % 2])),
+        ("corrections", "record_entity") => return json!(["customers", "sites", "assets"][(k / 2) % 3]),
+        ("corrections", "field") => return json!(["phone", "address", "serial"][(k / 2) % 3]),
+        ("corrections", "record_id") => {
+            let own = [id("customers", "C-JINQIAO"), id("sites", "S-JQ-MALL"), id("assets", "JQ-FACP-01")];
+            let li = [id("customers", "C-XINGHUA"), id("sites", "S-XH-PLANT"), id("assets", "XH-PUMP-01")];
+            return json!([own, li][k % 2][(k / 2) % 3]);
+        }
+        ("corrections" | "requisitions", "proposed_by" | "technician") => return json!(theirs),
+        ("requisitions", "lines") => return json!([{"part_id": id("parts", "SD-JTY-GD-G3"), "quantity": 1 + k % 3}]),
+        // Confirmed only once shipped: a new requisition has no receipt yet.
+        ("requisitions", "received_at" | "received_correct" | "received_note") => return Value::Null,
+        _ => {}
+    }
     match rule.value {
         OneOf(words) => json!(words[k % words.len()]),
         Int(lo, hi) => json!([lo, hi, lo.saturating_add(1).min(hi)][k % 3]),
@@ -132,6 +157,8 @@ enum StampKind {
     FarFuture,
     FullCounter,
     OtherWriter,
+    /// Long ago: every field it writes that was stamped before loses the merge.
+    Ancient,
 }
 
 #[derive(Debug, Clone)]
@@ -140,6 +167,8 @@ struct HostileEntry {
     id: usize,
     fields: Vec<(usize, usize)>,
     stamp: StampKind,
+    /// Every field of the entity, plausible, before `fields` are laid over them.
+    complete: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -166,11 +195,12 @@ fn steps() -> impl Strategy<Value = Vec<Step>> {
         1 => Just(StampKind::FarFuture),
         1 => Just(StampKind::FullCounter),
         1 => Just(StampKind::OtherWriter),
+        1 => Just(StampKind::Ancient),
     ];
     let orders = ENTITIES.iter().position(|e| e.name == "work_orders").unwrap();
     let entity = prop_oneof![2 => Just(orders), 3 => 0..n_entities];
-    let entry = (entity, 0..n_ids, prop::collection::vec((0..24usize, 0..n_values), 1..5), stamp)
-        .prop_map(|(entity, id, fields, stamp)| HostileEntry { entity, id, fields, stamp });
+    let entry = (entity, 0..n_ids, prop::collection::vec((0..24usize, 0..n_values), 1..5), stamp, proptest::bool::weighted(0.3))
+        .prop_map(|(entity, id, fields, stamp, complete)| HostileEntry { entity, id, fields, stamp, complete });
     let step = prop_oneof![
         6 => prop::collection::vec(entry, 1..5).prop_map(Step::HostilePush),
         1 => any::<bool>().prop_map(|declare| Step::HostileAttachment { declare }),
@@ -193,6 +223,8 @@ struct World {
     /// zhang.min's scope, independent of anything zhang.min's laptop wrote.
     hostile_sites: HashSet<String>,
     hostile_customers: HashSet<String>,
+    /// Corrections the server held at a check (so invariant 7 is seen to check something).
+    corrections_seen: usize,
 }
 
 impl World {
@@ -205,7 +237,7 @@ impl World {
         let pulled = honest.pull_all(&s).await;
         let hostile_sites = ["S-JQ-MALL", "S-PRIVATE"].map(|c| id("sites", c)).into();
         let hostile_customers = ["C-JINQIAO", "C-PRIVATE"].map(|c| id("customers", c)).into();
-        let mut w = World { s, hostile, honest, office: HashMap::new(), honest_view: HashMap::new(), honest_status: 0, hostile_sites, hostile_customers };
+        let mut w = World { s, hostile, honest, office: HashMap::new(), honest_view: HashMap::new(), honest_status: 0, hostile_sites, hostile_customers, corrections_seen: 0 };
         w.absorb(pulled);
         w
     }
@@ -225,7 +257,23 @@ impl World {
                 for h in entries {
                     let entity = targets().get(h.entity).map_or("no_such_records", |e| e.name);
                     let mut fields = Map::new();
-                    for (f, v) in &h.fields {
+                    if let (true, Some(spec)) = (h.complete, targets().get(h.entity)) {
+                        let k = h.fields.first().map_or(0, |(_, v)| *v);
+                        // The fields a laptop may write at all (the office's would refuse it whole).
+                        let laptop_may = |name: &str| {
+                            fieldbook_core::entity::policy(entity).and_then(|p| p.field(name)).is_none_or(|r| r.writer != fieldbook_core::entity::Writer::Office)
+                        };
+                        for (name, _) in spec.fields.iter().filter(|(n, _)| laptop_may(n)) {
+                            fields.insert((*name).to_owned(), plausible(entity, name, k));
+                        }
+                        // Only one or two fields changed on a complete record.
+                        for (f, v) in h.fields.iter().take(2) {
+                            let name = spec.fields.get(f % spec.fields.len()).map_or("deleted", |(n, _)| n);
+                            let value = if v % 2 == 0 { plausible(entity, name, *v) } else { pool[*v % pool.len()].clone() };
+                            fields.insert(name.to_owned(), value);
+                        }
+                    }
+                    for (f, v) in h.fields.iter().filter(|_| !h.complete) {
                         let spec = targets().get(h.entity).copied();
                         // Mostly a field of the entity; now and then one it does not have.
                         let name = spec.map(|e| e.fields.get(f % (e.fields.len() + 1)).map_or("no_such_field", |(n, _)| n)).unwrap_or("no_such_field");
@@ -247,6 +295,7 @@ impl World {
                         StampKind::FarFuture => Hlc::new(999_999_999_999_999, 0, node).to_string(),
                         StampKind::FullCounter => Hlc::new(wall_clock_ms(), u32::MAX, node).to_string(),
                         StampKind::OtherWriter => Hlc::new(wall_clock_ms(), 0, self.honest.device_id.clone()).to_string(),
+                        StampKind::Ancient => Hlc::new(1, 0, node).to_string(),
                     };
                     batch.push(e);
                 }
@@ -374,6 +423,7 @@ impl World {
         //    a laptop's making (#12).
         let orders: HashMap<String, Map<String, Value>> = self.records("work_orders").await.into_iter().collect();
         let assets: HashMap<String, Map<String, Value>> = self.records("assets").await.into_iter().collect();
+        let mut made_corrections = 0;
         for (cid, f) in self.records("corrections").await {
             let text = |m: &Map<String, Value>, k: &str| m.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
             let order = orders.get(&text(&f, "work_order_id")).unwrap_or_else(|| panic!("correction {cid} names no known order: {f:?}"));
@@ -386,6 +436,7 @@ impl World {
                 _ => assets.get(&record).is_some_and(|a| text(a, "site_id") == text(order, "site_id")),
             };
             assert!(ok, "correction {cid} is about a record outside its order: {f:?}");
+            made_corrections += 1;
             let stamps: String = self.s.run_db({
                 let cid = cid.clone();
                 move |db| db.transaction(Mode::Read, |tx| tx.query_one("SELECT clocks FROM records WHERE entity = 'corrections' AND id = $1", fieldbook_server::params![cid.as_str()])?.text(0))
@@ -394,6 +445,16 @@ impl World {
             for k in ["status", "decided_by", "decided_at", "decision_note"] {
                 let laptop = stamps.get(k).and_then(Value::as_str).is_some_and(|st| st.contains(&self.hostile.device_id) || st.contains(&self.honest.device_id));
                 assert!(!laptop, "correction {cid}'s {k} was written by a laptop: {stamps:?}");
+            }
+        }
+        self.corrections_seen += made_corrections;
+        // 8. A void receipt: the customer's name and signature on a return after goods-out.
+        for (jid, f) in self.records("workshop_jobs").await {
+            if f.get("receipt_voided_at").is_some_and(|v| !v.is_null()) {
+                let signer = f.get("return_signer").and_then(Value::as_str).is_some_and(|n| !n.trim().is_empty());
+                let strokes = f.get("return_strokes").and_then(Value::as_array).is_some_and(|s| s.iter().any(|st| st.as_array().is_some_and(|p| !p.is_empty())));
+                let out = f.get("goods_out_at").is_some_and(|v| !v.is_null());
+                assert!(signer && strokes && out, "workshop job {jid}'s receipt is void without a signed return after goods-out: {f:?}");
             }
         }
     }
@@ -457,10 +518,13 @@ impl World {
         for entity in ["parts", "checklist_templates"] {
             scope.extend(self.records(entity).await.into_iter().map(|(rid, _)| (entity.to_owned(), rid)));
         }
-        // The reviews of the technician's own days.
-        scope.extend(self.records("day_reviews").await.into_iter().filter(|(_, f)| text(f, "technician") == tech).map(|(rid, _)| ("day_reviews".to_owned(), rid)));
+        // The reviews of the technician's own days, their own requisitions, their van's store and
+        // levels (#12).
+        for (entity, field, value) in [("day_reviews", "technician", tech.to_owned()), ("requisitions", "technician", tech.to_owned()), ("stores", "technician", tech.to_owned()), ("stock_levels", "store_id", format!("van-{tech}"))] {
+            scope.extend(self.records(entity).await.into_iter().filter(|(_, f)| text(f, field) == value).map(|(rid, _)| (entity.to_owned(), rid)));
+        }
         let mut photos = HashSet::new();
-        for entity in ["inspection_answers", "repair_records", "time_entries", "satisfaction_cards", "signatures", "amendments", "escalations", "corrections"] {
+        for entity in ["inspection_answers", "repair_records", "time_entries", "satisfaction_cards", "signatures", "amendments", "escalations", "corrections", "workshop_jobs"] {
             for (rid, f) in self.records(entity).await {
                 let mine = orders.contains_key(&text(&f, "work_order_id")) || (entity == "time_entries" && text(&f, "technician") == tech);
                 if mine {
@@ -512,7 +576,15 @@ fn hostile_laptop_on(b: Backend) {
     let refused = rt.block_on(w.s.count("SELECT count(*) FROM rejected_changes"));
     let feed = rt.block_on(w.s.count("SELECT count(*) FROM feed"));
     let conflicts = rt.block_on(w.s.count("SELECT count(*) FROM conflicts"));
-    eprintln!("{b:?}: {} cases; {refused} changes refused, feed at {feed}, {conflicts} conflicts, {} office fields watched", cases(), w.office.len());
+    let corrections = rt.block_on(w.s.count("SELECT count(*) FROM records WHERE entity = 'corrections'"));
+    let requisitions = rt.block_on(w.s.count("SELECT count(*) FROM records WHERE entity = 'requisitions'"));
+    let receipts = rt.block_on(w.s.count("SELECT count(*) FROM records WHERE entity = 'workshop_jobs'"));
+    eprintln!(
+        "{b:?}: {} cases; {refused} changes refused, feed at {feed}, {conflicts} conflicts, {} office fields watched, {corrections} corrections, {requisitions} requisitions and {receipts} workshop receipts taken ({} correction checks)",
+        cases(),
+        w.office.len(),
+        w.corrections_seen
+    );
     assert!(refused > 0, "the hostile laptop never had a change refused: the generator is too tame");
     rt.block_on(w.s.stop());
 }
