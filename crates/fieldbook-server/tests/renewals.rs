@@ -72,16 +72,26 @@ async fn the_list_shows_contracts_ending_within_a_month_with_their_renewals_stat
     contract(&s, "K-LATER", 31).await;
     contract(&s, "K-ENDED", -10).await;
     contract(&s, "K-LONG-GONE", -31).await;
+    // Ended long ago too, but their renewals were started: one still undecided, one lost.
+    let chased = contract(&s, "K-CHASED", -45).await;
+    let lost = contract(&s, "K-LOST-OLD", -60).await;
+    for k in [&chased, &lost] {
+        c.post(&format!("/console/api/renewals/{k}/steps"), json!({"kind": "notice_made"})).await;
+    }
+    c.post(&format!("/console/api/renewals/{lost}/steps"), json!({"kind": "sent", "sent_how": "post", "sent_at": common_ts(Utc::now())})).await;
+    c.post(&format!("/console/api/renewals/{lost}/steps"), json!({"kind": "lost", "lost_reason": "工厂关闭 / the plant closed"})).await;
     let list = c.get("/console/api/renewals").await;
     assert_eq!(list["window_days"], 30);
     let numbers: Vec<&str> = list["rows"].as_array().unwrap().iter().map(|r| r["number"].as_str().unwrap()).collect();
-    // Soonest end first; an ended contract still undecided stays to chase; the demo's contracts
-    // ended long ago.
-    assert_eq!(numbers, ["K-ENDED", "K-SOON", "K-LAST-DAY"]);
-    let row = &list["rows"][1];
+    // Soonest end first; an ended contract still undecided stays to chase, however long ago once
+    // its renewal was started; one never taken up drops off after the window, a decided one at
+    // once; the demo's contracts ended long ago.
+    assert_eq!(numbers, ["K-CHASED", "K-ENDED", "K-SOON", "K-LAST-DAY"]);
+    let row = &list["rows"][2];
     assert_eq!((row["contract_id"].as_str(), row["days_left"].as_i64(), row["state"].as_str()), (Some(soon.as_str()), Some(20), Some("open")));
     assert_eq!((row["customer_code"].as_str(), row["service_level"].as_str(), row["assets"].as_i64()), (Some("C-JINQIAO"), Some("standard"), Some(2)));
-    assert_eq!(list["rows"][0]["days_left"], -10);
+    assert_eq!((list["rows"][0]["days_left"].as_i64(), list["rows"][0]["state"].as_str()), (Some(-45), Some("notice_made")));
+    assert_eq!(list["rows"][1]["days_left"], -10);
 }
 
 async fn a_renewal_is_tracked_in_order_audited_and_renews_with_a_new_contract(b: Backend) {
