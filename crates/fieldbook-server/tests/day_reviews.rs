@@ -129,6 +129,10 @@ async fn a_day_is_signed_off_in_the_console_and_the_sign_off_reaches_the_laptop(
     assert_eq!((row("li.wei")["review"].as_str(), row("li.wei")["total"].as_i64(), row("li.wei")["D"].as_i64()), (Some("signed_off"), Some(160), Some(120)));
     assert_eq!((row("zhang.min")["review"].as_str(), row("zhang.min")["D"].as_i64()), (Some("not_reviewed"), Some(30)));
     assert_eq!(row("li.wei")["changed_after_sign_off"], false);
+    // A page of the first row says how many there are, and is the full report's first row.
+    let page = c.get(&format!("/console/api/reports/supervisor-daily?from={day}&to={day}&limit=1")).await;
+    assert_eq!((page["rows"].as_array().unwrap().len(), page["total_rows"].as_u64()), (1, Some(2)), "{page}");
+    assert_eq!(page["rows"][0], rows[0]);
 
     // The technician changes the signed-off day on the laptop: the console flags it.
     li.edit_time_entry(&training.id, &input(day, Category::Internal, Activity::Internal, 150, None, "培训延长 / training ran over")).unwrap();
