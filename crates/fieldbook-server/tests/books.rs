@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{both, id, pull_into, push_from, Backend, Console, Laptop, TestServer};
+use common::{both, id, laptop_store, pull_into, push_from, Backend, Console, Laptop, TestServer};
 use fieldbook_core::store::NewCorrection;
 use fieldbook_server::users;
 use reqwest::Method;
@@ -23,22 +23,6 @@ both!(
 
 async fn office(s: &TestServer) -> Console {
     Console::as_role(s, "office.wang", users::Role::Office).await
-}
-
-/// Enrols a real laptop store for a technician and pulls; answers (store, token).
-async fn laptop_store(s: &TestServer, dir: &std::path::Path, technician: &str) -> (fieldbook_core::Store, String) {
-    let mut store = fieldbook_core::Store::open(&dir.join(format!("{technician}.db")), &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32])).unwrap();
-    let code = s.code_for(technician).await;
-    let req = fieldbook_core::sync::protocol::EnrollRequest {
-        code,
-        device_id: store.device().id.clone(),
-        public_key: store.device().public_key_hex(),
-        device_name: Some("ThinkPad".into()),
-    };
-    let enrolled: fieldbook_core::sync::protocol::EnrollResponse = s.req(Method::POST, "/api/enroll").json(&req).send().await.unwrap().json().await.unwrap();
-    store.set_enrolment(&s.url, &enrolled.device_token, &enrolled.technician).unwrap();
-    pull_into(s, &enrolled.device_token, &mut store).await;
-    (store, enrolled.device_token)
 }
 
 async fn error_text(r: reqwest::Response) -> String {

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{both, id, Backend, Laptop, TestServer, pull_into, push_from, Console};
+use common::{both, id, laptop_store, pull_into, push_from, Backend, Console, Laptop, TestServer};
 use fieldbook_server::db::Mode;
 use fieldbook_server::users;
 use reqwest::Method;
@@ -330,24 +330,6 @@ fn repair(store: &mut fieldbook_core::Store, order: &str, asset: Option<String>,
     };
     store.add_repair(order, &new).unwrap();
 }
-
-
-/// Enrols a real laptop store for a technician; answers (store, token).
-async fn laptop_store(s: &TestServer, dir: &std::path::Path, technician: &str) -> (fieldbook_core::Store, String) {
-    let mut store = fieldbook_core::Store::open(&dir.join(format!("{technician}.db")), &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32])).unwrap();
-    let code = s.code_for(technician).await;
-    let req = fieldbook_core::sync::protocol::EnrollRequest {
-        code,
-        device_id: store.device().id.clone(),
-        public_key: store.device().public_key_hex(),
-        device_name: Some("ThinkPad".into()),
-    };
-    let enrolled: fieldbook_core::sync::protocol::EnrollResponse = s.req(Method::POST, "/api/enroll").json(&req).send().await.unwrap().json().await.unwrap();
-    store.set_enrolment(&s.url, &enrolled.device_token, &enrolled.technician).unwrap();
-    pull_into(s, &enrolled.device_token, &mut store).await;
-    (store, enrolled.device_token)
-}
-
 
 async fn review_approves_and_returns_with_a_note_that_reopens_the_job(b: Backend) {
     use fieldbook_core::model::Status;

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{both, id, pull_into, Backend, Console, Laptop, TestServer};
+use common::{both, id, laptop_store, pull_into, Backend, Console, Laptop, TestServer};
 use fieldbook_server::users;
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -204,22 +204,6 @@ async fn generated_orders_reach_the_laptop_and_move_when_reassigned(b: Backend) 
     assert_eq!(r.status(), 400, "only technicians share orders");
     let trail = c.get("/console/api/audit?limit=50").await;
     assert!(trail["items"].as_array().unwrap().iter().any(|e| e["action"] == "plans_rebalanced" && e["actor"] == "office.wang"));
-}
-
-/// Enrols a real laptop store for a technician and pulls; answers (store, token).
-async fn laptop_store(s: &TestServer, dir: &std::path::Path, technician: &str) -> (fieldbook_core::Store, String) {
-    let mut store = fieldbook_core::Store::open(&dir.join(format!("{technician}.db")), &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32])).unwrap();
-    let code = s.code_for(technician).await;
-    let req = fieldbook_core::sync::protocol::EnrollRequest {
-        code,
-        device_id: store.device().id.clone(),
-        public_key: store.device().public_key_hex(),
-        device_name: Some("ThinkPad".into()),
-    };
-    let enrolled: fieldbook_core::sync::protocol::EnrollResponse = s.req(Method::POST, "/api/enroll").json(&req).send().await.unwrap().json().await.unwrap();
-    store.set_enrolment(&s.url, &enrolled.device_token, &enrolled.technician).unwrap();
-    pull_into(s, &enrolled.device_token, &mut store).await;
-    (store, enrolled.device_token)
 }
 
 async fn the_overdue_report_reads_the_plan(b: Backend) {

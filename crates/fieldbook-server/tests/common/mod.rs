@@ -409,6 +409,23 @@ impl Console {
 // ---------------------------------------------------------------------------------------------
 // A real laptop store over HTTP
 
+/// Enrols a real laptop store (encrypted with a fixed test key) for a technician and pulls;
+/// answers (store, device token).
+pub async fn laptop_store(s: &TestServer, dir: &std::path::Path, technician: &str) -> (fieldbook_core::Store, String) {
+    let mut store = fieldbook_core::Store::open(&dir.join(format!("{technician}.db")), &fieldbook_core::at_rest::StoreKey::from_bytes([7; 32])).unwrap();
+    let code = s.code_for(technician).await;
+    let req = fieldbook_core::sync::protocol::EnrollRequest {
+        code,
+        device_id: store.device().id.clone(),
+        public_key: store.device().public_key_hex(),
+        device_name: Some("ThinkPad".into()),
+    };
+    let enrolled: fieldbook_core::sync::protocol::EnrollResponse = s.req(reqwest::Method::POST, "/api/enroll").json(&req).send().await.unwrap().json().await.unwrap();
+    store.set_enrolment(&s.url, &enrolled.device_token, &enrolled.technician).unwrap();
+    pull_into(s, &enrolled.device_token, &mut store).await;
+    (store, enrolled.device_token)
+}
+
 /// Pulls everything waiting into a laptop store.
 pub async fn pull_into(s: &TestServer, token: &str, store: &mut fieldbook_core::Store) {
     loop {
