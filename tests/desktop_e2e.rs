@@ -816,6 +816,26 @@ impl Rig {
     }
 }
 
+/// The folder `FIELDBOOK_SCREENSHOTS` names (relative: to the repository), made if need be;
+/// none when it is not set.
+fn screenshot_dir() -> Option<PathBuf> {
+    let p = PathBuf::from(std::env::var_os("FIELDBOOK_SCREENSHOTS").filter(|s| !s.is_empty())?);
+    let p = if p.is_absolute() { p } else { repo_root().join(p) };
+    std::fs::create_dir_all(&p).expect("create the screenshot folder");
+    Some(p)
+}
+
+/// One scenario on a fresh rig: its own server and display, the app started on a store whose
+/// key is in the keyring, screenshots when asked for; evidence kept if it fails.
+async fn on_a_fresh_laptop(prefix: &str, scenario: impl AsyncFnOnce(&mut Ctx) -> Res) {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let (rig, server) = Rig::start(prefix);
+    let app = launch(&rig.home, &rig.display, &rig.laptop_dir.join("laptop.db"), KeyStore::Keyring).await;
+    let mut ctx = Ctx { c: app.client.clone(), server, shots: screenshot_dir(), locale: "en" };
+    let result = scenario(&mut ctx).await;
+    ctx.finish(rig.dir, result).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn technician_day_in_the_desktop_app() {
     let _one = ONE_APP_AT_A_TIME.lock().await;
@@ -825,13 +845,7 @@ async fn technician_day_in_the_desktop_app() {
     let app = launch(&home, &display, &laptop_dir.join("laptop.db"), KeyStore::Keyring).await;
     let bus = app.bus.clone().unwrap();
 
-    let shots = std::env::var_os("FIELDBOOK_SCREENSHOTS").filter(|s| !s.is_empty()).map(|s| {
-        let p = PathBuf::from(s);
-        let p = if p.is_absolute() { p } else { repo_root().join(p) };
-        std::fs::create_dir_all(&p).expect("create the screenshot folder");
-        p
-    });
-    let mut ctx = Ctx { c: app.client.clone(), server, shots, locale: "en" };
+    let mut ctx = Ctx { c: app.client.clone(), server, shots: screenshot_dir(), locale: "en" };
     let mut result = technician_day(&mut ctx).await;
     if result.is_ok() {
         // The store the day was typed into, at rest; its key only in the keyring.
@@ -1020,17 +1034,7 @@ async fn van_over_use(ctx: &mut Ctx) -> Res {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_repair_using_more_than_the_van_holds_is_warned_and_saved() {
-    let _one = ONE_APP_AT_A_TIME.lock().await;
-    let (rig, server) = Rig::start("fieldbook-e2e-van-");
-    let (display, home, laptop_dir) = (&rig.display, &rig.home, &rig.laptop_dir);
-    let app = launch(&home, &display, &laptop_dir.join("laptop.db"), KeyStore::Keyring).await;
-    let shots = std::env::var_os("FIELDBOOK_SCREENSHOTS").filter(|s| !s.is_empty()).map(|s| {
-        let p = PathBuf::from(s);
-        if p.is_absolute() { p } else { repo_root().join(p) }
-    });
-    let mut ctx = Ctx { c: app.client.clone(), server, shots, locale: "en" };
-    let result = van_over_use(&mut ctx).await;
-    ctx.finish(rig.dir, result).await;
+    on_a_fresh_laptop("fieldbook-e2e-van-", van_over_use).await
 }
 
 /// Time outside repairs (#12): the technician records an hour and a half of training (internal
@@ -1080,17 +1084,7 @@ async fn internal_time(ctx: &mut Ctx) -> Res {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn internal_time_in_the_daily_report() {
-    let _one = ONE_APP_AT_A_TIME.lock().await;
-    let (rig, server) = Rig::start("fieldbook-e2e-time-");
-    let (display, home, laptop_dir) = (&rig.display, &rig.home, &rig.laptop_dir);
-    let app = launch(&home, &display, &laptop_dir.join("laptop.db"), KeyStore::Keyring).await;
-    let shots = std::env::var_os("FIELDBOOK_SCREENSHOTS").filter(|s| !s.is_empty()).map(|s| {
-        let p = PathBuf::from(s);
-        if p.is_absolute() { p } else { repo_root().join(p) }
-    });
-    let mut ctx = Ctx { c: app.client.clone(), server, shots, locale: "en" };
-    let result = internal_time(&mut ctx).await;
-    ctx.finish(rig.dir, result).await;
+    on_a_fresh_laptop("fieldbook-e2e-time-", internal_time).await
 }
 
 /// Corrections and the workshop from the laptop (#12). On WO-1002's Details tab li.wei proposes
@@ -1191,15 +1185,5 @@ async fn correction_and_workshop(ctx: &mut Ctx) -> Res {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_correction_from_site_and_a_unit_through_the_workshop() {
-    let _one = ONE_APP_AT_A_TIME.lock().await;
-    let (rig, server) = Rig::start("fieldbook-e2e-workshop-");
-    let (display, home, laptop_dir) = (&rig.display, &rig.home, &rig.laptop_dir);
-    let app = launch(&home, &display, &laptop_dir.join("laptop.db"), KeyStore::Keyring).await;
-    let shots = std::env::var_os("FIELDBOOK_SCREENSHOTS").filter(|s| !s.is_empty()).map(|s| {
-        let p = PathBuf::from(s);
-        if p.is_absolute() { p } else { repo_root().join(p) }
-    });
-    let mut ctx = Ctx { c: app.client.clone(), server, shots, locale: "en" };
-    let result = correction_and_workshop(&mut ctx).await;
-    ctx.finish(rig.dir, result).await;
+    on_a_fresh_laptop("fieldbook-e2e-workshop-", correction_and_workshop).await
 }
