@@ -17,6 +17,7 @@ PACKAGES=(
   chromium sqlite3                                  # console e2e: headless browser; reading a laptop store
   libdbus-1-dev                                     # the OS keyring (Secret Service over D-Bus) holds the store key
   gnome-keyring dbus dbus-daemon libsecret-tools    # a keyring daemon for tests and headless runs
+  libglib2.0-bin                                    # gdbus: the desktop tests wait for the keyring's default collection
   squashfs-tools                                    # mksquashfs: the AppImage's file system (scripts/package.sh)
   prometheus                                        # promtool: the server's /metrics checked as Prometheus reads it
 )

@@ -705,9 +705,18 @@ async fn launch(home: &Path, display: &str, laptop_db: &Path, keys: KeyStore) ->
         KeyStore::Keyring => {
             // A session bus of the test's own with gnome-keyring unlocked on it, as a desktop
             // login gives; its address is written down so the test can read the keyring too.
+            // The app starts only once the login keyring is the default collection: asked
+            // before that, the Secret Service wants to create one and raises a password prompt
+            // nobody answers on Xvfb, and the scenario hangs (seen once in CI).
             let mut c = Command::new("dbus-run-session");
             c.args(["--", "sh", "-c"])
-                .arg(r#"printf %s "$KEYRING_PASSWORD" | gnome-keyring-daemon --unlock --components=secrets >/dev/null || exit 1; printf %s "$DBUS_SESSION_BUS_ADDRESS" > "$BUS_FILE"; exec "$@""#)
+                .arg(concat!(
+                    r#"printf %s "$KEYRING_PASSWORD" | gnome-keyring-daemon --unlock --components=secrets >/dev/null || exit 1; "#,
+                    r#"i=0; while [ $i -lt 100 ]; do "#,
+                    r#"case "$(gdbus call --session --dest org.freedesktop.secrets --object-path /org/freedesktop/secrets --method org.freedesktop.Secret.Service.ReadAlias default 2>/dev/null)" in "#,
+                    r#"*collection*) break;; esac; sleep 0.1; i=$((i+1)); done; "#,
+                    r#"printf %s "$DBUS_SESSION_BUS_ADDRESS" > "$BUS_FILE"; exec "$@""#
+                ))
                 .arg("sh")
                 .arg(tauri_driver())
                 .args(driver_args)
